@@ -1,0 +1,98 @@
+package io.hvp4j.benchmarks;
+
+import io.hvp4j.backend.vector.VectorGemm;
+import io.hvp4j.backend.vector.WorkerPool;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Quick non-JMH comparison table: GFLOP/s (2*M*N*K / time) of VectorGemm and OpenBLAS, median of several timed
+ * rounds after warm-up, with % of the FMA peak and % of OpenBLAS.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
+ *     io.hvp4j.benchmarks.GemmReport [--shapes 256,512,...] [--precisions f32,f64] [--trans NN] [--threads 1,2]
+ *     [--rounds 7] [--peak-f32 39] [--peak-f64 19.5]
+ * </pre>
+ * Peaks are per thread in GFLOP/s (defaults: this project's 2-core AMD EPYC, 2 x 256-bit FMA at 2.45 GHz shared
+ * by 2 vCPUs: 78 f32 / 39 f64 for 2 threads).
+ */
+public final class GemmReport {
+    private GemmReport() {
+    }
+
+    public static void main(String[] args) {
+        List<String> shapes = List.of("256", "512", "1024", "2048", "256x10x512", "10x512x256", "512x784x256");
+        List<String> precisions = List.of("f32", "f64");
+        List<String> trans = List.of("NN");
+        List<Integer> threads = List.of(1, 2);
+        int rounds = 7;
+        double peakF32 = 39;
+        double peakF64 = 19.5;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            String v = args[i + 1];
+            switch (args[i]) {
+                case "--shapes" -> shapes = List.of(v.split(","));
+                case "--precisions" -> precisions = List.of(v.split(","));
+                case "--trans" -> trans = List.of(v.split(","));
+                case "--threads" -> threads = Arrays.stream(v.split(",")).map(Integer::valueOf).toList();
+                case "--rounds" -> rounds = Integer.parseInt(v);
+                case "--peak-f32" -> peakF32 = Double.parseDouble(v);
+                case "--peak-f64" -> peakF64 = Double.parseDouble(v);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        OpenBlas blas = OpenBlas.get().orElse(null);
+        System.out.println("java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs; "
+                + (blas != null ? "OpenBLAS: " + blas.library() : "OpenBLAS SKIPPED: " + OpenBlas.unavailableReason()));
+        System.out.printf(Locale.ROOT, "%-5s %-4s %-12s %3s %10s %10s %8s %8s %8s%n", "prec", "op", "MxNxK", "thr",
+                "hvp4j", "openblas", "%peak", "%blas", "blas%pk");
+        for (String prec : precisions) {
+            boolean f64 = prec.equals("f64");
+            for (String tr : trans) {
+                for (String shape : shapes) {
+                    for (int t : threads) {
+                        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(t)) {
+                            GemmShape p = new GemmShape(shape, tr, f64, arena);
+                            VectorGemm g = new VectorGemm(pool);
+                            double mine = p.flops() / median(() -> p.run(g), rounds) / 1e9;
+                            double theirs = Double.NaN;
+                            if (blas != null) {
+                                blas.setThreads(t);
+                                theirs = p.flops() / median(() -> p.run(blas), rounds) / 1e9;
+                            }
+                            double peak = (f64 ? peakF64 : peakF32) * t;
+                            System.out.printf(Locale.ROOT, "%-5s %-4s %-12s %3d %10.1f %10.1f %7.0f%% %7.0f%% %7.0f%%%n",
+                                    prec, tr, p.m + "x" + p.n + "x" + p.k, t, mine, theirs, 100 * mine / peak,
+                                    100 * mine / theirs, 100 * theirs / peak);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Median seconds per call over {@code rounds} rounds of at least 0.2 s each, after about 1 s of warm-up. */
+    private static double median(Runnable op, int rounds) {
+        long warmEnd = System.nanoTime() + 1_000_000_000L;
+        int calls = 0;
+        while (System.nanoTime() < warmEnd) {
+            op.run();
+            calls++;
+        }
+        int perRound = Math.max(1, calls / 5);
+        List<Double> times = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < perRound; i++) {
+                op.run();
+            }
+            times.add((System.nanoTime() - t0) / 1e9 / perRound);
+        }
+        times.sort(null);
+        return times.get(times.size() / 2);
+    }
+}

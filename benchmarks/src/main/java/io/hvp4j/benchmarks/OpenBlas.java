@@ -1,0 +1,115 @@
+package io.hvp4j.benchmarks;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * FFM binding of CBLAS {@code cblas_sgemm}/{@code cblas_dgemm}, the in-process ceiling for the GEMM benchmarks.
+ * The library is {@code $HVP4J_BLAS_LIB} if set, else the first of libopenblas.so.0, libopenblas.so, libblas.so.3
+ * that loads. {@link #get()} is empty when none has the symbols; {@link #unavailableReason()} then says why.
+ */
+public final class OpenBlas {
+    private static final int ROW_MAJOR = 101;
+    private static final int NO_TRANS = 111;
+    private static final int TRANS = 112;
+    private static final String[] DEFAULT_NAMES = {"libopenblas.so.0", "libopenblas.so", "libblas.so.3"};
+
+    private static final OpenBlas INSTANCE;
+    private static final String REASON;
+
+    static {
+        OpenBlas found = null;
+        List<String> tried = new ArrayList<>();
+        String env = System.getenv("HVP4J_BLAS_LIB");
+        String[] names = env != null && !env.isBlank() ? new String[] {env} : DEFAULT_NAMES;
+        for (String name : names) {
+            try {
+                found = new OpenBlas(name, SymbolLookup.libraryLookup(name, Arena.global()));
+                break;
+            } catch (IllegalArgumentException | UnsupportedOperationException | IllegalCallerException e) {
+                tried.add(name + ": " + e.getMessage());
+            }
+        }
+        INSTANCE = found;
+        REASON = found != null ? null : "no CBLAS library found (tried " + String.join("; ", tried)
+                + "); install libopenblas0-pthread or set HVP4J_BLAS_LIB";
+    }
+
+    private final String library;
+    private final MethodHandle sgemm;
+    private final MethodHandle dgemm;
+    private final MethodHandle setThreads;
+
+    private OpenBlas(String library, SymbolLookup lookup) {
+        this.library = library;
+        Linker linker = Linker.nativeLinker();
+        ValueLayout i = ValueLayout.JAVA_INT;
+        ValueLayout p = ValueLayout.ADDRESS;
+        MemorySegment s = lookup.find("cblas_sgemm")
+                .orElseThrow(() -> new IllegalArgumentException("no cblas_sgemm in " + library));
+        MemorySegment d = lookup.find("cblas_dgemm")
+                .orElseThrow(() -> new IllegalArgumentException("no cblas_dgemm in " + library));
+        sgemm = linker.downcallHandle(s, FunctionDescriptor.ofVoid(i, i, i, i, i, i, ValueLayout.JAVA_FLOAT, p, i, p,
+                i, ValueLayout.JAVA_FLOAT, p, i));
+        dgemm = linker.downcallHandle(d, FunctionDescriptor.ofVoid(i, i, i, i, i, i, ValueLayout.JAVA_DOUBLE, p, i, p,
+                i, ValueLayout.JAVA_DOUBLE, p, i));
+        setThreads = lookup.find("openblas_set_num_threads")
+                .map(f -> linker.downcallHandle(f, FunctionDescriptor.ofVoid(i)))
+                .orElse(null);
+    }
+
+    public static Optional<OpenBlas> get() {
+        return Optional.ofNullable(INSTANCE);
+    }
+
+    /** Why {@link #get()} is empty, or null when it is not. */
+    public static String unavailableReason() {
+        return REASON;
+    }
+
+    public String library() {
+        return library;
+    }
+
+    /** Sets OpenBLAS's thread count; returns false when the library has no {@code openblas_set_num_threads}. */
+    public boolean setThreads(int threads) {
+        if (setThreads == null) {
+            return false;
+        }
+        try {
+            setThreads.invokeExact(threads);
+            return true;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Row-major sgemm with the same argument meaning as VectorGemm's; segments must be native. */
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
+                      MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        try {
+            sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda,
+                    b, ldb, beta, c, ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a, int lda,
+                      MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        try {
+            dgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda,
+                    b, ldb, beta, c, ldc);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package io.hvp4j;
+
+/**
+ * Bad input from a user: a malformed file, a shape that does not match, a NaN where none is allowed,
+ * an unknown name. The message is one line meant for the user; front ends print it without a stack trace.
+ */
+public class InvalidInputException extends IllegalArgumentException {
+    public InvalidInputException(String message) {
+        super(message);
+    }
+
+    public InvalidInputException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,191 @@
+package io.hvp4j;
+
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.autodiff.ForwardOverReverse;
+import io.hvp4j.autodiff.Loss;
+import io.hvp4j.backend.Backend;
+import io.hvp4j.data.Dataset;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.Mlp;
+import java.lang.foreign.Arena;
+
+/**
+ * The loss of an MLP over a whole data set, {@code L(θ) = scale·Σ_i ℓ(f(x_i; θ), y_i)} with {@code scale = 1/N}
+ * (mean) or 1 (sum), with its gradient and exact curvature products. The data set is processed in batches of
+ * at most {@code batchSize} rows, in order; with more than one batch the per-batch results are added in
+ * float64, batch by batch in order (deterministic for a fixed thread count). With one batch the primal pass is
+ * computed once per parameter setting and shared by every product.
+ *
+ * <p>Vectors are {@code n × k} row-major tensors (column j = vector j), {@code n = P} or a layer's parameter
+ * count; any dtype (converted). Not thread-safe. Owns its working memory; {@link #close} frees it.
+ */
+public final class MlpObjective implements AutoCloseable {
+    private final Mlp mlp;
+    private final Dataset data;
+    private final double scale;
+    private final ForwardOverReverse engine;
+    private final int batchSize;
+    private final Arena arena = Arena.ofShared();
+    private boolean parametersSet;
+    private int primalBatch = -1;
+
+    public MlpObjective(Mlp mlp, Loss loss, Loss.Reduction reduction, Dataset data, Backend backend, DType dtype,
+                        int batchSize, int maxBlock) {
+        if (data.inputDimension() != mlp.inputs() || data.outputDimension() != mlp.outputs()) {
+            throw new InvalidInputException("data has " + data.inputDimension() + " inputs and "
+                    + data.outputDimension() + " outputs but the network is " + mlp.architecture());
+        }
+        if (data.dtype() != dtype) {
+            throw new IllegalArgumentException("data dtype " + data.dtype() + " differs from " + dtype);
+        }
+        if (loss == Loss.CE) {
+            if (mlp.outputs() < 2) {
+                throw new InvalidInputException("ce needs at least 2 outputs, the network has " + mlp.outputs());
+            }
+            Dataset.requireProbabilities(data.targets(), "targets");
+        }
+        this.mlp = mlp;
+        this.data = data;
+        this.scale = reduction == Loss.Reduction.MEAN ? 1.0 / data.size() : 1.0;
+        this.batchSize = Math.max(1, Math.min(batchSize, data.size()));
+        this.engine = new ForwardOverReverse(mlp, loss, backend, dtype, this.batchSize, maxBlock);
+    }
+
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    public DType dtype() {
+        return engine.dtype();
+    }
+
+    public int parameterCount() {
+        return mlp.parameterCount();
+    }
+
+    public int maxBlock() {
+        return engine.maxBlock();
+    }
+
+    public int batches() {
+        return (data.size() + batchSize - 1) / batchSize;
+    }
+
+    /** Sets θ (P elements); rejects NaN/Inf. */
+    public void setParameters(Tensor theta) {
+        if (theta.size() != mlp.parameterCount()) {
+            throw new InvalidInputException("expected " + mlp.parameterCount() + " parameters for " + mlp.architecture()
+                    + ", got " + theta.size());
+        }
+        long bad = theta.firstNonFinite();
+        if (bad >= 0) {
+            throw new InvalidInputException("parameters contain a non-finite value at index " + bad);
+        }
+        engine.setParameters(theta);
+        parametersSet = true;
+        primalBatch = -1;
+    }
+
+    /** The engine's parameters (read only). */
+    public Tensor parameters() {
+        return engine.parameters();
+    }
+
+    /** Forgets cached primal passes, so that the next product recomputes everything (for timing). */
+    public void invalidate() {
+        engine.invalidate();
+        primalBatch = -1;
+    }
+
+    private void primal(int b, Tensor grad) {
+        int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
+        engine.forwardBackward(data.inputs().rowSlice(from, count), data.targets().rowSlice(from, count), scale, grad);
+        primalBatch = b;
+    }
+
+    private void requireParameters() {
+        if (!parametersSet) {
+            throw new IllegalStateException("setParameters() first");
+        }
+    }
+
+    /** Loss value; also fills {@code grad} (P elements, any dtype) when non-null. */
+    public double gradient(Tensor grad) {
+        requireParameters();
+        if (grad != null && grad.size() != mlp.parameterCount()) {
+            throw new IllegalArgumentException("gradient needs " + mlp.parameterCount() + " elements, got " + grad);
+        }
+        int nb = batches();
+        if (nb == 1 && (grad == null || grad.dtype() == engine.dtype())) {
+            primal(0, grad == null ? null : grad.reshape((int) grad.size(), 1));
+            return engine.lastLoss();
+        }
+        try (Arena tmp = Arena.ofConfined()) {
+            Tensor part = Tensor.allocate(tmp, engine.dtype(), mlp.parameterCount(), 1);
+            double[] acc = grad == null ? null : new double[mlp.parameterCount()];
+            double value = 0;
+            for (int b = 0; b < nb; b++) {
+                primal(b, grad == null ? null : part);
+                value += engine.lastLoss();
+                if (acc != null) {
+                    for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+                }
+            }
+            if (grad != null) {
+                for (int i = 0; i < acc.length; i++) grad.set(i, acc[i]);
+            }
+            return value;
+        }
+    }
+
+    /** The loss value. */
+    public double loss() {
+        return gradient(null);
+    }
+
+    /**
+     * {@code out = C·V} for the whole data set. {@code layer < 0} for the full parameter vector, else the
+     * 0-based layer whose block {@code C_ll} is applied ({@code V}, {@code out}: that layer's parameter count of
+     * rows, weight then bias). {@code V} and {@code out} are {@code n × k} with {@code k ≤ maxBlock()}.
+     */
+    public void apply(Curvature curvature, int layer, Tensor v, Tensor out) {
+        requireParameters();
+        int nb = batches();
+        if (nb == 1) {
+            if (primalBatch != 0) {
+                primal(0, null);
+            }
+            if (v.dtype() == engine.dtype() && out.dtype() == engine.dtype()) {
+                engine.product(curvature, layer, v, out);
+                return;
+            }
+        }
+        try (Arena tmp = Arena.ofConfined()) {
+            Tensor vv = v;
+            if (v.dtype() != engine.dtype()) {
+                vv = Tensor.allocate(tmp, engine.dtype(), v.rows(), v.cols());
+                vv.copyFrom(v);
+            }
+            Tensor part = Tensor.allocate(tmp, engine.dtype(), out.rows(), out.cols());
+            if (nb == 1) {
+                engine.product(curvature, layer, vv, part);
+                out.copyFrom(part);
+                return;
+            }
+            double[] acc = new double[Math.toIntExact(out.size())];
+            for (int b = 0; b < nb; b++) {
+                primal(b, null);
+                engine.product(curvature, layer, vv, part);
+                for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+            }
+            for (int i = 0; i < acc.length; i++) out.set(i, acc[i]);
+        }
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+        arena.close();
+    }
+}

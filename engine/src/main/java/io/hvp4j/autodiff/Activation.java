@@ -1,0 +1,197 @@
+package io.hvp4j.autodiff;
+
+import io.hvp4j.InvalidInputException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Activations between dense layers, each with {@code σ, σ', σ''} in double precision and in Vector API form.
+ * Adding an activation means adding one constant here. At the kinks of relu and leaky_relu the derivative
+ * at 0 is taken from the left (as PyTorch: relu'(0) = 0) and {@code σ'' = 0} everywhere.
+ */
+public enum Activation implements ElementwiseFunction {
+    IDENTITY {
+        public double value(double z) { return z; }
+        public double d1(double z) { return 1; }
+        public double d2(double z) { return 0; }
+        public FloatVector value(FloatVector z) { return z; }
+        public FloatVector d1(FloatVector z, FloatVector a) { return z.broadcast(1); }
+        public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) { return z.broadcast(0); }
+        public DoubleVector value(DoubleVector z) { return z; }
+        public DoubleVector d1(DoubleVector z, DoubleVector a) { return z.broadcast(1); }
+        public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return z.broadcast(0); }
+        @Override public boolean piecewiseLinear() { return true; }
+    },
+    RELU {
+        public double value(double z) { return z > 0 ? z : 0; }
+        public double d1(double z) { return z > 0 ? 1 : 0; }
+        public double d2(double z) { return 0; }
+        public FloatVector value(FloatVector z) { return z.max(0f); }
+        public FloatVector d1(FloatVector z, FloatVector a) {
+            return z.broadcast(0).blend(1f, z.compare(VectorOperators.GT, 0f));
+        }
+        public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) { return z.broadcast(0); }
+        public DoubleVector value(DoubleVector z) { return z.max(0d); }
+        public DoubleVector d1(DoubleVector z, DoubleVector a) {
+            return z.broadcast(0).blend(1d, z.compare(VectorOperators.GT, 0d));
+        }
+        public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return z.broadcast(0); }
+        @Override public boolean piecewiseLinear() { return true; }
+    },
+    /** max(z, 0.01·z), PyTorch's default negative slope. */
+    LEAKY_RELU {
+        public double value(double z) { return z > 0 ? z : LEAK * z; }
+        public double d1(double z) { return z > 0 ? 1 : LEAK; }
+        public double d2(double z) { return 0; }
+        public FloatVector value(FloatVector z) {
+            VectorMask<Float> pos = z.compare(VectorOperators.GT, 0f);
+            return z.mul((float) LEAK).blend(z, pos);
+        }
+        public FloatVector d1(FloatVector z, FloatVector a) {
+            return z.broadcast((float) LEAK).blend(1f, z.compare(VectorOperators.GT, 0f));
+        }
+        public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) { return z.broadcast(0); }
+        public DoubleVector value(DoubleVector z) {
+            VectorMask<Double> pos = z.compare(VectorOperators.GT, 0d);
+            return z.mul(LEAK).blend(z, pos);
+        }
+        public DoubleVector d1(DoubleVector z, DoubleVector a) {
+            return z.broadcast(LEAK).blend(1d, z.compare(VectorOperators.GT, 0d));
+        }
+        public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return z.broadcast(0); }
+        @Override public boolean piecewiseLinear() { return true; }
+    },
+    TANH {
+        public double value(double z) { return Math.tanh(z); }
+        public double d1(double z) { double t = Math.tanh(z); return 1 - t * t; }
+        public double d2(double z) { double t = Math.tanh(z); return -2 * t * (1 - t * t); }
+        public FloatVector value(FloatVector z) { return z.lanewise(VectorOperators.TANH); }
+        public FloatVector d1(FloatVector z, FloatVector a) { return a.fma(a.neg(), z.broadcast(1)); }
+        public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) { return a.mul(d1).mul(-2f); }
+        public DoubleVector value(DoubleVector z) { return z.lanewise(VectorOperators.TANH); }
+        public DoubleVector d1(DoubleVector z, DoubleVector a) { return a.fma(a.neg(), z.broadcast(1)); }
+        public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return a.mul(d1).mul(-2d); }
+    },
+    SIGMOID {
+        public double value(double z) { return sigmoid(z); }
+        public double d1(double z) { double s = sigmoid(z); return s * (1 - s); }
+        public double d2(double z) { double s = sigmoid(z); return s * (1 - s) * (1 - 2 * s); }
+        public FloatVector value(FloatVector z) {
+            // 1/(1+e^{-z}) = (1 + tanh(z/2))/2, which neither overflows nor cancels.
+            return z.mul(0.5f).lanewise(VectorOperators.TANH).add(1f).mul(0.5f);
+        }
+        public FloatVector d1(FloatVector z, FloatVector s) { return s.mul(s.neg().add(1f)); }
+        public FloatVector d2(FloatVector z, FloatVector s, FloatVector d1) { return d1.mul(s.mul(-2f).add(1f)); }
+        public DoubleVector value(DoubleVector z) {
+            return z.mul(0.5d).lanewise(VectorOperators.TANH).add(1d).mul(0.5d);
+        }
+        public DoubleVector d1(DoubleVector z, DoubleVector s) { return s.mul(s.neg().add(1d)); }
+        public DoubleVector d2(DoubleVector z, DoubleVector s, DoubleVector d1) { return d1.mul(s.mul(-2d).add(1d)); }
+    },
+    /** log(1 + e^z), computed as max(z,0) + log1p(e^{−|z|}). */
+    SOFTPLUS {
+        public double value(double z) { return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))); }
+        public double d1(double z) { return sigmoid(z); }
+        public double d2(double z) { double s = sigmoid(z); return s * (1 - s); }
+        public FloatVector value(FloatVector z) {
+            return z.max(0f).add(z.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+        }
+        public FloatVector d1(FloatVector z, FloatVector a) { return SIGMOID.value(z); }
+        public FloatVector d2(FloatVector z, FloatVector a, FloatVector s) { return s.mul(s.neg().add(1f)); }
+        public DoubleVector value(DoubleVector z) {
+            return z.max(0d).add(z.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+        }
+        public DoubleVector d1(DoubleVector z, DoubleVector a) { return SIGMOID.value(z); }
+        public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector s) { return s.mul(s.neg().add(1d)); }
+    },
+    /**
+     * GELU, tanh form (PyTorch {@code approximate='tanh'}): ½z(1 + tanh u), u = c(z + 0.044715 z³), c = √(2/π).
+     * σ' = ½(1+t) + ½z(1−t²)u', σ'' = (1−t²)(u' − z·t·u'² + ½z·u'').
+     */
+    GELU {
+        public double value(double z) { return 0.5 * z * (1 + Math.tanh(geluU(z))); }
+        public double d1(double z) {
+            double t = Math.tanh(geluU(z));
+            return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * geluDu(z);
+        }
+        public double d2(double z) {
+            double t = Math.tanh(geluU(z));
+            double du = geluDu(z);
+            return (1 - t * t) * (du - z * t * du * du + 0.5 * z * (6 * GELU_C * GELU_A * z));
+        }
+        public FloatVector value(FloatVector z) {
+            FloatVector t = z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C).lanewise(VectorOperators.TANH);
+            return z.mul(0.5f).mul(t.add(1f));
+        }
+        public FloatVector d1(FloatVector z, FloatVector a) {
+            FloatVector t = z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C).lanewise(VectorOperators.TANH);
+            FloatVector du = z.mul(z).mul((float) (3 * GELU_A)).add(1f).mul((float) GELU_C);
+            FloatVector sech2 = t.fma(t.neg(), z.broadcast(1));
+            return t.add(1f).mul(0.5f).add(z.mul(0.5f).mul(sech2).mul(du));
+        }
+        public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) {
+            FloatVector t = z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C).lanewise(VectorOperators.TANH);
+            FloatVector du = z.mul(z).mul((float) (3 * GELU_A)).add(1f).mul((float) GELU_C);
+            FloatVector sech2 = t.fma(t.neg(), z.broadcast(1));
+            FloatVector ddu = z.mul((float) (6 * GELU_C * GELU_A));
+            return sech2.mul(du.sub(z.mul(t).mul(du).mul(du)).add(z.mul(0.5f).mul(ddu)));
+        }
+        public DoubleVector value(DoubleVector z) {
+            DoubleVector t = z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C).lanewise(VectorOperators.TANH);
+            return z.mul(0.5d).mul(t.add(1d));
+        }
+        public DoubleVector d1(DoubleVector z, DoubleVector a) {
+            DoubleVector t = z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C).lanewise(VectorOperators.TANH);
+            DoubleVector du = z.mul(z).mul(3 * GELU_A).add(1d).mul(GELU_C);
+            DoubleVector sech2 = t.fma(t.neg(), z.broadcast(1));
+            return t.add(1d).mul(0.5d).add(z.mul(0.5d).mul(sech2).mul(du));
+        }
+        public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) {
+            DoubleVector t = z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C).lanewise(VectorOperators.TANH);
+            DoubleVector du = z.mul(z).mul(3 * GELU_A).add(1d).mul(GELU_C);
+            DoubleVector sech2 = t.fma(t.neg(), z.broadcast(1));
+            DoubleVector ddu = z.mul(6 * GELU_C * GELU_A);
+            return sech2.mul(du.sub(z.mul(t).mul(du).mul(du)).add(z.mul(0.5d).mul(ddu)));
+        }
+    };
+
+    static final double LEAK = 0.01;
+    static final double GELU_C = Math.sqrt(2 / Math.PI);
+    static final double GELU_A = 0.044715;
+
+    static double sigmoid(double z) {
+        return 0.5 * (1 + Math.tanh(0.5 * z));
+    }
+
+    static double geluU(double z) {
+        return GELU_C * (z + GELU_A * z * z * z);
+    }
+
+    static double geluDu(double z) {
+        return GELU_C * (1 + 3 * GELU_A * z * z);
+    }
+
+    @Override
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Parses a command-line name such as {@code relu}, {@code leaky_relu} or {@code leaky-relu}. */
+    public static Activation parse(String s) {
+        String key = s.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        if (key.equals("LINEAR")) {
+            return IDENTITY;
+        }
+        try {
+            return valueOf(key);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("unknown activation '" + s + "' (expected one of "
+                    + Arrays.stream(values()).map(Activation::id).collect(Collectors.joining(", ")) + ")");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.hvp4j.autodiff;
+
+import io.hvp4j.InvalidInputException;
+import java.util.Locale;
+
+/** Which second-order matrix a product applies (papers.md §A.1: {@code H = H_O + H_F}). */
+public enum Curvature {
+    /** The loss Hessian {@code H = ∇²_θ L}. */
+    HESSIAN,
+    /** The Gauss–Newton (outer-product) part {@code H_O = Σ_i J_iᵀ ∇²ℓ_i J_i}, positive semi-definite. */
+    GAUSS_NEWTON,
+    /** The functional part {@code H_F = Σ_i Σ_c g_{i,c} ∇²_θ f_{i,c}}, the HVP of {@code Σ_i ḡ_iᵀ f(x_i)} with ḡ fixed. */
+    FUNCTIONAL;
+
+    public String id() {
+        return switch (this) {
+            case HESSIAN -> "hessian";
+            case GAUSS_NEWTON -> "ggn";
+            case FUNCTIONAL -> "functional";
+        };
+    }
+
+    public static Curvature parse(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "hessian", "h" -> HESSIAN;
+            case "ggn", "gauss-newton", "gauss_newton", "outer", "h_o" -> GAUSS_NEWTON;
+            case "functional", "h_f" -> FUNCTIONAL;
+            default -> throw new InvalidInputException("unknown product '" + s + "' (expected hessian, ggn or functional)");
+        };
+    }
+}

@@ -1,0 +1,358 @@
+package io.hvp4j.autodiff;
+
+import io.hvp4j.backend.Backend;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.Mlp;
+import java.lang.foreign.Arena;
+
+/**
+ * Forward-over-reverse derivatives of an MLP loss on one batch: the loss, its gradient, and curvature products
+ * {@code H·V}, {@code H_O·V}, {@code H_F·V} for a block {@code V} of {@code k} tangents (Pearlmutter's
+ * R-operator: tangents pushed through the forward pass and through the backward pass).
+ *
+ * <p>Use: {@link #setParameters}, then {@link #forwardBackward} on a batch (primal pass, kept), then any number
+ * of {@link #product} calls on that batch; they share the primal pass. Changing the parameters invalidates it.
+ *
+ * <p>Blocks in the user layout are {@code n × k} row-major (column j is tangent j, rows in the flat parameter
+ * order, as PyTorch's {@code parameters_to_vector} stacked as columns), where {@code n} is {@code P} for a
+ * full product or the layer's parameter count for a layer-block product. Inside, tangents flow sample-major
+ * ({@code B × (k·width)}) so that each rule is one GEMM for all {@code k} tangents.
+ *
+ * <p>All working memory is allocated once, in an arena this object owns, sized for {@code maxRows} samples
+ * and {@code maxBlock} tangents. Not thread-safe. {@link #close} frees the memory; later calls throw.
+ */
+public final class ForwardOverReverse implements AutoCloseable {
+    private final Mlp mlp;
+    private final Backend be;
+    private final DType dtype;
+    private final int maxRows;
+    private final int maxBlock;
+    private final int layers;
+    private final Arena arena = Arena.ofShared();
+    private final Loss.Rules loss;
+    private final boolean secondDerivatives;
+
+    private final Tensor theta;
+    private final Tensor[] act;      // hidden activations A_l, l = 0..L-2
+    private final Tensor[] d1;       // σ'(Z_l)
+    private final Tensor[] d2;       // σ''(Z_l), null for piecewise-linear σ
+    private final Tensor zScratch;   // hidden pre-activations (consumed at once)
+    private final Tensor output;     // F = Z_{L-1}
+    private final Tensor[] gZ;       // ∂L/∂Z_l
+    private final Tensor[] gA;       // ∂L/∂A_l for hidden l
+    private final Tensor[] zDot;     // blocked tangents of Z_l
+    private final Tensor[] aDot;     // blocked tangents of A_l (hidden)
+    private final Tensor pingBuf, pongBuf;
+    private final Tensor wDotByRowBuf, scratchBuf;
+    private final Tensor blockIn, blockOut;
+
+    private Tensor x;
+    private int rows;
+    private boolean primalReady;
+    private double lastLoss = Double.NaN;
+
+    public ForwardOverReverse(Mlp mlp, Loss loss, Backend be, DType dtype, int maxRows, int maxBlock) {
+        if (maxRows < 1 || maxBlock < 1) {
+            throw new IllegalArgumentException("maxRows and maxBlock must be positive");
+        }
+        this.mlp = mlp;
+        this.be = be;
+        this.dtype = dtype;
+        this.maxRows = maxRows;
+        this.maxBlock = maxBlock;
+        this.layers = mlp.layers();
+        this.secondDerivatives = !mlp.activation().piecewiseLinear();
+        int L = layers;
+        int maxHidden = 1, maxWidth = 1;
+        long maxLayerParams = 1;
+        for (int l = 1; l <= L; l++) {
+            maxWidth = Math.max(maxWidth, mlp.width(l));
+            if (l < L) maxHidden = Math.max(maxHidden, mlp.width(l));
+            maxLayerParams = Math.max(maxLayerParams, (long) mlp.width(l) * mlp.width(l - 1));
+        }
+        this.loss = loss.rules(be, arena, dtype, maxRows, mlp.outputs());
+        theta = alloc(mlp.parameterCount(), 1);
+        act = new Tensor[L - 1];
+        d1 = new Tensor[L - 1];
+        d2 = new Tensor[L - 1];
+        gA = new Tensor[L - 1];
+        aDot = new Tensor[L - 1];
+        gZ = new Tensor[L];
+        zDot = new Tensor[L];
+        for (int l = 0; l < L; l++) {
+            int w = mlp.width(l + 1);
+            gZ[l] = alloc(maxRows, w);
+            zDot[l] = alloc(maxRows, maxBlock * w);
+            if (l < L - 1) {
+                act[l] = alloc(maxRows, w);
+                d1[l] = alloc(maxRows, w);
+                d2[l] = secondDerivatives ? alloc(maxRows, w) : null;
+                gA[l] = alloc(maxRows, w);
+                aDot[l] = alloc(maxRows, maxBlock * w);
+            }
+        }
+        zScratch = alloc(maxRows, maxHidden);
+        output = alloc(maxRows, mlp.outputs());
+        pingBuf = alloc(maxRows, maxBlock * maxWidth);
+        pongBuf = alloc(maxRows, maxBlock * maxWidth);
+        long scratch = maxBlock * maxLayerParams;
+        wDotByRowBuf = maxBlock > 1 ? alloc(1, Math.toIntExact(scratch)) : null;
+        scratchBuf = alloc(1, Math.toIntExact(scratch));
+        blockIn = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
+        blockOut = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
+    }
+
+    private Tensor alloc(int r, int c) {
+        return be.allocate(arena, dtype, r, c);
+    }
+
+    private static Tensor slice(Tensor buf, int r, int c) {
+        return buf.view(0, r, c);
+    }
+
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public int maxRows() {
+        return maxRows;
+    }
+
+    public int maxBlock() {
+        return maxBlock;
+    }
+
+    /** Bytes of working memory this object holds (off-heap or device). */
+    public long workingBytes() {
+        long n = theta.size() + zScratch.size() + output.size() + pingBuf.size() + pongBuf.size() + scratchBuf.size()
+                + (wDotByRowBuf == null ? 0 : wDotByRowBuf.size())
+                + (blockIn == null ? 0 : blockIn.size() + blockOut.size());
+        for (int l = 0; l < layers; l++) {
+            n += gZ[l].size() + zDot[l].size();
+            if (l < layers - 1) {
+                n += act[l].size() + d1[l].size() + (d2[l] == null ? 0 : d2[l].size()) + gA[l].size() + aDot[l].size();
+            }
+        }
+        return n * dtype.bytes();
+    }
+
+    /** Copies {@code values} (P elements, any dtype) into the parameters and invalidates the primal pass. */
+    public void setParameters(Tensor values) {
+        if (values.size() != theta.size()) {
+            throw new IllegalArgumentException("expected " + theta.size() + " parameters, got " + values.size());
+        }
+        theta.copyFrom(values);
+        primalReady = false;
+    }
+
+    /** The parameters (P × 1, this engine's dtype); writing into them requires {@link #invalidate()}. */
+    public Tensor parameters() {
+        return theta;
+    }
+
+    /** Forgets the primal pass (e.g. after the parameters were changed in place or to time a fresh product). */
+    public void invalidate() {
+        primalReady = false;
+    }
+
+    private Tensor weight(int l) {
+        return theta.view(mlp.weightOffset(l), mlp.width(l + 1), mlp.width(l));
+    }
+
+    private Tensor bias(int l) {
+        return mlp.hasBias() ? theta.view(mlp.biasOffset(l), 1, mlp.width(l + 1)) : null;
+    }
+
+    private Tensor input(int l) {
+        return l == 0 ? x : slice(act[l - 1], rows, mlp.width(l));
+    }
+
+    /**
+     * Primal forward and backward pass on a batch; returns {@code scale · Σ_rows ℓ}. Writes the gradient into
+     * {@code grad} (P elements) unless it is null. Keeps the pass for later {@link #product} calls.
+     *
+     * @param x inputs, {@code b × d} with {@code b ≤ maxRows}, this engine's dtype
+     * @param y targets, {@code b × K} (one-hot or probabilities for ce)
+     */
+    public double forwardBackward(Tensor x, Tensor y, double scale, Tensor grad) {
+        if (x.cols() != mlp.inputs() || x.rows() > maxRows || x.rows() < 1 || y.rows() != x.rows()
+                || y.cols() != mlp.outputs()) {
+            throw new IllegalArgumentException("batch " + x + " / " + y + " does not fit " + mlp + " with at most "
+                    + maxRows + " rows");
+        }
+        if (grad != null && grad.size() != theta.size()) {
+            throw new IllegalArgumentException("gradient buffer " + grad + " needs " + theta.size() + " elements");
+        }
+        this.x = x;
+        this.rows = x.rows();
+        int L = layers;
+        for (int l = 0; l < L; l++) {
+            int w = mlp.width(l + 1);
+            if (l < L - 1) {
+                Tensor z = slice(zScratch, rows, w);
+                Dense.forward(be, input(l), weight(l), bias(l), z);
+                Elementwise.forward(be, mlp.activation(), z, slice(act[l], rows, w), slice(d1[l], rows, w),
+                        d2[l] == null ? null : slice(d2[l], rows, w));
+            } else {
+                Dense.forward(be, input(l), weight(l), bias(l), slice(output, rows, w));
+            }
+        }
+        lastLoss = loss.forward(slice(output, rows, mlp.outputs()), y, scale);
+        loss.backward(slice(gZ[L - 1], rows, mlp.outputs()));
+        for (int l = L - 1; l >= 0; l--) {
+            int in = mlp.width(l), out = mlp.width(l + 1);
+            Tensor g = slice(gZ[l], rows, out);
+            Tensor dW = grad == null ? null : grad.view(mlp.weightOffset(l), out, in);
+            Tensor dB = grad == null || !mlp.hasBias() ? null : grad.view(mlp.biasOffset(l), out, 1);
+            Tensor ga = l == 0 ? null : slice(gA[l - 1], rows, in);
+            Dense.backward(be, g, input(l), weight(l), dW, dB, ga);
+            if (l > 0) {
+                Elementwise.backward(be, slice(d1[l - 1], rows, in), ga, slice(gZ[l - 1], rows, in));
+            }
+        }
+        primalReady = true;
+        return lastLoss;
+    }
+
+    /** The loss of the last {@link #forwardBackward}. */
+    public double lastLoss() {
+        return lastLoss;
+    }
+
+    /**
+     * {@code out = C·V} for the curvature {@code c} on the current batch, for the full parameter vector
+     * ({@code layer < 0}) or restricted to layer {@code layer} (0-based; {@code V} and {@code out} then have the
+     * layer's parameter count of rows). {@code V} and {@code out} are {@code n × k} row-major (n×1 for one vector)
+     * with {@code k ≤ maxBlock}; they must not overlap. The result is the batch's contribution
+     * (scaled as the loss), overwriting {@code out}.
+     */
+    public void product(Curvature c, int layer, Tensor v, Tensor out) {
+        if (!primalReady) {
+            throw new IllegalStateException("product() needs forwardBackward() on the current parameters first");
+        }
+        if (layer >= layers) {
+            throw new IllegalArgumentException("layer " + layer + " out of range: the network has " + layers + " layers");
+        }
+        int first = layer < 0 ? 0 : layer;
+        boolean full = layer < 0;
+        int n = full ? mlp.parameterCount() : mlp.layerParameterCount(layer);
+        int k = v.cols();
+        if (v.rows() != n || out.rows() != n || out.cols() != k || k < 1 || k > maxBlock) {
+            throw new IllegalArgumentException("product needs V and out of " + n + " x k (k <= " + maxBlock
+                    + "), got " + v + " and " + out);
+        }
+        int base = mlp.layerOffset(first);
+        Tensor vIn = k == 1 ? v : slice(blockIn, 1, k * n);
+        Tensor res = k == 1 ? out : slice(blockOut, 1, k * n);
+        if (k > 1) {
+            convertLayout(v, vIn, first, full, k, true);
+        }
+        boolean second = c != Curvature.GAUSS_NEWTON;
+        int L = layers;
+
+        // Forward tangents, from the first layer whose parameters carry a tangent.
+        for (int l = first; l < L; l++) {
+            int in = mlp.width(l), w = mlp.width(l + 1);
+            boolean paramTangent = full || l == first;
+            Tensor wDot = paramTangent ? internal(vIn, l, base, k).view(0, k * w, in) : null;
+            Tensor bDot = paramTangent && mlp.hasBias() ? internal(vIn, l, base, k).view((long) k * w * in, 1, k * w) : null;
+            Tensor aDotIn = l == first ? null : slice(aDot[l - 1], rows, k * in);
+            Dense.tangent(be, input(l), aDotIn, weight(l), wDot, bDot, slice(zDot[l], rows, k * w), k);
+            if (l < L - 1) {
+                Elementwise.tangent(be, slice(d1[l], rows, w), slice(zDot[l], rows, k * w), slice(aDot[l], rows, k * w));
+            }
+        }
+
+        // Tangent of the loss's backward rule.
+        int K = mlp.outputs();
+        Tensor gDot = slice(pingBuf, rows, k * K);
+        Tensor other = pongBuf; // Ġ_Z of layer l lives in one buffer, Ġ_A of layer l-1 is built in the other
+        if (c == Curvature.FUNCTIONAL) {
+            be.zero(gDot);
+        } else {
+            loss.tangentOfBackward(slice(zDot[L - 1], rows, k * K), gDot);
+        }
+
+        // Tangents backward, down to the first layer with a parameter tangent.
+        for (int l = L - 1; l >= first; l--) {
+            int in = mlp.width(l), w = mlp.width(l + 1);
+            boolean wantParams = full || l == first;
+            Tensor slab = wantParams ? internal(res, l, base, k) : null;
+            Tensor dWDot = wantParams ? slab.view(0, k * w, in) : null;
+            Tensor dBDot = wantParams && mlp.hasBias() ? slab.view((long) k * w * in, 1, k * w) : null;
+            Tensor gADot = l > first ? slice(other, rows, k * in) : null;
+            Tensor wDotByRow = null;
+            if (second && full && l > first) {
+                Tensor wDot = internal(vIn, l, base, k).view(0, k * w, in);
+                if (k == 1) {
+                    wDotByRow = wDot;
+                } else {
+                    wDotByRow = wDotByRowBuf.view(0, w, k * in);
+                    be.swapLeadingAxes(wDot, k, w, in, 0, wDotByRow);
+                }
+            }
+            Tensor aDotIn = l > first ? slice(aDot[l - 1], rows, k * in) : null;
+            Dense.tangentOfBackward(be, gDot, second ? slice(gZ[l], rows, w) : null, input(l), aDotIn, weight(l),
+                    wDotByRow, dWDot, dBDot, gADot, scratchBuf, k);
+            if (l > first) {
+                Tensor sd2 = second && d2[l - 1] != null ? slice(d2[l - 1], rows, in) : null;
+                Elementwise.tangentOfBackward(be, slice(d1[l - 1], rows, in), sd2, slice(gA[l - 1], rows, in),
+                        slice(zDot[l - 1], rows, k * in), gADot, gADot);
+                gDot = gADot;
+                other = other == pingBuf ? pongBuf : pingBuf;
+            }
+        }
+        if (k > 1) {
+            convertLayout(res, out, first, full, k, false);
+        }
+    }
+
+    /** Layer {@code l}'s slab ({@code k·params(l)} elements) of an internal-layout block. */
+    private Tensor internal(Tensor block, int l, int base, int k) {
+        long off = (long) k * (mlp.layerOffset(l) - base);
+        return block.view(off, 1, k * mlp.layerParameterCount(l));
+    }
+
+    /**
+     * Converts between the user layout ({@code n × k}, row-major) and the internal layer-major layout
+     * (per layer: {@code k} weight tangents {@code (out, in)} back to back, then {@code k} bias tangents).
+     */
+    private void convertLayout(Tensor src, Tensor dst, int first, boolean full, int k, boolean toInternal) {
+        int base = mlp.layerOffset(first);
+        int last = full ? layers - 1 : first;
+        for (int l = first; l <= last; l++) {
+            int wCount = mlp.width(l) * mlp.width(l + 1);
+            long userW = mlp.weightOffset(l) - base;
+            long userB = mlp.biasOffset(l) - base;
+            Tensor slab = internal(toInternal ? dst : src, l, base, k);
+            Tensor user = toInternal ? src : dst;
+            Tensor uW = user.reshape(1, (int) user.size()).view(userW * k, 1, wCount * k);
+            Tensor iW = slab.view(0, 1, wCount * k);
+            if (toInternal) {
+                be.swapLeadingAxes(uW, wCount, k, 1, 0, iW);
+            } else {
+                be.swapLeadingAxes(iW, k, wCount, 1, 0, uW);
+            }
+            if (mlp.hasBias()) {
+                int out = mlp.width(l + 1);
+                Tensor uB = user.reshape(1, (int) user.size()).view(userB * k, 1, out * k);
+                Tensor iB = slab.view((long) wCount * k, 1, out * k);
+                if (toInternal) {
+                    be.swapLeadingAxes(uB, out, k, 1, 0, iB);
+                } else {
+                    be.swapLeadingAxes(iB, k, out, 1, 0, uB);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

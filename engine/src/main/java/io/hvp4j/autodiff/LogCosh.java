@@ -1,0 +1,68 @@
+package io.hvp4j.autodiff;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** {@code log cosh(r) = |r| + log1p(e^{−2|r|}) − log 2} (no overflow), {@code tanh r}, {@code 1 − tanh² r}. */
+final class LogCosh implements ElementwiseFunction {
+    static final LogCosh INSTANCE = new LogCosh();
+    private static final double LN2 = Math.log(2);
+
+    private LogCosh() {
+    }
+
+    @Override
+    public String id() {
+        return "logcosh";
+    }
+
+    @Override
+    public double value(double z) {
+        double a = Math.abs(z);
+        return a + Math.log1p(Math.exp(-2 * a)) - LN2;
+    }
+
+    @Override
+    public double d1(double z) {
+        return Math.tanh(z);
+    }
+
+    @Override
+    public double d2(double z) {
+        double t = Math.tanh(z);
+        return 1 - t * t;
+    }
+
+    @Override
+    public FloatVector value(FloatVector z) {
+        FloatVector a = z.abs();
+        return a.add(a.mul(-2f).lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P)).sub((float) LN2);
+    }
+
+    @Override
+    public FloatVector d1(FloatVector z, FloatVector value) {
+        return z.lanewise(VectorOperators.TANH);
+    }
+
+    @Override
+    public FloatVector d2(FloatVector z, FloatVector value, FloatVector t) {
+        return t.fma(t.neg(), z.broadcast(1));
+    }
+
+    @Override
+    public DoubleVector value(DoubleVector z) {
+        DoubleVector a = z.abs();
+        return a.add(a.mul(-2d).lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P)).sub(LN2);
+    }
+
+    @Override
+    public DoubleVector d1(DoubleVector z, DoubleVector value) {
+        return z.lanewise(VectorOperators.TANH);
+    }
+
+    @Override
+    public DoubleVector d2(DoubleVector z, DoubleVector value, DoubleVector t) {
+        return t.fma(t.neg(), z.broadcast(1));
+    }
+}

@@ -1,0 +1,184 @@
+package io.hvp4j.autodiff;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.Backend;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import java.lang.foreign.Arena;
+import java.util.Locale;
+
+/**
+ * Losses ℓ(f, y) on network outputs {@code f} (rows = samples, {@code K} columns), each with its rules in
+ * one place (see {@link Rules}). The data-set loss is {@code scale · Σ_i ℓ(f_i, y_i)} with {@code scale = 1/N}
+ * for {@link Reduction#MEAN} and 1 for {@link Reduction#SUM}:
+ * <ul>
+ *   <li>{@code mse}: ℓ = ½‖f − y‖² (so the mean loss is (1/2N)Σ‖f_i − y_i‖², PyTorch's MSELoss/2 per output);</li>
+ *   <li>{@code ce}: ℓ = −Σ_c y_c log softmax(f)_c with one-hot or probability targets;</li>
+ *   <li>{@code cosh}: ℓ = Σ_c log cosh(f_c − y_c).</li>
+ * </ul>
+ */
+public enum Loss {
+    MSE {
+        @Override
+        public Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs) {
+            return new Rules(be) {
+                final Tensor residual = be.allocate(arena, dtype, maxRows, outputs);
+                Tensor r;
+
+                @Override
+                public double forward(Tensor f, Tensor y, double scale) {
+                    begin(f, y, scale);
+                    r = residual.rowSlice(0, f.rows());
+                    be.copy(f, r);
+                    be.axpy(-1, y, r);
+                    return 0.5 * scale * be.dot(r, r);
+                }
+
+                @Override
+                public void backward(Tensor gF) {
+                    be.axpby(scale, r, 0, gF);
+                }
+
+                @Override
+                public void tangentOfBackward(Tensor fDot, Tensor gFDot) {
+                    be.axpby(scale, fDot, 0, gFDot);
+                }
+            };
+        }
+    },
+    CE {
+        @Override
+        public Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs) {
+            return new Rules(be) {
+                final Tensor probabilities = be.allocate(arena, dtype, maxRows, outputs);
+                Tensor p;
+
+                @Override
+                public double forward(Tensor f, Tensor y, double scale) {
+                    begin(f, y, scale);
+                    p = probabilities.rowSlice(0, f.rows());
+                    be.softmaxRows(f, p);
+                    return scale * be.crossEntropySum(f, y);
+                }
+
+                @Override
+                public void backward(Tensor gF) {
+                    be.copy(p, gF);
+                    be.axpby(-scale, y, scale, gF);
+                }
+
+                @Override
+                public void tangentOfBackward(Tensor fDot, Tensor gFDot) {
+                    be.softmaxTangent(scale, p, fDot, gFDot);
+                }
+            };
+        }
+    },
+    COSH {
+        @Override
+        public Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs) {
+            return new Rules(be) {
+                final Tensor residual = be.allocate(arena, dtype, maxRows, outputs);
+                final Tensor values = be.allocate(arena, dtype, maxRows, outputs);
+                final Tensor tanh = be.allocate(arena, dtype, maxRows, outputs);
+                final Tensor sech2 = be.allocate(arena, dtype, maxRows, outputs);
+                Tensor d1, d2;
+
+                @Override
+                public double forward(Tensor f, Tensor y, double scale) {
+                    begin(f, y, scale);
+                    int b = f.rows();
+                    Tensor r = residual.rowSlice(0, b);
+                    Tensor v = values.rowSlice(0, b);
+                    d1 = tanh.rowSlice(0, b);
+                    d2 = sech2.rowSlice(0, b);
+                    be.copy(f, r);
+                    be.axpy(-1, y, r);
+                    be.evaluate(LogCosh.INSTANCE, r, v, d1, d2);
+                    return scale * be.sum(v);
+                }
+
+                @Override
+                public void backward(Tensor gF) {
+                    be.axpby(scale, d1, 0, gF);
+                }
+
+                @Override
+                public void tangentOfBackward(Tensor fDot, Tensor gFDot) {
+                    be.broadcastMultiply(d2, fDot, gFDot);
+                    be.scal(scale, gFDot);
+                }
+            };
+        }
+    };
+
+    /** How per-sample losses are combined. */
+    public enum Reduction {
+        MEAN, SUM;
+
+        public static Reduction parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "mean" -> MEAN;
+                case "sum" -> SUM;
+                default -> throw new InvalidInputException("unknown reduction '" + s + "' (expected mean or sum)");
+            };
+        }
+    }
+
+    /**
+     * Working state and rules of a loss for batches of up to {@code maxRows} samples. The four rules:
+     * forward ({@link #forward}: the value), tangent ({@link #tangent}: ⟨∇ℓ, ḟ⟩), backward ({@link #backward}:
+     * {@code G_F = scale·∇_f ℓ}) and tangent of backward ({@link #tangentOfBackward}:
+     * {@code Ġ_F = scale·∇²_f ℓ · ḟ}, which is also the Gauss–Newton middle factor). {@code forward} must come
+     * first; it keeps what the other rules need. Not thread-safe.
+     */
+    public abstract static class Rules {
+        protected final Backend be;
+        protected Tensor f;
+        protected Tensor y;
+        protected double scale;
+
+        protected Rules(Backend be) {
+            this.be = be;
+        }
+
+        protected void begin(Tensor f, Tensor y, double scale) {
+            if (f.rows() != y.rows() || f.cols() != y.cols()) {
+                throw new IllegalArgumentException("outputs " + f + " and targets " + y + " differ in shape");
+            }
+            this.f = f;
+            this.y = y;
+            this.scale = scale;
+        }
+
+        /** Returns {@code scale · Σ_rows ℓ(f_r, y_r)} and keeps the state the other rules need. */
+        public abstract double forward(Tensor f, Tensor y, double scale);
+
+        /** Writes {@code G_F = scale·∂ℓ/∂f} (same shape as f). */
+        public abstract void backward(Tensor gF);
+
+        /** Blocked: {@code gFDot[r, j, :] = scale·∇²ℓ(f_r)·fDot[r, j, :]} for {@code fDot} of rows × (k·K). */
+        public abstract void tangentOfBackward(Tensor fDot, Tensor gFDot);
+
+        /** Directional derivative of the value along one tangent {@code fDot} (rows × K), given {@code gF}. */
+        public double tangent(Tensor gF, Tensor fDot) {
+            return be.dot(gF, fDot);
+        }
+    }
+
+    /** Creates rules with buffers for up to {@code maxRows} samples of {@code outputs} columns, owned by {@code arena}. */
+    public abstract Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs);
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Loss parse(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "mse" -> MSE;
+            case "ce", "cross-entropy", "cross_entropy" -> CE;
+            case "cosh", "logcosh", "log-cosh" -> COSH;
+            default -> throw new InvalidInputException("unknown loss '" + s + "' (expected mse, ce or cosh)");
+        };
+    }
+}

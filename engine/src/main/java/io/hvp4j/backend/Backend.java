@@ -1,0 +1,122 @@
+package io.hvp4j.backend;
+
+import io.hvp4j.autodiff.ElementwiseFunction;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import java.lang.foreign.Arena;
+
+/**
+ * The kernels the autodiff code calls; nothing above this interface knows which implementation runs.
+ *
+ * <p>All tensors are dense row-major matrices ({@link Tensor}); the operands of one call share one dtype.
+ * Shapes are checked and a mismatch throws {@link IllegalArgumentException}. "Blocked" arguments hold
+ * {@code k} tangents per row: a tensor of {@code rows × (k·n)} whose row {@code r} is {@code k} consecutive
+ * length-{@code n} pieces, the layout in which a block of tangents flows through an MLP (sample-major).
+ *
+ * <p>Determinism: for a fixed implementation and thread count every kernel returns the same bits on every
+ * call. Reductions ({@link #dot}, {@link #sum}, {@link #nrm2}, {@link #crossEntropySum}) may round
+ * differently for a different thread count or vector width; GEMM and element-wise kernels do not depend on
+ * the thread count.
+ *
+ * <p>Implementations are safe for use by one calling thread at a time.
+ */
+public interface Backend extends AutoCloseable {
+    /** Short name, e.g. {@code scalar} or {@code vector}. */
+    String name();
+
+    /** Worker threads the kernels use. */
+    int threads();
+
+    /** Allocates a zero-filled tensor owned by {@code arena}, in memory this backend's kernels can read. */
+    default Tensor allocate(Arena arena, DType dtype, int rows, int cols) {
+        return Tensor.allocate(arena, dtype, rows, cols);
+    }
+
+    /**
+     * {@code C = alpha·op(A)·op(B) + beta·C}, where {@code op(X)} is {@code X} or {@code Xᵀ}. With
+     * {@code beta == 0} the old contents of C are ignored (NaN in C does not propagate), as in BLAS.
+     */
+    void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c);
+
+    /**
+     * Evaluates {@code f} element by element: {@code value = f(z)}, {@code d1 = f'(z)}, {@code d2 = f''(z)}.
+     * {@code d1} and {@code d2} may be null when not wanted. {@code value} may not alias {@code z}.
+     */
+    void evaluate(ElementwiseFunction f, Tensor z, Tensor value, Tensor d1, Tensor d2);
+
+    /**
+     * Blocked product {@code out[r, j, c] = d[r, c] · t[r, j, c]} for {@code d} of {@code rows × n} and
+     * {@code t}, {@code out} of {@code rows × (k·n)}. {@code out} may alias {@code t}.
+     */
+    void broadcastMultiply(Tensor d, Tensor t, Tensor out);
+
+    /**
+     * Tangent of the backward rule of an element-wise op, blocked:
+     * {@code out[r,j,c] = d2[r,c]·zDot[r,j,c]·g[r,c] + d1[r,c]·gDot[r,j,c]}. {@code d1}, {@code d2}, {@code g}
+     * are {@code rows × n}; {@code zDot}, {@code gDot}, {@code out} are {@code rows × (k·n)}; {@code out}
+     * may alias {@code gDot}.
+     */
+    void elementwiseBackwardTangent(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out);
+
+    /** {@code c[r, :] += v} for every row, where {@code v} holds {@code c.cols()} elements. */
+    void addToRows(Tensor v, Tensor c);
+
+    /** {@code out = alpha·(column sums of g) + beta·out}, {@code out} with {@code g.cols()} elements. */
+    void columnSums(double alpha, Tensor g, double beta, Tensor out);
+
+    /** Row-wise softmax: {@code p[r, :] = softmax(f[r, :])}, computed with the row maximum subtracted. */
+    void softmaxRows(Tensor f, Tensor p);
+
+    /**
+     * {@code Σ_r (logsumexp(f[r,:]) − Σ_c y[r,c]·f[r,c])}: the summed cross-entropy of logits {@code f}
+     * against probability (or one-hot) targets {@code y} whose rows sum to one.
+     */
+    double crossEntropySum(Tensor f, Tensor y);
+
+    /**
+     * Blocked tangent of the softmax, i.e. the CE Hessian applied to {@code fDot}:
+     * {@code out[r,j,:] = alpha·(p[r,:]⊙fDot[r,j,:] − p[r,:]·⟨p[r,:], fDot[r,j,:]⟩)}.
+     */
+    void softmaxTangent(double alpha, Tensor p, Tensor fDot, Tensor out);
+
+    /**
+     * Swaps the two leading axes of a 3-D array: {@code dst[b][a][c] = src[a][b][c] + beta·dst[b][a][c]} for
+     * {@code src} of logical shape {@code (d0, d1, d2)} stored flat. With {@code d2 == 1} this is a transpose.
+     */
+    void swapLeadingAxes(Tensor src, int d0, int d1, int d2, double beta, Tensor dst);
+
+    /** {@code Σ x_i y_i}. */
+    double dot(Tensor x, Tensor y);
+
+    /** {@code y = alpha·x + y}. */
+    void axpy(double alpha, Tensor x, Tensor y);
+
+    /** {@code y = alpha·x + beta·y}. */
+    void axpby(double alpha, Tensor x, double beta, Tensor y);
+
+    /** {@code x = alpha·x}. */
+    void scal(double alpha, Tensor x);
+
+    /** Euclidean norm, computed without overflow or underflow for finite input. */
+    double nrm2(Tensor x);
+
+    /** {@code Σ x_i}. */
+    double sum(Tensor x);
+
+    /** {@code dst = src} (same dtype and size). */
+    default void copy(Tensor src, Tensor dst) {
+        Kernels.checkSameSize(src, dst);
+        Kernels.checkDType(src, dst);
+        dst.copyFrom(src);
+    }
+
+    /** Sets every element of {@code t} to zero. */
+    default void zero(Tensor t) {
+        t.zero();
+    }
+
+    /** Releases worker threads; tensors are owned by their arenas, not by the backend. */
+    @Override
+    default void close() {
+    }
+}

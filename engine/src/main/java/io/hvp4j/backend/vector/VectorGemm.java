@@ -1,0 +1,723 @@
+package io.hvp4j.backend.vector;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dense GEMM on the JDK Vector API, structured like GotoBLAS/BLIS: k/m/n cache blocking, A and B packed into
+ * per-thread panels, and one MR x (2 vectors) register-tiled micro-kernel per precision.
+ *
+ * <p>Row-major {@code C = alpha*op(A)*op(B) + beta*C}; {@code op(A)} is m x k, {@code op(B)} is k x n. Element 0 of
+ * each segment is element (0,0) of the stored matrix; lda/ldb/ldc are row strides (in elements) of the stored
+ * matrices (A is stored m x k, or k x m when transposed; B k x n, or n x k). {@code beta == 0} never reads C;
+ * {@code alpha == 0} or {@code k == 0} only scales C by beta. Elements are little-endian.
+ *
+ * <p>Determinism: every element of C is accumulated over the same k-blocks in the same order with the same
+ * fused multiply-adds whatever the thread count and whatever tile (interior or edge) it falls in, so results are
+ * bit-identical for any {@link WorkerPool} size. Threads split C into disjoint rectangles and pack their own panels,
+ * so no synchronisation is needed inside a call. Safe for concurrent calls (packing buffers are per thread).
+ */
+public final class VectorGemm {
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    private static final int FL = FS.length();
+    private static final int DL = DS.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(LE);
+
+    /** Micro-tile: MR rows x two vectors; 12 accumulators + 2 B vectors + 1 broadcast fit 16 AVX2 registers. */
+    static final int MR = 6;
+    static final int NR_F = 2 * FL;
+    static final int NR_D = 2 * DL;
+    // Zen 3: 32 KiB L1d, 512 KiB L2 per core. A kc x NR panel of B (16 KiB) stays in L1, an mc x kc block of A
+    // (144 KiB) in L2, a kc x nc panel of B in L3.
+    static final int KC_F = 256;
+    static final int MC_F = 144;
+    static final int NC_F = 2048;
+    static final int KC_D = 256;
+    static final int MC_D = 72;
+    static final int NC_D = 1024;
+    /** Below this many multiply-adds a plain loop beats packing. */
+    static final long DIRECT_MAX = 4096;
+    /** Below this many multiply-adds waking a second thread costs more than it saves. */
+    static final long PAR_MIN = 1L << 17;
+    /** Rough cost of packing one element, in multiply-adds, for choosing how to split C between threads. */
+    private static final long PACK_COST = 8;
+
+    private final WorkerPool pool;
+    private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
+
+    public VectorGemm(WorkerPool pool) {
+        this.pool = Objects.requireNonNull(pool, "pool");
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** Packing buffers of one thread, grown on demand and reused across calls. */
+    private static final class Buffers {
+        final float[] f32T = new float[MR * NR_F];
+        final double[] f64T = new double[MR * NR_D];
+        private float[] a32 = new float[0];
+        private float[] b32 = new float[0];
+        private double[] a64 = new double[0];
+        private double[] b64 = new double[0];
+
+        float[] f32A(int n) {
+            return a32.length >= n ? a32 : (a32 = new float[n]);
+        }
+
+        float[] f32B(int n) {
+            return b32.length >= n ? b32 : (b32 = new float[n]);
+        }
+
+        double[] f64A(int n) {
+            return a64.length >= n ? a64 : (a64 = new double[n]);
+        }
+
+        double[] f64B(int n) {
+            return b64.length >= n ? b64 : (b64 = new double[n]);
+        }
+    }
+
+    // ---------------------------------------------------------------- shared
+
+    private static void checkArgs(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda,
+                                  MemorySegment b, int ldb, MemorySegment c, int ldc, int elem) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative gemm size m=" + m + " n=" + n + " k=" + k);
+        }
+        checkOperand("A", a, transA ? k : m, transA ? m : k, lda, elem);
+        checkOperand("B", b, transB ? n : k, transB ? k : n, ldb, elem);
+        checkOperand("C", c, m, n, ldc, elem);
+    }
+
+    private static void checkOperand(String name, MemorySegment s, int rows, int cols, int ld, int elem) {
+        Objects.requireNonNull(s, name);
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException(name + ": leading dimension " + ld + " < " + Math.max(1, cols));
+        }
+        if (rows > 0 && cols > 0) {
+            long need = ((long) (rows - 1) * ld + cols) * elem;
+            if (s.byteSize() < need) {
+                throw new IllegalArgumentException(name + ": segment of " + s.byteSize() + " bytes, need " + need
+                        + " for " + rows + "x" + cols + " with leading dimension " + ld);
+            }
+        }
+    }
+
+    /** Whether computing C^T = op(B)^T op(A)^T wastes clearly fewer padded tile elements. */
+    static boolean swap(int m, int n, int nr) {
+        long normal = (long) roundUp(m, MR) * roundUp(n, nr);
+        long swapped = (long) roundUp(n, MR) * roundUp(m, nr);
+        return swapped * 8 < normal * 7;
+    }
+
+    /**
+     * Splits C into tm x tn rectangles (returns {tm, tn}), one per thread, minimising the largest share of
+     * multiply-adds plus packing. Depends only on the shape and the pool size.
+     */
+    static int[] grid(int m, int n, int k, int mr, int nr, int nc, int threads) {
+        int tilesM = ceilDiv(m, mr), tilesN = ceilDiv(n, nr);
+        long t = (long) m * n * k < PAR_MIN ? 1 : Math.min(threads, (long) tilesM * tilesN);
+        for (; t > 1; t--) {
+            int[] best = null;
+            long bestCost = Long.MAX_VALUE;
+            for (int tm = 1; tm <= t; tm++) {
+                int tn = (int) (t / tm);
+                if (t % tm != 0 || tm > tilesM || tn > tilesN) {
+                    continue;
+                }
+                long mt = (long) ceilDiv(tilesM, tm) * mr, nt = (long) ceilDiv(tilesN, tn) * nr;
+                long cost = mt * nt * k + PACK_COST * k * (nt + mt * ((nt + nc - 1) / nc));
+                if (cost < bestCost) {
+                    bestCost = cost;
+                    best = new int[] {tm, tn};
+                }
+            }
+            if (best != null) {
+                return best;
+            }
+        }
+        return new int[] {1, 1};
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
+    }
+
+    // ---------------------------------------------------------------- f32
+
+    /** Row-major {@code C = alpha*op(A)*op(B) + beta*C} in single precision; see the class comment. */
+    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
+                      MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, Float.BYTES);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (alpha == 0 || k == 0) {
+            scaleF32(m, n, beta, c, ldc);
+            return;
+        }
+        long ars = transA ? 1 : lda, acs = transA ? lda : 1;
+        long brs = transB ? 1 : ldb, bcs = transB ? ldb : 1;
+        if ((long) m * n * k < DIRECT_MAX) {
+            directF32(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, 1);
+        } else if (swap(m, n, NR_F)) {
+            // C^T = op(B)^T op(A)^T: pads less when n is narrower than a micro-tile.
+            blockedF32(n, m, k, alpha, b, bcs, brs, a, acs, ars, beta, c, 1, ldc);
+        } else {
+            blockedF32(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, 1);
+        }
+    }
+
+    private static void scaleF32(int m, int n, float beta, MemorySegment c, long ldc) {
+        if (beta == 1) {
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            long o = i * ldc * Float.BYTES;
+            for (int j = 0; j < n; j++, o += Float.BYTES) {
+                c.set(F32, o, beta == 0 ? 0f : beta * c.get(F32, o));
+            }
+        }
+    }
+
+    private static void directF32(int m, int n, int k, float alpha, MemorySegment a, long ars, long acs,
+                                  MemorySegment b, long brs, long bcs, float beta, MemorySegment c, long crs,
+                                  long ccs) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float s = 0;
+                for (int p = 0; p < k; p++) {
+                    s = Math.fma(a.get(F32, (i * ars + p * acs) * Float.BYTES),
+                            b.get(F32, (p * brs + j * bcs) * Float.BYTES), s);
+                }
+                long o = (i * crs + j * ccs) * Float.BYTES;
+                c.set(F32, o, beta == 0 ? alpha * s : alpha * s + beta * c.get(F32, o));
+            }
+        }
+    }
+
+    private void blockedF32(int m, int n, int k, float alpha, MemorySegment a, long ars, long acs,
+                            MemorySegment b, long brs, long bcs, float beta, MemorySegment c, long crs, long ccs) {
+        int[] grid = grid(m, n, k, MR, NR_F, NC_F, pool.threads());
+        int tm = grid[0], tn = grid[1];
+        int tilesM = ceilDiv(m, MR), tilesN = ceilDiv(n, NR_F);
+        pool.run(tm * tn, part -> {
+            int pi = part / tn, pj = part % tn;
+            int i0 = (int) WorkerPool.split(tilesM, tm, pi) * MR;
+            int i1 = Math.min(m, (int) WorkerPool.split(tilesM, tm, pi + 1) * MR);
+            int j0 = (int) WorkerPool.split(tilesN, tn, pj) * NR_F;
+            int j1 = Math.min(n, (int) WorkerPool.split(tilesN, tn, pj + 1) * NR_F);
+            if (i0 < i1 && j0 < j1) {
+                blockF32(i0, i1, j0, j1, k, alpha, a, ars, acs, b, brs, bcs, beta, c, crs, ccs);
+            }
+        });
+    }
+
+    /** One thread's share: the GotoBLAS loops over C[i0:i1, j0:j1]; the k-blocking is the same for every share. */
+    private void blockF32(int i0, int i1, int j0, int j1, int k, float alpha, MemorySegment a, long ars, long acs,
+                          MemorySegment b, long brs, long bcs, float beta, MemorySegment c, long crs, long ccs) {
+        Buffers buf = buffers.get();
+        int kcMax = Math.min(KC_F, k);
+        float[] pa = buf.f32A(MC_F * kcMax);
+        float[] pb = buf.f32B(roundUp(Math.min(NC_F, j1 - j0), NR_F) * kcMax);
+        float[] t = buf.f32T;
+        for (int jc = j0; jc < j1; jc += NC_F) {
+            int nc = Math.min(NC_F, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC_F) {
+                int kc = Math.min(KC_F, k - pc);
+                boolean first = pc == 0;
+                float bet = first ? beta : 1f;
+                boolean overwrite = first && beta == 0;
+                packBF32(pb, b, brs, bcs, pc, kc, jc, nc);
+                for (int ic = i0; ic < i1; ic += MC_F) {
+                    int mc = Math.min(MC_F, i1 - ic);
+                    packAF32(pa, a, ars, acs, ic, mc, pc, kc);
+                    for (int jr = 0; jr < nc; jr += NR_F) {
+                        int nr = Math.min(NR_F, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            long co = ((ic + ir) * crs + (jc + jr) * ccs) * Float.BYTES;
+                            if (mr == MR && nr == NR_F && ccs == 1) {
+                                kernelF32(kc, pa, ir * kc, pb, jr * kc, c, co, crs * Float.BYTES, alpha, bet,
+                                        overwrite);
+                            } else {
+                                kernelF32(kc, pa, ir * kc, pb, jr * kc, t);
+                                storeF32(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** B[pc:pc+kc, jc:jc+nc] into NR-wide panels, element (p, j) of a panel at p*NR + j; zero padded. */
+    private static void packBF32(float[] dst, MemorySegment b, long brs, long bcs, int pc, int kc, int jc, int nc) {
+        for (int jr = 0; jr < nc; jr += NR_F) {
+            int nr = Math.min(NR_F, nc - jr);
+            int d = jr * kc;
+            long src = (pc * brs + (jc + jr) * bcs) * Float.BYTES;
+            if (nr == NR_F && bcs == 1) {
+                long step = brs * Float.BYTES;
+                for (int p = 0; p < kc; p++, src += step, d += NR_F) {
+                    FloatVector.fromMemorySegment(FS, b, src, LE).intoArray(dst, d);
+                    FloatVector.fromMemorySegment(FS, b, src + (long) FL * Float.BYTES, LE).intoArray(dst, d + FL);
+                }
+            } else if (bcs == 1) {
+                for (int p = 0; p < kc; p++) {
+                    long s = src + p * brs * Float.BYTES;
+                    for (int j = 0; j < NR_F; j++) {
+                        dst[d + p * NR_F + j] = j < nr ? b.get(F32, s + (long) j * Float.BYTES) : 0f;
+                    }
+                }
+            } else {
+                // Column-contiguous B (transposed): read along k.
+                for (int j = 0; j < NR_F; j++) {
+                    if (j < nr) {
+                        long s = src + j * bcs * Float.BYTES;
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * NR_F + j] = b.get(F32, s + p * brs * Float.BYTES);
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * NR_F + j] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A[ic:ic+mc, pc:pc+kc] into MR-tall panels, element (r, p) of a panel at p*MR + r; zero padded. */
+    private static void packAF32(float[] dst, MemorySegment a, long ars, long acs, int ic, int mc, int pc, int kc) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int d = ir * kc;
+            long src = ((ic + ir) * ars + pc * acs) * Float.BYTES;
+            if (acs == 1) {
+                for (int r = 0; r < MR; r++) {
+                    if (r < mr) {
+                        long s = src + r * ars * Float.BYTES;
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * MR + r] = a.get(F32, s + (long) p * Float.BYTES);
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * MR + r] = 0f;
+                        }
+                    }
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    long s = src + p * acs * Float.BYTES;
+                    for (int r = 0; r < MR; r++) {
+                        dst[d + p * MR + r] = r < mr ? a.get(F32, s + r * ars * Float.BYTES) : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** The MR x 2 vector register tile, written to a scratch tile (edges). */
+    private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
+        FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++, ao += MR, bo += NR_F) {
+            FloatVector b0 = FloatVector.fromArray(FS, b, bo);
+            FloatVector b1 = FloatVector.fromArray(FS, b, bo + FL);
+            FloatVector x = FloatVector.broadcast(FS, a[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(FS, a[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(FS, a[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(FS, a[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(FS, a[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(FS, a[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        c00.intoArray(t, 0);
+        c01.intoArray(t, FL);
+        c10.intoArray(t, NR_F);
+        c11.intoArray(t, NR_F + FL);
+        c20.intoArray(t, 2 * NR_F);
+        c21.intoArray(t, 2 * NR_F + FL);
+        c30.intoArray(t, 3 * NR_F);
+        c31.intoArray(t, 3 * NR_F + FL);
+        c40.intoArray(t, 4 * NR_F);
+        c41.intoArray(t, 4 * NR_F + FL);
+        c50.intoArray(t, 5 * NR_F);
+        c51.intoArray(t, 5 * NR_F + FL);
+    }
+
+    /** The same register tile stored straight into a full, row-contiguous C tile at byte offset co. */
+    private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long rowBytes,
+                                  float alpha, float beta, boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++, ao += MR, bo += NR_F) {
+            FloatVector b0 = FloatVector.fromArray(FS, b, bo);
+            FloatVector b1 = FloatVector.fromArray(FS, b, bo + FL);
+            FloatVector x = FloatVector.broadcast(FS, a[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(FS, a[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(FS, a[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(FS, a[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(FS, a[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(FS, a[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        long v = (long) FL * Float.BYTES;
+        updF32(c00, c, co, alpha, beta, overwrite);
+        updF32(c01, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF32(c10, c, co, alpha, beta, overwrite);
+        updF32(c11, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF32(c20, c, co, alpha, beta, overwrite);
+        updF32(c21, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF32(c30, c, co, alpha, beta, overwrite);
+        updF32(c31, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF32(c40, c, co, alpha, beta, overwrite);
+        updF32(c41, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF32(c50, c, co, alpha, beta, overwrite);
+        updF32(c51, c, co + v, alpha, beta, overwrite);
+    }
+
+    // Same arithmetic as storeF32, lane by lane, so that edge and interior tiles round alike.
+    private static void updF32(FloatVector acc, MemorySegment c, long o, float alpha, float beta, boolean overwrite) {
+        FloatVector r = acc.mul(alpha);
+        if (!overwrite) {
+            r = r.add(FloatVector.fromMemorySegment(FS, c, o, LE).mul(beta));
+        }
+        r.intoMemorySegment(c, o, LE);
+    }
+
+    private static void storeF32(float[] t, int mr, int nr, MemorySegment c, long co, long crs, long ccs,
+                                 float alpha, float beta, boolean overwrite) {
+        for (int r = 0; r < mr; r++) {
+            for (int j = 0; j < nr; j++) {
+                long o = co + (r * crs + j * ccs) * Float.BYTES;
+                float v = alpha * t[r * NR_F + j];
+                c.set(F32, o, overwrite ? v : v + beta * c.get(F32, o));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- f64
+
+    /** Row-major {@code C = alpha*op(A)*op(B) + beta*C} in double precision; see the class comment. */
+    public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a, int lda,
+                      MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
+        checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, Double.BYTES);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (alpha == 0 || k == 0) {
+            scaleF64(m, n, beta, c, ldc);
+            return;
+        }
+        long ars = transA ? 1 : lda, acs = transA ? lda : 1;
+        long brs = transB ? 1 : ldb, bcs = transB ? ldb : 1;
+        if ((long) m * n * k < DIRECT_MAX) {
+            directF64(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, 1);
+        } else if (swap(m, n, NR_D)) {
+            // C^T = op(B)^T op(A)^T: pads less when n is narrower than a micro-tile.
+            blockedF64(n, m, k, alpha, b, bcs, brs, a, acs, ars, beta, c, 1, ldc);
+        } else {
+            blockedF64(m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, ldc, 1);
+        }
+    }
+
+    private static void scaleF64(int m, int n, double beta, MemorySegment c, long ldc) {
+        if (beta == 1) {
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            long o = i * ldc * Double.BYTES;
+            for (int j = 0; j < n; j++, o += Double.BYTES) {
+                c.set(F64, o, beta == 0 ? 0d : beta * c.get(F64, o));
+            }
+        }
+    }
+
+    private static void directF64(int m, int n, int k, double alpha, MemorySegment a, long ars, long acs,
+                                  MemorySegment b, long brs, long bcs, double beta, MemorySegment c, long crs,
+                                  long ccs) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    s = Math.fma(a.get(F64, (i * ars + p * acs) * Double.BYTES),
+                            b.get(F64, (p * brs + j * bcs) * Double.BYTES), s);
+                }
+                long o = (i * crs + j * ccs) * Double.BYTES;
+                c.set(F64, o, beta == 0 ? alpha * s : alpha * s + beta * c.get(F64, o));
+            }
+        }
+    }
+
+    private void blockedF64(int m, int n, int k, double alpha, MemorySegment a, long ars, long acs,
+                            MemorySegment b, long brs, long bcs, double beta, MemorySegment c, long crs, long ccs) {
+        int[] grid = grid(m, n, k, MR, NR_D, NC_D, pool.threads());
+        int tm = grid[0], tn = grid[1];
+        int tilesM = ceilDiv(m, MR), tilesN = ceilDiv(n, NR_D);
+        pool.run(tm * tn, part -> {
+            int pi = part / tn, pj = part % tn;
+            int i0 = (int) WorkerPool.split(tilesM, tm, pi) * MR;
+            int i1 = Math.min(m, (int) WorkerPool.split(tilesM, tm, pi + 1) * MR);
+            int j0 = (int) WorkerPool.split(tilesN, tn, pj) * NR_D;
+            int j1 = Math.min(n, (int) WorkerPool.split(tilesN, tn, pj + 1) * NR_D);
+            if (i0 < i1 && j0 < j1) {
+                blockF64(i0, i1, j0, j1, k, alpha, a, ars, acs, b, brs, bcs, beta, c, crs, ccs);
+            }
+        });
+    }
+
+    /** One thread's share: the GotoBLAS loops over C[i0:i1, j0:j1]; the k-blocking is the same for every share. */
+    private void blockF64(int i0, int i1, int j0, int j1, int k, double alpha, MemorySegment a, long ars, long acs,
+                          MemorySegment b, long brs, long bcs, double beta, MemorySegment c, long crs, long ccs) {
+        Buffers buf = buffers.get();
+        int kcMax = Math.min(KC_D, k);
+        double[] pa = buf.f64A(MC_D * kcMax);
+        double[] pb = buf.f64B(roundUp(Math.min(NC_D, j1 - j0), NR_D) * kcMax);
+        double[] t = buf.f64T;
+        for (int jc = j0; jc < j1; jc += NC_D) {
+            int nc = Math.min(NC_D, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC_D) {
+                int kc = Math.min(KC_D, k - pc);
+                boolean first = pc == 0;
+                double bet = first ? beta : 1d;
+                boolean overwrite = first && beta == 0;
+                packBF64(pb, b, brs, bcs, pc, kc, jc, nc);
+                for (int ic = i0; ic < i1; ic += MC_D) {
+                    int mc = Math.min(MC_D, i1 - ic);
+                    packAF64(pa, a, ars, acs, ic, mc, pc, kc);
+                    for (int jr = 0; jr < nc; jr += NR_D) {
+                        int nr = Math.min(NR_D, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            long co = ((ic + ir) * crs + (jc + jr) * ccs) * Double.BYTES;
+                            if (mr == MR && nr == NR_D && ccs == 1) {
+                                kernelF64(kc, pa, ir * kc, pb, jr * kc, c, co, crs * Double.BYTES, alpha, bet,
+                                        overwrite);
+                            } else {
+                                kernelF64(kc, pa, ir * kc, pb, jr * kc, t);
+                                storeF64(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** B[pc:pc+kc, jc:jc+nc] into NR-wide panels, element (p, j) of a panel at p*NR + j; zero padded. */
+    private static void packBF64(double[] dst, MemorySegment b, long brs, long bcs, int pc, int kc, int jc, int nc) {
+        for (int jr = 0; jr < nc; jr += NR_D) {
+            int nr = Math.min(NR_D, nc - jr);
+            int d = jr * kc;
+            long src = (pc * brs + (jc + jr) * bcs) * Double.BYTES;
+            if (nr == NR_D && bcs == 1) {
+                long step = brs * Double.BYTES;
+                for (int p = 0; p < kc; p++, src += step, d += NR_D) {
+                    DoubleVector.fromMemorySegment(DS, b, src, LE).intoArray(dst, d);
+                    DoubleVector.fromMemorySegment(DS, b, src + (long) DL * Double.BYTES, LE).intoArray(dst, d + DL);
+                }
+            } else if (bcs == 1) {
+                for (int p = 0; p < kc; p++) {
+                    long s = src + p * brs * Double.BYTES;
+                    for (int j = 0; j < NR_D; j++) {
+                        dst[d + p * NR_D + j] = j < nr ? b.get(F64, s + (long) j * Double.BYTES) : 0d;
+                    }
+                }
+            } else {
+                // Column-contiguous B (transposed): read along k.
+                for (int j = 0; j < NR_D; j++) {
+                    if (j < nr) {
+                        long s = src + j * bcs * Double.BYTES;
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * NR_D + j] = b.get(F64, s + p * brs * Double.BYTES);
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * NR_D + j] = 0d;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A[ic:ic+mc, pc:pc+kc] into MR-tall panels, element (r, p) of a panel at p*MR + r; zero padded. */
+    private static void packAF64(double[] dst, MemorySegment a, long ars, long acs, int ic, int mc, int pc, int kc) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int mr = Math.min(MR, mc - ir);
+            int d = ir * kc;
+            long src = ((ic + ir) * ars + pc * acs) * Double.BYTES;
+            if (acs == 1) {
+                for (int r = 0; r < MR; r++) {
+                    if (r < mr) {
+                        long s = src + r * ars * Double.BYTES;
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * MR + r] = a.get(F64, s + (long) p * Double.BYTES);
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++) {
+                            dst[d + p * MR + r] = 0d;
+                        }
+                    }
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    long s = src + p * acs * Double.BYTES;
+                    for (int r = 0; r < MR; r++) {
+                        dst[d + p * MR + r] = r < mr ? a.get(F64, s + r * ars * Double.BYTES) : 0d;
+                    }
+                }
+            }
+        }
+    }
+
+    /** The MR x 2 vector register tile, written to a scratch tile (edges). */
+    private static void kernelF64(int kc, double[] a, int ao, double[] b, int bo, double[] t) {
+        DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++, ao += MR, bo += NR_D) {
+            DoubleVector b0 = DoubleVector.fromArray(DS, b, bo);
+            DoubleVector b1 = DoubleVector.fromArray(DS, b, bo + DL);
+            DoubleVector x = DoubleVector.broadcast(DS, a[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = DoubleVector.broadcast(DS, a[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = DoubleVector.broadcast(DS, a[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = DoubleVector.broadcast(DS, a[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = DoubleVector.broadcast(DS, a[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = DoubleVector.broadcast(DS, a[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        c00.intoArray(t, 0);
+        c01.intoArray(t, DL);
+        c10.intoArray(t, NR_D);
+        c11.intoArray(t, NR_D + DL);
+        c20.intoArray(t, 2 * NR_D);
+        c21.intoArray(t, 2 * NR_D + DL);
+        c30.intoArray(t, 3 * NR_D);
+        c31.intoArray(t, 3 * NR_D + DL);
+        c40.intoArray(t, 4 * NR_D);
+        c41.intoArray(t, 4 * NR_D + DL);
+        c50.intoArray(t, 5 * NR_D);
+        c51.intoArray(t, 5 * NR_D + DL);
+    }
+
+    /** The same register tile stored straight into a full, row-contiguous C tile at byte offset co. */
+    private static void kernelF64(int kc, double[] a, int ao, double[] b, int bo, MemorySegment c, long co, long rowBytes,
+                                  double alpha, double beta, boolean overwrite) {
+        DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        for (int p = 0; p < kc; p++, ao += MR, bo += NR_D) {
+            DoubleVector b0 = DoubleVector.fromArray(DS, b, bo);
+            DoubleVector b1 = DoubleVector.fromArray(DS, b, bo + DL);
+            DoubleVector x = DoubleVector.broadcast(DS, a[ao]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = DoubleVector.broadcast(DS, a[ao + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = DoubleVector.broadcast(DS, a[ao + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = DoubleVector.broadcast(DS, a[ao + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = DoubleVector.broadcast(DS, a[ao + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = DoubleVector.broadcast(DS, a[ao + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+        }
+        long v = (long) DL * Double.BYTES;
+        updF64(c00, c, co, alpha, beta, overwrite);
+        updF64(c01, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF64(c10, c, co, alpha, beta, overwrite);
+        updF64(c11, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF64(c20, c, co, alpha, beta, overwrite);
+        updF64(c21, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF64(c30, c, co, alpha, beta, overwrite);
+        updF64(c31, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF64(c40, c, co, alpha, beta, overwrite);
+        updF64(c41, c, co + v, alpha, beta, overwrite);
+        co += rowBytes;
+        updF64(c50, c, co, alpha, beta, overwrite);
+        updF64(c51, c, co + v, alpha, beta, overwrite);
+    }
+
+    // Same arithmetic as storeF64, lane by lane, so that edge and interior tiles round alike.
+    private static void updF64(DoubleVector acc, MemorySegment c, long o, double alpha, double beta, boolean overwrite) {
+        DoubleVector r = acc.mul(alpha);
+        if (!overwrite) {
+            r = r.add(DoubleVector.fromMemorySegment(DS, c, o, LE).mul(beta));
+        }
+        r.intoMemorySegment(c, o, LE);
+    }
+
+    private static void storeF64(double[] t, int mr, int nr, MemorySegment c, long co, long crs, long ccs,
+                                 double alpha, double beta, boolean overwrite) {
+        for (int r = 0; r < mr; r++) {
+            for (int j = 0; j < nr; j++) {
+                long o = co + (r * crs + j * ccs) * Double.BYTES;
+                double v = alpha * t[r * NR_D + j];
+                c.set(F64, o, overwrite ? v : v + beta * c.get(F64, o));
+            }
+        }
+    }
+}

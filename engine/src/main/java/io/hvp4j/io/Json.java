@@ -1,0 +1,348 @@
+package io.hvp4j.io;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A small strict JSON (RFC 8259) parser for file headers. Objects become {@link LinkedHashMap}s (in file
+ * order; duplicate keys are an error), arrays {@link List}s, strings {@link String}s, numbers
+ * {@link Number} (the exact source text), {@code true}/{@code false} {@link Boolean}s and {@code null}
+ * {@link #NULL}. Nesting is limited to {@value #MAX_DEPTH} levels so hostile input cannot exhaust the stack.
+ */
+final class Json {
+    static final int MAX_DEPTH = 64;
+
+    /** The JSON {@code null} value. */
+    static final Object NULL = new Object() {
+        @Override
+        public String toString() {
+            return "null";
+        }
+    };
+
+    /** A JSON number as written in the source. */
+    record Number(String text) {
+        boolean isInteger() {
+            return text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0;
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
+    /** A syntax error at character {@link #position}. */
+    static final class JsonException extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int position;
+
+        JsonException(String message, int position) {
+            super(message);
+            this.position = position;
+        }
+    }
+
+    private final String s;
+    private int pos;
+
+    private Json(String s) {
+        this.s = s;
+    }
+
+    /** Parses one JSON value surrounded only by whitespace. */
+    static Object parse(String text) throws JsonException {
+        Json p = new Json(text);
+        p.skipWs();
+        Object v = p.value(0);
+        p.skipWs();
+        if (p.pos != text.length()) {
+            throw p.error("unexpected " + p.describe() + " after the JSON value");
+        }
+        return v;
+    }
+
+    private JsonException error(String msg) {
+        return new JsonException(msg, pos);
+    }
+
+    private String describe() {
+        if (pos >= s.length()) {
+            return "end of input";
+        }
+        char c = s.charAt(pos);
+        return c >= 0x20 && c < 0x7f ? "'" + c + "'" : String.format("character U+%04X", (int) c);
+    }
+
+    private void skipWs() {
+        while (pos < s.length()) {
+            char c = s.charAt(pos);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                pos++;
+            } else {
+                return;
+            }
+        }
+    }
+
+    private Object value(int depth) throws JsonException {
+        if (pos >= s.length()) {
+            throw error("unexpected end of input");
+        }
+        char c = s.charAt(pos);
+        return switch (c) {
+            case '{' -> object(depth + 1);
+            case '[' -> array(depth + 1);
+            case '"' -> string();
+            case 't' -> literal("true", Boolean.TRUE);
+            case 'f' -> literal("false", Boolean.FALSE);
+            case 'n' -> literal("null", NULL);
+            default -> {
+                if (c == '-' || (c >= '0' && c <= '9')) {
+                    yield number();
+                }
+                throw error("unexpected " + describe());
+            }
+        };
+    }
+
+    private Object literal(String word, Object v) throws JsonException {
+        if (!s.startsWith(word, pos)) {
+            throw error("unexpected " + describe());
+        }
+        pos += word.length();
+        return v;
+    }
+
+    private Map<String, Object> object(int depth) throws JsonException {
+        if (depth > MAX_DEPTH) {
+            throw error("nesting deeper than " + MAX_DEPTH + " levels");
+        }
+        pos++; // '{'
+        Map<String, Object> out = new LinkedHashMap<>();
+        skipWs();
+        if (pos < s.length() && s.charAt(pos) == '}') {
+            pos++;
+            return out;
+        }
+        while (true) {
+            skipWs();
+            if (pos >= s.length() || s.charAt(pos) != '"') {
+                throw error("expected a string key but found " + describe());
+            }
+            int keyPos = pos;
+            String key = string();
+            skipWs();
+            if (pos >= s.length() || s.charAt(pos) != ':') {
+                throw error("expected ':' but found " + describe());
+            }
+            pos++;
+            skipWs();
+            Object v = value(depth);
+            if (out.putIfAbsent(key, v) != null) {
+                pos = keyPos;
+                throw error("duplicate key \"" + printable(key) + "\"");
+            }
+            skipWs();
+            if (pos >= s.length()) {
+                throw error("unterminated object");
+            }
+            char c = s.charAt(pos++);
+            if (c == '}') {
+                return out;
+            }
+            if (c != ',') {
+                pos--;
+                throw error("expected ',' or '}' but found " + describe());
+            }
+        }
+    }
+
+    private List<Object> array(int depth) throws JsonException {
+        if (depth > MAX_DEPTH) {
+            throw error("nesting deeper than " + MAX_DEPTH + " levels");
+        }
+        pos++; // '['
+        List<Object> out = new ArrayList<>();
+        skipWs();
+        if (pos < s.length() && s.charAt(pos) == ']') {
+            pos++;
+            return out;
+        }
+        while (true) {
+            skipWs();
+            out.add(value(depth));
+            skipWs();
+            if (pos >= s.length()) {
+                throw error("unterminated array");
+            }
+            char c = s.charAt(pos++);
+            if (c == ']') {
+                return out;
+            }
+            if (c != ',') {
+                pos--;
+                throw error("expected ',' or ']' but found " + describe());
+            }
+        }
+    }
+
+    private String string() throws JsonException {
+        int start = pos;
+        pos++; // opening quote
+        StringBuilder sb = new StringBuilder();
+        while (true) {
+            if (pos >= s.length()) {
+                pos = start;
+                throw error("unterminated string");
+            }
+            char c = s.charAt(pos);
+            if (c == '"') {
+                pos++;
+                return sb.toString();
+            }
+            if (c < 0x20) {
+                throw error("unescaped control character in string");
+            }
+            if (c != '\\') {
+                sb.append(c);
+                pos++;
+                continue;
+            }
+            pos++;
+            if (pos >= s.length()) {
+                throw error("unterminated escape");
+            }
+            char e = s.charAt(pos++);
+            switch (e) {
+                case '"' -> sb.append('"');
+                case '\\' -> sb.append('\\');
+                case '/' -> sb.append('/');
+                case 'b' -> sb.append('\b');
+                case 'f' -> sb.append('\f');
+                case 'n' -> sb.append('\n');
+                case 'r' -> sb.append('\r');
+                case 't' -> sb.append('\t');
+                case 'u' -> {
+                    char u = hex4();
+                    if (Character.isHighSurrogate(u)) {
+                        if (!s.startsWith("\\u", pos)) {
+                            throw error("unpaired surrogate escape");
+                        }
+                        pos += 2;
+                        char low = hex4();
+                        if (!Character.isLowSurrogate(low)) {
+                            throw error("unpaired surrogate escape");
+                        }
+                        sb.append(u).append(low);
+                    } else if (Character.isLowSurrogate(u)) {
+                        throw error("unpaired surrogate escape");
+                    } else {
+                        sb.append(u);
+                    }
+                }
+                default -> {
+                    pos--;
+                    throw error("invalid escape '\\" + (e >= 0x20 && e < 0x7f ? String.valueOf(e) : "?") + "'");
+                }
+            }
+        }
+    }
+
+    private char hex4() throws JsonException {
+        if (pos + 4 > s.length()) {
+            throw error("truncated \\u escape");
+        }
+        int v = 0;
+        for (int i = 0; i < 4; i++) {
+            int d = Character.digit(s.charAt(pos + i), 16);
+            if (d < 0 || s.charAt(pos + i) > 'f') {
+                throw error("invalid \\u escape");
+            }
+            v = v << 4 | d;
+        }
+        pos += 4;
+        return (char) v;
+    }
+
+    private Number number() throws JsonException {
+        int start = pos;
+        if (s.charAt(pos) == '-') {
+            pos++;
+        }
+        if (pos >= s.length() || !isDigit(s.charAt(pos))) {
+            throw error("invalid number");
+        }
+        if (s.charAt(pos) == '0') {
+            pos++;
+            if (pos < s.length() && isDigit(s.charAt(pos))) {
+                throw error("invalid number (leading zero)");
+            }
+        } else {
+            digits();
+        }
+        if (pos < s.length() && s.charAt(pos) == '.') {
+            pos++;
+            if (pos >= s.length() || !isDigit(s.charAt(pos))) {
+                throw error("invalid number (no digits after '.')");
+            }
+            digits();
+        }
+        if (pos < s.length() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
+            pos++;
+            if (pos < s.length() && (s.charAt(pos) == '+' || s.charAt(pos) == '-')) {
+                pos++;
+            }
+            if (pos >= s.length() || !isDigit(s.charAt(pos))) {
+                throw error("invalid number (no digits in exponent)");
+            }
+            digits();
+        }
+        return new Number(s.substring(start, pos));
+    }
+
+    private void digits() {
+        while (pos < s.length() && isDigit(s.charAt(pos))) {
+            pos++;
+        }
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /** {@code s} with control and non-ASCII characters replaced by '?', at most 60 characters. */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && i < 60; i++) {
+            char c = s.charAt(i);
+            sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return s.length() > 60 ? sb + "..." : sb.toString();
+    }
+
+    /** Appends {@code v} as a JSON string literal. */
+    static void quote(StringBuilder sb, String v) {
+        sb.append('"');
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+}

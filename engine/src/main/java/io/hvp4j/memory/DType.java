@@ -1,0 +1,47 @@
+package io.hvp4j.memory;
+
+import java.lang.foreign.ValueLayout;
+import java.util.Locale;
+
+/** Element type of a tensor. Rank work is done in {@link #F64}; throughput is measured in both. */
+public enum DType {
+    F32(4, 0x1p-23),
+    F64(8, 0x1p-52);
+
+    private final int bytes;
+    private final double epsilon;
+
+    DType(int bytes, double epsilon) {
+        this.bytes = bytes;
+        this.epsilon = epsilon;
+    }
+
+    /** Bytes per element. */
+    public int bytes() {
+        return bytes;
+    }
+
+    /** Machine epsilon (distance from 1 to the next larger number): 2^-23 or 2^-52, as numpy's finfo.eps. */
+    public double epsilon() {
+        return epsilon;
+    }
+
+    /** Unaligned little-endian layout, the byte order of npy and safetensors files and of x86. */
+    public ValueLayout layout() {
+        return this == F32 ? ValueLayout.JAVA_FLOAT_UNALIGNED : ValueLayout.JAVA_DOUBLE_UNALIGNED;
+    }
+
+    /** Parses {@code f32}/{@code float32}/{@code f64}/{@code float64} (case-insensitive). */
+    public static DType parse(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "f32", "float32", "float" -> F32;
+            case "f64", "float64", "double" -> F64;
+            default -> throw new io.hvp4j.InvalidInputException("unknown dtype '" + s + "' (expected f32 or f64)");
+        };
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

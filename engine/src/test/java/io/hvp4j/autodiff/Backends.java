@@ -1,0 +1,30 @@
+package io.hvp4j.autodiff;
+
+import io.hvp4j.backend.Backend;
+import io.hvp4j.backend.ScalarBackend;
+import io.hvp4j.backend.vector.VectorBackend;
+import java.util.List;
+import java.util.function.Supplier;
+
+/** The backends every derivative test runs on. */
+final class Backends {
+    private Backends() {
+    }
+
+    static List<Supplier<Backend>> all() {
+        return List.of(ScalarBackend::new, () -> new VectorBackend(2));
+    }
+
+    static List<String> names() {
+        return List.of("scalar", "vector");
+    }
+
+    static Backend create(String name) {
+        return switch (name) {
+            case "scalar" -> new ScalarBackend();
+            case "vector" -> new VectorBackend(2);
+            case "vector1" -> new VectorBackend(1);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+}
