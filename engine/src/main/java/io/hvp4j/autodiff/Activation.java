@@ -8,9 +8,11 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import io.hvp4j.backend.vector.VectorMath;
 
 /**
- * Activations between dense layers, each with {@code σ, σ', σ''} in double precision and in Vector API form.
+ * Activations between dense layers, each with {@code σ, σ', σ''} in double precision (StrictMath, so the
+ * reference is the same on every JVM) and in Vector API form (built on {@link VectorMath}, deterministic).
  * Adding an activation means adding one constant here. At the kinks of relu and leaky_relu the derivative
  * at 0 is taken from the left (as PyTorch: relu'(0) = 0) and {@code σ'' = 0} everywhere.
  */
@@ -67,13 +69,13 @@ public enum Activation implements ElementwiseFunction {
         @Override public boolean piecewiseLinear() { return true; }
     },
     TANH {
-        public double value(double z) { return Math.tanh(z); }
-        public double d1(double z) { double t = Math.tanh(z); return 1 - t * t; }
-        public double d2(double z) { double t = Math.tanh(z); return -2 * t * (1 - t * t); }
-        public FloatVector value(FloatVector z) { return z.lanewise(VectorOperators.TANH); }
+        public double value(double z) { return StrictMath.tanh(z); }
+        public double d1(double z) { double t = StrictMath.tanh(z); return 1 - t * t; }
+        public double d2(double z) { double t = StrictMath.tanh(z); return -2 * t * (1 - t * t); }
+        public FloatVector value(FloatVector z) { return VectorMath.tanh(z); }
         public FloatVector d1(FloatVector z, FloatVector a) { return a.fma(a.neg(), z.broadcast(1)); }
         public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) { return a.mul(d1).mul(-2f); }
-        public DoubleVector value(DoubleVector z) { return z.lanewise(VectorOperators.TANH); }
+        public DoubleVector value(DoubleVector z) { return VectorMath.tanh(z); }
         public DoubleVector d1(DoubleVector z, DoubleVector a) { return a.fma(a.neg(), z.broadcast(1)); }
         public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return a.mul(d1).mul(-2d); }
     },
@@ -83,28 +85,28 @@ public enum Activation implements ElementwiseFunction {
         public double d2(double z) { double s = sigmoid(z); return s * (1 - s) * (1 - 2 * s); }
         public FloatVector value(FloatVector z) {
             // 1/(1+e^{-z}) = (1 + tanh(z/2))/2, which neither overflows nor cancels.
-            return z.mul(0.5f).lanewise(VectorOperators.TANH).add(1f).mul(0.5f);
+            return VectorMath.tanh(z.mul(0.5f)).add(1f).mul(0.5f);
         }
         public FloatVector d1(FloatVector z, FloatVector s) { return s.mul(s.neg().add(1f)); }
         public FloatVector d2(FloatVector z, FloatVector s, FloatVector d1) { return d1.mul(s.mul(-2f).add(1f)); }
         public DoubleVector value(DoubleVector z) {
-            return z.mul(0.5d).lanewise(VectorOperators.TANH).add(1d).mul(0.5d);
+            return VectorMath.tanh(z.mul(0.5d)).add(1d).mul(0.5d);
         }
         public DoubleVector d1(DoubleVector z, DoubleVector s) { return s.mul(s.neg().add(1d)); }
         public DoubleVector d2(DoubleVector z, DoubleVector s, DoubleVector d1) { return d1.mul(s.mul(-2d).add(1d)); }
     },
     /** log(1 + e^z), computed as max(z,0) + log1p(e^{−|z|}). */
     SOFTPLUS {
-        public double value(double z) { return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))); }
+        public double value(double z) { return Math.max(z, 0) + StrictMath.log1p(StrictMath.exp(-Math.abs(z))); }
         public double d1(double z) { return sigmoid(z); }
         public double d2(double z) { double s = sigmoid(z); return s * (1 - s); }
         public FloatVector value(FloatVector z) {
-            return z.max(0f).add(z.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+            return z.max(0f).add(VectorMath.log1pUnit(VectorMath.expNonPositive(z.abs().neg())));
         }
         public FloatVector d1(FloatVector z, FloatVector a) { return SIGMOID.value(z); }
         public FloatVector d2(FloatVector z, FloatVector a, FloatVector s) { return s.mul(s.neg().add(1f)); }
         public DoubleVector value(DoubleVector z) {
-            return z.max(0d).add(z.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P));
+            return z.max(0d).add(VectorMath.log1pUnit(VectorMath.expNonPositive(z.abs().neg())));
         }
         public DoubleVector d1(DoubleVector z, DoubleVector a) { return SIGMOID.value(z); }
         public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector s) { return s.mul(s.neg().add(1d)); }
@@ -114,45 +116,45 @@ public enum Activation implements ElementwiseFunction {
      * σ' = ½(1+t) + ½z(1−t²)u', σ'' = (1−t²)(u' − z·t·u'² + ½z·u'').
      */
     GELU {
-        public double value(double z) { return 0.5 * z * (1 + Math.tanh(geluU(z))); }
+        public double value(double z) { return 0.5 * z * (1 + StrictMath.tanh(geluU(z))); }
         public double d1(double z) {
-            double t = Math.tanh(geluU(z));
+            double t = StrictMath.tanh(geluU(z));
             return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * geluDu(z);
         }
         public double d2(double z) {
-            double t = Math.tanh(geluU(z));
+            double t = StrictMath.tanh(geluU(z));
             double du = geluDu(z);
             return (1 - t * t) * (du - z * t * du * du + 0.5 * z * (6 * GELU_C * GELU_A * z));
         }
         public FloatVector value(FloatVector z) {
-            FloatVector t = z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C).lanewise(VectorOperators.TANH);
+            FloatVector t = VectorMath.tanh(z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C));
             return z.mul(0.5f).mul(t.add(1f));
         }
         public FloatVector d1(FloatVector z, FloatVector a) {
-            FloatVector t = z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C).lanewise(VectorOperators.TANH);
+            FloatVector t = VectorMath.tanh(z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C));
             FloatVector du = z.mul(z).mul((float) (3 * GELU_A)).add(1f).mul((float) GELU_C);
             FloatVector sech2 = t.fma(t.neg(), z.broadcast(1));
             return t.add(1f).mul(0.5f).add(z.mul(0.5f).mul(sech2).mul(du));
         }
         public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) {
-            FloatVector t = z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C).lanewise(VectorOperators.TANH);
+            FloatVector t = VectorMath.tanh(z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C));
             FloatVector du = z.mul(z).mul((float) (3 * GELU_A)).add(1f).mul((float) GELU_C);
             FloatVector sech2 = t.fma(t.neg(), z.broadcast(1));
             FloatVector ddu = z.mul((float) (6 * GELU_C * GELU_A));
             return sech2.mul(du.sub(z.mul(t).mul(du).mul(du)).add(z.mul(0.5f).mul(ddu)));
         }
         public DoubleVector value(DoubleVector z) {
-            DoubleVector t = z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C).lanewise(VectorOperators.TANH);
+            DoubleVector t = VectorMath.tanh(z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C));
             return z.mul(0.5d).mul(t.add(1d));
         }
         public DoubleVector d1(DoubleVector z, DoubleVector a) {
-            DoubleVector t = z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C).lanewise(VectorOperators.TANH);
+            DoubleVector t = VectorMath.tanh(z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C));
             DoubleVector du = z.mul(z).mul(3 * GELU_A).add(1d).mul(GELU_C);
             DoubleVector sech2 = t.fma(t.neg(), z.broadcast(1));
             return t.add(1d).mul(0.5d).add(z.mul(0.5d).mul(sech2).mul(du));
         }
         public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) {
-            DoubleVector t = z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C).lanewise(VectorOperators.TANH);
+            DoubleVector t = VectorMath.tanh(z.mul(z).mul(GELU_A).add(1d).mul(z).mul(GELU_C));
             DoubleVector du = z.mul(z).mul(3 * GELU_A).add(1d).mul(GELU_C);
             DoubleVector sech2 = t.fma(t.neg(), z.broadcast(1));
             DoubleVector ddu = z.mul(6 * GELU_C * GELU_A);
@@ -165,7 +167,7 @@ public enum Activation implements ElementwiseFunction {
     static final double GELU_A = 0.044715;
 
     static double sigmoid(double z) {
-        return 0.5 * (1 + Math.tanh(0.5 * z));
+        return 0.5 * (1 + StrictMath.tanh(0.5 * z));
     }
 
     static double geluU(double z) {

@@ -2,7 +2,7 @@ package io.hvp4j.autodiff;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import io.hvp4j.backend.vector.VectorMath;
 
 /** {@code log cosh(r) = |r| + log1p(e^{−2|r|}) − log 2} (no overflow), {@code tanh r}, {@code 1 − tanh² r}. */
 final class LogCosh implements ElementwiseFunction {
@@ -20,29 +20,29 @@ final class LogCosh implements ElementwiseFunction {
     @Override
     public double value(double z) {
         double a = Math.abs(z);
-        return a + Math.log1p(Math.exp(-2 * a)) - LN2;
+        return a + StrictMath.log1p(StrictMath.exp(-2 * a)) - LN2;
     }
 
     @Override
     public double d1(double z) {
-        return Math.tanh(z);
+        return StrictMath.tanh(z);
     }
 
     @Override
     public double d2(double z) {
-        double t = Math.tanh(z);
+        double t = StrictMath.tanh(z);
         return 1 - t * t;
     }
 
     @Override
     public FloatVector value(FloatVector z) {
         FloatVector a = z.abs();
-        return a.add(a.mul(-2f).lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P)).sub((float) LN2);
+        return a.add(VectorMath.log1pUnit(VectorMath.expNonPositive(a.mul(-2f)))).sub((float) LN2);
     }
 
     @Override
     public FloatVector d1(FloatVector z, FloatVector value) {
-        return z.lanewise(VectorOperators.TANH);
+        return VectorMath.tanh(z);
     }
 
     @Override
@@ -53,12 +53,12 @@ final class LogCosh implements ElementwiseFunction {
     @Override
     public DoubleVector value(DoubleVector z) {
         DoubleVector a = z.abs();
-        return a.add(a.mul(-2d).lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P)).sub(LN2);
+        return a.add(VectorMath.log1pUnit(VectorMath.expNonPositive(a.mul(-2d)))).sub(LN2);
     }
 
     @Override
     public DoubleVector d1(DoubleVector z, DoubleVector value) {
-        return z.lanewise(VectorOperators.TANH);
+        return VectorMath.tanh(z);
     }
 
     @Override

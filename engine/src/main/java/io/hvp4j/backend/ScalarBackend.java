@@ -122,8 +122,8 @@ public final class ScalarBackend implements Backend {
             double max = Double.NEGATIVE_INFINITY;
             for (int c = 0; c < f.cols(); c++) max = Math.max(max, f.get(r, c));
             double s = 0;
-            for (int c = 0; c < f.cols(); c++) s += Math.exp(f.get(r, c) - max);
-            for (int c = 0; c < f.cols(); c++) p.set(r, c, Math.exp(f.get(r, c) - max) / s);
+            for (int c = 0; c < f.cols(); c++) s += StrictMath.exp(f.get(r, c) - max);
+            for (int c = 0; c < f.cols(); c++) p.set(r, c, StrictMath.exp(f.get(r, c) - max) / s);
         }
     }
 
@@ -137,10 +137,10 @@ public final class ScalarBackend implements Backend {
             for (int c = 0; c < f.cols(); c++) max = Math.max(max, f.get(r, c));
             double s = 0, yf = 0;
             for (int c = 0; c < f.cols(); c++) {
-                s += Math.exp(f.get(r, c) - max);
+                s += StrictMath.exp(f.get(r, c) - max);
                 yf += y.get(r, c) * f.get(r, c);
             }
-            total += max + Math.log(s) - yf;
+            total += max + StrictMath.log(s) - yf;
         }
         return total;
     }

@@ -17,6 +17,7 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** File plumbing shared by the readers and writers: opening, exact reads, error messages, atomic writes. */
@@ -29,10 +30,14 @@ final class IoSupport {
 
     /** Opens {@code file} for reading; a directory or a missing/unreadable file becomes an InvalidInputException. */
     static FileChannel openRead(Path file) {
-        if (Files.isDirectory(file)) {
-            throw new InvalidInputException("cannot read " + file + ": is a directory");
-        }
         try {
+            BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+            if (attrs.isDirectory()) {
+                throw new InvalidInputException("cannot read " + file + ": is a directory");
+            }
+            if (!attrs.isRegularFile()) {
+                throw new InvalidInputException("cannot read " + file + ": not a regular file");
+            }
             return FileChannel.open(file, StandardOpenOption.READ);
         } catch (IOException e) {
             throw readError(file, e);

@@ -384,6 +384,11 @@ public final class SafeTensors {
         write(file, tensors, Map.of(), Map.of());
     }
 
+    /** Writes tensors with the given stored shapes (see {@link #write(Path, Map, Map, Map)}) and no metadata. */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, long[]> shapes) {
+        write(file, tensors, shapes, Map.of());
+    }
+
     /**
      * Writes tensors in iteration order (F32 or F64 per their dtype), atomically. {@code shapes} may give a
      * stored shape for some names (e.g. {@code [n]} for a vector, or [o, i] for any rows×cols with o·i

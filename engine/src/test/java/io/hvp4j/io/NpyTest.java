@@ -367,6 +367,11 @@ class NpyTest {
             assertEquals("cannot read " + missing + ": no such file", m);
             m = assertThrows(InvalidInputException.class, () -> Npy.read(dir, arena)).getMessage();
             assertTrue(m.contains("is a directory"), m);
+            Path devNull = Path.of("/dev/null");
+            if (Files.exists(devNull)) {
+                m = assertThrows(InvalidInputException.class, () -> Npy.read(devNull, arena)).getMessage();
+                assertTrue(m.contains("not a regular file"), m);
+            }
             m = assertThrows(InvalidInputException.class, () -> Npy.readLabels(missing)).getMessage();
             assertTrue(m.contains("no such file"), m);
             Tensor t = Tensor.vector(arena, DType.F64, 2);

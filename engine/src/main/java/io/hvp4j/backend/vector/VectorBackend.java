@@ -333,8 +333,8 @@ public final class VectorBackend implements Backend {
                 double max = Double.NEGATIVE_INFINITY;
                 for (int c = 0; c < n; c++) max = Math.max(max, f.get(r, c));
                 double s = 0;
-                for (int c = 0; c < n; c++) s += Math.exp(f.get(r, c) - max);
-                for (int c = 0; c < n; c++) p.set(r, c, Math.exp(f.get(r, c) - max) / s);
+                for (int c = 0; c < n; c++) s += StrictMath.exp(f.get(r, c) - max);
+                for (int c = 0; c < n; c++) p.set(r, c, StrictMath.exp(f.get(r, c) - max) / s);
             }
         });
     }
@@ -349,10 +349,10 @@ public final class VectorBackend implements Backend {
             for (int c = 0; c < f.cols(); c++) max = Math.max(max, f.get(r, c));
             double s = 0, yf = 0;
             for (int c = 0; c < f.cols(); c++) {
-                s += Math.exp(f.get(r, c) - max);
+                s += StrictMath.exp(f.get(r, c) - max);
                 yf += y.get(r, c) * f.get(r, c);
             }
-            total += max + Math.log(s) - yf;
+            total += max + StrictMath.log(s) - yf;
         }
         return total;
     }

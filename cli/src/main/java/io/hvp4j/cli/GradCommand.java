@@ -1,0 +1,60 @@
+package io.hvp4j.cli;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.MlpObjective;
+import io.hvp4j.io.Npy;
+import io.hvp4j.memory.Tensor;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "grad", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+        description = {
+            "The loss over the whole data set and its gradient (P,), in PyTorch parameters_to_vector order.",
+            "Prints one line: loss, P, time in ms, gradient norm."})
+final class GradCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--out", paramLabel = "G.npy", description = "Where to write the gradient (P,) (atomic).")
+    Path out;
+
+    @Override
+    public Integer call() {
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (out != null) {
+            Main.requireWritable(out, "--out");
+        }
+        try (Problem p = Problem.load(model)) {
+            MlpObjective obj = p.objective(1);
+            Tensor g = Tensor.allocate(p.arena, p.dtype, p.mlp.parameterCount(), 1);
+            long t0 = System.nanoTime();
+            double loss = obj.gradient(g);
+            double ms = (System.nanoTime() - t0) / 1e6;
+            double norm = 0;
+            for (long i = 0, n = g.size(); i < n; i++) norm += g.get(i) * g.get(i);
+            norm = Math.sqrt(norm);
+            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+                throw new InvalidInputException("the loss or gradient is not finite (loss " + loss
+                        + "); nothing written");
+            }
+            if (out != null) {
+                Npy.write(out, g, true);
+            }
+            stdout.printf(Locale.ROOT, "grad: loss=%.17g P=%d dtype=%s backend=%s threads=%d time=%.3f ms"
+                            + " ||g||=%.10g%s%n", loss, p.mlp.parameterCount(), p.dtype, p.backend().name(),
+                    p.backend().threads(), ms, norm, out == null ? "" : " -> " + out);
+            stdout.flush();
+            return 0;
+        }
+    }
+}
