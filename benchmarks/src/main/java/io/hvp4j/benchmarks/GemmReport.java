@@ -3,7 +3,6 @@ package io.hvp4j.benchmarks;
 import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -58,12 +57,13 @@ public final class GemmReport {
                         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(t)) {
                             GemmShape p = new GemmShape(shape, tr, f64, arena);
                             VectorGemm g = new VectorGemm(pool);
-                            double mine = p.flops() / median(() -> p.run(g), rounds) / 1e9;
-                            double theirs = Double.NaN;
                             if (blas != null) {
                                 blas.setThreads(t);
-                                theirs = p.flops() / median(() -> p.run(blas), rounds) / 1e9;
                             }
+                            double[] med = interleavedMedians(() -> p.run(g), blas == null ? null : () -> p.run(blas),
+                                    rounds);
+                            double mine = p.flops() / med[0] / 1e9;
+                            double theirs = blas == null ? Double.NaN : p.flops() / med[1] / 1e9;
                             double peak = (f64 ? peakF64 : peakF32) * t;
                             System.out.printf(Locale.ROOT, "%-5s %-4s %-12s %3d %10.1f %10.1f %7.0f%% %7.0f%% %7.0f%%%n",
                                     prec, tr, p.m + "x" + p.n + "x" + p.k, t, mine, theirs, 100 * mine / peak,
@@ -75,24 +75,41 @@ public final class GemmReport {
         }
     }
 
-    /** Median seconds per call over {@code rounds} rounds of at least 0.2 s each, after about 1 s of warm-up. */
-    private static double median(Runnable op, int rounds) {
+    /**
+     * Median seconds per call of {@code a} and {@code b} (b may be null) over {@code rounds} rounds, alternating
+     * a and b within each round (so both see the same background load), each timed for at least 0.2 s, after
+     * about 1 s of warm-up each.
+     */
+    private static double[] interleavedMedians(Runnable a, Runnable b, int rounds) {
+        int perA = calibrate(a);
+        int perB = b == null ? 0 : calibrate(b);
+        double[] ta = new double[rounds];
+        double[] tb = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            ta[r] = time(a, perA);
+            tb[r] = b == null ? Double.NaN : time(b, perB);
+        }
+        Arrays.sort(ta);
+        Arrays.sort(tb);
+        return new double[] {ta[rounds / 2], tb[rounds / 2]};
+    }
+
+    /** Warms {@code op} up for about 1 s; returns how many calls take about 0.2 s. */
+    private static int calibrate(Runnable op) {
         long warmEnd = System.nanoTime() + 1_000_000_000L;
         int calls = 0;
         while (System.nanoTime() < warmEnd) {
             op.run();
             calls++;
         }
-        int perRound = Math.max(1, calls / 5);
-        List<Double> times = new ArrayList<>();
-        for (int r = 0; r < rounds; r++) {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < perRound; i++) {
-                op.run();
-            }
-            times.add((System.nanoTime() - t0) / 1e9 / perRound);
+        return Math.max(1, calls / 5);
+    }
+
+    private static double time(Runnable op, int calls) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < calls; i++) {
+            op.run();
         }
-        times.sort(null);
-        return times.get(times.size() / 2);
+        return (System.nanoTime() - t0) / 1e9 / calls;
     }
 }

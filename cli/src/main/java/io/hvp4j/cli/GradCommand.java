@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "grad", mixinStandardHelpOptions = true, versionProvider = Main.Version.class, sortOptions = false,
+@Command(name = "grad", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        header = "The loss and its gradient (written as .npy).", sortOptions = false,
         description = {
             "The loss over the whole data set and its gradient (P,), in PyTorch parameters_to_vector order.",
             "Prints one line: loss, P, time in ms, gradient norm."})

@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "hvp", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        header = "Curvature-vector products H·V, H_O·V or H_F·V of the loss (written as .npy).",
         sortOptions = false,
         description = {
             "Exact curvature-vector products C·V of the loss over the whole data set, C = H (Hessian),"

@@ -58,6 +58,7 @@ public final class Main implements Callable<Integer> {
         boolean verbose = Arrays.asList(args).contains("--verbose");
         try {
             CommandLine cl = new CommandLine(new Main());
+            cl.setOverwrittenOptionsAllowed(true); // the last occurrence of an option wins
             cl.setOut(o);
             cl.setErr(e);
             cl.setParameterExceptionHandler((ex, a) -> {
@@ -89,6 +90,9 @@ public final class Main implements Callable<Integer> {
         } else if (c instanceof ParameterException) {
             err.println("hvp4j: error: " + oneLine(c.getMessage()));
             code = BAD_INPUT;
+        } else if (c instanceof Problem.ResourceLimitException) {
+            err.println("hvp4j: error: " + oneLine(c.getMessage()));
+            code = RESOURCES;
         } else if (c instanceof OutOfMemoryError) {
             err.println("hvp4j: error: out of memory (" + oneLine(c.getMessage()) + "); try a smaller --batch-size,"
                     + " fewer vectors, or more memory via JAVA_OPTS=-XX:MaxDirectMemorySize=...");

@@ -84,6 +84,7 @@ final class Problem implements AutoCloseable {
             data = readData(o.inputs, o.targets);
         } else {
             int n = ModelOptions.gaussianSize(o.data == null ? "gaussian:256" : o.data);
+            requireMemory((long) n * (mlp.inputs() + mlp.outputs()) * dtype.bytes(), "the gaussian:" + n + " data set");
             data = Dataset.gaussian(arena, dtype, n, mlp.inputs(), mlp.outputs(), loss, o.seed);
         }
         if (loss == Loss.CE) {
@@ -152,12 +153,50 @@ final class Problem implements AutoCloseable {
 
     /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
     MlpObjective objective(int maxBlock) {
+        requireMemory(workingBytes(mlp, batchRows, maxBlock, dtype), "the working memory for batches of " + batchRows
+                + " rows and " + maxBlock + " vector(s)");
         if (objective != null) {
             objective.close();
         }
         objective = new MlpObjective(mlp, loss, reduction, data, backend(), dtype, batchRows, maxBlock);
         objective.setParameters(theta);
         return objective;
+    }
+
+    /** A generous estimate of the engine's working memory (forward-over-reverse buffers and blocks). */
+    static long workingBytes(Mlp mlp, int rows, int k, DType dtype) {
+        long widths = 0, maxWidth = 0, maxLayer = 0;
+        for (int l = 1; l <= mlp.layers(); l++) {
+            widths += mlp.width(l);
+            maxWidth = Math.max(maxWidth, mlp.width(l));
+            maxLayer = Math.max(maxLayer, mlp.layerParameterCount(l - 1));
+        }
+        long p = mlp.parameterCount();
+        long elements = rows * widths * (5 + 2L * k) + 2L * rows * k * maxWidth + 3L * k * p + k * maxLayer + 2 * p;
+        return elements * dtype.bytes();
+    }
+
+    /** Exit code 3 (via {@link ResourceLimitException}) when {@code bytes} clearly exceed the machine's memory. */
+    static void requireMemory(long bytes, String what) {
+        long total;
+        try {
+            total = ((com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+        } catch (RuntimeException | LinkageError e) {
+            return;
+        }
+        if (total > 0 && bytes > 0.9 * total) {
+            throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
+                    "%s needs about %.1f GiB but the machine has %.1f GiB of memory (try a smaller --batch-size)",
+                    what, bytes / 1073741824.0, total / 1073741824.0));
+        }
+    }
+
+    /** Not enough memory (or another resource) for the request: exit code 3. */
+    static final class ResourceLimitException extends RuntimeException {
+        ResourceLimitException(String message) {
+            super(message);
+        }
     }
 
     @Override

@@ -251,11 +251,10 @@ public final class VectorGemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             long co = ((ic + ir) * crs + (jc + jr) * ccs) * Float.BYTES;
+                            kernelF32(kc, pa, ir * kc, pb, jr * kc, t);
                             if (mr == MR && nr == NR_F && ccs == 1) {
-                                kernelF32(kc, pa, ir * kc, pb, jr * kc, c, co, crs * Float.BYTES, alpha, bet,
-                                        overwrite);
+                                storeFullF32(t, c, co, crs * Float.BYTES, alpha, bet, overwrite);
                             } else {
-                                kernelF32(kc, pa, ir * kc, pb, jr * kc, t);
                                 storeF32(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
                             }
                         }
@@ -332,7 +331,7 @@ public final class VectorGemm {
         }
     }
 
-    /** The MR x 2 vector register tile, written to a scratch tile (edges). */
+    /** The MR x 2-vector register tile over one k-block, written to the scratch tile t (no vector crosses a call). */
     private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
         FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -421,109 +420,20 @@ public final class VectorGemm {
         c51.intoArray(t, 5 * NR_F + FL);
     }
 
-    /** The same register tile stored straight into a full, row-contiguous C tile at byte offset co. */
-    private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, MemorySegment c, long co, long rowBytes,
-                                  float alpha, float beta, boolean overwrite) {
-        FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        // Unrolled by two k-steps: with one step per iteration C2 hoists the broadcasts and spills an
-        // accumulator (a store/load on the critical path, ~40% of peak); two steps schedule without spills.
-        int p = 0;
-        for (; p + 1 < kc; p += 2, ao += 2 * MR, bo += 2 * NR_F) {
-            {
-                FloatVector b0 = FloatVector.fromArray(FS, b, bo);
-                FloatVector b1 = FloatVector.fromArray(FS, b, bo + FL);
-                FloatVector x = FloatVector.broadcast(FS, a[ao]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = FloatVector.broadcast(FS, a[ao + 1]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = FloatVector.broadcast(FS, a[ao + 2]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = FloatVector.broadcast(FS, a[ao + 3]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = FloatVector.broadcast(FS, a[ao + 4]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = FloatVector.broadcast(FS, a[ao + 5]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-            }
-            {
-                FloatVector b0 = FloatVector.fromArray(FS, b, bo + NR_F);
-                FloatVector b1 = FloatVector.fromArray(FS, b, bo + NR_F + FL);
-                FloatVector x = FloatVector.broadcast(FS, a[ao + 6]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = FloatVector.broadcast(FS, a[ao + 7]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = FloatVector.broadcast(FS, a[ao + 8]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = FloatVector.broadcast(FS, a[ao + 9]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = FloatVector.broadcast(FS, a[ao + 10]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = FloatVector.broadcast(FS, a[ao + 11]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
+    /** A full MR x NR tile from the scratch tile into row-contiguous C at byte offset co, vector-wise. */
+    private static void storeFullF32(float[] t, MemorySegment c, long co, long rowBytes, float alpha, float beta,
+                                   boolean overwrite) {
+        // Same arithmetic as storeF32, lane by lane, so that edge and interior tiles round alike.
+        for (int r = 0; r < MR; r++, co += rowBytes) {
+            for (int v = 0; v < NR_F; v += FL) {
+                long o = co + (long) v * Float.BYTES;
+                FloatVector x = FloatVector.fromArray(FS, t, r * NR_F + v).mul(alpha);
+                if (!overwrite) {
+                    x = x.add(FloatVector.fromMemorySegment(FS, c, o, LE).mul(beta));
+                }
+                x.intoMemorySegment(c, o, LE);
             }
         }
-        if (p < kc) {
-            FloatVector b0 = FloatVector.fromArray(FS, b, bo);
-            FloatVector b1 = FloatVector.fromArray(FS, b, bo + FL);
-            FloatVector x = FloatVector.broadcast(FS, a[ao]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(FS, a[ao + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(FS, a[ao + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(FS, a[ao + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(FS, a[ao + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(FS, a[ao + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-        }
-        long v = (long) FL * Float.BYTES;
-        updF32(c00, c, co, alpha, beta, overwrite);
-        updF32(c01, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF32(c10, c, co, alpha, beta, overwrite);
-        updF32(c11, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF32(c20, c, co, alpha, beta, overwrite);
-        updF32(c21, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF32(c30, c, co, alpha, beta, overwrite);
-        updF32(c31, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF32(c40, c, co, alpha, beta, overwrite);
-        updF32(c41, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF32(c50, c, co, alpha, beta, overwrite);
-        updF32(c51, c, co + v, alpha, beta, overwrite);
-    }
-
-    // Same arithmetic as storeF32, lane by lane, so that edge and interior tiles round alike.
-    private static void updF32(FloatVector acc, MemorySegment c, long o, float alpha, float beta, boolean overwrite) {
-        FloatVector r = acc.mul(alpha);
-        if (!overwrite) {
-            r = r.add(FloatVector.fromMemorySegment(FS, c, o, LE).mul(beta));
-        }
-        r.intoMemorySegment(c, o, LE);
     }
 
     private static void storeF32(float[] t, int mr, int nr, MemorySegment c, long co, long crs, long ccs,
@@ -631,11 +541,10 @@ public final class VectorGemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir);
                             long co = ((ic + ir) * crs + (jc + jr) * ccs) * Double.BYTES;
+                            kernelF64(kc, pa, ir * kc, pb, jr * kc, t);
                             if (mr == MR && nr == NR_D && ccs == 1) {
-                                kernelF64(kc, pa, ir * kc, pb, jr * kc, c, co, crs * Double.BYTES, alpha, bet,
-                                        overwrite);
+                                storeFullF64(t, c, co, crs * Double.BYTES, alpha, bet, overwrite);
                             } else {
-                                kernelF64(kc, pa, ir * kc, pb, jr * kc, t);
                                 storeF64(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
                             }
                         }
@@ -712,7 +621,7 @@ public final class VectorGemm {
         }
     }
 
-    /** The MR x 2 vector register tile, written to a scratch tile (edges). */
+    /** The MR x 2-vector register tile over one k-block, written to the scratch tile t (no vector crosses a call). */
     private static void kernelF64(int kc, double[] a, int ao, double[] b, int bo, double[] t) {
         DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -801,109 +710,20 @@ public final class VectorGemm {
         c51.intoArray(t, 5 * NR_D + DL);
     }
 
-    /** The same register tile stored straight into a full, row-contiguous C tile at byte offset co. */
-    private static void kernelF64(int kc, double[] a, int ao, double[] b, int bo, MemorySegment c, long co, long rowBytes,
-                                  double alpha, double beta, boolean overwrite) {
-        DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        // Unrolled by two k-steps: with one step per iteration C2 hoists the broadcasts and spills an
-        // accumulator (a store/load on the critical path, ~40% of peak); two steps schedule without spills.
-        int p = 0;
-        for (; p + 1 < kc; p += 2, ao += 2 * MR, bo += 2 * NR_D) {
-            {
-                DoubleVector b0 = DoubleVector.fromArray(DS, b, bo);
-                DoubleVector b1 = DoubleVector.fromArray(DS, b, bo + DL);
-                DoubleVector x = DoubleVector.broadcast(DS, a[ao]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = DoubleVector.broadcast(DS, a[ao + 1]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = DoubleVector.broadcast(DS, a[ao + 2]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = DoubleVector.broadcast(DS, a[ao + 3]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = DoubleVector.broadcast(DS, a[ao + 4]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = DoubleVector.broadcast(DS, a[ao + 5]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-            }
-            {
-                DoubleVector b0 = DoubleVector.fromArray(DS, b, bo + NR_D);
-                DoubleVector b1 = DoubleVector.fromArray(DS, b, bo + NR_D + DL);
-                DoubleVector x = DoubleVector.broadcast(DS, a[ao + 6]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = DoubleVector.broadcast(DS, a[ao + 7]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = DoubleVector.broadcast(DS, a[ao + 8]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = DoubleVector.broadcast(DS, a[ao + 9]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = DoubleVector.broadcast(DS, a[ao + 10]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = DoubleVector.broadcast(DS, a[ao + 11]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
+    /** A full MR x NR tile from the scratch tile into row-contiguous C at byte offset co, vector-wise. */
+    private static void storeFullF64(double[] t, MemorySegment c, long co, long rowBytes, double alpha, double beta,
+                                   boolean overwrite) {
+        // Same arithmetic as storeF64, lane by lane, so that edge and interior tiles round alike.
+        for (int r = 0; r < MR; r++, co += rowBytes) {
+            for (int v = 0; v < NR_D; v += DL) {
+                long o = co + (long) v * Double.BYTES;
+                DoubleVector x = DoubleVector.fromArray(DS, t, r * NR_D + v).mul(alpha);
+                if (!overwrite) {
+                    x = x.add(DoubleVector.fromMemorySegment(DS, c, o, LE).mul(beta));
+                }
+                x.intoMemorySegment(c, o, LE);
             }
         }
-        if (p < kc) {
-            DoubleVector b0 = DoubleVector.fromArray(DS, b, bo);
-            DoubleVector b1 = DoubleVector.fromArray(DS, b, bo + DL);
-            DoubleVector x = DoubleVector.broadcast(DS, a[ao]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = DoubleVector.broadcast(DS, a[ao + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = DoubleVector.broadcast(DS, a[ao + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = DoubleVector.broadcast(DS, a[ao + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            x = DoubleVector.broadcast(DS, a[ao + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = DoubleVector.broadcast(DS, a[ao + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-        }
-        long v = (long) DL * Double.BYTES;
-        updF64(c00, c, co, alpha, beta, overwrite);
-        updF64(c01, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF64(c10, c, co, alpha, beta, overwrite);
-        updF64(c11, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF64(c20, c, co, alpha, beta, overwrite);
-        updF64(c21, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF64(c30, c, co, alpha, beta, overwrite);
-        updF64(c31, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF64(c40, c, co, alpha, beta, overwrite);
-        updF64(c41, c, co + v, alpha, beta, overwrite);
-        co += rowBytes;
-        updF64(c50, c, co, alpha, beta, overwrite);
-        updF64(c51, c, co + v, alpha, beta, overwrite);
-    }
-
-    // Same arithmetic as storeF64, lane by lane, so that edge and interior tiles round alike.
-    private static void updF64(DoubleVector acc, MemorySegment c, long o, double alpha, double beta, boolean overwrite) {
-        DoubleVector r = acc.mul(alpha);
-        if (!overwrite) {
-            r = r.add(DoubleVector.fromMemorySegment(DS, c, o, LE).mul(beta));
-        }
-        r.intoMemorySegment(c, o, LE);
     }
 
     private static void storeF64(double[] t, int mr, int nr, MemorySegment c, long co, long crs, long ccs,
