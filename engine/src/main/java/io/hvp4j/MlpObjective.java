@@ -83,6 +83,11 @@ public final class MlpObjective implements AutoCloseable {
             throw new InvalidInputException("parameters contain a non-finite value at index " + bad);
         }
         engine.setParameters(theta);
+        bad = engine.parameters().firstNonFinite();
+        if (bad >= 0) {
+            parametersSet = false;
+            throw new InvalidInputException("parameter " + bad + " (" + theta.get(bad) + ") overflows " + engine.dtype());
+        }
         parametersSet = true;
         primalBatch = -1;
     }

@@ -554,6 +554,21 @@ class MainTest {
     }
 
     @Test
+    void internalErrorsAreOneLineUnlessVerbose() {
+        java.io.StringWriter quiet = new java.io.StringWriter(), loud = new java.io.StringWriter();
+        RuntimeException bug = new IllegalStateException("broken\ninvariant");
+        assertEquals(4, Main.report(bug, false, new java.io.PrintWriter(quiet)));
+        assertEquals(1, quiet.toString().split("\\R").length, quiet.toString());
+        assertTrue(quiet.toString().startsWith("hvp4j: internal error: java.lang.IllegalStateException: broken invariant"),
+                quiet.toString());
+        assertEquals(4, Main.report(bug, true, new java.io.PrintWriter(loud)));
+        assertTrue(loud.toString().contains("\tat "), loud.toString());
+        assertEquals(3, Main.report(new OutOfMemoryError("Java heap space"), false, new java.io.PrintWriter(quiet)));
+        assertEquals(2, Main.report(new picocli.CommandLine.ExecutionException(new picocli.CommandLine(new Main()),
+                "wrapped", new io.hvp4j.InvalidInputException("bad")), false, new java.io.PrintWriter(quiet)));
+    }
+
+    @Test
     void negatableBias() {
         Path a = dir.resolve("a.npy"), b = dir.resolve("b.npy");
         assertOk(run(concat(args("grad"), concat(model(), "--no-bias", "--out", a.toString()))));

@@ -183,6 +183,26 @@ class CurvatureStructureTest {
     }
 
     @Test
+    void cachedPrimalPassFollowsParameterChanges() {
+        try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
+            Fixtures.Problem p = Fixtures.problem(arena, new int[] {5, 6, 3}, Activation.TANH, true, Loss.CE, 8, 1);
+            Fixtures.Problem q = Fixtures.problem(arena, new int[] {5, 6, 3}, Activation.TANH, true, Loss.CE, 8, 2);
+            int n = p.theta().length;
+            Tensor v = Tensor.of(arena, DType.F64, n, 1, Fixtures.randomVector(n, 3));
+            try (MlpObjective reused = p.objective(be, DType.F64, arena, 8, 1);
+                 MlpObjective fresh = p.objective(be, DType.F64, arena, 8, 1)) {
+                Tensor a = Tensor.allocate(arena, DType.F64, n, 1), b = Tensor.allocate(arena, DType.F64, n, 1);
+                reused.apply(Curvature.HESSIAN, -1, v, a);
+                reused.setParameters(Tensor.of(arena, DType.F64, n, 1, q.theta()));
+                reused.apply(Curvature.HESSIAN, -1, v, a);
+                fresh.setParameters(Tensor.of(arena, DType.F64, n, 1, q.theta()));
+                fresh.apply(Curvature.HESSIAN, -1, v, b);
+                assertArrayEquals(b.toDoubleArray(), a.toDoubleArray());
+            }
+        }
+    }
+
+    @Test
     void useAfterCloseThrowsInsteadOfReadingFreedMemory() {
         Arena arena = Arena.ofShared();
         Fixtures.Problem p = Fixtures.problem(arena, new int[] {3, 4, 2}, Activation.RELU, true, Loss.MSE, 4, 1);

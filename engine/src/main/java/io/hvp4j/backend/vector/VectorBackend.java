@@ -406,6 +406,10 @@ public final class VectorBackend implements Backend {
             });
             return;
         }
+        if (d2 == 1 && beta == 0) {
+            transpose(s, t, d0, d1, f32);
+            return;
+        }
         // Small inner dimension: a tiled transpose of (d0) × (d1) blocks of d2 elements.
         final int tile = 32;
         rowRanges((d0 + tile - 1) / tile, (long) tile * d1 * d2, (t0, t1) -> {
@@ -426,6 +430,39 @@ public final class VectorBackend implements Backend {
                                 }
                             }
                         }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * {@code dst (d1 × d0) = srcᵀ} for {@code src} of {@code d0 × d1}: tiles of rows are copied in bulk to a heap
+     * buffer, transposed there, and written out as contiguous runs (this is the block-layout conversion, whose
+     * k is often 16: per-element segment access would cost more than the GEMMs it feeds).
+     */
+    private void transpose(MemorySegment src, MemorySegment dst, int d0, int d1, boolean f32) {
+        final int tile = Math.max(16, Math.min(1024, 8192 / Math.max(1, d1)));
+        int tiles = (d0 + tile - 1) / tile;
+        rowRanges(tiles, (long) tile * d1, (t0, t1) -> {
+            if (f32) {
+                float[] in = new float[tile * d1], out = new float[tile];
+                for (long tt = t0; tt < t1; tt++) {
+                    int a0 = (int) (tt * tile), rowsHere = Math.min(tile, d0 - a0);
+                    MemorySegment.copy(src, F, (long) a0 * d1 * 4, in, 0, rowsHere * d1);
+                    for (int b = 0; b < d1; b++) {
+                        for (int a = 0; a < rowsHere; a++) out[a] = in[a * d1 + b];
+                        MemorySegment.copy(out, 0, dst, F, ((long) b * d0 + a0) * 4, rowsHere);
+                    }
+                }
+            } else {
+                double[] in = new double[tile * d1], out = new double[tile];
+                for (long tt = t0; tt < t1; tt++) {
+                    int a0 = (int) (tt * tile), rowsHere = Math.min(tile, d0 - a0);
+                    MemorySegment.copy(src, D, (long) a0 * d1 * 8, in, 0, rowsHere * d1);
+                    for (int b = 0; b < d1; b++) {
+                        for (int a = 0; a < rowsHere; a++) out[a] = in[a * d1 + b];
+                        MemorySegment.copy(out, 0, dst, D, ((long) b * d0 + a0) * 8, rowsHere);
                     }
                 }
             }

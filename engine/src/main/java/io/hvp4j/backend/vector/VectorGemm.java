@@ -276,27 +276,39 @@ public final class VectorGemm {
                     FloatVector.fromMemorySegment(FS, b, src, LE).intoArray(dst, d);
                     FloatVector.fromMemorySegment(FS, b, src + (long) FL * Float.BYTES, LE).intoArray(dst, d + FL);
                 }
-            } else if (bcs == 1) {
-                for (int p = 0; p < kc; p++) {
-                    long s = src + p * brs * Float.BYTES;
-                    for (int j = 0; j < NR_F; j++) {
-                        dst[d + p * NR_F + j] = j < nr ? b.get(F32, s + (long) j * Float.BYTES) : 0f;
-                    }
-                }
             } else {
-                // Column-contiguous B (transposed): read along k.
-                for (int j = 0; j < NR_F; j++) {
-                    if (j < nr) {
-                        long s = src + j * bcs * Float.BYTES;
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * NR_F + j] = b.get(F32, s + p * brs * Float.BYTES);
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * NR_F + j] = 0f;
-                        }
-                    }
+                packStridedF32(dst, d, NR_F, nr, kc, b, src, bcs * Float.BYTES, brs * Float.BYTES);
+            }
+        }
+    }
+
+    /**
+     * Packs w of width lanes over kc steps, dst[d + p*width + j] = element at src + j*laneStride + p*stepStride
+     * (byte strides), zeros in lanes w..width-1. No conditionals in the inner loops: a per-element select there
+     * made C2 deoptimise and recompile the packing method over and over (profile_predicate traps).
+     */
+    private static void packStridedF32(float[] dst, int d, int width, int w, int kc, MemorySegment m, long src,
+                                     long laneStride, long stepStride) {
+        if (laneStride == Float.BYTES && w == width) {
+            for (int p = 0; p < kc; p++) {
+                long s = src + p * stepStride;
+                int o = d + p * width;
+                for (int j = 0; j < width; j++) {
+                    dst[o + j] = m.get(F32, s + (long) j * Float.BYTES);
                 }
+            }
+            return;
+        }
+        // Lane by lane: reads run along k, the contiguous direction, when stepStride is one element.
+        for (int j = 0; j < w; j++) {
+            long s = src + j * laneStride;
+            for (int p = 0; p < kc; p++) {
+                dst[d + p * width + j] = m.get(F32, s + p * stepStride);
+            }
+        }
+        for (int j = w; j < width; j++) {
+            for (int p = 0; p < kc; p++) {
+                dst[d + p * width + j] = 0f;
             }
         }
     }
@@ -307,27 +319,7 @@ public final class VectorGemm {
             int mr = Math.min(MR, mc - ir);
             int d = ir * kc;
             long src = ((ic + ir) * ars + pc * acs) * Float.BYTES;
-            if (acs == 1) {
-                for (int r = 0; r < MR; r++) {
-                    if (r < mr) {
-                        long s = src + r * ars * Float.BYTES;
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * MR + r] = a.get(F32, s + (long) p * Float.BYTES);
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * MR + r] = 0f;
-                        }
-                    }
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    long s = src + p * acs * Float.BYTES;
-                    for (int r = 0; r < MR; r++) {
-                        dst[d + p * MR + r] = r < mr ? a.get(F32, s + r * ars * Float.BYTES) : 0f;
-                    }
-                }
-            }
+            packStridedF32(dst, d, MR, mr, kc, a, src, ars * Float.BYTES, acs * Float.BYTES);
         }
     }
 
@@ -566,27 +558,39 @@ public final class VectorGemm {
                     DoubleVector.fromMemorySegment(DS, b, src, LE).intoArray(dst, d);
                     DoubleVector.fromMemorySegment(DS, b, src + (long) DL * Double.BYTES, LE).intoArray(dst, d + DL);
                 }
-            } else if (bcs == 1) {
-                for (int p = 0; p < kc; p++) {
-                    long s = src + p * brs * Double.BYTES;
-                    for (int j = 0; j < NR_D; j++) {
-                        dst[d + p * NR_D + j] = j < nr ? b.get(F64, s + (long) j * Double.BYTES) : 0d;
-                    }
-                }
             } else {
-                // Column-contiguous B (transposed): read along k.
-                for (int j = 0; j < NR_D; j++) {
-                    if (j < nr) {
-                        long s = src + j * bcs * Double.BYTES;
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * NR_D + j] = b.get(F64, s + p * brs * Double.BYTES);
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * NR_D + j] = 0d;
-                        }
-                    }
+                packStridedF64(dst, d, NR_D, nr, kc, b, src, bcs * Double.BYTES, brs * Double.BYTES);
+            }
+        }
+    }
+
+    /**
+     * Packs w of width lanes over kc steps, dst[d + p*width + j] = element at src + j*laneStride + p*stepStride
+     * (byte strides), zeros in lanes w..width-1. No conditionals in the inner loops: a per-element select there
+     * made C2 deoptimise and recompile the packing method over and over (profile_predicate traps).
+     */
+    private static void packStridedF64(double[] dst, int d, int width, int w, int kc, MemorySegment m, long src,
+                                     long laneStride, long stepStride) {
+        if (laneStride == Double.BYTES && w == width) {
+            for (int p = 0; p < kc; p++) {
+                long s = src + p * stepStride;
+                int o = d + p * width;
+                for (int j = 0; j < width; j++) {
+                    dst[o + j] = m.get(F64, s + (long) j * Double.BYTES);
                 }
+            }
+            return;
+        }
+        // Lane by lane: reads run along k, the contiguous direction, when stepStride is one element.
+        for (int j = 0; j < w; j++) {
+            long s = src + j * laneStride;
+            for (int p = 0; p < kc; p++) {
+                dst[d + p * width + j] = m.get(F64, s + p * stepStride);
+            }
+        }
+        for (int j = w; j < width; j++) {
+            for (int p = 0; p < kc; p++) {
+                dst[d + p * width + j] = 0d;
             }
         }
     }
@@ -597,27 +601,7 @@ public final class VectorGemm {
             int mr = Math.min(MR, mc - ir);
             int d = ir * kc;
             long src = ((ic + ir) * ars + pc * acs) * Double.BYTES;
-            if (acs == 1) {
-                for (int r = 0; r < MR; r++) {
-                    if (r < mr) {
-                        long s = src + r * ars * Double.BYTES;
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * MR + r] = a.get(F64, s + (long) p * Double.BYTES);
-                        }
-                    } else {
-                        for (int p = 0; p < kc; p++) {
-                            dst[d + p * MR + r] = 0d;
-                        }
-                    }
-                }
-            } else {
-                for (int p = 0; p < kc; p++) {
-                    long s = src + p * acs * Double.BYTES;
-                    for (int r = 0; r < MR; r++) {
-                        dst[d + p * MR + r] = r < mr ? a.get(F64, s + r * ars * Double.BYTES) : 0d;
-                    }
-                }
-            }
+            packStridedF64(dst, d, MR, mr, kc, a, src, ars * Double.BYTES, acs * Double.BYTES);
         }
     }
 
