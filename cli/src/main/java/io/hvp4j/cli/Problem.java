@@ -153,7 +153,7 @@ final class Problem implements AutoCloseable {
 
     /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
     MlpObjective objective(int maxBlock) {
-        requireMemory(workingBytes(mlp, batchRows, maxBlock, dtype), "the working memory for batches of " + batchRows
+        requireMemory(io.hvp4j.autodiff.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
                 + " rows and " + maxBlock + " vector(s)");
         if (objective != null) {
             objective.close();
@@ -163,18 +163,6 @@ final class Problem implements AutoCloseable {
         return objective;
     }
 
-    /** A generous estimate of the engine's working memory (forward-over-reverse buffers and blocks). */
-    static long workingBytes(Mlp mlp, int rows, int k, DType dtype) {
-        long widths = 0, maxWidth = 0, maxLayer = 0;
-        for (int l = 1; l <= mlp.layers(); l++) {
-            widths += mlp.width(l);
-            maxWidth = Math.max(maxWidth, mlp.width(l));
-            maxLayer = Math.max(maxLayer, mlp.layerParameterCount(l - 1));
-        }
-        long p = mlp.parameterCount();
-        long elements = rows * widths * (5 + 2L * k) + 2L * rows * k * maxWidth + 3L * k * p + k * maxLayer + 2 * p;
-        return elements * dtype.bytes();
-    }
 
     /** Exit code 3 (via {@link ResourceLimitException}) when {@code bytes} clearly exceed the machine's memory. */
     static void requireMemory(long bytes, String what) {

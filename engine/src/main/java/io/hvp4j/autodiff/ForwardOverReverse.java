@@ -141,6 +141,35 @@ public final class ForwardOverReverse implements AutoCloseable {
         return n * dtype.bytes();
     }
 
+    /**
+     * Bytes of working memory a {@code ForwardOverReverse} with these arguments allocates, computed without
+     * allocating (so that callers can refuse a job that would not fit). Equals {@link #workingBytes()}; the loss
+     * rules add at most {@code 4·maxRows·K} elements.
+     */
+    public static long estimateWorkingBytes(Mlp mlp, DType dtype, int maxRows, int maxBlock) {
+        int L = mlp.layers();
+        long maxHidden = 1, maxWidth = 1, maxLayerParams = 1, n = mlp.parameterCount();
+        for (int l = 1; l <= L; l++) {
+            maxWidth = Math.max(maxWidth, mlp.width(l));
+            if (l < L) maxHidden = Math.max(maxHidden, mlp.width(l));
+            maxLayerParams = Math.max(maxLayerParams, (long) mlp.width(l) * mlp.width(l - 1));
+        }
+        boolean d2 = !mlp.activation().piecewiseLinear();
+        for (int l = 0; l < L; l++) {
+            long w = mlp.width(l + 1);
+            n += (long) maxRows * w * (1 + maxBlock);
+            if (l < L - 1) {
+                n += (long) maxRows * w * ((d2 ? 4 : 3) + maxBlock);
+            }
+        }
+        n += (long) maxRows * maxHidden + (long) maxRows * mlp.outputs() + 2L * maxRows * maxBlock * maxWidth;
+        n += (maxBlock > 1 ? 2 : 1) * maxBlock * maxLayerParams;
+        if (maxBlock > 1) {
+            n += 2L * maxBlock * mlp.parameterCount();
+        }
+        return n * dtype.bytes();
+    }
+
     /** Copies {@code values} (P elements, any dtype) into the parameters and invalidates the primal pass. */
     public void setParameters(Tensor values) {
         if (values.size() != theta.size()) {

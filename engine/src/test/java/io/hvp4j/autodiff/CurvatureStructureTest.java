@@ -183,6 +183,20 @@ class CurvatureStructureTest {
     }
 
     @Test
+    void memoryEstimateMatchesAllocation() {
+        try (Backend be = new ScalarBackend()) {
+            for (Activation act : new Activation[] {Activation.RELU, Activation.TANH}) {
+                for (int k : new int[] {1, 5}) {
+                    Mlp mlp = new Mlp(new int[] {7, 9, 4, 3}, act, k == 1);
+                    try (ForwardOverReverse f = new ForwardOverReverse(mlp, Loss.MSE, be, DType.F32, 11, k)) {
+                        assertEquals(f.workingBytes(), ForwardOverReverse.estimateWorkingBytes(mlp, DType.F32, 11, k));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void cachedPrimalPassFollowsParameterChanges() {
         try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
             Fixtures.Problem p = Fixtures.problem(arena, new int[] {5, 6, 3}, Activation.TANH, true, Loss.CE, 8, 1);

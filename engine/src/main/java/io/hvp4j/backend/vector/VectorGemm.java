@@ -3,6 +3,7 @@ package io.hvp4j.backend.vector;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -69,6 +70,8 @@ public final class VectorGemm {
         private float[] b32 = new float[0];
         private double[] a64 = new double[0];
         private double[] b64 = new double[0];
+        private float[] t32 = new float[0];
+        private double[] t64 = new double[0];
 
         float[] f32A(int n) {
             return a32.length >= n ? a32 : (a32 = new float[n]);
@@ -84,6 +87,14 @@ public final class VectorGemm {
 
         double[] f64B(int n) {
             return b64.length >= n ? b64 : (b64 = new double[n]);
+        }
+
+        float[] f32Tmp(int n) {
+            return t32.length >= n ? t32 : (t32 = new float[n]);
+        }
+
+        double[] f64Tmp(int n) {
+            return t64.length >= n ? t64 : (t64 = new double[n]);
         }
     }
 
@@ -242,10 +253,10 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 float bet = first ? beta : 1f;
                 boolean overwrite = first && beta == 0;
-                packBF32(pb, b, brs, bcs, pc, kc, jc, nc);
+                packBF32(pb, buf.f32Tmp(Math.max(kcMax, MC_F)), b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_F) {
                     int mc = Math.min(MC_F, i1 - ic);
-                    packAF32(pa, a, ars, acs, ic, mc, pc, kc);
+                    packAF32(pa, buf.f32Tmp(Math.max(kcMax, MC_F)), a, ars, acs, ic, mc, pc, kc);
                     for (int jr = 0; jr < nc; jr += NR_F) {
                         int nr = Math.min(NR_F, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
@@ -265,61 +276,72 @@ public final class VectorGemm {
     }
 
     /** B[pc:pc+kc, jc:jc+nc] into NR-wide panels, element (p, j) of a panel at p*NR + j; zero padded. */
-    private static void packBF32(float[] dst, MemorySegment b, long brs, long bcs, int pc, int kc, int jc, int nc) {
-        for (int jr = 0; jr < nc; jr += NR_F) {
-            int nr = Math.min(NR_F, nc - jr);
-            int d = jr * kc;
-            long src = (pc * brs + (jc + jr) * bcs) * Float.BYTES;
-            if (nr == NR_F && bcs == 1) {
+    private static void packBF32(float[] dst, float[] tmp, MemorySegment b, long brs, long bcs, int pc, int kc, int jc,
+                                 int nc) {
+        int full = nc / NR_F * NR_F;
+        if (bcs == 1) {
+            // Rows of B are contiguous: vector copies for whole panels.
+            for (int jr = 0; jr < full; jr += NR_F) {
+                int d = jr * kc;
+                long src = (pc * brs + jc + jr) * Float.BYTES;
                 long step = brs * Float.BYTES;
                 for (int p = 0; p < kc; p++, src += step, d += NR_F) {
                     FloatVector.fromMemorySegment(FS, b, src, LE).intoArray(dst, d);
                     FloatVector.fromMemorySegment(FS, b, src + (long) FL * Float.BYTES, LE).intoArray(dst, d + FL);
                 }
-            } else {
-                packStridedF32(dst, d, NR_F, nr, kc, b, src, bcs * Float.BYTES, brs * Float.BYTES);
             }
-        }
-    }
-
-    /**
-     * Packs w of width lanes over kc steps, dst[d + p*width + j] = element at src + j*laneStride + p*stepStride
-     * (byte strides), zeros in lanes w..width-1. No conditionals in the inner loops: a per-element select there
-     * made C2 deoptimise and recompile the packing method over and over (profile_predicate traps).
-     */
-    private static void packStridedF32(float[] dst, int d, int width, int w, int kc, MemorySegment m, long src,
-                                     long laneStride, long stepStride) {
-        if (laneStride == Float.BYTES && w == width) {
-            for (int p = 0; p < kc; p++) {
-                long s = src + p * stepStride;
-                int o = d + p * width;
-                for (int j = 0; j < width; j++) {
-                    dst[o + j] = m.get(F32, s + (long) j * Float.BYTES);
+            if (full < nc) {
+                int nr = nc - full, d = full * kc;
+                for (int p = 0; p < kc; p++) {
+                    MemorySegment.copy(b, F32, ((pc + p) * brs + jc + full) * Float.BYTES, dst, d + p * NR_F, nr);
+                    Arrays.fill(dst, d + p * NR_F + nr, d + (p + 1) * NR_F, 0f);
                 }
             }
-            return;
-        }
-        // Lane by lane: reads run along k, the contiguous direction, when stepStride is one element.
-        for (int j = 0; j < w; j++) {
-            long s = src + j * laneStride;
-            for (int p = 0; p < kc; p++) {
-                dst[d + p * width + j] = m.get(F32, s + p * stepStride);
+        } else {
+            // Columns of B are contiguous (transposed B): bulk-copy each column, then spread it with stride NR.
+            for (int j = 0; j < nc; j++) {
+                MemorySegment.copy(b, F32, ((jc + j) * bcs + pc * brs) * Float.BYTES, tmp, 0, kc);
+                int d = (j / NR_F) * NR_F * kc + j % NR_F;
+                for (int p = 0; p < kc; p++) {
+                    dst[d + p * NR_F] = tmp[p];
+                }
             }
-        }
-        for (int j = w; j < width; j++) {
-            for (int p = 0; p < kc; p++) {
-                dst[d + p * width + j] = 0f;
-            }
+            zeroLanesF32(dst, full * kc, NR_F, nc - full, kc);
         }
     }
 
     /** A[ic:ic+mc, pc:pc+kc] into MR-tall panels, element (r, p) of a panel at p*MR + r; zero padded. */
-    private static void packAF32(float[] dst, MemorySegment a, long ars, long acs, int ic, int mc, int pc, int kc) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int d = ir * kc;
-            long src = ((ic + ir) * ars + pc * acs) * Float.BYTES;
-            packStridedF32(dst, d, MR, mr, kc, a, src, ars * Float.BYTES, acs * Float.BYTES);
+    private static void packAF32(float[] dst, float[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
+                                 int kc) {
+        if (acs == 1) {
+            // Rows of A are contiguous along k: bulk-copy each row, then spread it with stride MR.
+            for (int i = 0; i < mc; i++) {
+                MemorySegment.copy(a, F32, ((ic + i) * ars + pc) * Float.BYTES, tmp, 0, kc);
+                int d = (i / MR) * MR * kc + i % MR;
+                for (int p = 0; p < kc; p++) {
+                    dst[d + p * MR] = tmp[p];
+                }
+            }
+        } else {
+            // Transposed A: for each k the mc values are contiguous.
+            for (int p = 0; p < kc; p++) {
+                MemorySegment.copy(a, F32, ((pc + p) * acs + ic * ars) * Float.BYTES, tmp, 0, mc);
+                for (int i = 0; i < mc; i++) {
+                    dst[(i / MR) * MR * kc + p * MR + i % MR] = tmp[i];
+                }
+            }
+        }
+        int full = mc / MR * MR;
+        zeroLanesF32(dst, full * kc, MR, mc - full, kc);
+    }
+
+    /** Zeroes lanes w..width-1 of the width-wide panel at d (nothing when w == 0: no partial panel). */
+    private static void zeroLanesF32(float[] dst, int d, int width, int w, int kc) {
+        if (w == 0) {
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            Arrays.fill(dst, d + p * width + w, d + (p + 1) * width, 0f);
         }
     }
 
@@ -524,10 +546,10 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 double bet = first ? beta : 1d;
                 boolean overwrite = first && beta == 0;
-                packBF64(pb, b, brs, bcs, pc, kc, jc, nc);
+                packBF64(pb, buf.f64Tmp(Math.max(kcMax, MC_D)), b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_D) {
                     int mc = Math.min(MC_D, i1 - ic);
-                    packAF64(pa, a, ars, acs, ic, mc, pc, kc);
+                    packAF64(pa, buf.f64Tmp(Math.max(kcMax, MC_D)), a, ars, acs, ic, mc, pc, kc);
                     for (int jr = 0; jr < nc; jr += NR_D) {
                         int nr = Math.min(NR_D, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
@@ -547,61 +569,72 @@ public final class VectorGemm {
     }
 
     /** B[pc:pc+kc, jc:jc+nc] into NR-wide panels, element (p, j) of a panel at p*NR + j; zero padded. */
-    private static void packBF64(double[] dst, MemorySegment b, long brs, long bcs, int pc, int kc, int jc, int nc) {
-        for (int jr = 0; jr < nc; jr += NR_D) {
-            int nr = Math.min(NR_D, nc - jr);
-            int d = jr * kc;
-            long src = (pc * brs + (jc + jr) * bcs) * Double.BYTES;
-            if (nr == NR_D && bcs == 1) {
+    private static void packBF64(double[] dst, double[] tmp, MemorySegment b, long brs, long bcs, int pc, int kc, int jc,
+                                 int nc) {
+        int full = nc / NR_D * NR_D;
+        if (bcs == 1) {
+            // Rows of B are contiguous: vector copies for whole panels.
+            for (int jr = 0; jr < full; jr += NR_D) {
+                int d = jr * kc;
+                long src = (pc * brs + jc + jr) * Double.BYTES;
                 long step = brs * Double.BYTES;
                 for (int p = 0; p < kc; p++, src += step, d += NR_D) {
                     DoubleVector.fromMemorySegment(DS, b, src, LE).intoArray(dst, d);
                     DoubleVector.fromMemorySegment(DS, b, src + (long) DL * Double.BYTES, LE).intoArray(dst, d + DL);
                 }
-            } else {
-                packStridedF64(dst, d, NR_D, nr, kc, b, src, bcs * Double.BYTES, brs * Double.BYTES);
             }
-        }
-    }
-
-    /**
-     * Packs w of width lanes over kc steps, dst[d + p*width + j] = element at src + j*laneStride + p*stepStride
-     * (byte strides), zeros in lanes w..width-1. No conditionals in the inner loops: a per-element select there
-     * made C2 deoptimise and recompile the packing method over and over (profile_predicate traps).
-     */
-    private static void packStridedF64(double[] dst, int d, int width, int w, int kc, MemorySegment m, long src,
-                                     long laneStride, long stepStride) {
-        if (laneStride == Double.BYTES && w == width) {
-            for (int p = 0; p < kc; p++) {
-                long s = src + p * stepStride;
-                int o = d + p * width;
-                for (int j = 0; j < width; j++) {
-                    dst[o + j] = m.get(F64, s + (long) j * Double.BYTES);
+            if (full < nc) {
+                int nr = nc - full, d = full * kc;
+                for (int p = 0; p < kc; p++) {
+                    MemorySegment.copy(b, F64, ((pc + p) * brs + jc + full) * Double.BYTES, dst, d + p * NR_D, nr);
+                    Arrays.fill(dst, d + p * NR_D + nr, d + (p + 1) * NR_D, 0d);
                 }
             }
-            return;
-        }
-        // Lane by lane: reads run along k, the contiguous direction, when stepStride is one element.
-        for (int j = 0; j < w; j++) {
-            long s = src + j * laneStride;
-            for (int p = 0; p < kc; p++) {
-                dst[d + p * width + j] = m.get(F64, s + p * stepStride);
+        } else {
+            // Columns of B are contiguous (transposed B): bulk-copy each column, then spread it with stride NR.
+            for (int j = 0; j < nc; j++) {
+                MemorySegment.copy(b, F64, ((jc + j) * bcs + pc * brs) * Double.BYTES, tmp, 0, kc);
+                int d = (j / NR_D) * NR_D * kc + j % NR_D;
+                for (int p = 0; p < kc; p++) {
+                    dst[d + p * NR_D] = tmp[p];
+                }
             }
-        }
-        for (int j = w; j < width; j++) {
-            for (int p = 0; p < kc; p++) {
-                dst[d + p * width + j] = 0d;
-            }
+            zeroLanesF64(dst, full * kc, NR_D, nc - full, kc);
         }
     }
 
     /** A[ic:ic+mc, pc:pc+kc] into MR-tall panels, element (r, p) of a panel at p*MR + r; zero padded. */
-    private static void packAF64(double[] dst, MemorySegment a, long ars, long acs, int ic, int mc, int pc, int kc) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir);
-            int d = ir * kc;
-            long src = ((ic + ir) * ars + pc * acs) * Double.BYTES;
-            packStridedF64(dst, d, MR, mr, kc, a, src, ars * Double.BYTES, acs * Double.BYTES);
+    private static void packAF64(double[] dst, double[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
+                                 int kc) {
+        if (acs == 1) {
+            // Rows of A are contiguous along k: bulk-copy each row, then spread it with stride MR.
+            for (int i = 0; i < mc; i++) {
+                MemorySegment.copy(a, F64, ((ic + i) * ars + pc) * Double.BYTES, tmp, 0, kc);
+                int d = (i / MR) * MR * kc + i % MR;
+                for (int p = 0; p < kc; p++) {
+                    dst[d + p * MR] = tmp[p];
+                }
+            }
+        } else {
+            // Transposed A: for each k the mc values are contiguous.
+            for (int p = 0; p < kc; p++) {
+                MemorySegment.copy(a, F64, ((pc + p) * acs + ic * ars) * Double.BYTES, tmp, 0, mc);
+                for (int i = 0; i < mc; i++) {
+                    dst[(i / MR) * MR * kc + p * MR + i % MR] = tmp[i];
+                }
+            }
+        }
+        int full = mc / MR * MR;
+        zeroLanesF64(dst, full * kc, MR, mc - full, kc);
+    }
+
+    /** Zeroes lanes w..width-1 of the width-wide panel at d (nothing when w == 0: no partial panel). */
+    private static void zeroLanesF64(double[] dst, int d, int width, int w, int kc) {
+        if (w == 0) {
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            Arrays.fill(dst, d + p * width + w, d + (p + 1) * width, 0d);
         }
     }
 
