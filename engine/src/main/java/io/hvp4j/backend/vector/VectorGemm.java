@@ -253,10 +253,10 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 float bet = first ? beta : 1f;
                 boolean overwrite = first && beta == 0;
-                packBF32(pb, buf.f32Tmp(Math.max(kcMax, MC_F)), b, brs, bcs, pc, kc, jc, nc);
+                packBF32(pb, buf.f32Tmp(Math.max(NR_F * kcMax, MC_F)), b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_F) {
                     int mc = Math.min(MC_F, i1 - ic);
-                    packAF32(pa, buf.f32Tmp(Math.max(kcMax, MC_F)), a, ars, acs, ic, mc, pc, kc);
+                    packAF32(pa, buf.f32Tmp(Math.max(NR_F * kcMax, MC_F)), a, ars, acs, ic, mc, pc, kc);
                     for (int jr = 0; jr < nc; jr += NR_F) {
                         int nr = Math.min(NR_F, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
@@ -298,15 +298,16 @@ public final class VectorGemm {
                 }
             }
         } else {
-            // Columns of B are contiguous (transposed B): bulk-copy each column, then spread it with stride NR.
-            for (int j = 0; j < nc; j++) {
-                MemorySegment.copy(b, F32, ((jc + j) * bcs + pc * brs) * Float.BYTES, tmp, 0, kc);
-                int d = (j / NR_F) * NR_F * kc + j % NR_F;
-                for (int p = 0; p < kc; p++) {
-                    dst[d + p * NR_F] = tmp[p];
+            // Columns of B are contiguous (transposed B): bulk-copy a panel's columns, then interleave them so
+            // that the stores into the panel are sequential.
+            for (int jr = 0; jr < nc; jr += NR_F) {
+                int nr = Math.min(NR_F, nc - jr);
+                for (int j = 0; j < nr; j++) {
+                    MemorySegment.copy(b, F32, ((jc + jr + j) * bcs + pc * brs) * Float.BYTES, tmp, j * kc, kc);
                 }
+                Arrays.fill(tmp, nr * kc, NR_F * kc, 0f);
+                interleaveF32(tmp, kc, NR_F, dst, jr * kc);
             }
-            zeroLanesF32(dst, full * kc, NR_F, nc - full, kc);
         }
     }
 
@@ -314,13 +315,14 @@ public final class VectorGemm {
     private static void packAF32(float[] dst, float[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
                                  int kc) {
         if (acs == 1) {
-            // Rows of A are contiguous along k: bulk-copy each row, then spread it with stride MR.
-            for (int i = 0; i < mc; i++) {
-                MemorySegment.copy(a, F32, ((ic + i) * ars + pc) * Float.BYTES, tmp, 0, kc);
-                int d = (i / MR) * MR * kc + i % MR;
-                for (int p = 0; p < kc; p++) {
-                    dst[d + p * MR] = tmp[p];
+            // Rows of A are contiguous along k: bulk-copy a panel's rows, then interleave them.
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                for (int r = 0; r < mr; r++) {
+                    MemorySegment.copy(a, F32, ((ic + ir + r) * ars + pc) * Float.BYTES, tmp, r * kc, kc);
                 }
+                Arrays.fill(tmp, mr * kc, MR * kc, 0f);
+                interleaveF32(tmp, kc, MR, dst, ir * kc);
             }
         } else {
             // Transposed A: for each k the mc values are contiguous.
@@ -330,9 +332,19 @@ public final class VectorGemm {
                     dst[(i / MR) * MR * kc + p * MR + i % MR] = tmp[i];
                 }
             }
+            int full = mc / MR * MR;
+            zeroLanesF32(dst, full * kc, MR, mc - full, kc);
         }
-        int full = mc / MR * MR;
-        zeroLanesF32(dst, full * kc, MR, mc - full, kc);
+    }
+
+    /** dst[d + p*width + j] = src[j*kc + p]: a width x kc transpose with sequential stores. */
+    private static void interleaveF32(float[] src, int kc, int width, float[] dst, int d) {
+        for (int p = 0; p < kc; p++) {
+            int o = d + p * width;
+            for (int j = 0; j < width; j++) {
+                dst[o + j] = src[j * kc + p];
+            }
+        }
     }
 
     /** Zeroes lanes w..width-1 of the width-wide panel at d (nothing when w == 0: no partial panel). */
@@ -546,10 +558,10 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 double bet = first ? beta : 1d;
                 boolean overwrite = first && beta == 0;
-                packBF64(pb, buf.f64Tmp(Math.max(kcMax, MC_D)), b, brs, bcs, pc, kc, jc, nc);
+                packBF64(pb, buf.f64Tmp(Math.max(NR_D * kcMax, MC_D)), b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_D) {
                     int mc = Math.min(MC_D, i1 - ic);
-                    packAF64(pa, buf.f64Tmp(Math.max(kcMax, MC_D)), a, ars, acs, ic, mc, pc, kc);
+                    packAF64(pa, buf.f64Tmp(Math.max(NR_D * kcMax, MC_D)), a, ars, acs, ic, mc, pc, kc);
                     for (int jr = 0; jr < nc; jr += NR_D) {
                         int nr = Math.min(NR_D, nc - jr);
                         for (int ir = 0; ir < mc; ir += MR) {
@@ -591,15 +603,16 @@ public final class VectorGemm {
                 }
             }
         } else {
-            // Columns of B are contiguous (transposed B): bulk-copy each column, then spread it with stride NR.
-            for (int j = 0; j < nc; j++) {
-                MemorySegment.copy(b, F64, ((jc + j) * bcs + pc * brs) * Double.BYTES, tmp, 0, kc);
-                int d = (j / NR_D) * NR_D * kc + j % NR_D;
-                for (int p = 0; p < kc; p++) {
-                    dst[d + p * NR_D] = tmp[p];
+            // Columns of B are contiguous (transposed B): bulk-copy a panel's columns, then interleave them so
+            // that the stores into the panel are sequential.
+            for (int jr = 0; jr < nc; jr += NR_D) {
+                int nr = Math.min(NR_D, nc - jr);
+                for (int j = 0; j < nr; j++) {
+                    MemorySegment.copy(b, F64, ((jc + jr + j) * bcs + pc * brs) * Double.BYTES, tmp, j * kc, kc);
                 }
+                Arrays.fill(tmp, nr * kc, NR_D * kc, 0d);
+                interleaveF64(tmp, kc, NR_D, dst, jr * kc);
             }
-            zeroLanesF64(dst, full * kc, NR_D, nc - full, kc);
         }
     }
 
@@ -607,13 +620,14 @@ public final class VectorGemm {
     private static void packAF64(double[] dst, double[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
                                  int kc) {
         if (acs == 1) {
-            // Rows of A are contiguous along k: bulk-copy each row, then spread it with stride MR.
-            for (int i = 0; i < mc; i++) {
-                MemorySegment.copy(a, F64, ((ic + i) * ars + pc) * Double.BYTES, tmp, 0, kc);
-                int d = (i / MR) * MR * kc + i % MR;
-                for (int p = 0; p < kc; p++) {
-                    dst[d + p * MR] = tmp[p];
+            // Rows of A are contiguous along k: bulk-copy a panel's rows, then interleave them.
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                for (int r = 0; r < mr; r++) {
+                    MemorySegment.copy(a, F64, ((ic + ir + r) * ars + pc) * Double.BYTES, tmp, r * kc, kc);
                 }
+                Arrays.fill(tmp, mr * kc, MR * kc, 0d);
+                interleaveF64(tmp, kc, MR, dst, ir * kc);
             }
         } else {
             // Transposed A: for each k the mc values are contiguous.
@@ -623,9 +637,19 @@ public final class VectorGemm {
                     dst[(i / MR) * MR * kc + p * MR + i % MR] = tmp[i];
                 }
             }
+            int full = mc / MR * MR;
+            zeroLanesF64(dst, full * kc, MR, mc - full, kc);
         }
-        int full = mc / MR * MR;
-        zeroLanesF64(dst, full * kc, MR, mc - full, kc);
+    }
+
+    /** dst[d + p*width + j] = src[j*kc + p]: a width x kc transpose with sequential stores. */
+    private static void interleaveF64(double[] src, int kc, int width, double[] dst, int d) {
+        for (int p = 0; p < kc; p++) {
+            int o = d + p * width;
+            for (int j = 0; j < width; j++) {
+                dst[o + j] = src[j * kc + p];
+            }
+        }
     }
 
     /** Zeroes lanes w..width-1 of the width-wide panel at d (nothing when w == 0: no partial panel). */

@@ -1,0 +1,150 @@
+package io.hvp4j.spectral;
+
+import io.hvp4j.MlpObjective;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+
+/** Operators over an {@link MlpObjective} and their compositions (sum, scale, shift, restriction). */
+public final class Operators {
+    private Operators() {
+    }
+
+    /**
+     * The curvature {@code c} of {@code f} over the whole parameter vector ({@code layer < 0}) or its diagonal
+     * block for one layer (0-based; dimension = that layer's parameter count, weight then bias).
+     */
+    public static SymmetricOperator curvature(MlpObjective f, Curvature c, int layer) {
+        int n = layer < 0 ? f.parameterCount() : f.mlp().layerParameterCount(layer);
+        String what = switch (c) {
+            case HESSIAN -> "H";
+            case GAUSS_NEWTON -> "H_O";
+            case FUNCTIONAL -> "H_F";
+        } + (layer < 0 ? "" : " (layer " + layer + ")");
+        return new SymmetricOperator() {
+            public int dimension() { return n; }
+            public DType dtype() { return f.dtype(); }
+            public int maxBlock() { return f.maxBlock(); }
+            public void apply(Tensor v, Tensor out) { f.apply(c, layer, v, out); }
+            public String description() { return what; }
+        };
+    }
+
+    /** {@code alpha·A + beta·B} (same dimension and dtype). */
+    public static SymmetricOperator linearCombination(double alpha, SymmetricOperator a, double beta,
+                                                      SymmetricOperator b) {
+        if (a.dimension() != b.dimension()) {
+            throw new IllegalArgumentException("dimensions differ: " + a.dimension() + " vs " + b.dimension());
+        }
+        return new SymmetricOperator() {
+            public int dimension() { return a.dimension(); }
+            public DType dtype() { return a.dtype() == DType.F64 || b.dtype() == DType.F64 ? DType.F64 : DType.F32; }
+            public int maxBlock() { return Math.min(a.maxBlock(), b.maxBlock()); }
+            public void apply(Tensor v, Tensor out) {
+                try (Arena tmp = Arena.ofConfined()) {
+                    Tensor t = Tensor.allocate(tmp, out.dtype(), out.rows(), out.cols());
+                    a.apply(v, out);
+                    b.apply(v, t);
+                    for (long i = 0, n = out.size(); i < n; i++) out.set(i, alpha * out.get(i) + beta * t.get(i));
+                }
+            }
+            public String description() { return alpha + "·" + a.description() + " + " + beta + "·" + b.description(); }
+        };
+    }
+
+    /** {@code A + B}. */
+    public static SymmetricOperator sum(SymmetricOperator a, SymmetricOperator b) {
+        return linearCombination(1, a, 1, b);
+    }
+
+    /** {@code s·A}. */
+    public static SymmetricOperator scale(SymmetricOperator a, double s) {
+        return new SymmetricOperator() {
+            public int dimension() { return a.dimension(); }
+            public DType dtype() { return a.dtype(); }
+            public int maxBlock() { return a.maxBlock(); }
+            public void apply(Tensor v, Tensor out) {
+                a.apply(v, out);
+                for (long i = 0, n = out.size(); i < n; i++) out.set(i, s * out.get(i));
+            }
+            public String description() { return s + "·" + a.description(); }
+        };
+    }
+
+    /** {@code A + σ·I}. */
+    public static SymmetricOperator shift(SymmetricOperator a, double sigma) {
+        return new SymmetricOperator() {
+            public int dimension() { return a.dimension(); }
+            public DType dtype() { return a.dtype(); }
+            public int maxBlock() { return a.maxBlock(); }
+            public void apply(Tensor v, Tensor out) {
+                a.apply(v, out);
+                for (long i = 0, n = out.size(); i < n; i++) out.set(i, out.get(i) + sigma * v.get(i));
+            }
+            public String description() { return a.description() + " + " + sigma + "·I"; }
+        };
+    }
+
+    /**
+     * The principal submatrix {@code A[idx, idx]}: vectors of {@code idx.length} elements are scattered into the
+     * full space (zeros elsewhere), multiplied, and gathered back. {@code idx} must be strictly increasing.
+     */
+    public static SymmetricOperator restrict(SymmetricOperator a, int[] idx) {
+        int[] index = idx.clone();
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= a.dimension() || (i > 0 && index[i] <= index[i - 1])) {
+                throw new IllegalArgumentException("restriction indices must be increasing and in [0, "
+                        + a.dimension() + ")");
+            }
+        }
+        return new SymmetricOperator() {
+            public int dimension() { return index.length; }
+            public DType dtype() { return a.dtype(); }
+            public int maxBlock() { return a.maxBlock(); }
+            public void apply(Tensor v, Tensor out) {
+                int k = v.cols();
+                try (Arena tmp = Arena.ofConfined()) {
+                    Tensor full = Tensor.allocate(tmp, a.dtype(), a.dimension(), k);
+                    Tensor res = Tensor.allocate(tmp, a.dtype(), a.dimension(), k);
+                    for (int i = 0; i < index.length; i++) {
+                        for (int j = 0; j < k; j++) full.set(index[i], j, v.get(i, j));
+                    }
+                    a.apply(full, res);
+                    for (int i = 0; i < index.length; i++) {
+                        for (int j = 0; j < k; j++) out.set(i, j, res.get(index[i], j));
+                    }
+                }
+            }
+            public String description() {
+                return a.description() + " restricted to " + index.length + " coordinates";
+            }
+        };
+    }
+
+    /** A dense symmetric matrix as an operator (for tests and small problems); {@code m} is copied. */
+    public static SymmetricOperator dense(double[][] m) {
+        int n = m.length;
+        double[][] a = new double[n][];
+        for (int i = 0; i < n; i++) {
+            a[i] = Arrays.copyOf(m[i], n);
+        }
+        return new SymmetricOperator() {
+            public int dimension() { return n; }
+            public DType dtype() { return DType.F64; }
+            public int maxBlock() { return Integer.MAX_VALUE; }
+            public void apply(Tensor v, Tensor out) {
+                int k = v.cols();
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < k; j++) {
+                        double s = 0;
+                        for (int p = 0; p < n; p++) s += a[i][p] * v.get(p, j);
+                        out.set(i, j, s);
+                    }
+                }
+            }
+            public String description() { return "dense " + n + "x" + n; }
+        };
+    }
+}
