@@ -117,22 +117,20 @@ public final class VectorBackend implements Backend {
         }
     }
 
+    // One method per derivative: inlining σ, σ' and σ'' of a tanh-based function into one compiled method exceeds
+    // C2's node budget, and the vectors of the calls it gives up on are boxed (4-10x slower).
     private static void evaluateF32(ElementwiseFunction f, MemorySegment z, MemorySegment v, MemorySegment d1,
                                     MemorySegment d2, long from, long to) {
-        long i = from;
         long bound = from + FS.loopBound(to - from);
-        for (; i < bound; i += FS.length()) {
-            long off = i * 4;
-            FloatVector x = FloatVector.fromMemorySegment(FS, z, off, LE);
-            FloatVector a = f.value(x);
-            a.intoMemorySegment(v, off, LE);
-            if (d1 != null || d2 != null) {
-                FloatVector g = f.d1(x, a);
-                if (d1 != null) g.intoMemorySegment(d1, off, LE);
-                if (d2 != null) f.d2(x, a, g).intoMemorySegment(d2, off, LE);
+        valueF32(f, z, v, from, bound);
+        MemorySegment g = d1 != null ? d1 : d2;
+        if (g != null) {
+            d1F32(f, z, v, g, from, bound);
+            if (d2 != null) {
+                d2F32(f, z, v, g, d2, from, bound);
             }
         }
-        for (; i < to; i++) {
+        for (long i = bound; i < to; i++) {
             double x = z.getAtIndex(F, i);
             v.setAtIndex(F, i, (float) f.value(x));
             if (d1 != null) d1.setAtIndex(F, i, (float) f.d1(x));
@@ -140,26 +138,66 @@ public final class VectorBackend implements Backend {
         }
     }
 
+    private static void valueF32(ElementwiseFunction f, MemorySegment z, MemorySegment v, long from, long bound) {
+        for (long i = from; i < bound; i += FS.length()) {
+            f.value(FloatVector.fromMemorySegment(FS, z, i * 4, LE)).intoMemorySegment(v, i * 4, LE);
+        }
+    }
+
+    private static void d1F32(ElementwiseFunction f, MemorySegment z, MemorySegment v, MemorySegment g, long from,
+                              long bound) {
+        for (long i = from; i < bound; i += FS.length()) {
+            f.d1(FloatVector.fromMemorySegment(FS, z, i * 4, LE), FloatVector.fromMemorySegment(FS, v, i * 4, LE))
+                    .intoMemorySegment(g, i * 4, LE);
+        }
+    }
+
+    private static void d2F32(ElementwiseFunction f, MemorySegment z, MemorySegment v, MemorySegment g,
+                              MemorySegment d2, long from, long bound) {
+        for (long i = from; i < bound; i += FS.length()) {
+            f.d2(FloatVector.fromMemorySegment(FS, z, i * 4, LE), FloatVector.fromMemorySegment(FS, v, i * 4, LE),
+                    FloatVector.fromMemorySegment(FS, g, i * 4, LE)).intoMemorySegment(d2, i * 4, LE);
+        }
+    }
+
     private static void evaluateF64(ElementwiseFunction f, MemorySegment z, MemorySegment v, MemorySegment d1,
                                     MemorySegment d2, long from, long to) {
-        long i = from;
         long bound = from + DS.loopBound(to - from);
-        for (; i < bound; i += DS.length()) {
-            long off = i * 8;
-            DoubleVector x = DoubleVector.fromMemorySegment(DS, z, off, LE);
-            DoubleVector a = f.value(x);
-            a.intoMemorySegment(v, off, LE);
-            if (d1 != null || d2 != null) {
-                DoubleVector g = f.d1(x, a);
-                if (d1 != null) g.intoMemorySegment(d1, off, LE);
-                if (d2 != null) f.d2(x, a, g).intoMemorySegment(d2, off, LE);
+        valueF64(f, z, v, from, bound);
+        MemorySegment g = d1 != null ? d1 : d2;
+        if (g != null) {
+            d1F64(f, z, v, g, from, bound);
+            if (d2 != null) {
+                d2F64(f, z, v, g, d2, from, bound);
             }
         }
-        for (; i < to; i++) {
+        for (long i = bound; i < to; i++) {
             double x = z.getAtIndex(D, i);
             v.setAtIndex(D, i, f.value(x));
             if (d1 != null) d1.setAtIndex(D, i, f.d1(x));
             if (d2 != null) d2.setAtIndex(D, i, f.d2(x));
+        }
+    }
+
+    private static void valueF64(ElementwiseFunction f, MemorySegment z, MemorySegment v, long from, long bound) {
+        for (long i = from; i < bound; i += DS.length()) {
+            f.value(DoubleVector.fromMemorySegment(DS, z, i * 8, LE)).intoMemorySegment(v, i * 8, LE);
+        }
+    }
+
+    private static void d1F64(ElementwiseFunction f, MemorySegment z, MemorySegment v, MemorySegment g, long from,
+                              long bound) {
+        for (long i = from; i < bound; i += DS.length()) {
+            f.d1(DoubleVector.fromMemorySegment(DS, z, i * 8, LE), DoubleVector.fromMemorySegment(DS, v, i * 8, LE))
+                    .intoMemorySegment(g, i * 8, LE);
+        }
+    }
+
+    private static void d2F64(ElementwiseFunction f, MemorySegment z, MemorySegment v, MemorySegment g,
+                              MemorySegment d2, long from, long bound) {
+        for (long i = from; i < bound; i += DS.length()) {
+            f.d2(DoubleVector.fromMemorySegment(DS, z, i * 8, LE), DoubleVector.fromMemorySegment(DS, v, i * 8, LE),
+                    DoubleVector.fromMemorySegment(DS, g, i * 8, LE)).intoMemorySegment(d2, i * 8, LE);
         }
     }
 

@@ -341,8 +341,8 @@ public final class VectorGemm {
     private static void interleaveF32(float[] src, int kc, int width, float[] dst, int d) {
         for (int p = 0; p < kc; p++) {
             int o = d + p * width;
-            for (int j = 0; j < width; j++) {
-                dst[o + j] = src[j * kc + p];
+            for (int j = 0, i = p; j < width; j++, i += kc) {
+                dst[o + j] = src[i];
             }
         }
     }
@@ -646,8 +646,8 @@ public final class VectorGemm {
     private static void interleaveF64(double[] src, int kc, int width, double[] dst, int d) {
         for (int p = 0; p < kc; p++) {
             int o = d + p * width;
-            for (int j = 0; j < width; j++) {
-                dst[o + j] = src[j * kc + p];
+            for (int j = 0, i = p; j < width; j++, i += kc) {
+                dst[o + j] = src[i];
             }
         }
     }

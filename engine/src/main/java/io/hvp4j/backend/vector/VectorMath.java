@@ -25,6 +25,8 @@ public final class VectorMath {
     private static final double LN2_LO = 1.90821492927058770002e-10;
     private static final double MAGIC_D = 6755399441055744.0; // 1.5·2^52: adding it rounds to an integer
     private static final float MAGIC_F = 12582912f; // 1.5·2^23
+    private static final long MAGIC_D_BITS = Double.doubleToRawLongBits(MAGIC_D);
+    private static final int MAGIC_F_BITS = Float.floatToRawIntBits(MAGIC_F);
     private static final float LN2_HI_F = 0.693145751953125f; // ln 2 split so that n·LN2_HI_F is exact
     private static final float LN2_LO_F = (float) (0.6931471805599453 - 0.693145751953125);
 
@@ -52,27 +54,34 @@ public final class VectorMath {
         p = p.fma(r, r.broadcast(0.5));
         p = p.fma(r, r.broadcast(1.0));
         p = p.fma(r, r.broadcast(1.0));
-        LongVector bits = ((LongVector) n.convert(VectorOperators.D2L, 0)).add(1023L).lanewise(VectorOperators.LSHL, 52);
+        // t = MAGIC + n exactly, so t's low mantissa bits are n: 2^n without a (slow) lane conversion.
+        LongVector bits = t.reinterpretAsLongs().sub(MAGIC_D_BITS - 1023L).lanewise(VectorOperators.LSHL, 52);
         return p.mul(bits.reinterpretAsDoubles());
     }
 
     /** e^x − 1 for x ≤ 0, accurate also for tiny |x|. */
     public static DoubleVector expm1NonPositive(DoubleVector x) {
         // |x| < 0.3: Taylor to degree 17 (truncation < 1e-22 relative); else e^x − 1 has no cancellation.
-        DoubleVector p = x.broadcast(1.0 / FACT[17]);
-        for (int k = 16; k >= 1; k--) {
-            p = p.fma(x, x.broadcast(1.0 / FACT[k]));
-        }
+        DoubleVector p = x.broadcast(1.0 / 355687428096000.0);
+        p = p.fma(x, x.broadcast(1.0 / 20922789888000.0));
+        p = p.fma(x, x.broadcast(1.0 / 1307674368000.0));
+        p = p.fma(x, x.broadcast(1.0 / 87178291200.0));
+        p = p.fma(x, x.broadcast(1.0 / 6227020800.0));
+        p = p.fma(x, x.broadcast(1.0 / 479001600.0));
+        p = p.fma(x, x.broadcast(1.0 / 39916800.0));
+        p = p.fma(x, x.broadcast(1.0 / 3628800.0));
+        p = p.fma(x, x.broadcast(1.0 / 362880.0));
+        p = p.fma(x, x.broadcast(1.0 / 40320.0));
+        p = p.fma(x, x.broadcast(1.0 / 5040.0));
+        p = p.fma(x, x.broadcast(1.0 / 720.0));
+        p = p.fma(x, x.broadcast(1.0 / 120.0));
+        p = p.fma(x, x.broadcast(1.0 / 24.0));
+        p = p.fma(x, x.broadcast(1.0 / 6.0));
+        p = p.fma(x, x.broadcast(0.5));
+        p = p.fma(x, x.broadcast(1.0));
         DoubleVector small = p.mul(x);
         DoubleVector large = expNonPositive(x).sub(1d);
         return large.blend(small, x.compare(VectorOperators.GT, -0.3d));
-    }
-
-    private static final double[] FACT = new double[20];
-
-    static {
-        FACT[0] = 1;
-        for (int i = 1; i < FACT.length; i++) FACT[i] = FACT[i - 1] * i;
     }
 
     /** tanh x = −m/(2 + m) with m = expm1(−2|x|), sign restored; saturates to ±1 beyond |x| = 20. */
@@ -88,9 +97,24 @@ public final class VectorMath {
         DoubleVector s = u.div(u.add(2d));
         DoubleVector w = s.mul(s);
         DoubleVector p = w.broadcast(1.0 / 37);
-        for (int k = 17; k >= 0; k--) {
-            p = p.fma(w, w.broadcast(1.0 / (2 * k + 1)));
-        }
+        p = p.fma(w, w.broadcast(1.0 / 35));
+        p = p.fma(w, w.broadcast(1.0 / 33));
+        p = p.fma(w, w.broadcast(1.0 / 31));
+        p = p.fma(w, w.broadcast(1.0 / 29));
+        p = p.fma(w, w.broadcast(1.0 / 27));
+        p = p.fma(w, w.broadcast(1.0 / 25));
+        p = p.fma(w, w.broadcast(1.0 / 23));
+        p = p.fma(w, w.broadcast(1.0 / 21));
+        p = p.fma(w, w.broadcast(1.0 / 19));
+        p = p.fma(w, w.broadcast(1.0 / 17));
+        p = p.fma(w, w.broadcast(1.0 / 15));
+        p = p.fma(w, w.broadcast(1.0 / 13));
+        p = p.fma(w, w.broadcast(1.0 / 11));
+        p = p.fma(w, w.broadcast(1.0 / 9));
+        p = p.fma(w, w.broadcast(1.0 / 7));
+        p = p.fma(w, w.broadcast(1.0 / 5));
+        p = p.fma(w, w.broadcast(1.0 / 3));
+        p = p.fma(w, w.broadcast(1.0 / 1));
         return p.mul(s).mul(2d);
     }
 
@@ -113,16 +137,22 @@ public final class VectorMath {
         p = p.fma(r, r.broadcast(0.5f));
         p = p.fma(r, r.broadcast(1f));
         p = p.fma(r, r.broadcast(1f));
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        IntVector bits = t.reinterpretAsInts().sub(MAGIC_F_BITS - 127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats());
     }
 
     /** e^x − 1 for x ≤ 0. */
     public static FloatVector expm1NonPositive(FloatVector x) {
-        FloatVector p = x.broadcast((float) (1.0 / FACT[10]));
-        for (int k = 9; k >= 1; k--) {
-            p = p.fma(x, x.broadcast((float) (1.0 / FACT[k])));
-        }
+        FloatVector p = x.broadcast((float) (1.0 / 3628800.0));
+        p = p.fma(x, x.broadcast((float) (1.0 / 362880.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 40320.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 5040.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 720.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 120.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 24.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 6.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 2.0)));
+        p = p.fma(x, x.broadcast((float) (1.0 / 1.0)));
         FloatVector small = p.mul(x);
         FloatVector large = expNonPositive(x).sub(1f);
         VectorMask<Float> isSmall = x.compare(VectorOperators.GT, -0.3f);
@@ -142,9 +172,15 @@ public final class VectorMath {
         FloatVector s = u.div(u.add(2f));
         FloatVector w = s.mul(s);
         FloatVector p = w.broadcast(1f / 19);
-        for (int k = 8; k >= 0; k--) {
-            p = p.fma(w, w.broadcast(1f / (2 * k + 1)));
-        }
+        p = p.fma(w, w.broadcast(1f / 17));
+        p = p.fma(w, w.broadcast(1f / 15));
+        p = p.fma(w, w.broadcast(1f / 13));
+        p = p.fma(w, w.broadcast(1f / 11));
+        p = p.fma(w, w.broadcast(1f / 9));
+        p = p.fma(w, w.broadcast(1f / 7));
+        p = p.fma(w, w.broadcast(1f / 5));
+        p = p.fma(w, w.broadcast(1f / 3));
+        p = p.fma(w, w.broadcast(1f / 1));
         return p.mul(s).mul(2f);
     }
 }
