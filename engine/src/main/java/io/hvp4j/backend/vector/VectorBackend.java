@@ -475,32 +475,43 @@ public final class VectorBackend implements Backend {
     }
 
     /**
-     * {@code dst (d1 × d0) = srcᵀ} for {@code src} of {@code d0 × d1}: tiles of rows are copied in bulk to a heap
-     * buffer, transposed there, and written out as contiguous runs (this is the block-layout conversion, whose
-     * k is often 16: per-element segment access would cost more than the GEMMs it feeds).
+     * {@code dst (d1 × d0) = srcᵀ} for {@code src} of {@code d0 × d1}, by tiles: each tile is copied in bulk to a
+     * heap buffer, transposed there and copied out in bulk. A side of at most 64 is taken whole, so that the
+     * tile's rows on that side are one contiguous run (the block-layout conversions have k = 16 on one side and
+     * up to millions on the other; element-wise segment access would cost more than the GEMMs they feed).
      */
     private void transpose(MemorySegment src, MemorySegment dst, int d0, int d1, boolean f32) {
-        final int tile = Math.max(16, Math.min(1024, 8192 / Math.max(1, d1)));
-        int tiles = (d0 + tile - 1) / tile;
-        rowRanges(tiles, (long) tile * d1, (t0, t1) -> {
-            if (f32) {
-                float[] in = new float[tile * d1], out = new float[tile];
-                for (long tt = t0; tt < t1; tt++) {
-                    int a0 = (int) (tt * tile), rowsHere = Math.min(tile, d0 - a0);
-                    MemorySegment.copy(src, F, (long) a0 * d1 * 4, in, 0, rowsHere * d1);
-                    for (int b = 0; b < d1; b++) {
-                        for (int a = 0; a < rowsHere; a++) out[a] = in[a * d1 + b];
-                        MemorySegment.copy(out, 0, dst, F, ((long) b * d0 + a0) * 4, rowsHere);
+        final int ta = d0 <= 64 ? d0 : 64;
+        final int tb = d1 <= 64 ? d1 : Math.max(64, Math.min(d1, 4096 / ta));
+        int na = (d0 + ta - 1) / ta, nb = (d1 + tb - 1) / tb;
+        int tiles = na * nb;
+        int w = f32 ? 4 : 8;
+        ValueLayout layout = f32 ? F : D;
+        rowRanges(tiles, (long) ta * tb, (t0, t1) -> {
+            Object in = f32 ? new float[ta * tb] : new double[ta * tb];
+            Object out = f32 ? new float[ta * tb] : new double[ta * tb];
+            for (long t = t0; t < t1; t++) {
+                int a0 = (int) (t / nb) * ta, b0 = (int) (t % nb) * tb;
+                int ra = Math.min(ta, d0 - a0), rb = Math.min(tb, d1 - b0);
+                if (rb == d1) {
+                    MemorySegment.copy(src, layout, (long) a0 * d1 * w, in, 0, ra * rb);
+                } else {
+                    for (int a = 0; a < ra; a++) {
+                        MemorySegment.copy(src, layout, ((long) (a0 + a) * d1 + b0) * w, in, a * rb, rb);
                     }
                 }
-            } else {
-                double[] in = new double[tile * d1], out = new double[tile];
-                for (long tt = t0; tt < t1; tt++) {
-                    int a0 = (int) (tt * tile), rowsHere = Math.min(tile, d0 - a0);
-                    MemorySegment.copy(src, D, (long) a0 * d1 * 8, in, 0, rowsHere * d1);
-                    for (int b = 0; b < d1; b++) {
-                        for (int a = 0; a < rowsHere; a++) out[a] = in[a * d1 + b];
-                        MemorySegment.copy(out, 0, dst, D, ((long) b * d0 + a0) * 8, rowsHere);
+                if (f32) {
+                    float[] x = (float[]) in, y = (float[]) out;
+                    for (int a = 0; a < ra; a++) for (int b = 0; b < rb; b++) y[b * ra + a] = x[a * rb + b];
+                } else {
+                    double[] x = (double[]) in, y = (double[]) out;
+                    for (int a = 0; a < ra; a++) for (int b = 0; b < rb; b++) y[b * ra + a] = x[a * rb + b];
+                }
+                if (ra == d0) {
+                    MemorySegment.copy(out, 0, dst, layout, (long) b0 * d0 * w, ra * rb);
+                } else {
+                    for (int b = 0; b < rb; b++) {
+                        MemorySegment.copy(out, b * ra, dst, layout, ((long) (b0 + b) * d0 + a0) * w, ra);
                     }
                 }
             }
