@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  * line; the stack trace with {@code --verbose}).
  */
 @Command(name = "hvp4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {HvpCommand.class, GradCommand.class, SelfcheckCommand.class},
+        subcommands = {HvpCommand.class, GradCommand.class, SelfcheckCommand.class, RankCommand.class, SpectrumCommand.class, TraceCommand.class, EigsCommand.class},
         description = {
             "Exact Hessian-vector products (and Gauss-Newton / functional parts) of MLP losses, by"
                     + " forward-over-reverse differentiation on the JDK Vector API.",

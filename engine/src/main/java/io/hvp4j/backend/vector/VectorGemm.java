@@ -448,7 +448,7 @@ public final class VectorGemm {
 
     /** A full MR x NR tile from the scratch tile into row-contiguous C at byte offset co, vector-wise. */
     private static void storeFullF32(float[] t, MemorySegment c, long co, long rowBytes, float alpha, float beta,
-                                   boolean overwrite) {
+                                     boolean overwrite) {
         // Same arithmetic as storeF32, lane by lane, so that edge and interior tiles round alike.
         for (int r = 0; r < MR; r++, co += rowBytes) {
             for (int v = 0; v < NR_F; v += FL) {
@@ -752,8 +752,8 @@ public final class VectorGemm {
     }
 
     /** A full MR x NR tile from the scratch tile into row-contiguous C at byte offset co, vector-wise. */
-    private static void storeFullF64(double[] t, MemorySegment c, long co, long rowBytes, double alpha, double beta,
-                                   boolean overwrite) {
+    private static void storeFullF64(double[] t, MemorySegment c, long co, long rowBytes, double alpha,
+                                     double beta, boolean overwrite) {
         // Same arithmetic as storeF64, lane by lane, so that edge and interior tiles round alike.
         for (int r = 0; r < MR; r++, co += rowBytes) {
             for (int v = 0; v < NR_D; v += DL) {

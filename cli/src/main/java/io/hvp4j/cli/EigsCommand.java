@@ -1,0 +1,196 @@
+package io.hvp4j.cli;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.MlpObjective;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.spectral.Lanczos;
+import io.hvp4j.spectral.Operators;
+import io.hvp4j.spectral.PowerIteration;
+import io.hvp4j.spectral.SymmetricOperator;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "eigs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        header = "Extreme eigenvalues of H, H_O or H_F (Lanczos or power iteration), with residuals.",
+        sortOptions = false,
+        description = {
+            "The --top largest and --bottom smallest (most negative) eigenpairs of C = H (hessian), H_O (ggn) or"
+                    + " H_F (functional), or of one layer's diagonal block with --layer, from curvature-vector"
+                    + " products.",
+            "lanczos (default): Lanczos with full reorthogonalisation; prints each Ritz value θ, its residual"
+                    + " ‖C·u − θ·u‖ (one extra product per pair) and whether residual ≤ tol·max|θ|. Multiple"
+                    + " eigenvalues are found once unless an invariant subspace forces a restart.",
+            "power: power iteration with deflation (PyHessian style; --top pairs of largest magnitude); warns when"
+                    + " the dominant eigenvalue is negative (then it is λ_min, not λ_max).",
+            "The start vectors are drawn from --seed."})
+final class EigsCommand implements Callable<Integer> {
+    static final long START_SEED_MIX = 0x2545F4914F6CDD1DL;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--operator", defaultValue = "hessian", paramLabel = "NAME",
+            description = "hessian, ggn (Gauss-Newton H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
+    String operator;
+
+    @Option(names = "--layer", paramLabel = "I", description = "The diagonal block of Linear layer I (0-based).")
+    Integer layer;
+
+    @Option(names = "--top", defaultValue = "5", paramLabel = "K", description = "Largest eigenpairs. Default: ${DEFAULT-VALUE}.")
+    int top;
+
+    @Option(names = "--bottom", defaultValue = "0", paramLabel = "K",
+            description = "Smallest (most negative) eigenpairs (lanczos only). Default: ${DEFAULT-VALUE}.")
+    int bottom;
+
+    @Option(names = "--method", defaultValue = "lanczos", paramLabel = "NAME",
+            description = "lanczos or power. Default: ${DEFAULT-VALUE}.")
+    String method;
+
+    @Option(names = "--max-iter", paramLabel = "N",
+            description = "Lanczos: largest basis (default max(300, 20·(top+bottom))); power: iterations per pair"
+                    + " (default 100).")
+    Integer maxIter;
+
+    @Option(names = "--tol", paramLabel = "X",
+            description = "Lanczos: residual tolerance relative to max|θ| (default 1e-9 in f64, 1e-4 in f32);"
+                    + " power: relative change of the eigenvalue (default 1e-3).")
+    Double tol;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        PrintWriter stdout = spec.commandLine().getOut();
+        Curvature c = TraceCommand.parseOperator(operator);
+        String m = method.toLowerCase(Locale.ROOT);
+        if (!m.equals("lanczos") && !m.equals("power")) {
+            throw new InvalidInputException("unknown --method '" + method + "' (expected lanczos or power)");
+        }
+        if (top < 0 || bottom < 0 || top + bottom == 0) {
+            throw new InvalidInputException("--top and --bottom must be non-negative and ask for at least one pair"
+                    + " (got --top " + top + " --bottom " + bottom + ")");
+        }
+        if (m.equals("power") && bottom > 0) {
+            throw new InvalidInputException("--bottom needs --method lanczos (power iteration finds the largest"
+                    + " magnitudes only)");
+        }
+        if (maxIter != null && maxIter < 1) {
+            throw new InvalidInputException("--max-iter must be positive, got " + maxIter);
+        }
+        if (tol != null && !(tol > 0 && Double.isFinite(tol))) {
+            throw new InvalidInputException("--tol must be a positive number, got " + tol);
+        }
+        try (Problem p = Problem.load(model)) {
+            int L = p.mlp.layers();
+            if (layer != null && (layer < 0 || layer >= L)) {
+                throw new InvalidInputException("--layer " + layer + " is out of range: --arch "
+                        + p.mlp.architecture() + " has " + L + " Linear layers (0.." + (L - 1) + ")");
+            }
+            MlpObjective obj = p.objective(HvpCommand.MAX_BLOCK);
+            SymmetricOperator op = Operators.curvature(obj, c, layer == null ? -1 : layer);
+            int n = op.dimension();
+            if (m.equals("power") && top > n) {
+                throw new InvalidInputException("--top " + top + " exceeds the dimension " + n);
+            }
+            long seed = model.seed ^ START_SEED_MIX;
+            long t0 = System.nanoTime();
+            StringBuilder sb = new StringBuilder();
+            if (m.equals("lanczos")) {
+                Lanczos.Options o = Lanczos.Options.of(top, bottom, p.dtype).withSeed(seed);
+                if (maxIter != null) o = o.withMaxIterations(maxIter);
+                if (tol != null) o = o.withTolerance(tol);
+                Lanczos.Result r = Lanczos.compute(op, o);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                if (json) {
+                    sb.append("{\"params\": ").append(p.mlp.parameterCount()).append(", \"dimension\": ").append(n)
+                            .append(", \"operator\": \"").append(c.id()).append("\", \"layer\": ")
+                            .append(layer == null ? "null" : layer.toString())
+                            .append(", \"method\": \"lanczos\", \"iterations\": ").append(r.iterations())
+                            .append(", \"products\": ").append(r.products()).append(", \"restarts\": ")
+                            .append(r.restarts()).append(", \"tolerance\": ").append(TraceCommand.num(r.tolerance()))
+                            .append(", \"converged\": ").append(r.converged())
+                            .append(", \"top\": ").append(pairs(r.top())).append(", \"bottom\": ")
+                            .append(pairs(r.bottom())).append(", \"seconds\": ")
+                            .append(String.format(Locale.ROOT, "%.3f", seconds)).append('}');
+                    stdout.println(sb);
+                } else {
+                    stdout.printf(Locale.ROOT, "eigs: %s n=%d method=lanczos dtype=%s iterations=%d products=%d"
+                                    + " restarts=%d tol=%.1e converged=%s time=%.3f s%n", op.description(), n, p.dtype,
+                            r.iterations(), r.products(), r.restarts(), r.tolerance(), r.converged(), seconds);
+                    printPairs(stdout, "top", r.top());
+                    printPairs(stdout, "bottom", r.bottom());
+                }
+            } else {
+                PowerIteration.Result r = PowerIteration.compute(op, top,
+                        maxIter == null ? PowerIteration.DEFAULT_MAX_ITERATIONS : maxIter,
+                        tol == null ? PowerIteration.DEFAULT_TOLERANCE : tol, seed);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                if (json) {
+                    sb.append("{\"params\": ").append(p.mlp.parameterCount()).append(", \"dimension\": ").append(n)
+                            .append(", \"operator\": \"").append(c.id()).append("\", \"layer\": ")
+                            .append(layer == null ? "null" : layer.toString())
+                            .append(", \"method\": \"power\", \"products\": ").append(r.products())
+                            .append(", \"dominant_negative\": ").append(r.dominantNegative()).append(", \"pairs\": [");
+                    for (int i = 0; i < r.pairs().size(); i++) {
+                        PowerIteration.Pair q = r.pairs().get(i);
+                        sb.append(i == 0 ? "" : ", ").append("{\"value\": ").append(TraceCommand.num(q.value()))
+                                .append(", \"residual\": ").append(TraceCommand.num(q.residual()))
+                                .append(", \"iterations\": ").append(q.iterations()).append(", \"converged\": ")
+                                .append(q.converged()).append('}');
+                    }
+                    sb.append("], \"seconds\": ").append(String.format(Locale.ROOT, "%.3f", seconds)).append('}');
+                    stdout.println(sb);
+                } else {
+                    stdout.printf(Locale.ROOT, "eigs: %s n=%d method=power dtype=%s products=%d time=%.3f s%n",
+                            op.description(), n, p.dtype, r.products(), seconds);
+                    for (int i = 0; i < r.pairs().size(); i++) {
+                        PowerIteration.Pair q = r.pairs().get(i);
+                        stdout.printf(Locale.ROOT, "  %2d  %22.15e  residual %.2e  iterations %d%s%n", i + 1, q.value(),
+                                q.residual(), q.iterations(), q.converged() ? "  converged" : "  NOT converged");
+                    }
+                    if (r.dominantNegative()) {
+                        stdout.println("  warning: the dominant eigenvalue is negative: the first value is the most"
+                                + " negative eigenvalue, not the largest (use --method lanczos)");
+                    }
+                }
+            }
+            stdout.flush();
+            return 0;
+        }
+    }
+
+    private static void printPairs(PrintWriter out, String what, List<Lanczos.RitzPair> pairs) {
+        if (pairs.isEmpty()) {
+            return;
+        }
+        out.println(what + ":");
+        for (int i = 0; i < pairs.size(); i++) {
+            Lanczos.RitzPair q = pairs.get(i);
+            out.printf(Locale.ROOT, "  %2d  %22.15e  residual %.2e  %s%n", i + 1, q.value(), q.residual(),
+                    q.converged() ? "converged" : "NOT converged");
+        }
+    }
+
+    private static String pairs(List<Lanczos.RitzPair> pairs) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < pairs.size(); i++) {
+            Lanczos.RitzPair q = pairs.get(i);
+            sb.append(i == 0 ? "" : ", ").append("{\"value\": ").append(TraceCommand.num(q.value()))
+                    .append(", \"residual\": ").append(TraceCommand.num(q.residual())).append(", \"converged\": ")
+                    .append(q.converged()).append('}');
+        }
+        return sb.append(']').toString();
+    }
+}

@@ -1,0 +1,477 @@
+package io.hvp4j.cli;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.MlpObjective;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.memory.Tensor;
+import io.hvp4j.spectral.DenseAssembly;
+import io.hvp4j.spectral.NumericalRank;
+import io.hvp4j.spectral.Operators;
+import io.hvp4j.spectral.RankPredictions;
+import io.hvp4j.spectral.RankReport;
+import io.hvp4j.spectral.SymmetricEigen;
+import io.hvp4j.spectral.SymmetricOperator;
+import java.io.Console;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "rank", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        header = "Numerical ranks of H, H_O and H_F (dense and exact), with the closed-form predictions for deep"
+                + " linear networks.",
+        sortOptions = false,
+        description = {
+            "Assembles each requested curvature matrix densely from exact products (P×P, float64 storage), computes"
+                    + " its eigenvalues (LAPACK dsyevd through FFM, or EJML) and counts the singular values |λ|"
+                    + " above the tolerance: by default σ_max·P·ε as numpy.linalg.matrix_rank (ε of --dtype).",
+            "Always reports the counts above 1e-12..1e-4 times σ_max (the ladder) and the gap σ_r/σ_{r+1} at the"
+                    + " cut, so that a reader sees whether the rank is well defined, and the asymmetry"
+                    + " ‖A−Aᵀ‖_F/‖A‖_F of the assembled matrix (it is symmetrized before the eigensolver).",
+            "For bias-free deep linear networks (--act identity --no-bias) the predictions of [SBH] (papers.md"
+                    + " §A.3/§A.5) are printed beside the measured ranks, with r the numerical rank of the inputs;"
+                    + " with biases only in the valid regime of §A.7; otherwise predicted is null.",
+            "JSON (--json): {\"params\", \"layer\", \"dtype\", \"rank\": {op: r}, \"predicted\": {H, H_O, H_F, q, s,"
+                    + " k_prime, section} or null, \"input_rank\", \"tolerance\": {op: τ}, \"tolerance_spec\","
+                    + " \"ladder\": {op: {\"1e-12\": n, ...}}, \"gap\": {op: g} (null when infinite or undefined),"
+                    + " \"sigma_max\", \"asymmetry\", \"eigensolver\", \"method\", \"seconds\"}; op is H, H_O or H_F."})
+final class RankCommand implements Callable<Integer> {
+    /** Columns per product in the dense assembly unless --block says otherwise. */
+    static final int DEFAULT_BLOCK = 32;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--operator", defaultValue = "all", paramLabel = "NAME",
+            description = "all (H, H_O and H_F), hessian, ggn (H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
+    String operator;
+
+    @Option(names = "--method", defaultValue = "dense", paramLabel = "dense",
+            description = "dense (exact, P <= " + DenseAssembly.MAX_DIMENSION + "). randomized and auto are not"
+                    + " implemented yet. Default: ${DEFAULT-VALUE}.")
+    String method;
+
+    @Option(names = "--tol", defaultValue = "default", paramLabel = "default|rel:X|abs:X",
+            description = "Rank tolerance: default (σ_max·n·ε), rel:X (σ_max·X) or abs:X. Default: ${DEFAULT-VALUE}.")
+    String tol;
+
+    @Option(names = "--layer", paramLabel = "I",
+            description = "The diagonal block of Linear layer I (0-based) only; no prediction then.")
+    Integer layer;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE",
+            description = "Checkpoint the dense assembly to FILE (FILE.H, FILE.H_O, FILE.H_F with --operator all):"
+                    + " a killed run resumes where it stopped with the same result. Removed after success unless"
+                    + " --keep-checkpoint. A checkpoint written for other arguments is refused.")
+    Path checkpoint;
+
+    @Option(names = "--keep-checkpoint", description = "Keep the (complete) checkpoint files after success.")
+    boolean keepCheckpoint;
+
+    @Option(names = "--eigen", paramLabel = "auto|lapack|ejml",
+            description = "Eigensolver: lapack (native dsyevd; library from HVP4J_LAPACK_LIB or the usual names),"
+                    + " ejml (pure Java) or auto (lapack when found). Default: HVP4J_EIGEN, else auto.")
+    String eigen;
+
+    @Option(names = "--block", defaultValue = "" + DEFAULT_BLOCK, paramLabel = "K",
+            description = "Columns of the identity per product during assembly. Default: ${DEFAULT-VALUE}.")
+    int block;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        requireMethod(method, "dense", List.of("randomized", "auto"));
+        List<Curvature> ops = operators(operator, true);
+        NumericalRank.Tolerance tolerance = NumericalRank.Tolerance.parse(tol);
+        SymmetricEigen solver = solver(eigen);
+        requireBlock(block);
+        if (checkpoint != null) {
+            Main.requireWritable(checkpoint, "--checkpoint");
+        }
+        long t0 = System.nanoTime();
+        try (Problem p = Problem.load(model)) {
+            int layerIndex = layerIndex(p, layer);
+            List<Path> used = new ArrayList<>();
+            Map<String, RankReport> reports = new LinkedHashMap<>();
+            Map<String, Double> asymmetry = new LinkedHashMap<>();
+            for (Curvature c : ops) {
+                Path ck = checkpoint == null ? null
+                        : ops.size() == 1 ? checkpoint : Path.of(checkpoint + "." + label(c));
+                if (ck != null) {
+                    used.add(ck);
+                }
+                Dense d = denseEigenvalues(p, c, layerIndex, block, solver, ck, err);
+                reports.put(label(c), NumericalRank.ofEigenvalues(d.eigenvalues(), p.dtype, tolerance));
+                asymmetry.put(label(c), d.asymmetry());
+            }
+            int inputRank = RankPredictions.inputRank(p.data.inputs()).rank();
+            Optional<RankPredictions.Prediction> predicted = Optional.empty();
+            if (layerIndex < 0) {
+                int rTilde = p.mlp.hasBias() ? RankPredictions.augmentedInputRank(p.data.inputs()).rank() : -1;
+                predicted = RankPredictions.predict(p.mlp, p.loss, inputRank, rTilde);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (json) {
+                out.println(json(p, layerIndex, reports, asymmetry, predicted.orElse(null), inputRank, tolerance,
+                        solver, seconds));
+            } else {
+                table(out, p, layerIndex, reports, asymmetry, predicted.orElse(null), inputRank, tolerance, solver,
+                        seconds);
+            }
+            out.flush();
+            if (!keepCheckpoint) {
+                deleteAll(used);
+            }
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- shared
+
+    /** H, H_O or H_F. */
+    static String label(Curvature c) {
+        return switch (c) {
+            case HESSIAN -> "H";
+            case GAUSS_NEWTON -> "H_O";
+            case FUNCTIONAL -> "H_F";
+        };
+    }
+
+    /** Parses --operator: all (when allowed) or one curvature name. */
+    static List<Curvature> operators(String s, boolean allowAll) {
+        if (s.trim().equalsIgnoreCase("all")) {
+            if (!allowAll) {
+                throw new InvalidInputException("--operator all is not available here (expected hessian, ggn or"
+                        + " functional)");
+            }
+            return List.of(Curvature.HESSIAN, Curvature.GAUSS_NEWTON, Curvature.FUNCTIONAL);
+        }
+        try {
+            return List.of(Curvature.parse(s.trim()));
+        } catch (InvalidInputException e) {
+            throw new InvalidInputException("unknown --operator '" + s + "' (expected " + (allowAll ? "all, " : "")
+                    + "hessian, ggn or functional)");
+        }
+    }
+
+    /** Accepts only {@code supported}; names in {@code later} get a "not implemented yet" message. */
+    static void requireMethod(String m, String supported, List<String> later) {
+        String s = m.trim().toLowerCase(Locale.ROOT);
+        if (s.equals(supported)) {
+            return;
+        }
+        if (later.contains(s)) {
+            throw new InvalidInputException("--method " + s + " is not implemented yet; use --method " + supported);
+        }
+        throw new InvalidInputException("unknown --method '" + m + "' (expected " + supported + ")");
+    }
+
+    static SymmetricEigen solver(String name) {
+        return SymmetricEigen.select(name == null ? null : SymmetricEigen.Kind.parse(name));
+    }
+
+    static void requireBlock(int k) {
+        if (k < 1) {
+            throw new InvalidInputException("--block must be positive, got " + k);
+        }
+    }
+
+    static int layerIndex(Problem p, Integer layer) {
+        if (layer == null) {
+            return -1;
+        }
+        int layers = p.mlp.layers();
+        if (layer < 0 || layer >= layers) {
+            throw new InvalidInputException("--layer " + layer + " is out of range: --arch " + p.mlp.architecture()
+                    + " has " + layers + " Linear layers (0.." + (layers - 1) + ")");
+        }
+        return layer;
+    }
+
+    /** Eigenvalues (ascending) of one dense curvature matrix and the asymmetry found while assembling it. */
+    record Dense(double[] eigenvalues, double asymmetry, int dimension, int resumedColumns) {
+    }
+
+    /** Assembles curvature {@code c} (layer block when {@code layer >= 0}) and computes its eigenvalues. */
+    static Dense denseEigenvalues(Problem p, Curvature c, int layer, int block, SymmetricEigen solver,
+                                  Path checkpoint, PrintWriter err) {
+        int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
+        if (n > DenseAssembly.MAX_DIMENSION) {
+            throw new InvalidInputException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
+                    + " parameters, " + label(c) + (layer < 0 ? "" : " of layer " + layer) + " has " + n
+                    + " (a " + String.format(Locale.ROOT, "%.1f", (double) n * n * 8 / (1L << 30))
+                    + " GiB matrix)");
+        }
+        // The matrix, plus a second copy inside the pure-Java solver.
+        long bytes = (long) n * n * 8 * (solver.name().equals("ejml") ? 2 : 1);
+        Problem.requireMemory(bytes, "the dense " + n + "×" + n + " matrix of " + label(c));
+        int k = Math.max(1, Math.min(block, n));
+        MlpObjective f = p.objective(k);
+        SymmetricOperator op = Operators.curvature(f, c, layer);
+        DenseAssembly.Options o = new DenseAssembly.Options().maxBlock(k);
+        if (checkpoint != null) {
+            o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer));
+        }
+        Console console = System.console();
+        TerminalProgress progress = console != null && console.isTerminal()
+                ? new TerminalProgress(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")")) : null;
+        o.progress(progress);
+        try (Arena arena = Arena.ofConfined()) {
+            DenseAssembly.Result r = DenseAssembly.assemble(op, arena, o);
+            if (progress != null) {
+                progress.finish("computing eigenvalues (" + solver.name() + ")");
+            }
+            double[] eig = solver.decomposeInPlace(r.matrix(), false);
+            if (progress != null) {
+                progress.clear();
+            }
+            return new Dense(eig, r.asymmetry(), n, r.resumedColumns());
+        }
+    }
+
+    /**
+     * Everything that determines the assembled matrix, for the checkpoint. The block size is not part of it: a
+     * resumed assembly keeps the block size stored in the checkpoint, so that the columns are computed alike.
+     */
+    static String fingerprint(Problem p, Curvature c, int layer) {
+        StringBuilder sb = new StringBuilder("hvp4j dense assembly v1");
+        sb.append("; op=").append(c.id()).append("; layer=").append(layer)
+                .append("; arch=").append(p.mlp.architecture()).append("; act=").append(p.mlp.activation().id())
+                .append("; bias=").append(p.mlp.hasBias()).append("; loss=").append(p.loss.id())
+                .append("; reduction=").append(p.reduction).append("; dtype=").append(p.dtype)
+                .append("; backend=").append(p.backendName).append("; threads=").append(p.threads)
+                .append("; batch=").append(p.batchRows)
+                .append("; theta=").append(sha256(p.theta)).append("; x=").append(sha256(p.data.inputs()))
+                .append("; y=").append(sha256(p.data.targets()));
+        return sb.toString();
+    }
+
+    static String sha256(Tensor t) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            long bytes = t.segment().byteSize();
+            for (long off = 0; off < bytes; off += 1 << 26) {
+                ByteBuffer b = t.segment().asSlice(off, Math.min(1 << 26, bytes - off)).asByteBuffer();
+                md.update(b);
+            }
+            return HexFormat.of().formatHex(md.digest()) + "/" + t.shapeString() + "/" + t.dtype();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void deleteAll(List<Path> files) {
+        for (Path f : files) {
+            try {
+                Files.deleteIfExists(f);
+            } catch (IOException ignored) {
+                // a leftover checkpoint is harmless
+            }
+        }
+    }
+
+    /** Progress on stderr, rewritten in place at most a few times per second. */
+    static final class TerminalProgress implements DenseAssembly.Progress {
+        private final PrintWriter err;
+        private final String what;
+        private long last;
+        private boolean shown;
+
+        TerminalProgress(PrintWriter err, String what) {
+            this.err = err;
+            this.what = what;
+        }
+
+        @Override
+        public void update(int done, int total) {
+            long now = System.nanoTime();
+            if (done < total && now - last < 250_000_000L) {
+                return;
+            }
+            last = now;
+            err.printf(Locale.ROOT, "\rhvp4j: %s: assembled %d/%d columns (%.0f%%)   ", what, done, total,
+                    total == 0 ? 100.0 : 100.0 * done / total);
+            err.flush();
+            shown = true;
+        }
+
+        void finish(String next) {
+            err.printf(Locale.ROOT, "\rhvp4j: %s: %s ...                    ", what, next);
+            err.flush();
+            shown = true;
+        }
+
+        void clear() {
+            if (shown) {
+                err.print("\r" + " ".repeat(78) + "\r");
+                err.flush();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- output
+
+    static String num(double x) {
+        return Double.isFinite(x) ? Double.toString(x) : "null";
+    }
+
+    static void quote(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (ch < 0x20) {
+                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+                    } else {
+                        sb.append(ch);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+
+    private static <T> void object(StringBuilder sb, Map<String, T> m, java.util.function.Function<T, String> value) {
+        sb.append('{');
+        boolean first = true;
+        for (Map.Entry<String, T> e : m.entrySet()) {
+            if (!first) {
+                sb.append(", ");
+            }
+            first = false;
+            quote(sb, e.getKey());
+            sb.append(": ").append(value.apply(e.getValue()));
+        }
+        sb.append('}');
+    }
+
+    static String json(Problem p, int layer, Map<String, RankReport> reports, Map<String, Double> asymmetry,
+                       RankPredictions.Prediction pred, int inputRank, NumericalRank.Tolerance tol,
+                       SymmetricEigen solver, double seconds) {
+        StringBuilder sb = new StringBuilder("{");
+        sb.append("\"params\": ").append(p.mlp.parameterCount());
+        sb.append(", \"layer\": ").append(layer < 0 ? "null" : Integer.toString(layer));
+        if (layer >= 0) {
+            sb.append(", \"dimension\": ").append(p.mlp.layerParameterCount(layer));
+        }
+        sb.append(", \"dtype\": ");
+        quote(sb, p.dtype.toString());
+        sb.append(", \"rank\": ");
+        object(sb, reports, r -> Integer.toString(r.rank()));
+        sb.append(", \"predicted\": ");
+        if (pred == null) {
+            sb.append("null");
+        } else {
+            sb.append("{\"H\": ").append(pred.hessian()).append(", \"H_O\": ").append(pred.outer())
+                    .append(", \"H_F\": ").append(pred.functional()).append(", \"q\": ").append(pred.q())
+                    .append(", \"s\": ").append(pred.s()).append(", \"k_prime\": ").append(pred.kPrime());
+            if (pred.augmentedInputRank() >= 0) {
+                sb.append(", \"augmented_input_rank\": ").append(pred.augmentedInputRank());
+            }
+            sb.append(", \"section\": ");
+            quote(sb, pred.section());
+            sb.append('}');
+        }
+        sb.append(", \"input_rank\": ").append(inputRank);
+        sb.append(", \"tolerance\": ");
+        object(sb, reports, r -> num(r.tolerance()));
+        sb.append(", \"tolerance_spec\": ");
+        quote(sb, tol.spec());
+        sb.append(", \"ladder\": ");
+        object(sb, reports, r -> {
+            StringBuilder l = new StringBuilder();
+            object(l, r.ladder(), v -> Integer.toString(v));
+            return l.toString();
+        });
+        sb.append(", \"gap\": ");
+        object(sb, reports, r -> num(r.gap()));
+        sb.append(", \"sigma_max\": ");
+        object(sb, reports, r -> num(r.sigmaMax()));
+        sb.append(", \"asymmetry\": ");
+        object(sb, asymmetry, RankCommand::num);
+        sb.append(", \"eigensolver\": ");
+        quote(sb, solver.name());
+        sb.append(", \"method\": \"dense\"");
+        sb.append(", \"seconds\": ").append(num(seconds));
+        return sb.append('}').toString();
+    }
+
+    static void table(PrintWriter out, Problem p, int layer, Map<String, RankReport> reports,
+                      Map<String, Double> asymmetry, RankPredictions.Prediction pred, int inputRank,
+                      NumericalRank.Tolerance tol, SymmetricEigen solver, double seconds) {
+        out.printf(Locale.ROOT, "rank: P=%d%s dtype=%s method=dense eigensolver=%s tol=%s input_rank=%d"
+                        + " seconds=%.3f%n", p.mlp.parameterCount(),
+                layer < 0 ? "" : " layer=" + layer + " (n=" + p.mlp.layerParameterCount(layer) + ")", p.dtype,
+                solver.name(), tol.spec(), inputRank, seconds);
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-4s %7s %9s %12s %12s %11s %10s",
+                "op", "rank", "predicted", "tolerance", "sigma_max", "gap", "asymmetry"));
+        for (String k : NumericalRank.LADDER_KEYS) {
+            head.append(String.format(Locale.ROOT, " %7s", ">" + k));
+        }
+        out.println(head);
+        for (Map.Entry<String, RankReport> e : reports.entrySet()) {
+            RankReport r = e.getValue();
+            String predicted = pred == null ? "-" : Integer.toString(switch (e.getKey()) {
+                case "H" -> pred.hessian();
+                case "H_O" -> pred.outer();
+                default -> pred.functional();
+            });
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-4s %7d %9s %12.4e %12.4e %11s %10.2e",
+                    e.getKey(), r.rank(), predicted, r.tolerance(), r.sigmaMax(), gap(r.gap()),
+                    asymmetry.get(e.getKey())));
+            for (int v : r.ladder().values()) {
+                row.append(String.format(Locale.ROOT, " %7d", v));
+            }
+            out.println(row);
+        }
+        if (pred != null) {
+            out.printf(Locale.ROOT, "predicted by papers.md §%s with r=%d%s, K'=%d, q=%d, s=%d (generic point)%n",
+                    pred.section(), pred.inputRank(),
+                    pred.augmentedInputRank() >= 0 ? ", r~=" + pred.augmentedInputRank() : "", pred.kPrime(),
+                    pred.q(), pred.s());
+        } else if (layer < 0) {
+            out.println("no closed-form prediction (only for --act identity without bias, or with bias in the"
+                    + " regime of papers.md §A.7)");
+        }
+    }
+
+    static String gap(double g) {
+        if (Double.isNaN(g)) {
+            return "-";
+        }
+        if (Double.isInfinite(g)) {
+            return "inf";
+        }
+        return String.format(Locale.ROOT, "%.3e", g);
+    }
+}

@@ -1,0 +1,172 @@
+package io.hvp4j.cli;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.MlpObjective;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.spectral.Operators;
+import io.hvp4j.spectral.TraceEstimators;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "trace", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        header = "Trace of H, H_O or H_F: exact, Hutchinson or Hutch++, optionally per layer.", sortOptions = false,
+        description = {
+            "Estimates tr(C) for C = H (hessian), H_O (ggn) or H_F (functional) of the loss over the whole data set,"
+                    + " from curvature-vector products (16 at a time).",
+            "exact: P unit products (refused when P > " + TraceCommand.EXACT_LIMIT + "). hutchinson: mean of vᵀCv"
+                    + " over --probes probes (Rademacher or Gaussian, --dist), standard error = sample std/√m."
+                    + " hutchpp: Hutch++ (Meyer et al. 2021) with --probes products in total (at least 3).",
+            "--layerwise: the trace of every Linear layer's diagonal block (weight and bias) in one run, each with"
+                    + " its own probes (seed + layer); their sum is tr(C) (the layers partition the parameters).",
+            "Probes are drawn from --seed (SplittableRandom). XTrace is not implemented."})
+final class TraceCommand implements Callable<Integer> {
+    static final int EXACT_LIMIT = 20_000;
+    static final long PROBE_SEED_MIX = 0x5DEECE66DL;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--operator", defaultValue = "hessian", paramLabel = "NAME",
+            description = "hessian, ggn (Gauss-Newton H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
+    String operator;
+
+    @Option(names = "--method", defaultValue = "hutchinson", paramLabel = "NAME",
+            description = "exact, hutchinson or hutchpp. Default: ${DEFAULT-VALUE}.")
+    String method;
+
+    @Option(names = "--probes", defaultValue = "100", paramLabel = "M",
+            description = "Probes (hutchinson) or products (hutchpp). Default: ${DEFAULT-VALUE}.")
+    int probes;
+
+    @Option(names = "--dist", defaultValue = "rademacher", paramLabel = "NAME",
+            description = "Hutchinson probe distribution: rademacher or gaussian. Default: ${DEFAULT-VALUE}.")
+    String dist;
+
+    @Option(names = "--layerwise", description = "Also the trace of every layer's diagonal block.")
+    boolean layerwise;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    static Curvature parseOperator(String s) {
+        try {
+            return Curvature.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("unknown --operator '" + s + "' (expected hessian, ggn or functional)");
+        }
+    }
+
+    static TraceEstimators.Method parseMethod(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "exact" -> TraceEstimators.Method.EXACT;
+            case "hutchinson" -> TraceEstimators.Method.HUTCHINSON;
+            case "hutchpp", "hutch++" -> TraceEstimators.Method.HUTCHPP;
+            case "xtrace" -> throw new InvalidInputException("--method xtrace is not implemented (use hutchpp)");
+            default -> throw new InvalidInputException("unknown --method '" + s
+                    + "' (expected exact, hutchinson or hutchpp)");
+        };
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter stdout = spec.commandLine().getOut();
+        Curvature c = parseOperator(operator);
+        TraceEstimators.Method m = parseMethod(method);
+        TraceEstimators.Probe probe;
+        try {
+            probe = TraceEstimators.Probe.parse(dist);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("--dist: " + e.getMessage());
+        }
+        if (m != TraceEstimators.Method.EXACT && probes < (m == TraceEstimators.Method.HUTCHPP ? 3 : 1)) {
+            throw new InvalidInputException("--probes must be at least " + (m == TraceEstimators.Method.HUTCHPP ? 3 : 1)
+                    + " for " + m.id() + ", got " + probes);
+        }
+        try (Problem p = Problem.load(model)) {
+            int P = p.mlp.parameterCount();
+            if (m == TraceEstimators.Method.EXACT && P > EXACT_LIMIT) {
+                throw new InvalidInputException("--method exact needs P = " + P + " products; refused above "
+                        + EXACT_LIMIT + " parameters (use --method hutchpp or hutchinson)");
+            }
+            MlpObjective obj = p.objective(HvpCommand.MAX_BLOCK);
+            long seed = model.seed ^ PROBE_SEED_MIX;
+            long t0 = System.nanoTime();
+            TraceEstimators.Estimate total;
+            TraceEstimators.Layerwise layers = null;
+            if (layerwise) {
+                layers = TraceEstimators.layerwise(obj, c, m, probes, probe, seed, HvpCommand.MAX_BLOCK);
+                total = layers.total();
+            } else {
+                total = TraceEstimators.estimate(Operators.curvature(obj, c, -1), m, probes, probe, seed,
+                        HvpCommand.MAX_BLOCK);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (!Double.isFinite(total.value())) {
+                throw new InvalidInputException("the trace is not finite (overflow in " + p.dtype + "?)");
+            }
+            if (json) {
+                StringBuilder sb = new StringBuilder();
+                sb.append("{\"params\": ").append(P).append(", \"operator\": \"").append(c.id())
+                        .append("\", \"method\": \"").append(m.id()).append("\", \"probes\": ")
+                        .append(m == TraceEstimators.Method.EXACT ? "null" : Integer.toString(probes))
+                        .append(", \"distribution\": ").append(m == TraceEstimators.Method.HUTCHINSON
+                                ? "\"" + probe.name().toLowerCase(Locale.ROOT) + "\"" : "null")
+                        .append(", \"trace\": ").append(num(total.value()))
+                        .append(", \"standard_error\": ").append(num(total.standardError()))
+                        .append(", \"products\": ").append(total.products())
+                        .append(", \"layers\": ");
+                if (layers == null) {
+                    sb.append("null");
+                } else {
+                    sb.append('[');
+                    for (int l = 0; l < layers.layers().size(); l++) {
+                        TraceEstimators.Estimate e = layers.layers().get(l);
+                        sb.append(l == 0 ? "" : ", ").append("{\"layer\": ").append(l).append(", \"params\": ")
+                                .append(p.mlp.layerParameterCount(l)).append(", \"trace\": ").append(num(e.value()))
+                                .append(", \"standard_error\": ").append(num(e.standardError()))
+                                .append(", \"products\": ").append(e.products()).append('}');
+                    }
+                    sb.append(']');
+                }
+                sb.append(", \"seconds\": ").append(String.format(Locale.ROOT, "%.3f", seconds)).append('}');
+                stdout.println(sb);
+            } else {
+                stdout.printf(Locale.ROOT, "trace: P=%d operator=%s method=%s%s dtype=%s products=%d time=%.3f s%n",
+                        P, c.id(), m.id(), m == TraceEstimators.Method.EXACT ? "" : " probes=" + probes
+                                + (m == TraceEstimators.Method.HUTCHINSON ? " (" + probe.name().toLowerCase(Locale.ROOT)
+                                + ")" : ""), p.dtype, total.products(), seconds);
+                if (layers != null) {
+                    for (int l = 0; l < layers.layers().size(); l++) {
+                        TraceEstimators.Estimate e = layers.layers().get(l);
+                        stdout.printf(Locale.ROOT, "  layer %d (%d params): %.10g%s%n", l, p.mlp.layerParameterCount(l),
+                                e.value(), se(e));
+                    }
+                    stdout.printf(Locale.ROOT, "  sum of layers = tr(%s): %.10g%s%n", c.id(), total.value(), se(total));
+                } else {
+                    stdout.printf(Locale.ROOT, "  tr(%s) = %.10g%s%n", c.id(), total.value(), se(total));
+                }
+            }
+            stdout.flush();
+            return 0;
+        }
+    }
+
+    private static String se(TraceEstimators.Estimate e) {
+        return e.method() == TraceEstimators.Method.EXACT ? " (exact)"
+                : String.format(Locale.ROOT, " ± %.3g (standard error)", e.standardError());
+    }
+
+    /** A JSON number (null for NaN/Inf). */
+    static String num(double x) {
+        return Double.isFinite(x) ? Double.toString(x) : "null";
+    }
+}

@@ -1,0 +1,118 @@
+package io.hvp4j.spectral;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Power iteration with deflation, in the style of PyHessian's {@code eigenvalues()}: for each wanted pair a
+ * random start vector (standard normal from {@code SplittableRandom(seed)}) is iterated as
+ * {@code v ← A·v/‖A·v‖}, orthogonalised against the eigenvectors already found (deflation by projection),
+ * with the Rayleigh quotient {@code θ = vᵀA·v} as the eigenvalue estimate; it stops when
+ * {@code |θ_k − θ_{k−1}| ≤ relTol·(|θ_k| + 1e−300)} or after {@code maxIterations} products.
+ *
+ * <p>Power iteration finds the eigenvalue of largest <em>magnitude</em>. When the first pair's Rayleigh quotient
+ * is negative, {@link Result#dominantNegative()} says so: the returned value is then {@code λ_min}, not
+ * {@code λ_max} (papers.md §C.3). Only products of one column are used. Deterministic for a fixed seed.
+ */
+public final class PowerIteration {
+    private PowerIteration() {
+    }
+
+    /** PyHessian's defaults: 100 iterations, relative change 1e−3. */
+    public static final int DEFAULT_MAX_ITERATIONS = 100;
+    public static final double DEFAULT_TOLERANCE = 1e-3;
+
+    /**
+     * One eigenpair estimate.
+     *
+     * @param value      Rayleigh quotient θ
+     * @param vector     unit vector
+     * @param residual   {@code ‖A·v − θ·v‖} at the last iterate (free: from the last product)
+     * @param iterations products spent on this pair
+     * @param converged  the relative-change test passed before the iteration limit
+     */
+    public record Pair(double value, double[] vector, double residual, int iterations, boolean converged) {
+        public boolean negative() {
+            return value < 0;
+        }
+    }
+
+    /**
+     * The pairs in the order found (decreasing magnitude, as far as power iteration resolves it).
+     *
+     * @param dominantNegative the first (dominant-magnitude) eigenvalue found is negative: the largest eigenvalue
+     *                         is not the first entry
+     * @param products         products used in total
+     */
+    public record Result(String operator, List<Pair> pairs, boolean dominantNegative, int products) {
+    }
+
+    public static Result compute(SymmetricOperator a, int count, long seed) {
+        return compute(a, count, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, seed);
+    }
+
+    public static Result compute(SymmetricOperator a, int count, int maxIterations, double relTol, long seed) {
+        int n = a.dimension();
+        if (count < 1 || count > n) {
+            throw new IllegalArgumentException("count must be in [1, " + n + "], got " + count);
+        }
+        if (maxIterations < 1) {
+            throw new IllegalArgumentException("maxIterations must be positive, got " + maxIterations);
+        }
+        if (!(relTol >= 0)) {
+            throw new IllegalArgumentException("relTol must be non-negative, got " + relTol);
+        }
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[][] found = new double[count][];
+        List<Pair> pairs = new ArrayList<>();
+        int products = 0;
+        for (int k = 0; k < count; k++) {
+            double[] v = Products.gaussian(rng, n);
+            deflate(v, found, k);
+            double nv = Products.norm(v);
+            if (nv == 0) {
+                v = Products.gaussian(rng, n);
+                deflate(v, found, k);
+                nv = Products.norm(v);
+            }
+            Products.scale(1 / nv, v);
+            double theta = Double.NaN, residual = Double.NaN;
+            int it = 0;
+            boolean converged = false;
+            while (it < maxIterations) {
+                double[] av = Products.apply(a, v);
+                it++;
+                products++;
+                deflate(av, found, k); // the product restricted to the complement of the found vectors
+                double t = Products.dot(v, av);
+                double[] r = av.clone();
+                Products.axpy(-t, v, r);
+                residual = Products.norm(r);
+                boolean done = it > 1 && Math.abs(t - theta) <= relTol * (Math.abs(t) + 1e-300);
+                theta = t;
+                double na = Products.norm(av);
+                if (na == 0) { // v is in the null space of the deflated operator: θ = 0 exactly
+                    converged = true;
+                    break;
+                }
+                if (done) {
+                    converged = true;
+                    break;
+                }
+                Products.scale(1 / na, av);
+                v = av;
+            }
+            found[k] = v;
+            pairs.add(new Pair(theta, v, residual, it, converged));
+        }
+        return new Result(a.description(), Collections.unmodifiableList(pairs), pairs.get(0).value() < 0, products);
+    }
+
+    private static void deflate(double[] v, double[][] found, int k) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < k; i++) Products.axpy(-Products.dot(found[i], v), found[i], v);
+        }
+    }
+}

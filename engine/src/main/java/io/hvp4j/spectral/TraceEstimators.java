@@ -1,0 +1,240 @@
+package io.hvp4j.spectral;
+
+import io.hvp4j.MlpObjective;
+import io.hvp4j.autodiff.Curvature;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Trace and diagonal estimators on block products ({@code block} probes per {@link SymmetricOperator#apply}
+ * call, at most the operator's {@code maxBlock()}); f64 accumulation, deterministic for a fixed seed.
+ *
+ * <ul>
+ *   <li>{@link #exact}: {@code Σ_j e_jᵀA·e_j} from n unit products (also the exact diagonal).</li>
+ *   <li>{@link #hutchinson}: {@code (1/m)·Σ_j v_jᵀA·v_j} with Rademacher or Gaussian probes; the standard error
+ *       is the sample standard deviation of the m terms over √m.</li>
+ *   <li>{@link #hutchPlusPlus} (Meyer, Musco, Musco, Woodruff 2021): with m products, {@code k = ⌊m/3⌋} go to a
+ *       sketch {@code Q = orth(A·S)}, k to {@code tr(QᵀA·Q)} (exact on the captured range), and the rest to
+ *       Hutchinson on {@code (I − QQᵀ)A(I − QQᵀ)}; the standard error is that of the Hutchinson part.</li>
+ *   <li>{@link #diagonal}: {@code Σ_j v_j ⊙ A·v_j / Σ_j v_j ⊙ v_j} (Bekas, Kokiopoulou, Saad 2007).</li>
+ * </ul>
+ * XTrace (Epperly, Tropp, Webber 2023) is not implemented.
+ */
+public final class TraceEstimators {
+    private TraceEstimators() {
+    }
+
+    /** Probe distribution. */
+    public enum Probe {
+        RADEMACHER, GAUSSIAN;
+
+        public static Probe parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "rademacher" -> RADEMACHER;
+                case "gaussian", "normal" -> GAUSSIAN;
+                default -> throw new IllegalArgumentException("unknown probe distribution '" + s
+                        + "' (expected rademacher or gaussian)");
+            };
+        }
+    }
+
+    /** Estimator. */
+    public enum Method {
+        EXACT, HUTCHINSON, HUTCHPP;
+
+        public String id() {
+            return switch (this) {
+                case EXACT -> "exact";
+                case HUTCHINSON -> "hutchinson";
+                case HUTCHPP -> "hutchpp";
+            };
+        }
+    }
+
+    /**
+     * A trace estimate.
+     *
+     * @param value         the estimate
+     * @param standardError its estimated standard error (0 for {@link Method#EXACT})
+     * @param products      operator-vector products used
+     */
+    public record Estimate(Method method, double value, double standardError, int products) {
+    }
+
+    /** Default probes per {@code apply} call. */
+    public static final int DEFAULT_BLOCK = 16;
+
+    private static double[] probe(SplittableRandom rng, int n, Probe p) {
+        return p == Probe.RADEMACHER ? Products.rademacher(rng, n) : Products.gaussian(rng, n);
+    }
+
+    private static void checkProbes(int probes, int min) {
+        if (probes < min) {
+            throw new IllegalArgumentException("at least " + min + " probes are needed, got " + probes);
+        }
+    }
+
+    /** The exact trace (and diagonal, see {@link #exactDiagonal}) by n unit products. */
+    public static Estimate exact(SymmetricOperator a, int block) {
+        double[] d = exactDiagonal(a, block);
+        double s = 0;
+        for (double x : d) s += x;
+        return new Estimate(Method.EXACT, s, 0, d.length);
+    }
+
+    /** {@code diag(A)} by n unit products, {@code block} at a time. */
+    public static double[] exactDiagonal(SymmetricOperator a, int block) {
+        int n = a.dimension();
+        double[] d = new double[n];
+        int b = Math.max(1, Math.min(Math.min(block, a.maxBlock()), n));
+        double[][] e = new double[b][n], out = new double[b][n];
+        for (int j0 = 0; j0 < n; j0 += b) {
+            int kc = Math.min(b, n - j0);
+            double[][] ec = kc == b ? e : java.util.Arrays.copyOf(e, kc);
+            double[][] oc = kc == b ? out : java.util.Arrays.copyOf(out, kc);
+            for (int j = 0; j < kc; j++) {
+                java.util.Arrays.fill(ec[j], 0);
+                ec[j][j0 + j] = 1;
+            }
+            Products.apply(a, ec, oc, kc);
+            for (int j = 0; j < kc; j++) d[j0 + j] = oc[j][j0 + j];
+        }
+        return d;
+    }
+
+    /** Hutchinson's estimator with {@code probes} probes, {@code block} per product call. */
+    public static Estimate hutchinson(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
+        checkProbes(probes, 1);
+        int n = a.dimension();
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] terms = new double[probes];
+        int b = Math.max(1, Math.min(block, probes));
+        for (int j0 = 0; j0 < probes; j0 += b) {
+            int kc = Math.min(b, probes - j0);
+            double[][] v = new double[kc][], av = new double[kc][n];
+            for (int j = 0; j < kc; j++) v[j] = probe(rng, n, dist);
+            Products.apply(a, v, av, kc);
+            for (int j = 0; j < kc; j++) terms[j0 + j] = Products.dot(v[j], av[j]);
+        }
+        return new Estimate(Method.HUTCHINSON, mean(terms), standardError(terms), probes);
+    }
+
+    /** Hutch++ with {@code products} products in total (at least 3), Rademacher probes. */
+    public static Estimate hutchPlusPlus(SymmetricOperator a, int products, long seed, int block) {
+        checkProbes(products, 3);
+        int n = a.dimension();
+        SplittableRandom rng = new SplittableRandom(seed);
+        int k = Math.min(products / 3, n);
+        int g = products - 2 * k;
+        // Sketch: Q = orth(A·S).
+        double[][] s = new double[k][], as = new double[k][n];
+        for (int j = 0; j < k; j++) s[j] = Products.rademacher(rng, n);
+        Products.apply(a, s, as, block);
+        int r = Products.orthonormalize(as, k, new double[0][], 0, 1e-12);
+        double[][] q = java.util.Arrays.copyOf(as, r);
+        // tr(QᵀAQ), exact on the captured range.
+        double[][] aq = new double[r][n];
+        Products.apply(a, q, aq, block);
+        double low = 0;
+        for (int j = 0; j < r; j++) low += Products.dot(q[j], aq[j]);
+        int used = k + r;
+        g = products - used; // unused sketch products (rank-deficient sketch) go to the Hutchinson part
+        double[] terms = new double[Math.max(g, 0)];
+        int b = Math.max(1, Math.min(block, Math.max(g, 1)));
+        for (int j0 = 0; j0 < g; j0 += b) {
+            int kc = Math.min(b, g - j0);
+            double[][] v = new double[kc][], av = new double[kc][n];
+            for (int j = 0; j < kc; j++) {
+                v[j] = Products.rademacher(rng, n);
+                project(v[j], q, r);
+            }
+            Products.apply(a, v, av, kc);
+            for (int j = 0; j < kc; j++) terms[j0 + j] = Products.dot(v[j], av[j]); // (I−QQᵀ)v is in v
+        }
+        double rest = g > 0 ? mean(terms) : 0;
+        double se = g > 1 ? standardError(terms) : (r == n ? 0 : Double.NaN);
+        return new Estimate(Method.HUTCHPP, low + rest, se, used + Math.max(g, 0));
+    }
+
+    /** {@code v ← (I − QQᵀ)v} (twice, for accuracy). */
+    private static void project(double[] v, double[][] q, int r) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < r; i++) Products.axpy(-Products.dot(q[i], v), q[i], v);
+        }
+    }
+
+    /** Hutchinson-style diagonal estimate {@code Σ v⊙Av / Σ v⊙v} with {@code probes} probes. */
+    public static double[] diagonal(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
+        checkProbes(probes, 1);
+        int n = a.dimension();
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] num = new double[n], den = new double[n];
+        int b = Math.max(1, Math.min(block, probes));
+        for (int j0 = 0; j0 < probes; j0 += b) {
+            int kc = Math.min(b, probes - j0);
+            double[][] v = new double[kc][], av = new double[kc][n];
+            for (int j = 0; j < kc; j++) v[j] = probe(rng, n, dist);
+            Products.apply(a, v, av, kc);
+            for (int j = 0; j < kc; j++) {
+                for (int i = 0; i < n; i++) {
+                    num[i] += v[j][i] * av[j][i];
+                    den[i] += v[j][i] * v[j][i];
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) num[i] = den[i] == 0 ? 0 : num[i] / den[i];
+        return num;
+    }
+
+    /** One estimate by {@code method} ({@code probes} is ignored for {@link Method#EXACT}). */
+    public static Estimate estimate(SymmetricOperator a, Method method, int probes, Probe dist, long seed, int block) {
+        return switch (method) {
+            case EXACT -> exact(a, block);
+            case HUTCHINSON -> hutchinson(a, probes, dist, seed, block);
+            case HUTCHPP -> hutchPlusPlus(a, probes, seed, block);
+        };
+    }
+
+    /**
+     * Per-layer traces of the diagonal blocks {@code C_ll} in one run, plus their sum (= {@code tr C}, spec K1: the
+     * layers partition all parameters) with the standard error {@code √Σ se_l²} (independent probes per layer:
+     * layer l uses the seed {@code seed + l}).
+     */
+    public record Layerwise(List<Estimate> layers, Estimate total) {
+    }
+
+    public static Layerwise layerwise(MlpObjective f, Curvature c, Method method, int probes, Probe dist, long seed,
+                                      int block) {
+        List<Estimate> out = new ArrayList<>();
+        double sum = 0, var = 0;
+        int products = 0;
+        for (int l = 0; l < f.mlp().layers(); l++) {
+            Estimate e = estimate(Operators.curvature(f, c, l), method, probes, dist, seed + l, block);
+            out.add(e);
+            sum += e.value();
+            var += e.standardError() * e.standardError();
+            products += e.products();
+        }
+        return new Layerwise(Collections.unmodifiableList(out), new Estimate(method, sum, Math.sqrt(var), products));
+    }
+
+    static double mean(double[] x) {
+        double s = 0;
+        for (double v : x) s += v;
+        return s / x.length;
+    }
+
+    /** Sample standard deviation over √m (NaN for one term). */
+    static double standardError(double[] x) {
+        int m = x.length;
+        if (m < 2) {
+            return Double.NaN;
+        }
+        double mu = mean(x), ss = 0;
+        for (double v : x) ss += (v - mu) * (v - mu);
+        return Math.sqrt(ss / (m - 1) / m);
+    }
+}
