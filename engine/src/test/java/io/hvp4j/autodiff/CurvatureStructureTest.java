@@ -182,6 +182,31 @@ class CurvatureStructureTest {
         assertArrayEquals(results[0], results[2], "1 vs 2 threads");
     }
 
+    @ParameterizedTest
+    @EnumSource(Loss.class)
+    void lossTangentIsTheDirectionalDerivativeOfTheValue(Loss loss) {
+        try (Arena arena = Arena.ofShared(); Backend be = new ScalarBackend()) {
+            int rows = 5, k = 4;
+            double[] fv = Fixtures.randomVector(rows * k, 1), dv = Fixtures.randomVector(rows * k, 2);
+            Tensor y = loss == Loss.CE ? Dataset.oneHot(arena, DType.F64, new int[] {0, 3, 1, 2, 2}, k)
+                    : Tensor.of(arena, DType.F64, rows, k, Fixtures.randomVector(rows * k, 3));
+            Loss.Rules rules = loss.rules(be, arena, DType.F64, rows, k);
+            double h = 1e-6;
+            double[] fp = fv.clone(), fm = fv.clone();
+            for (int i = 0; i < fv.length; i++) {
+                fp[i] += h * dv[i];
+                fm[i] -= h * dv[i];
+            }
+            double vp = rules.forward(Tensor.of(arena, DType.F64, rows, k, fp), y, 0.2);
+            double vm = rules.forward(Tensor.of(arena, DType.F64, rows, k, fm), y, 0.2);
+            rules.forward(Tensor.of(arena, DType.F64, rows, k, fv), y, 0.2);
+            Tensor g = Tensor.allocate(arena, DType.F64, rows, k);
+            rules.backward(g);
+            double tangent = rules.tangent(g, Tensor.of(arena, DType.F64, rows, k, dv));
+            assertEquals((vp - vm) / (2 * h), tangent, 1e-8 * Math.max(1, Math.abs(tangent)));
+        }
+    }
+
     @Test
     void memoryEstimateMatchesAllocation() {
         try (Backend be = new ScalarBackend()) {
