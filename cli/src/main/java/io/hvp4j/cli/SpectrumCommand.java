@@ -2,7 +2,12 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.MlpObjective;
+import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.NumericalRank;
+import io.hvp4j.spectral.Operators;
+import io.hvp4j.spectral.SpectralDensity;
+import io.hvp4j.spectral.SymmetricOperator;
 import io.hvp4j.spectral.RankReport;
 import io.hvp4j.spectral.SymmetricEigen;
 import java.io.BufferedWriter;
@@ -25,14 +30,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "spectrum", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        header = "All eigenvalues of H, H_O or H_F (or a layer block), exactly, as CSV.",
+        header = "The spectrum of H, H_O or H_F (or a layer block): exact, extreme eigenvalues, or a density; CSV.",
         sortOptions = false,
         description = {
             "Assembles the curvature matrix densely from exact products (float64 storage), symmetrizes it and"
                     + " computes every eigenvalue (LAPACK dsyevd through FFM, or EJML).",
             "Output: CSV with the header 'index,eigenvalue' and one line per eigenvalue in ascending order"
                     + " (index from 0; values printed exactly, shortest round-trip form). Written atomically to"
-                    + " --out with a one-line summary on stdout, or to stdout without --out."})
+                    + " --out with a one-line summary on stdout, or to stdout without --out.",
+            "--method lanczos: the --k largest and --k smallest eigenvalues by Lanczos with full"
+                    + " reorthogonalisation, CSV 'index,eigenvalue,residual,converged' (no dense matrix).",
+            "--method slq: stochastic Lanczos quadrature (--steps × --probes products), the Gaussian-smoothed"
+                    + " spectral density on a grid, CSV 'lambda,density,cumulative' (cumulative = estimated count of"
+                    + " eigenvalues ≤ lambda)."})
 final class SpectrumCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -47,9 +57,25 @@ final class SpectrumCommand implements Callable<Integer> {
     @Option(names = "--layer", paramLabel = "I", description = "The diagonal block of Linear layer I (0-based).")
     Integer layer;
 
-    @Option(names = "--method", defaultValue = "exact", paramLabel = "exact",
-            description = "exact (dense). lanczos and slq are not implemented here yet. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--method", defaultValue = "exact", paramLabel = "exact|lanczos|slq",
+            description = "exact (dense), lanczos (extreme eigenvalues) or slq (density). Default: ${DEFAULT-VALUE}.")
     String method;
+
+    @Option(names = "--k", defaultValue = "10", paramLabel = "K",
+            description = "lanczos: eigenvalues at each end. Default: ${DEFAULT-VALUE}.")
+    int k;
+
+    @Option(names = "--steps", defaultValue = "" + SpectralDensity.DEFAULT_STEPS, paramLabel = "M",
+            description = "slq: Lanczos steps per probe. Default: ${DEFAULT-VALUE}.")
+    int steps;
+
+    @Option(names = "--probes", defaultValue = "" + SpectralDensity.DEFAULT_PROBES, paramLabel = "N",
+            description = "slq: random probe vectors. Default: ${DEFAULT-VALUE}.")
+    int probes;
+
+    @Option(names = "--grid", defaultValue = "" + SpectralDensity.DEFAULT_GRID, paramLabel = "G",
+            description = "slq: grid points of the density. Default: ${DEFAULT-VALUE}.")
+    int grid;
 
     @Option(names = "--out", paramLabel = "spectrum.csv", description = "Where to write the CSV (atomic).")
     Path out;
@@ -73,8 +99,14 @@ final class SpectrumCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        RankCommand.requireMethod(method, "exact", List.of("lanczos", "slq"));
+        String m = method.trim().toLowerCase(Locale.ROOT);
+        if (!List.of("exact", "lanczos", "slq").contains(m)) {
+            throw new InvalidInputException("unknown --method '" + method + "' (expected exact, lanczos or slq)");
+        }
         Curvature c = RankCommand.operators(operator, false).get(0);
+        if (!m.equals("exact")) {
+            return iterative(m, c, stdout);
+        }
         SymmetricEigen solver = RankCommand.solver(eigen);
         RankCommand.requireBlock(block);
         if (out != null) {
@@ -110,6 +142,65 @@ final class SpectrumCommand implements Callable<Integer> {
         }
     }
 
+    /** lanczos or slq: products only, no dense matrix. */
+    private int iterative(String m, Curvature c, PrintWriter stdout) {
+        if (m.equals("lanczos") && k < 1) {
+            throw new InvalidInputException("--k must be positive, got " + k);
+        }
+        if (m.equals("slq") && (steps < 2 || probes < 1 || grid < 2)) {
+            throw new InvalidInputException("--steps must be >= 2, --probes >= 1 and --grid >= 2");
+        }
+        if (out != null) {
+            Main.requireWritable(out, "--out");
+        }
+        long t0 = System.nanoTime();
+        try (Problem p = Problem.load(model)) {
+            int layerIndex = RankCommand.layerIndex(p, layer);
+            MlpObjective obj = p.objective(HvpCommand.MAX_BLOCK);
+            SymmetricOperator op = Operators.curvature(obj, c, layerIndex);
+            long seed = model.seed ^ 0x6A09E667F3BCC909L;
+            StringBuilder csv = new StringBuilder();
+            String summary;
+            if (m.equals("lanczos")) {
+                Lanczos.Result r = Lanczos.compute(op, Math.min(k, op.dimension()), Math.min(k, op.dimension()), seed);
+                csv.append("index,eigenvalue,residual,converged\n");
+                List<Lanczos.RitzPair> pairs = new java.util.ArrayList<>(r.bottom());
+                List<Lanczos.RitzPair> top = new java.util.ArrayList<>(r.top());
+                java.util.Collections.reverse(top);
+                for (Lanczos.RitzPair q : top) {
+                    if (pairs.stream().noneMatch(x -> x.value() == q.value())) pairs.add(q);
+                }
+                for (int i = 0; i < pairs.size(); i++) {
+                    Lanczos.RitzPair q = pairs.get(i);
+                    csv.append(i).append(',').append(q.value()).append(',').append(q.residual()).append(',')
+                            .append(q.converged()).append('\n');
+                }
+                summary = String.format(Locale.ROOT, "iterations=%d products=%d converged=%b", r.iterations(),
+                        r.products(), r.converged());
+            } else {
+                SpectralDensity.Result r = SpectralDensity.compute(op, steps, probes, seed, grid, Double.NaN);
+                csv.append("lambda,density,cumulative\n");
+                for (int i = 0; i < r.grid().length; i++) {
+                    csv.append(r.grid()[i]).append(',').append(r.density()[i]).append(',').append(r.cumulative()[i])
+                            .append('\n');
+                }
+                summary = String.format(Locale.ROOT, "steps=%d probes=%d products=%d nodes=[%.6g, %.6g]", steps,
+                        probes, r.products(), r.minNode(), r.maxNode());
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (out == null) {
+                stdout.print(csv);
+            } else {
+                writeTextAtomically(out, csv.toString());
+                stdout.printf(Locale.ROOT, "spectrum: P=%d%s operator=%s n=%d method=%s %s seconds=%.3f -> %s%n",
+                        p.mlp.parameterCount(), layerIndex < 0 ? "" : " layer=" + layerIndex, RankCommand.label(c),
+                        op.dimension(), m, summary, seconds, out);
+            }
+            stdout.flush();
+            return 0;
+        }
+    }
+
     static void writeCsv(Writer w, double[] eig) {
         PrintWriter pw = w instanceof PrintWriter x ? x : new PrintWriter(w);
         pw.print("index,eigenvalue\n");
@@ -122,14 +213,28 @@ final class SpectrumCommand implements Callable<Integer> {
         pw.flush();
     }
 
-    /** Temporary file in the same directory, fsync, rename. */
+    static void writeTextAtomically(Path file, String text) {
+        writeAtomically(file, w -> {
+            w.write(text);
+        });
+    }
+
     static void writeAtomically(Path file, double[] eig) {
+        writeAtomically(file, w -> writeCsv(w, eig));
+    }
+
+    private interface Content {
+        void write(Writer w) throws IOException;
+    }
+
+    /** Temporary file in the same directory, fsync, rename. */
+    private static void writeAtomically(Path file, Content content) {
         Path target = file.toAbsolutePath();
         Path tmp = target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
         try {
             try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                writeCsv(w, eig);
+                content.write(w);
             }
             try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
                 ch.force(true);

@@ -1,0 +1,66 @@
+package io.hvp4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code spectrum --method lanczos|slq} against {@code --method exact} on a small network. */
+class SpectrumCommandTest {
+    static final String[] NET = {"--arch", "5,4,3", "--act", "tanh", "--loss", "ce", "--data", "gaussian:12"};
+
+    private static String[] with(String... extra) {
+        String[] a = new String[NET.length + extra.length];
+        System.arraycopy(extra, 0, a, 0, 1);
+        System.arraycopy(NET, 0, a, 1, NET.length);
+        System.arraycopy(extra, 1, a, 1 + NET.length, extra.length - 1);
+        return a;
+    }
+
+    private static double[] column(Path csv, int col) throws IOException {
+        List<String> lines = Files.readAllLines(csv);
+        return lines.stream().skip(1).mapToDouble(l -> Double.parseDouble(l.split(",")[col])).toArray();
+    }
+
+    @Test
+    void lanczosEndsMatchTheExactSpectrumAndSlqCountsAllEigenvalues(@TempDir Path dir) throws IOException {
+        Path exact = dir.resolve("exact.csv"), lanczos = dir.resolve("lanczos.csv"), slq = dir.resolve("slq.csv");
+        assertEquals(0, RankCommandTest.run(with("spectrum", "--out", exact.toString())).code());
+        assertEquals(0, RankCommandTest.run(with("spectrum", "--method", "lanczos", "--k", "3", "--out",
+                lanczos.toString())).code());
+        double[] ev = column(exact, 1);
+        double[] lv = column(lanczos, 1);
+        double scale = Math.max(Math.abs(ev[0]), Math.abs(ev[ev.length - 1]));
+        // Smallest first: the three most negative, then the three largest (ascending).
+        for (int i = 0; i < 3; i++) {
+            assertEquals(ev[i], lv[i], 1e-8 * scale, "bottom " + i);
+            assertEquals(ev[ev.length - 3 + i], lv[lv.length - 3 + i], 1e-8 * scale, "top " + i);
+        }
+        assertEquals(0, RankCommandTest.run(with("spectrum", "--method", "slq", "--steps", "20", "--probes", "4",
+                "--grid", "500", "--out", slq.toString())).code());
+        double[] cumulative = column(slq, 2);
+        int p = 5 * 4 + 4 + 4 * 3 + 3;
+        // The smoothed density integrates to n over the grid (Gaussian tails padded by the grid range).
+        assertEquals(p, cumulative[cumulative.length - 1], 0.05 * p);
+    }
+
+    @Test
+    void badIterativeOptionsAreRejected(@TempDir Path dir) {
+        Path out = dir.resolve("x.csv");
+        RankCommandTest.Result r = RankCommandTest.run(with("spectrum", "--method", "lanczos", "--k", "0", "--out",
+                out.toString()));
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("hvp4j: error:"), r.err());
+        assertFalse(Files.exists(out));
+        r = RankCommandTest.run(with("spectrum", "--method", "slq", "--steps", "1"));
+        assertEquals(2, r.code());
+        r = RankCommandTest.run(with("spectrum", "--method", "magic"));
+        assertEquals(2, r.code());
+    }
+}
