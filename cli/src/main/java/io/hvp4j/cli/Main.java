@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Exact Hessian-vector products (and Gauss-Newton / functional parts) of MLP losses, by"
                     + " forward-over-reverse differentiation on the JDK Vector API.",
-            "Commands: hvp, grad, selfcheck. 'hvp4j COMMAND --help' describes each.",
+            "Commands: hvp, grad, selfcheck, rank, spectrum, trace, eigs. 'hvp4j COMMAND --help' describes each.",
             "Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 resource limit, 4 internal error."})
 public final class Main implements Callable<Integer> {
     public static final int OK = 0;
@@ -41,7 +41,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: hvp, grad or selfcheck (see hvp4j --help)");
+        throw new ParameterException(spec.commandLine(), "missing command (see hvp4j --help)");
     }
 
     public static void main(String[] args) {
