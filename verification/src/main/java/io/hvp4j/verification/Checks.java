@@ -1,0 +1,35 @@
+package io.hvp4j.verification;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The registry of every check, in report order (S…, G…, K…). Add a new check here. */
+public final class Checks {
+
+  private Checks() {}
+
+  /** Every check, in report order. */
+  public static List<Check> all() {
+    List<Check> checks = new ArrayList<>();
+    // Singh, Bachmann, Hofmann 2021 (S1…S11)
+    // Sagun et al. 2017 (G1…G8)
+    // Sankar et al. 2021 (K1…K10)
+    return List.copyOf(checks);
+  }
+
+  /** The checks with the given ids, in report order; an unknown id is an {@link IllegalArgumentException}. */
+  public static List<Check> select(List<String> ids) {
+    Map<String, Check> byId = new LinkedHashMap<>();
+    for (Check c : all()) byId.put(c.id(), c);
+    for (String id : ids) {
+      if (!byId.containsKey(id)) {
+        throw new IllegalArgumentException("unknown check '" + id + "'; known: " + String.join(",", byId.keySet()));
+      }
+    }
+    List<Check> out = new ArrayList<>();
+    for (Check c : all()) if (ids.contains(c.id())) out.add(c);
+    return out;
+  }
+}
