@@ -2,6 +2,8 @@ package io.hvp4j.benchmarks;
 
 import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
+import io.hvp4j.perf.GemmProblem;
+import io.hvp4j.perf.OpenBlas;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -54,14 +56,14 @@ public class GemmBenchmark {
     private WorkerPool pool;
     private VectorGemm gemm;
     private OpenBlas blas;
-    private GemmShape p;
+    private GemmProblem p;
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
         arena = Arena.ofShared();
         pool = new WorkerPool(threads);
         gemm = new VectorGemm(pool);
-        p = new GemmShape(shape, trans, precision.equals("f64"), arena);
+        p = new GemmProblem(shape, trans, precision.equals("f64"), arena);
         blas = OpenBlas.get().orElse(null);
         if (blas != null) {
             blas.setThreads(threads);

@@ -2,6 +2,8 @@ package io.hvp4j.benchmarks;
 
 import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
+import io.hvp4j.perf.GemmProblem;
+import io.hvp4j.perf.OpenBlas;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.List;
@@ -56,7 +58,7 @@ public final class GemmReport {
                 for (String shape : shapes) {
                     for (int t : threads) {
                         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(t)) {
-                            GemmShape p = new GemmShape(shape, tr, f64, arena);
+                            GemmProblem p = new GemmProblem(shape, tr, f64, arena);
                             VectorGemm g = new VectorGemm(pool);
                             if (blas != null) {
                                 blas.setThreads(t);
@@ -102,15 +104,15 @@ public final class GemmReport {
     private static void warmUp(boolean f64) {
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
             VectorGemm g = new VectorGemm(pool);
-            List<GemmShape> ps = new java.util.ArrayList<>();
+            List<GemmProblem> ps = new java.util.ArrayList<>();
             for (String tr : List.of("NN", "NT", "TN")) {
-                ps.add(new GemmShape("256", tr, f64, arena));
-                ps.add(new GemmShape("250x10x130", tr, f64, arena));
-                ps.add(new GemmShape("10x250x130", tr, f64, arena));
+                ps.add(new GemmProblem("256", tr, f64, arena));
+                ps.add(new GemmProblem("250x10x130", tr, f64, arena));
+                ps.add(new GemmProblem("10x250x130", tr, f64, arena));
             }
             long end = System.nanoTime() + 4_000_000_000L;
             while (System.nanoTime() < end) {
-                for (GemmShape p : ps) {
+                for (GemmProblem p : ps) {
                     p.run(g);
                 }
             }
