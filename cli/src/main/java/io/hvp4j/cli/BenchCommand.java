@@ -19,10 +19,10 @@ import io.hvp4j.perf.FlopModel;
 import io.hvp4j.perf.FmaPeak;
 import io.hvp4j.perf.GemmProblem;
 import io.hvp4j.perf.OpenBlas;
+import io.hvp4j.perf.PeakMemory;
 import io.hvp4j.perf.Timing;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
-import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -289,24 +289,14 @@ final class BenchCommand implements Callable<Integer> {
         return x;
     }
 
-    /**
-     * Peak memory of one call of {@code op} on a fresh backend and objective (so that GEMM packing buffers and
-     * tangent buffers are allocated by this call, as they would be in a fresh process).
-     */
+    /** Peak memory of one call of {@code op} on a fresh backend and objective ({@link PeakMemory}). */
     private static Map<String, Long> memory(Problem p, int maxBlock, long callerBytes, Consumer<MlpObjective> op) {
-        com.sun.management.ThreadMXBean tm = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Backend be = p.backendName.equals("scalar") ? new ScalarBackend() : new VectorBackend(p.threads)) {
-            long before = tm.getTotalThreadAllocatedBytes();
-            long engine;
-            try (MlpObjective o = objective(p, be, maxBlock)) {
-                op.accept(o);
-                engine = o.workingBytes();
-            }
-            long heap = tm.getTotalThreadAllocatedBytes() - before;
+            PeakMemory.Bytes b = PeakMemory.measure(() -> objective(p, be, maxBlock), op, callerBytes);
             Map<String, Long> m = new LinkedHashMap<>();
-            m.put("off_heap", engine + callerBytes);
-            m.put("heap", heap);
-            m.put("total", engine + callerBytes + heap);
+            m.put("off_heap", b.offHeap());
+            m.put("heap", b.heap());
+            m.put("total", b.total());
             return m;
         }
     }
