@@ -65,6 +65,11 @@ public final class Suite {
                 : String.format(Locale.ROOT, "%.2f ± %.2f", x.getScore(), x.getScoreError());
     }
 
+    /** GFLOP/s with one decimal, or three significant digits below 1 (tiny CI problems). */
+    private static String gflops(double x) {
+        return x >= 1 || Double.isNaN(x) ? String.format(Locale.ROOT, "%.1f", x) : String.format(Locale.ROOT, "%.3g", x);
+    }
+
     /** The MLP configuration of a result: net, act, loss, dtype, threads. */
     private static List<String> config(BenchmarkParams p) {
         return List.of(p.getParam("net"), p.getParam("act"), p.getParam("loss"), p.getParam("dtype"),
@@ -101,7 +106,7 @@ public final class Suite {
                 for (int i = 0; i < ops.length; i++) {
                     Result x = m.get(ops[i]);
                     row.append(" | ").append(x == null ? "–" : pm(x));
-                    gf.add(x == null ? "–" : String.format(Locale.ROOT, "%.1f", model[i] / x.getScore() / 1e6));
+                    gf.add(x == null ? "–" : gflops(model[i] / x.getScore() / 1e6));
                 }
                 Result g = m.get("gradient"), h = m.get("hvp");
                 row.append(" | ").append(g == null || h == null ? "–"
@@ -129,8 +134,8 @@ public final class Suite {
                     int k = b.getKey();
                     double ms = b.getValue().getScore();
                     double gflops = f.blockHvp(k) / ms / 1e6;
-                    System.out.printf(Locale.ROOT, "| %s | %d | %s | %.2f | %.1f | %.0f%% | %s |%n",
-                            String.join(" | ", c), k, pm(b.getValue()), ms / k, gflops, 100 * gflops / pk,
+                    System.out.printf(Locale.ROOT, "| %s | %d | %s | %.2f | %s | %.0f%% | %s |%n",
+                            String.join(" | ", c), k, pm(b.getValue()), ms / k, gflops(gflops), 100 * gflops / pk,
                             h == null ? "–" : String.format(Locale.ROOT, "%.2f", ms / k / h.getScore()));
                 }
             }
@@ -264,9 +269,9 @@ public final class Suite {
             double g = mine == null ? Double.NaN : flops / mine.getScore() / 1e6;
             double t = theirs == null ? Double.NaN : flops / theirs.getScore() / 1e6;
             double pk = peak.gflops(DType.parse(c.get(0)), Integer.parseInt(c.get(3)));
-            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %.1f | %s | %.0f%% | %s |%n", c.get(0), c.get(1),
-                    mnk[0] + "x" + mnk[1] + "x" + mnk[2], c.get(3), mine == null ? "–" : pm(mine), g,
-                    Double.isNaN(t) ? "–" : String.format(Locale.ROOT, "%.1f", t), 100 * g / pk,
+            System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %.0f%% | %s |%n", c.get(0), c.get(1),
+                    mnk[0] + "x" + mnk[1] + "x" + mnk[2], c.get(3), mine == null ? "–" : pm(mine), gflops(g),
+                    Double.isNaN(t) ? "–" : gflops(t), 100 * g / pk,
                     Double.isNaN(t) ? "–" : String.format(Locale.ROOT, "%.0f%%", 100 * g / t));
         }
         System.out.println();
