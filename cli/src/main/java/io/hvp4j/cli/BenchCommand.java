@@ -54,7 +54,8 @@ import picocli.CommandLine.Spec;
                     + " forward F, gradient 3F-F1, HVP and functional 9F-5F1, GGN 5F-2F1, block"
                     + " (3F-F1)+K(6F-4F1). Peak: 2 FMA pipes x vector lanes x clock (HVP4J_CLOCK_GHZ, else"
                     + " /proc/cpuinfo), per thread.",
-            "Peak memory of an operation, measured once on a fresh objective and backend: off-heap = the"
+            "Peak memory of an operation, measured once on a fresh objective and backend after the timed runs"
+                    + " (interpreted Vector API code allocates on the heap): off-heap = the"
                     + " engine's working memory (its own accounting of the buffers it allocated) + the data set"
                     + " + the operation's vectors; heap = bytes allocated on the Java heap by all threads while"
                     + " the objective is built and the operation runs (an upper bound of the heap growth)."
