@@ -116,9 +116,10 @@ public final class ForwardOverReverse implements AutoCloseable {
         }
         pingBuf = alloc(maxRows, maxBlock * maxWidth);
         pongBuf = alloc(maxRows, maxBlock * maxWidth);
+        // Blocks only: a single tangent needs neither the reordered weight tangent nor the scratch (Dense).
         long scratch = maxBlock * maxLayerParams;
         wDotByRowBuf = maxBlock > 1 ? alloc(1, Math.toIntExact(scratch)) : null;
-        scratchBuf = alloc(1, Math.toIntExact(scratch));
+        scratchBuf = maxBlock > 1 ? alloc(1, Math.toIntExact(scratch)) : null;
         blockIn = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
         blockOut = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
         tangentBuffers = true;
@@ -161,7 +162,7 @@ public final class ForwardOverReverse implements AutoCloseable {
             }
         }
         if (tangentBuffers) {
-            n += pingBuf.size() + pongBuf.size() + scratchBuf.size()
+            n += pingBuf.size() + pongBuf.size() + (scratchBuf == null ? 0 : scratchBuf.size())
                     + (wDotByRowBuf == null ? 0 : wDotByRowBuf.size())
                     + (blockIn == null ? 0 : blockIn.size() + blockOut.size());
             for (int l = 0; l < layers; l++) {
@@ -194,7 +195,7 @@ public final class ForwardOverReverse implements AutoCloseable {
             }
         }
         n += (long) maxRows * maxHidden + (long) maxRows * mlp.outputs() + 2L * maxRows * maxBlock * maxWidth;
-        n += (maxBlock > 1 ? 2 : 1) * maxBlock * maxLayerParams;
+        n += maxBlock > 1 ? 2L * maxBlock * maxLayerParams : 0;
         if (maxBlock > 1) {
             n += 2L * maxBlock * mlp.parameterCount();
         }
