@@ -76,6 +76,12 @@ final class RankCommand implements Callable<Integer> {
                     + " P <= " + AUTO_DENSE_MAX + ", else randomized). Default: ${DEFAULT-VALUE}.")
     String method;
 
+    @Option(names = "--blas", defaultValue = "auto", paramLabel = "auto|engine|openblas",
+            description = "Matrix products of the randomized basis (f64, O(P·m²) flops): engine (hvp4j's Vector API"
+                    + " GEMM), openblas (the system's cblas_dgemm through FFM) or auto (openblas when installed)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String blas;
+
     @Option(names = "--sketch-seed", defaultValue = "1", paramLabel = "SEED",
             description = "Seed of the random blocks of --method randomized. Default: ${DEFAULT-VALUE}.")
     long sketchSeed;
@@ -115,6 +121,14 @@ final class RankCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String requested = parseMethod(method);
+        String gemmName = blas.trim().toLowerCase(Locale.ROOT);
+        if (!List.of("auto", "engine", "openblas").contains(gemmName)) {
+            throw new InvalidInputException("unknown --blas '" + blas + "' (expected auto, engine or openblas)");
+        }
+        if (gemmName.equals("openblas") && io.hvp4j.perf.OpenBlas.get().isEmpty()) {
+            throw new InvalidInputException("--blas openblas: " + io.hvp4j.perf.OpenBlas.unavailableReason()
+                    + " (apt-get install libopenblas0-pthread, or use --blas engine)");
+        }
         List<Curvature> ops = operators(operator, true);
         NumericalRank.Tolerance tolerance = NumericalRank.Tolerance.parse(tol);
         SymmetricEigen solver = solver(eigen);
@@ -137,7 +151,7 @@ final class RankCommand implements Callable<Integer> {
                     boolean blockGiven = spec.commandLine().getParseResult() != null
                             && spec.commandLine().getParseResult().hasMatchedOption("--block");
                     RandomizedRank.Result rr = randomizedRank(p, c, layerIndex,
-                            blockGiven ? block : RandomizedRank.DEFAULT_BLOCK, sketchSeed, tolerance, solver, err);
+                            blockGiven ? block : RandomizedRank.DEFAULT_BLOCK, sketchSeed, tolerance, solver, gemmName, err);
                     reports.put(label(c), rr.report());
                     asymmetry.put(label(c), Double.NaN);
                     basis.put(label(c), rr.basis());
@@ -226,7 +240,7 @@ final class RankCommand implements Callable<Integer> {
     /** The randomized rank of curvature {@code c} (layer block when {@code layer >= 0}). */
     static RandomizedRank.Result randomizedRank(Problem p, Curvature c, int layer, int block, long seed,
                                                 NumericalRank.Tolerance tol, SymmetricEigen solver,
-                                                PrintWriter err) {
+                                                String gemm, PrintWriter err) {
         int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
         int k = Math.max(1, Math.min(block, n));
         MlpObjective f = p.objective(k);
@@ -248,8 +262,12 @@ final class RankCommand implements Callable<Integer> {
             }, done, total);
             err.flush();
         };
-        RandomizedRank.Result r = RandomizedRank.compute(op, p.backend(), new RandomizedRank.Options()
-                .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress));
+        RandomizedRank.Options options = new RandomizedRank.Options()
+                .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress);
+        if (!gemm.equals("engine")) {
+            RandomizedRank.nativeGemm(p.threads).ifPresent(options::gemm);
+        }
+        RandomizedRank.Result r = RandomizedRank.compute(op, p.backend(), options);
         if (terminal) {
             err.print("\r" + " ".repeat(78) + "\r");
             err.flush();

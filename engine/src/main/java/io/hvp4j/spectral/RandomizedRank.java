@@ -24,8 +24,8 @@ import java.util.SplittableRandom;
  *   product of a unit vector raises it), and the estimated threshold {@code τ̂ = tolerance.threshold(σ̂, n, n) ≤ τ}.</li>
  *   <li>A candidate block {@code W}: at the start and after every restart {@code A·Ω} for seeded Gaussian Ω (a
  *   sample of the range), otherwise {@code Z = A·Q_j} of the block appended last (the Krylov expansion). {@code W}
- *   is projected off the basis Q by block classical Gram–Schmidt with backend GEMMs (a second pass unless every
- *   column kept at least 1/√2 of its norm, Kahan–Parlett), orthonormalized inside the block by modified Gram–Schmidt
+ *   is projected off the basis Q by block classical Gram–Schmidt with GEMMs (a second pass unless every column kept
+ *   at least 1/√2 of its norm, Kahan–Parlett), orthonormalized inside the block by modified Gram–Schmidt
  *   twice, and its columns whose remaining norm exceeds {@link #STOP_FRACTION}·τ̂ are appended.</li>
  *   <li>Each appended block {@code Q_j} gets exactly one product {@code Z = A·Q_j}; the first Gram–Schmidt
  *   coefficients {@code QᵀZ} are column block j of {@code T}, so the Rayleigh–Ritz matrix costs no extra products
@@ -63,6 +63,40 @@ public final class RandomizedRank {
     private RandomizedRank() {
     }
 
+    /**
+     * The f64 matrix product the basis work runs on, with {@link Backend#gemm}'s meaning:
+     * {@code C = alpha·op(A)·op(B) + beta·C} on row-major tensors. {@code backend::gemm} by default; a system BLAS
+     * may be plugged in (see {@link #nativeGemm}).
+     */
+    @FunctionalInterface
+    public interface Gemm {
+        void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c);
+    }
+
+    /**
+     * The system OpenBLAS's {@code cblas_dgemm} through FFM as a {@link Gemm}, with {@code threads} OpenBLAS
+     * threads, or empty when no OpenBLAS is installed (see {@link io.hvp4j.perf.OpenBlas}).
+     */
+    public static java.util.Optional<Gemm> nativeGemm(int threads) {
+        return io.hvp4j.perf.OpenBlas.get().map(ob -> {
+            ob.setThreads(threads);
+            return (ta, tb, alpha, a, b, beta, c) -> {
+                if (a.dtype() != DType.F64 || b.dtype() != DType.F64 || c.dtype() != DType.F64) {
+                    throw new IllegalArgumentException("native dgemm needs f64 tensors");
+                }
+                int m = c.rows();
+                int n = c.cols();
+                int k = ta ? a.rows() : a.cols();
+                if ((ta ? a.cols() : a.rows()) != m || (tb ? b.cols() : b.rows()) != k || (tb ? b.rows() : b.cols()) != n) {
+                    throw new IllegalArgumentException("gemm shapes " + a.shapeString() + " " + b.shapeString() + " "
+                            + c.shapeString());
+                }
+                ob.dgemm(ta, tb, m, n, k, alpha, a.segment(), Math.max(1, a.cols()), b.segment(), Math.max(1, b.cols()),
+                        beta, c.segment(), Math.max(1, n));
+            };
+        });
+    }
+
     /** Progress: the stage ("power", "basis", "eigenvalues"), work done and the total known so far. */
     @FunctionalInterface
     public interface Progress {
@@ -77,6 +111,13 @@ public final class RandomizedRank {
         SymmetricEigen solver;
         Progress progress;
         int maxBasis = Integer.MAX_VALUE;
+        Gemm gemm;
+
+        /** The matrix product for the basis work (null: the backend's). */
+        public Options gemm(Gemm g) {
+            gemm = g;
+            return this;
+        }
 
         /** Columns per block (capped by n and by the operator's maximum block). */
         public Options block(int b) {
@@ -159,7 +200,7 @@ public final class RandomizedRank {
         int b = Math.max(1, Math.min(Math.min(options.block, n), Math.min(op.maxBlock(), 1024)));
         SplittableRandom rng = new SplittableRandom(options.seed);
         try (Arena arena = Arena.ofShared()) {
-            Work w = new Work(op, backend, arena, n, b);
+            Work w = new Work(op, options.gemm != null ? options.gemm : backend::gemm, arena, n, b);
             double sigmaHat = w.powerBound(rng, options.progress);
             double stopResidual = Double.NaN;
             int restarts = 0;
@@ -228,7 +269,7 @@ public final class RandomizedRank {
     /** The working state: basis panels, candidate block, the upper triangle of T. */
     private static final class Work {
         final SymmetricOperator op;
-        final Backend be;
+        final Gemm be;
         final Arena arena;
         final int n;
         final int b;
@@ -245,8 +286,14 @@ public final class RandomizedRank {
         int m;
         long productColumns;
         double lastSigma;
+        /**
+         * A second Gram–Schmidt pass when a column kept less than this fraction of its norm (Kahan–Parlett's 1/√2).
+         * Relaxing it to the ε/ratio estimate of one pass (e.g. 100/n) lost orthogonality in long Krylov runs:
+         * rounding of the m-term products accumulates, and a basis off by more than the tolerance inflates the rank.
+         */
+        final double reorth = 0.7071067811865476;
 
-        Work(SymmetricOperator op, Backend be, Arena arena, int n, int b) {
+        Work(SymmetricOperator op, Gemm be, Arena arena, int n, int b) {
             this.op = op;
             this.be = be;
             this.arena = arena;
@@ -367,12 +414,13 @@ public final class RandomizedRank {
             double[] after = columnNorms(ww, width);
             boolean again = false;
             for (int c = 0; c < width; c++) {
-                again |= after[c] < nz[c] * 0.7071067811865476;
+                again |= after[c] < nz[c] * reorth;
             }
             if (again) {
                 projectOnce(ww, width);
                 after = columnNorms(ww, width);
             }
+            requireContraction(after, nz);
             if (next < width) {
                 // Fewer directions remain than the block holds: keep the first `next` columns.
                 Tensor src = ww;
@@ -398,13 +446,25 @@ public final class RandomizedRank {
             double[] after = columnNorms(t, k);
             boolean again = false;
             for (int c = 0; c < k; c++) {
-                again |= after[c] < before[c] * 0.7071067811865476;
+                again |= after[c] < before[c] * reorth;
             }
             if (again) {
                 projectOnce(t, k);
                 after = columnNorms(t, k);
             }
+            requireContraction(after, before);
             return after;
+        }
+
+        /** A projection never lengthens a vector; if it did, Q has lost its orthogonality (fail, never miscount). */
+        void requireContraction(double[] after, double[] before) {
+            for (int c = 0; c < after.length && c < before.length; c++) {
+                if (after[c] > before[c] * (1 + 1e-6) + Double.MIN_NORMAL) {
+                    throw new IllegalStateException(String.format(Locale.ROOT, "the basis of %s lost its"
+                            + " orthogonality at %d vectors (a projected column grew from %.3e to %.3e)",
+                            op.description(), m, before[c], after[c]));
+                }
+            }
         }
 
         /** One pass of block classical Gram–Schmidt of the n × k tensor t against the basis. */
@@ -444,7 +504,7 @@ public final class RandomizedRank {
                     continue;
                 }
                 // Cancellation inside the block magnifies what is left of Q's directions (≈ ε·before/nr).
-                lost |= nr < 0.7071067811865476 * before;
+                lost |= nr < reorth * before;
                 scale(1.0 / nr, r);
                 kept++;
             }
@@ -469,7 +529,7 @@ public final class RandomizedRank {
                     if (!(nr > 1e-8)) {
                         continue; // was rounding noise of Q's directions and of the block
                     }
-                    lost |= nr < 0.7071067811865476;
+                    lost |= nr < reorth;
                     scale(1.0 / nr, r);
                     k2++;
                 }

@@ -171,23 +171,33 @@ class RandomizedRankTest {
         for (int i = 45; i < 60; i++) {
             lambda[i] = -0.5 - 0.01 * i;
         }
-        double[][] q = randomOrthogonal(n, new SplittableRandom(5));
-        double[][] a = new double[n][n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int l = 0; l < n; l++) {
-                    s += q[i][l] * lambda[l] * q[j][l];
-                }
-                a[i][j] = s;
-            }
-        }
+        double[][] a = SpectralFixtures.withSpectrum(lambda, 5);
         try (Backend be = new VectorBackend(2)) {
             RandomizedRank.Result r = RandomizedRank.compute(Operators.dense(a), be,
                     new RandomizedRank.Options().block(4).seed(3));
             assertEquals(60, r.report().rank());
             assertTrue(r.restarts() >= 1, "restarts " + r.restarts());
             assertTrue(r.basis() < n, "basis " + r.basis());
+        }
+    }
+
+    @Test
+    void systemBlasGivesTheSameRanks() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(RandomizedRank.nativeGemm(2).isPresent(),
+                "OpenBLAS is not installed: " + io.hvp4j.perf.OpenBlas.unavailableReason());
+        Mlp mlp = new Mlp(new int[] {12, 9, 8, 5}, Activation.IDENTITY, false);
+        try (Arena arena = Arena.ofConfined(); Backend be = new VectorBackend(2)) {
+            Dataset data = Nets.data(arena, 15, 12, 6, 5, Loss.MSE, 4);
+            try (MlpObjective f = Nets.objective(arena, mlp, Loss.MSE, data, be, 5, 16)) {
+                for (Curvature c : CURVATURES) {
+                    SymmetricOperator op = Operators.curvature(f, c, -1);
+                    RankReport d = dense(op, NumericalRank.Tolerance.DEFAULT);
+                    RandomizedRank.Result r = RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8)
+                            .gemm(RandomizedRank.nativeGemm(2).orElseThrow()));
+                    assertEquals(d.rank(), r.report().rank(), c.toString());
+                    assertEquals(d.sigmaMax(), r.report().sigmaMax(), 1e-9 * d.sigmaMax(), c.toString());
+                }
+            }
         }
     }
 
