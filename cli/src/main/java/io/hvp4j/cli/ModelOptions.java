@@ -35,9 +35,11 @@ public final class ModelOptions {
             description = "Mean or sum of the per-sample losses. Default: ${DEFAULT-VALUE}.")
     String reduction;
 
-    @Option(names = "--weights", paramLabel = "W.safetensors",
-            description = "PyTorch nn.Sequential state_dict: <index>.weight (out,in) and <index>.bias per Linear,"
-                    + " in numeric index order (e.g. 0, 2, 4); must match --arch and --bias exactly.")
+    @Option(names = "--weights", paramLabel = "W.safetensors|W.npz|W.npy",
+            description = "Parameters. .safetensors or .npz: PyTorch nn.Sequential state_dict, <index>.weight (out,in)"
+                    + " and <index>.bias per Linear in numeric index order (e.g. 0, 2, 4), or (.npz) unnamed arr_0,"
+                    + " arr_1, ... as W0, b0, W1, b1, ...; .npy: the flat vector (P,) in state_dict order. Must match"
+                    + " --arch and --bias exactly.")
     Path weights;
 
     @Option(names = "--init", paramLabel = "SCHEME",
@@ -49,10 +51,13 @@ public final class ModelOptions {
             description = "Seed of the initializer, the generated data and random vectors. Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--inputs", paramLabel = "X.npy", description = "Inputs, N×d (needs --targets).")
+    @Option(names = "--inputs", paramLabel = "X.npy|D.csv|D.npz",
+            description = "Inputs, N×d (.npy or .csv; needs --targets), or inputs and targets together: a .csv whose"
+                    + " first d columns are inputs and the rest targets (ce: one label column or K probability"
+                    + " columns; header optional), or a .npz with arrays x and y.")
     Path inputs;
 
-    @Option(names = "--targets", paramLabel = "Y.npy",
+    @Option(names = "--targets", paramLabel = "Y.npy|Y.csv",
             description = "Targets: N×K floats for mse/cosh; for ce int labels (N,) or N×K probability rows.")
     Path targets;
 

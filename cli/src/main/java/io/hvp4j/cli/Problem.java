@@ -7,8 +7,6 @@ import io.hvp4j.backend.Backend;
 import io.hvp4j.backend.ScalarBackend;
 import io.hvp4j.backend.vector.VectorBackend;
 import io.hvp4j.data.Dataset;
-import io.hvp4j.io.Npy;
-import io.hvp4j.io.NpyArray;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
@@ -65,8 +63,12 @@ final class Problem implements AutoCloseable {
                     + " has " + mlp.outputs());
         }
         if (o.inputs != null || o.targets != null) {
-            if (o.inputs == null || o.targets == null) {
-                throw new InvalidInputException("--inputs and --targets must be given together");
+            if (o.inputs == null) {
+                throw new InvalidInputException("--targets needs --inputs");
+            }
+            if (o.targets == null && !DataFiles.selfContained(o.inputs)) {
+                throw new InvalidInputException("--inputs " + o.inputs + " needs --targets (only a .csv or .npz"
+                        + " file holds inputs and targets together)");
             }
             if (o.data != null) {
                 throw new InvalidInputException("--data and --inputs/--targets exclude each other");
@@ -75,7 +77,7 @@ final class Problem implements AutoCloseable {
         // Parameters.
         if (o.weights != null) {
             requireFile(o.weights, "--weights");
-            theta = Weights.load(o.weights, mlp, dtype, arena);
+            theta = io.hvp4j.io.ModelWeights.load(o.weights, mlp, dtype, arena);
         } else {
             theta = Tensor.of(arena, dtype, mlp.parameterCount(), 1, init.initialize(mlp, o.seed));
         }
@@ -95,44 +97,10 @@ final class Problem implements AutoCloseable {
 
     private Dataset readData(Path inputs, Path targets) {
         requireFile(inputs, "--inputs");
-        requireFile(targets, "--targets");
-        Tensor x = Npy.readMatrix(inputs, arena, dtype, "inputs");
-        if (x.cols() != mlp.inputs()) {
-            throw new InvalidInputException(inputs + " (inputs): has " + x.cols() + " column(s) but --arch "
-                    + mlp.architecture() + " has " + mlp.inputs() + " inputs");
+        if (targets != null) {
+            requireFile(targets, "--targets");
         }
-        Tensor y;
-        int k = mlp.outputs();
-        if (loss == Loss.CE && rank(targets) == 1) {
-            int[] labels = Npy.readLabels(targets);
-            for (int i = 0; i < labels.length; i++) {
-                if (labels[i] >= k) {
-                    throw new InvalidInputException(targets + " (labels): label " + labels[i] + " at index " + i
-                            + " is not below the " + k + " outputs of --arch " + mlp.architecture());
-                }
-            }
-            y = Dataset.oneHot(arena, dtype, labels, k);
-        } else {
-            y = Npy.readMatrix(targets, arena, dtype, "targets");
-            if (y.cols() != k) {
-                throw new InvalidInputException(targets + " (targets): has " + y.cols() + " column(s) but --arch "
-                        + mlp.architecture() + " has " + k + " outputs"
-                        + (loss == Loss.CE ? " (for ce give labels (N,) or N×K probability rows)" : ""));
-            }
-        }
-        if (x.rows() != y.rows()) {
-            throw new InvalidInputException(inputs + " has " + x.rows() + " rows but " + targets + " has "
-                    + y.rows());
-        }
-        return new Dataset(x, y, inputs.toString());
-    }
-
-    /** Rank of an npy file (reads it into a scratch arena; target files are small). */
-    private static int rank(Path file) {
-        try (Arena tmp = Arena.ofConfined()) {
-            NpyArray a = Npy.read(file, tmp);
-            return a.rank();
-        }
+        return DataFiles.read(inputs, targets, mlp, loss, dtype, arena);
     }
 
     static void requireFile(Path file, String option) {
