@@ -56,6 +56,7 @@ public final class Main implements Callable<Integer> {
         PrintWriter o = new PrintWriter(out, true);
         PrintWriter e = new PrintWriter(err, true);
         boolean verbose = Arrays.asList(args).contains("--verbose");
+        configureLogging(verbose);
         try {
             CommandLine cl = new CommandLine(new Main());
             cl.setOverwrittenOptionsAllowed(true); // the last occurrence of an option wins
@@ -73,6 +74,26 @@ public final class Main implements Callable<Integer> {
         } finally {
             o.flush();
             e.flush();
+        }
+    }
+
+    /**
+     * Configures the SLF4J simple binding (stderr): warnings only by default, debug with {@code --verbose}.
+     * Properties already set (e.g. {@code JAVA_OPTS=-Dorg.slf4j.simpleLogger.defaultLogLevel=info}) win. The
+     * binding reads them once per JVM, at the first logger.
+     */
+    static void configureLogging(boolean verbose) {
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
+        setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+        setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+        setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+        setIfAbsent("org.slf4j.simpleLogger.showDateTime", verbose ? "true" : "false");
+        setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
         }
     }
 

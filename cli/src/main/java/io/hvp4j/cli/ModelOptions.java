@@ -82,7 +82,7 @@ public final class ModelOptions {
             description = "Rows per batch (bounds working memory). Default: the whole data set.")
     Integer batchSize;
 
-    @Option(names = "--verbose", description = "Print stack traces of internal errors.")
+    @Option(names = "--verbose", description = "Debug log on stderr (SLF4J), and stack traces of internal errors.")
     boolean verbose;
 
     // ---------------------------------------------------------------------------------------- parsed values

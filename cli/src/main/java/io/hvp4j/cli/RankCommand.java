@@ -2,6 +2,7 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.MlpObjective;
+import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.spectral.DenseAssembly;
@@ -11,7 +12,6 @@ import io.hvp4j.spectral.RankPredictions;
 import io.hvp4j.spectral.RankReport;
 import io.hvp4j.spectral.SymmetricEigen;
 import io.hvp4j.spectral.SymmetricOperator;
-import java.io.Console;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -236,19 +236,14 @@ final class RankCommand implements Callable<Integer> {
         if (checkpoint != null) {
             o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer));
         }
-        Console console = System.console();
-        TerminalProgress progress = console != null && console.isTerminal()
-                ? new TerminalProgress(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")")) : null;
+        Progress progress = ProgressBar.forTerminal(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")"),
+                "columns");
         o.progress(progress);
         try (Arena arena = Arena.ofConfined()) {
             DenseAssembly.Result r = DenseAssembly.assemble(op, arena, o);
-            if (progress != null) {
-                progress.finish("computing eigenvalues (" + solver.name() + ")");
-            }
+            ProgressBar.status(progress, "computing eigenvalues (" + solver.name() + ")");
             double[] eig = solver.decomposeInPlace(r.matrix(), false);
-            if (progress != null) {
-                progress.clear();
-            }
+            ProgressBar.clear(progress);
             return new Dense(eig, r.asymmetry(), n, r.resumedColumns());
         }
     }
@@ -290,45 +285,6 @@ final class RankCommand implements Callable<Integer> {
                 Files.deleteIfExists(f);
             } catch (IOException ignored) {
                 // a leftover checkpoint is harmless
-            }
-        }
-    }
-
-    /** Progress on stderr, rewritten in place at most a few times per second. */
-    static final class TerminalProgress implements DenseAssembly.Progress {
-        private final PrintWriter err;
-        private final String what;
-        private long last;
-        private boolean shown;
-
-        TerminalProgress(PrintWriter err, String what) {
-            this.err = err;
-            this.what = what;
-        }
-
-        @Override
-        public void update(int done, int total) {
-            long now = System.nanoTime();
-            if (done < total && now - last < 250_000_000L) {
-                return;
-            }
-            last = now;
-            err.printf(Locale.ROOT, "\rhvp4j: %s: assembled %d/%d columns (%.0f%%)   ", what, done, total,
-                    total == 0 ? 100.0 : 100.0 * done / total);
-            err.flush();
-            shown = true;
-        }
-
-        void finish(String next) {
-            err.printf(Locale.ROOT, "\rhvp4j: %s: %s ...                    ", what, next);
-            err.flush();
-            shown = true;
-        }
-
-        void clear() {
-            if (shown) {
-                err.print("\r" + " ".repeat(78) + "\r");
-                err.flush();
             }
         }
     }

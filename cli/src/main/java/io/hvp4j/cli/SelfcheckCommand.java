@@ -85,7 +85,7 @@ final class SelfcheckCommand implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "5", paramLabel = "R", description = "Timed repetitions. Default: ${DEFAULT-VALUE}.")
     int reps;
 
-    @Option(names = "--verbose", description = "Print stack traces of internal errors.")
+    @Option(names = "--verbose", description = "Debug log on stderr (SLF4J), and stack traces of internal errors.")
     boolean verbose;
 
     /** One row of the table; {@code tolerance} null for an informational row. */

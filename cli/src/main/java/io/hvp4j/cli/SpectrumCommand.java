@@ -178,7 +178,10 @@ final class SpectrumCommand implements Callable<Integer> {
                 summary = String.format(Locale.ROOT, "iterations=%d products=%d converged=%b", r.iterations(),
                         r.products(), r.converged());
             } else {
-                SpectralDensity.Result r = SpectralDensity.compute(op, steps, probes, seed, grid, Double.NaN);
+                io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(),
+                        "SLQ " + RankCommand.label(c), "probes");
+                SpectralDensity.Result r = SpectralDensity.compute(op, steps, probes, seed, grid, Double.NaN, bar);
+                ProgressBar.clear(bar);
                 csv.append("lambda,density,cumulative\n");
                 for (int i = 0; i < r.grid().length; i++) {
                     csv.append(r.grid()[i]).append(',').append(r.density()[i]).append(',').append(r.cumulative()[i])

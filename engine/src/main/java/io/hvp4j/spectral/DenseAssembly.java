@@ -1,6 +1,7 @@
 package io.hvp4j.spectral;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.Progress;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import java.io.IOException;
@@ -62,13 +63,9 @@ public final class DenseAssembly {
     static final int TRAILER_BYTES = 16;
     private static final long IO_CHUNK = 1L << 26;
 
-    private DenseAssembly() {
-    }
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DenseAssembly.class);
 
-    /** Called after each block with the columns done so far and the total; may throw to abort the assembly. */
-    @FunctionalInterface
-    public interface Progress {
-        void update(int columnsDone, int columns);
+    private DenseAssembly() {
     }
 
     /** Options of an assembly (mutable builder; the defaults need no checkpoint file). */
@@ -116,6 +113,7 @@ public final class DenseAssembly {
             return this;
         }
 
+        /** Told the columns done so far after each block; may throw to abort (a checkpoint is written first). */
         public Options progress(Progress p) {
             progress = p;
             return this;
@@ -170,6 +168,11 @@ public final class DenseAssembly {
             }
         }
         int resumed = done;
+        if (resumed > 0) {
+            LOG.info("resuming {}: {} of {} columns from checkpoint {}", op.description(), resumed, n,
+                    options.checkpoint);
+        }
+        LOG.debug("assembling {} densely: n = {}, {} columns per product", op.description(), n, block);
         int saved = done;
         int written = 0;
         long lastSave = System.nanoTime();
@@ -207,6 +210,8 @@ public final class DenseAssembly {
                             long t0 = System.nanoTime();
                             writeCheckpoint(options.checkpoint, n, block, done, fingerprintHash, seg);
                             lastWriteSeconds = (System.nanoTime() - t0) / 1e9;
+                            LOG.debug("checkpoint {}: {} of {} columns ({} s to write)", options.checkpoint, done, n,
+                                    lastWriteSeconds);
                             lastSave = System.nanoTime();
                             saved = done;
                             written++;
