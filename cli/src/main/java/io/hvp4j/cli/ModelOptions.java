@@ -82,6 +82,15 @@ public final class ModelOptions {
             description = "Rows per batch (bounds working memory). Default: the whole data set.")
     Integer batchSize;
 
+    @Option(names = "--force",
+            description = "Run even when the memory or time estimate exceeds the limits (otherwise exit code 3).")
+    boolean force;
+
+    @Option(names = "--max-time", defaultValue = "24h", paramLabel = "DURATION",
+            description = "Refuse (exit 3) long jobs (dense assembly) projected to take longer, e.g. 90s, 30m, 2h;"
+                    + " 0 for no limit. Default: ${DEFAULT-VALUE}.")
+    String maxTime;
+
     @Option(names = "--verbose", description = "Debug log on stderr (SLF4J), and stack traces of internal errors.")
     boolean verbose;
 
@@ -141,6 +150,42 @@ public final class ModelOptions {
             throw new InvalidInputException("--batch-size must be positive, got " + batchSize);
         }
         return Math.min(batchSize, n);
+    }
+
+    /** {@code --max-time} in seconds (0 for none). */
+    double maxTimeSeconds() {
+        return parseDuration(maxTime, "--max-time");
+    }
+
+    /** A duration such as {@code 90s}, {@code 30m}, {@code 2h}, {@code 1.5h} or a plain number of seconds. */
+    static double parseDuration(String s, String option) {
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        double unit = 1;
+        if (t.endsWith("ms")) {
+            unit = 1e-3;
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("s")) {
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("m")) {
+            unit = 60;
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("h")) {
+            unit = 3600;
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("d")) {
+            unit = 86400;
+            t = t.substring(0, t.length() - 1);
+        }
+        double v;
+        try {
+            v = Double.parseDouble(t.trim());
+        } catch (NumberFormatException e) {
+            v = Double.NaN;
+        }
+        if (!(v >= 0) || Double.isInfinite(v) || t.isBlank() || !t.trim().matches("[0-9.eE+-]+")) {
+            throw new InvalidInputException(option + " must be a duration like 90s, 30m or 2h, got '" + s + "'");
+        }
+        return v * unit;
     }
 
     /** Sample count of {@code --data gaussian:N}. */

@@ -30,6 +30,12 @@ final class Problem implements AutoCloseable {
     int threads;
     String backendName;
     int batchRows;
+    /** {@code --force}: skip the memory and time refusals. */
+    boolean force;
+    /** {@code --max-time} in seconds (0: no limit). */
+    double maxSeconds;
+    /** Appended to a time refusal, e.g. that a checkpoint was kept. */
+    String checkpointHint = "";
     private Backend backend;
     private MlpObjective objective;
 
@@ -58,6 +64,8 @@ final class Problem implements AutoCloseable {
         Initializer init = o.initializer();
         threads = o.threadCount();
         backendName = o.backendName();
+        force = o.force;
+        maxSeconds = o.maxTimeSeconds();
         if (loss == Loss.CE && mlp.outputs() < 2) {
             throw new InvalidInputException("--loss ce needs at least 2 outputs, --arch " + mlp.architecture()
                     + " has " + mlp.outputs());
@@ -132,20 +140,80 @@ final class Problem implements AutoCloseable {
     }
 
 
-    /** Exit code 3 (via {@link ResourceLimitException}) when {@code bytes} clearly exceed the machine's memory. */
-    static void requireMemory(long bytes, String what) {
-        long total;
+    /**
+     * Exit code 3 (via {@link ResourceLimitException}) when {@code bytes} exceed the memory budget
+     * ({@link #memoryBudget}), unless {@code --force}.
+     */
+    void requireMemory(long bytes, String what) {
+        requireMemory(bytes, what, force);
+    }
+
+    static void requireMemory(long bytes, String what, boolean force) {
+        long budget = memoryBudget();
+        if (budget > 0 && bytes > budget && !force) {
+            throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
+                    "%s needs about %s but the memory budget is %s (90%% of the machine's %s); try a smaller"
+                            + " --batch-size or fewer vectors, or add --force to try anyway",
+                    what, bytes(bytes), bytes(budget), bytes(totalMemory())));
+        }
+    }
+
+    /**
+     * Off-heap memory the engine may plan to use: 90 % of the machine's (or container's) physical memory. FFM
+     * allocations are not bounded by {@code -XX:MaxDirectMemorySize}; the real limit is physical memory.
+     * 0 when unknown (then nothing is refused).
+     */
+    static long memoryBudget() {
+        return (long) (0.9 * totalMemory());
+    }
+
+    static long totalMemory() {
         try {
-            total = ((com.sun.management.OperatingSystemMXBean)
+            return ((com.sun.management.OperatingSystemMXBean)
                     java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
         } catch (RuntimeException | LinkageError e) {
-            return;
+            return 0;
         }
-        if (total > 0 && bytes > 0.9 * total) {
-            throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
-                    "%s needs about %.1f GiB but the machine has %.1f GiB of memory (try a smaller --batch-size)",
-                    what, bytes / 1073741824.0, total / 1073741824.0));
+    }
+
+    static String bytes(long b) {
+        if (b >= 1L << 30) {
+            return String.format(java.util.Locale.ROOT, "%.1f GiB", b / 1073741824.0);
         }
+        if (b >= 1L << 20) {
+            return String.format(java.util.Locale.ROOT, "%.1f MiB", b / 1048576.0);
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f KiB", b / 1024.0);
+    }
+
+    /**
+     * Wraps {@code inner} with the time check of {@code --max-time}: once the loop has run for a tenth of the
+     * limit or 2 s (whichever is less), its total time is projected linearly from the units done; a projection
+     * beyond the limit stops the loop with exit code 3 (a checkpointing loop saves its work first), unless
+     * {@code --force}.
+     */
+    io.hvp4j.Progress timeLimited(io.hvp4j.Progress inner, String what) {
+        if (force || maxSeconds <= 0 || !Double.isFinite(maxSeconds)) {
+            return inner;
+        }
+        long start = System.nanoTime();
+        double checkAfter = Math.min(2.0, maxSeconds / 10);
+        boolean[] checked = new boolean[1];
+        return (done, total) -> {
+            inner.update(done, total);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if (!checked[0] && done > 0 && done < total && elapsed >= checkAfter) {
+                checked[0] = true;
+                double projected = elapsed * total / done;
+                if (projected > maxSeconds) {
+                    throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
+                            "%s would take about %s (%d of %d done in %s), more than --max-time %s; add --force"
+                                    + " to run it anyway%s", what, ProgressBar.clock(projected), done, total,
+                            ProgressBar.clock(elapsed), ProgressBar.clock(maxSeconds),
+                            checkpointHint));
+                }
+            }
+        };
     }
 
     /** Not enough memory (or another resource) for the request: exit code 3. */

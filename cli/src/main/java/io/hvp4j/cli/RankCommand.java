@@ -221,14 +221,14 @@ final class RankCommand implements Callable<Integer> {
                                   Path checkpoint, PrintWriter err) {
         int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
         if (n > DenseAssembly.MAX_DIMENSION) {
-            throw new InvalidInputException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
+            throw new Problem.ResourceLimitException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
                     + " parameters, " + label(c) + (layer < 0 ? "" : " of layer " + layer) + " has " + n
                     + " (a " + String.format(Locale.ROOT, "%.1f", (double) n * n * 8 / (1L << 30))
                     + " GiB matrix)");
         }
         // The matrix, plus a second copy inside the pure-Java solver.
         long bytes = (long) n * n * 8 * (solver.name().equals("ejml") ? 2 : 1);
-        Problem.requireMemory(bytes, "the dense " + n + "×" + n + " matrix of " + label(c));
+        p.requireMemory(bytes, "the dense " + n + "×" + n + " matrix of " + label(c));
         int k = Math.max(1, Math.min(block, n));
         MlpObjective f = p.objective(k);
         SymmetricOperator op = Operators.curvature(f, c, layer);
@@ -238,7 +238,9 @@ final class RankCommand implements Callable<Integer> {
         }
         Progress progress = ProgressBar.forTerminal(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")"),
                 "columns");
-        o.progress(progress);
+        p.checkpointHint = checkpoint == null ? " (or use --checkpoint FILE to split it into several runs)"
+                : " (the columns done so far are kept in " + checkpoint + ")";
+        o.progress(p.timeLimited(progress, "the dense assembly of " + label(c) + " (n = " + n + ")"));
         try (Arena arena = Arena.ofConfined()) {
             DenseAssembly.Result r = DenseAssembly.assemble(op, arena, o);
             ProgressBar.status(progress, "computing eigenvalues (" + solver.name() + ")");
