@@ -88,6 +88,11 @@ final class RankCommand implements Callable<Integer> {
                     + " --keep-checkpoint. A checkpoint written for other arguments is refused.")
     Path checkpoint;
 
+    @Option(names = "--checkpoint-every", defaultValue = "30s", paramLabel = "DURATION",
+            description = "Write the checkpoint this often (stretched to at least 4× the time one write takes)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String checkpointEvery;
+
     @Option(names = "--keep-checkpoint", description = "Keep the (complete) checkpoint files after success.")
     boolean keepCheckpoint;
 
@@ -124,7 +129,8 @@ final class RankCommand implements Callable<Integer> {
                 if (ck != null) {
                     used.add(ck);
                 }
-                Dense d = denseEigenvalues(p, c, layerIndex, block, solver, ck, err);
+                Dense d = denseEigenvalues(p, c, layerIndex, block, solver, ck,
+                        ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
                 reports.put(label(c), NumericalRank.ofEigenvalues(d.eigenvalues(), p.dtype, tolerance));
                 asymmetry.put(label(c), d.asymmetry());
             }
@@ -218,7 +224,7 @@ final class RankCommand implements Callable<Integer> {
 
     /** Assembles curvature {@code c} (layer block when {@code layer >= 0}) and computes its eigenvalues. */
     static Dense denseEigenvalues(Problem p, Curvature c, int layer, int block, SymmetricEigen solver,
-                                  Path checkpoint, PrintWriter err) {
+                                  Path checkpoint, double checkpointSeconds, PrintWriter err) {
         int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
         if (n > DenseAssembly.MAX_DIMENSION) {
             throw new Problem.ResourceLimitException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
@@ -234,7 +240,7 @@ final class RankCommand implements Callable<Integer> {
         SymmetricOperator op = Operators.curvature(f, c, layer);
         DenseAssembly.Options o = new DenseAssembly.Options().maxBlock(k);
         if (checkpoint != null) {
-            o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer));
+            o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer)).checkpointEverySeconds(checkpointSeconds);
         }
         Progress progress = ProgressBar.forTerminal(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")"),
                 "columns");

@@ -84,6 +84,11 @@ final class SpectrumCommand implements Callable<Integer> {
             description = "Checkpoint the dense assembly to FILE; removed after success unless --keep-checkpoint.")
     Path checkpoint;
 
+    @Option(names = "--checkpoint-every", defaultValue = "30s", paramLabel = "DURATION",
+            description = "Write the checkpoint this often (stretched to at least 4× the time one write takes)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String checkpointEvery;
+
     @Option(names = "--keep-checkpoint", description = "Keep the (complete) checkpoint file after success.")
     boolean keepCheckpoint;
 
@@ -118,7 +123,8 @@ final class SpectrumCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Problem p = Problem.load(model)) {
             int layerIndex = RankCommand.layerIndex(p, layer);
-            RankCommand.Dense d = RankCommand.denseEigenvalues(p, c, layerIndex, block, solver, checkpoint, err);
+            RankCommand.Dense d = RankCommand.denseEigenvalues(p, c, layerIndex, block, solver, checkpoint,
+                    ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
             double[] eig = d.eigenvalues();
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (out == null) {
