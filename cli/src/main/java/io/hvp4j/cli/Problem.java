@@ -208,8 +208,8 @@ final class Problem implements AutoCloseable {
                 if (projected > maxSeconds) {
                     throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
                             "%s would take about %s (%d of %d done in %s), more than --max-time %s; add --force"
-                                    + " to run it anyway%s", what, ProgressBar.clock(projected), done, total,
-                            ProgressBar.clock(elapsed), ProgressBar.clock(maxSeconds),
+                                    + " to run it anyway%s", what, ProgressBar.duration(projected), done, total,
+                            ProgressBar.duration(elapsed), ProgressBar.duration(maxSeconds),
                             checkpointHint));
                 }
             }

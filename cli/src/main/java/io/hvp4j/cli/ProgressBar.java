@@ -55,6 +55,11 @@ final class ProgressBar implements Progress {
                 "#".repeat(filled), ".".repeat(WIDTH - filled), done, total, unit, 100 * f, clock(seconds), eta);
     }
 
+    /** A duration for messages: {@code 0.25 s}, {@code 42 s}, {@code 3:07}, {@code 26:40:00}. */
+    static String duration(double seconds) {
+        return seconds < 60 ? String.format(Locale.ROOT, "%.2g s", seconds) : clock(seconds);
+    }
+
     static String clock(double seconds) {
         long s = Math.round(seconds);
         return s >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
