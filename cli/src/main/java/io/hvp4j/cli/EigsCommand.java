@@ -111,6 +111,8 @@ final class EigsCommand implements Callable<Integer> {
                 Lanczos.Options o = Lanczos.Options.of(top, bottom, p.dtype).withSeed(seed);
                 if (maxIter != null) o = o.withMaxIterations(maxIter);
                 if (tol != null) o = o.withTolerance(tol);
+                p.requireHeap(8L * n * (Math.min(o.maxIterations(), n) + 1 + o.top() + o.bottom()),
+                        "the Lanczos basis of " + Math.min(o.maxIterations(), n) + " vectors of length " + n);
                 Lanczos.Result r = Lanczos.compute(op, o);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {

@@ -159,6 +159,18 @@ final class Problem implements AutoCloseable {
     }
 
     /**
+     * Exit code 3 when {@code bytes} of Java heap (e.g. a Lanczos basis) exceed 90 % of {@code -Xmx}, unless
+     * {@code --force}.
+     */
+    void requireHeap(long bytes, String what) {
+        long max = Runtime.getRuntime().maxMemory();
+        if (max != Long.MAX_VALUE && bytes > 0.9 * max && !force) {
+            throw new ResourceLimitException(what + " needs about " + bytes(bytes) + " of Java heap but the heap"
+                    + " limit is " + bytes(max) + "; raise it with JAVA_OPTS=-Xmx..., or add --force to try anyway");
+        }
+    }
+
+    /**
      * Off-heap memory the engine may plan to use: 90 % of the machine's (or container's) physical memory. FFM
      * allocations are not bounded by {@code -XX:MaxDirectMemorySize}; the real limit is physical memory.
      * 0 when unknown (then nothing is refused).

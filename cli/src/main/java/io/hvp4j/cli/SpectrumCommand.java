@@ -167,6 +167,10 @@ final class SpectrumCommand implements Callable<Integer> {
             long seed = model.seed ^ 0x6A09E667F3BCC909L;
             StringBuilder csv = new StringBuilder();
             String summary;
+            int n = op.dimension();
+            int basis = m.equals("lanczos") ? Math.min(Lanczos.Options.of(k, k, p.dtype).maxIterations(), n) : steps;
+            p.requireHeap(8L * n * (Math.min(basis, n) + 1 + 2L * k), "the Lanczos basis of " + Math.min(basis, n)
+                    + " vectors of length " + n);
             if (m.equals("lanczos")) {
                 Lanczos.Result r = Lanczos.compute(op, Math.min(k, op.dimension()), Math.min(k, op.dimension()), seed);
                 csv.append("index,eigenvalue,residual,converged\n");

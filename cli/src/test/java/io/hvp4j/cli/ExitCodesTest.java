@@ -92,5 +92,9 @@ class ExitCodesTest {
         assertExit(3, "add --force", "trace", "--arch", "200,100,10", "--data", "gaussian:2", "--method", "exact");
         assertExit(3, "the dense method handles at most", "rank", "--arch", "300,200,10", "--data", "gaussian:2");
         assertExit(3, "--batch-size", "grad", "--arch", "4,100000,3", "--data", "gaussian:1000000");
+        // A full Lanczos basis (P vectors of P doubles) larger than this JVM's heap.
+        long h = (long) Math.ceil(Math.sqrt(Runtime.getRuntime().maxMemory() / 8.0) / 300) + 1;
+        assertExit(3, "of Java heap", "eigs", "--arch", "300," + h + ",2", "--data", "gaussian:2", "--top", "1",
+                "--max-iter", "10000000");
     }
 }
