@@ -3,8 +3,10 @@ package io.hvp4j.io;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.memory.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +23,7 @@ class CsvFuzzTest {
     Path dir;
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a hang in a reader fails instead of stalling CI
     void mutatedFilesReadOrFailCleanly() throws IOException {
         List<byte[]> seeds = List.of(
                 "x0,x1,label\n1.5,-2e-1,0\n3,4,2\n".getBytes(StandardCharsets.UTF_8),

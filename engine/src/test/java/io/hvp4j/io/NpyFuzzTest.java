@@ -3,8 +3,10 @@ package io.hvp4j.io;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -41,6 +43,7 @@ class NpyFuzzTest {
     }
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a hang in a reader fails instead of stalling CI
     void mutatedFilesReadOrFailCleanly() throws IOException {
         List<byte[]> seeds = seeds();
         Mutator m = new Mutator(0x5eed_0001L);

@@ -3,8 +3,10 @@ package io.hvp4j.io;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.memory.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -21,6 +23,7 @@ class NpzFuzzTest {
     Path dir;
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a hang in a reader fails instead of stalling CI
     void mutatedArchivesReadOrFailCleanly() throws IOException {
         List<byte[]> seeds = List.of(
                 Files.readAllBytes(NpzTest.resource(dir, "numpy_savez.npz")),

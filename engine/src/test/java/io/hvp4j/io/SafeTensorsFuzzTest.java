@@ -4,8 +4,10 @@ import io.hvp4j.InvalidInputException;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
@@ -50,6 +52,7 @@ class SafeTensorsFuzzTest {
     }
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a hang in a reader fails instead of stalling CI
     void mutatedFilesReadOrFailCleanly() throws IOException {
         List<byte[]> seeds = seeds();
         Mutator m = new Mutator(0x5eed_0002L);

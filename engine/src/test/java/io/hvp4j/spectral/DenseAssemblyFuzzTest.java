@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.hvp4j.InvalidInputException;
+import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,6 +30,7 @@ class DenseAssemblyFuzzTest {
     Path dir;
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a hang in a reader fails instead of stalling CI
     void damagedCheckpointsAreRefusedOrResumeExactly() throws IOException {
         int n = 12;
         SymmetricOperator op = DenseAssemblyTest.limited(Operators.dense(DenseAssemblyTest.randomSymmetric(n, 7)), 3);
