@@ -189,6 +189,9 @@ final class Problem implements AutoCloseable {
     }
 
     static String bytes(long b) {
+        if (b >= 1L << 40) {
+            return String.format(java.util.Locale.ROOT, "%.1f TiB", b / 1099511627776.0);
+        }
         if (b >= 1L << 30) {
             return String.format(java.util.Locale.ROOT, "%.1f GiB", b / 1073741824.0);
         }
