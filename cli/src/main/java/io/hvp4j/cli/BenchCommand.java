@@ -171,7 +171,7 @@ final class BenchCommand implements Callable<Integer> {
         int b = batch, k = block, P = mlp.parameterCount();
         Problem.requireMemory(ForwardOverReverse.estimateWorkingBytes(mlp, dt, b, k)
                         + ForwardOverReverse.estimateWorkingBytes(mlp, dt, b, 1) + 4L * P * (k + 2) * dt.bytes(),
-                "the working memory for a batch of " + b + " and a block of " + k);
+                "the working memory for a batch of " + b + " and a block of " + k, model.force);
         FlopModel flops = new FlopModel(mlp, b);
         FmaPeak peak = FmaPeak.detect();
         Map<String, Object> r = new LinkedHashMap<>();
@@ -313,7 +313,7 @@ final class BenchCommand implements Callable<Integer> {
         boolean f64 = dt == DType.F64;
         int[] mnk = GemmProblem.parseShape(shapeSpec);
         Problem.requireMemory(((long) mnk[0] * mnk[2] + (long) mnk[2] * mnk[1] + (long) mnk[0] * mnk[1]) * dt.bytes(),
-                "the GEMM operands");
+                "the GEMM operands", model.force);
         FmaPeak peak = FmaPeak.detect();
         OpenBlas blas = OpenBlas.get().orElse(null);
         Map<String, Object> r = new LinkedHashMap<>();

@@ -120,6 +120,12 @@ final class EigsCommand implements Callable<Integer> {
             StringBuilder sb = new StringBuilder();
             if (!m.equals("power")) {
                 Lanczos.Result r;
+                int maxBasis = maxIter != null ? maxIter : m.equals("lanczos")
+                        ? Lanczos.Options.of(top, bottom, p.dtype).maxIterations()
+                        : Math.max(300, 20 * (top + bottom) + 4 * Math.min(block, HvpCommand.MAX_BLOCK));
+                p.requireHeap(8L * n * (Math.min(maxBasis, n) + 1 + top + bottom) + 8L * Math.min(maxBasis, n)
+                        * Math.min(maxBasis, n) * (m.equals("lanczos") ? 0 : 3),
+                        "the Lanczos basis of " + Math.min(maxBasis, n) + " vectors of length " + n);
                 if (m.equals("lanczos")) {
                     Lanczos.Options o = Lanczos.Options.of(top, bottom, p.dtype).withSeed(seed);
                     if (maxIter != null) o = o.withMaxIterations(maxIter);
@@ -127,8 +133,7 @@ final class EigsCommand implements Callable<Integer> {
                     r = Lanczos.compute(op, o);
                 } else {
                     int b = Math.min(block, HvpCommand.MAX_BLOCK);
-                    r = BlockLanczos.compute(op, new BlockLanczos.Options(top, bottom, b,
-                            maxIter != null ? maxIter : Math.max(300, 20 * (top + bottom) + 4 * b),
+                    r = BlockLanczos.compute(op, new BlockLanczos.Options(top, bottom, b, maxBasis,
                             tol != null ? tol : Lanczos.defaultTolerance(p.dtype), seed));
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;

@@ -22,11 +22,13 @@ import picocli.CommandLine.Spec;
  * line; the stack trace with {@code --verbose}).
  */
 @Command(name = "hvp4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {HvpCommand.class, GradCommand.class, SelfcheckCommand.class, RankCommand.class, SpectrumCommand.class, TraceCommand.class, EigsCommand.class, BenchCommand.class},
+        subcommands = {InfoCommand.class, HvpCommand.class, GradCommand.class, SelfcheckCommand.class, RankCommand.class,
+                SpectrumCommand.class, TraceCommand.class, EigsCommand.class, BenchCommand.class},
         description = {
             "Exact Hessian-vector products (and Gauss-Newton / functional parts) of MLP losses, by"
                     + " forward-over-reverse differentiation on the JDK Vector API.",
-            "Commands: hvp, grad, selfcheck, rank, spectrum, trace, eigs, bench. 'hvp4j COMMAND --help' describes each.",
+            "Commands: info, hvp, grad, selfcheck, rank, spectrum, trace, eigs, bench. 'hvp4j COMMAND --help'"
+                    + " describes each.",
             "Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 resource limit, 4 internal error."})
 public final class Main implements Callable<Integer> {
     public static final int OK = 0;
@@ -56,6 +58,7 @@ public final class Main implements Callable<Integer> {
         PrintWriter o = new PrintWriter(out, true);
         PrintWriter e = new PrintWriter(err, true);
         boolean verbose = Arrays.asList(args).contains("--verbose");
+        configureLogging(verbose);
         try {
             CommandLine cl = new CommandLine(new Main());
             cl.setOverwrittenOptionsAllowed(true); // the last occurrence of an option wins
@@ -73,6 +76,26 @@ public final class Main implements Callable<Integer> {
         } finally {
             o.flush();
             e.flush();
+        }
+    }
+
+    /**
+     * Configures the SLF4J simple binding (stderr): warnings only by default, debug with {@code --verbose}.
+     * Properties already set (e.g. {@code JAVA_OPTS=-Dorg.slf4j.simpleLogger.defaultLogLevel=info}) win. The
+     * binding reads them once per JVM, at the first logger.
+     */
+    static void configureLogging(boolean verbose) {
+        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
+        setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+        setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+        setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+        setIfAbsent("org.slf4j.simpleLogger.showDateTime", verbose ? "true" : "false");
+        setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
         }
     }
 

@@ -36,9 +36,11 @@ public final class ModelOptions {
             description = "Mean or sum of the per-sample losses. Default: ${DEFAULT-VALUE}.")
     String reduction;
 
-    @Option(names = "--weights", paramLabel = "W.safetensors",
-            description = "PyTorch nn.Sequential state_dict: <index>.weight (out,in) and <index>.bias per Linear,"
-                    + " in numeric index order (e.g. 0, 2, 4); must match --arch and --bias exactly.")
+    @Option(names = "--weights", paramLabel = "W.safetensors|W.npz|W.npy",
+            description = "Parameters. .safetensors or .npz: PyTorch nn.Sequential state_dict, <index>.weight (out,in)"
+                    + " and <index>.bias per Linear in numeric index order (e.g. 0, 2, 4), or (.npz) unnamed arr_0,"
+                    + " arr_1, ... as W0, b0, W1, b1, ...; .npy: the flat vector (P,) in state_dict order. Must match"
+                    + " --arch and --bias exactly.")
     Path weights;
 
     @Option(names = "--init", paramLabel = "SCHEME",
@@ -50,10 +52,13 @@ public final class ModelOptions {
             description = "Seed of the initializer, the generated data and random vectors. Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--inputs", paramLabel = "X.npy", description = "Inputs, N×d (needs --targets).")
+    @Option(names = "--inputs", paramLabel = "X.npy|D.csv|D.npz",
+            description = "Inputs, N×d (.npy or .csv; needs --targets), or inputs and targets together: a .csv whose"
+                    + " first d columns are inputs and the rest targets (ce: one label column or K probability"
+                    + " columns; header optional), or a .npz with arrays x and y.")
     Path inputs;
 
-    @Option(names = "--targets", paramLabel = "Y.npy",
+    @Option(names = "--targets", paramLabel = "Y.npy|Y.csv",
             description = "Targets: N×K floats for mse/cosh; for ce int labels (N,) or N×K probability rows.")
     Path targets;
 
@@ -78,7 +83,16 @@ public final class ModelOptions {
             description = "Rows per batch (bounds working memory). Default: the whole data set.")
     Integer batchSize;
 
-    @Option(names = "--verbose", description = "Print stack traces of internal errors.")
+    @Option(names = "--force",
+            description = "Run even when the memory or time estimate exceeds the limits (otherwise exit code 3).")
+    boolean force;
+
+    @Option(names = "--max-time", defaultValue = "24h", paramLabel = "DURATION",
+            description = "Refuse (exit 3) long jobs (dense assembly) projected to take longer, e.g. 90s, 30m, 2h;"
+                    + " 0 for no limit. Default: ${DEFAULT-VALUE}.")
+    String maxTime;
+
+    @Option(names = "--verbose", description = "Debug log on stderr (SLF4J), and stack traces of internal errors.")
     boolean verbose;
 
     // ---------------------------------------------------------------------------------------- parsed values
@@ -140,6 +154,42 @@ public final class ModelOptions {
             throw new InvalidInputException("--batch-size must be positive, got " + batchSize);
         }
         return Math.min(batchSize, n);
+    }
+
+    /** {@code --max-time} in seconds (0 for none). */
+    double maxTimeSeconds() {
+        return parseDuration(maxTime, "--max-time");
+    }
+
+    /** A duration such as {@code 90s}, {@code 30m}, {@code 2h}, {@code 1.5h} or a plain number of seconds. */
+    static double parseDuration(String s, String option) {
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        double unit = 1;
+        if (t.endsWith("ms")) {
+            unit = 1e-3;
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("s")) {
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("m")) {
+            unit = 60;
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("h")) {
+            unit = 3600;
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("d")) {
+            unit = 86400;
+            t = t.substring(0, t.length() - 1);
+        }
+        double v;
+        try {
+            v = Double.parseDouble(t.trim());
+        } catch (NumberFormatException e) {
+            v = Double.NaN;
+        }
+        if (!(v >= 0) || Double.isInfinite(v) || t.isBlank() || !t.trim().matches("[0-9.eE+-]+")) {
+            throw new InvalidInputException(option + " must be a duration like 90s, 30m or 2h, got '" + s + "'");
+        }
+        return v * unit;
     }
 
     /** Sample count of {@code --data gaussian:N}. */

@@ -7,8 +7,6 @@ import io.hvp4j.backend.Backend;
 import io.hvp4j.backend.ScalarBackend;
 import io.hvp4j.backend.vector.VectorBackend;
 import io.hvp4j.data.Dataset;
-import io.hvp4j.io.Npy;
-import io.hvp4j.io.NpyArray;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
@@ -32,6 +30,12 @@ final class Problem implements AutoCloseable {
     int threads;
     String backendName;
     int batchRows;
+    /** {@code --force}: skip the memory and time refusals. */
+    boolean force;
+    /** {@code --max-time} in seconds (0: no limit). */
+    double maxSeconds;
+    /** Appended to a time refusal, e.g. that a checkpoint was kept. */
+    String checkpointHint = "";
     private Backend backend;
     private MlpObjective objective;
 
@@ -60,13 +64,19 @@ final class Problem implements AutoCloseable {
         Initializer init = o.initializer();
         threads = o.threadCount();
         backendName = o.backendName();
+        force = o.force;
+        maxSeconds = o.maxTimeSeconds();
         if (loss == Loss.CE && mlp.outputs() < 2) {
             throw new InvalidInputException("--loss ce needs at least 2 outputs, --arch " + mlp.architecture()
                     + " has " + mlp.outputs());
         }
         if (o.inputs != null || o.targets != null) {
-            if (o.inputs == null || o.targets == null) {
-                throw new InvalidInputException("--inputs and --targets must be given together");
+            if (o.inputs == null) {
+                throw new InvalidInputException("--targets needs --inputs");
+            }
+            if (o.targets == null && !DataFiles.selfContained(o.inputs)) {
+                throw new InvalidInputException("--inputs " + o.inputs + " needs --targets (only a .csv or .npz"
+                        + " file holds inputs and targets together)");
             }
             if (o.data != null) {
                 throw new InvalidInputException("--data and --inputs/--targets exclude each other");
@@ -75,7 +85,7 @@ final class Problem implements AutoCloseable {
         // Parameters.
         if (o.weights != null) {
             requireFile(o.weights, "--weights");
-            theta = Weights.load(o.weights, mlp, dtype, arena);
+            theta = io.hvp4j.io.ModelWeights.load(o.weights, mlp, dtype, arena);
         } else {
             theta = Tensor.of(arena, dtype, mlp.parameterCount(), 1, init.initialize(mlp, o.seed));
         }
@@ -95,44 +105,10 @@ final class Problem implements AutoCloseable {
 
     private Dataset readData(Path inputs, Path targets) {
         requireFile(inputs, "--inputs");
-        requireFile(targets, "--targets");
-        Tensor x = Npy.readMatrix(inputs, arena, dtype, "inputs");
-        if (x.cols() != mlp.inputs()) {
-            throw new InvalidInputException(inputs + " (inputs): has " + x.cols() + " column(s) but --arch "
-                    + mlp.architecture() + " has " + mlp.inputs() + " inputs");
+        if (targets != null) {
+            requireFile(targets, "--targets");
         }
-        Tensor y;
-        int k = mlp.outputs();
-        if (loss == Loss.CE && rank(targets) == 1) {
-            int[] labels = Npy.readLabels(targets);
-            for (int i = 0; i < labels.length; i++) {
-                if (labels[i] >= k) {
-                    throw new InvalidInputException(targets + " (labels): label " + labels[i] + " at index " + i
-                            + " is not below the " + k + " outputs of --arch " + mlp.architecture());
-                }
-            }
-            y = Dataset.oneHot(arena, dtype, labels, k);
-        } else {
-            y = Npy.readMatrix(targets, arena, dtype, "targets");
-            if (y.cols() != k) {
-                throw new InvalidInputException(targets + " (targets): has " + y.cols() + " column(s) but --arch "
-                        + mlp.architecture() + " has " + k + " outputs"
-                        + (loss == Loss.CE ? " (for ce give labels (N,) or N×K probability rows)" : ""));
-            }
-        }
-        if (x.rows() != y.rows()) {
-            throw new InvalidInputException(inputs + " has " + x.rows() + " rows but " + targets + " has "
-                    + y.rows());
-        }
-        return new Dataset(x, y, inputs.toString());
-    }
-
-    /** Rank of an npy file (reads it into a scratch arena; target files are small). */
-    private static int rank(Path file) {
-        try (Arena tmp = Arena.ofConfined()) {
-            NpyArray a = Npy.read(file, tmp);
-            return a.rank();
-        }
+        return DataFiles.read(inputs, targets, mlp, loss, dtype, arena);
     }
 
     static void requireFile(Path file, String option) {
@@ -164,20 +140,95 @@ final class Problem implements AutoCloseable {
     }
 
 
-    /** Exit code 3 (via {@link ResourceLimitException}) when {@code bytes} clearly exceed the machine's memory. */
-    static void requireMemory(long bytes, String what) {
-        long total;
+    /**
+     * Exit code 3 (via {@link ResourceLimitException}) when {@code bytes} exceed the memory budget
+     * ({@link #memoryBudget}), unless {@code --force}.
+     */
+    void requireMemory(long bytes, String what) {
+        requireMemory(bytes, what, force);
+    }
+
+    static void requireMemory(long bytes, String what, boolean force) {
+        long budget = memoryBudget();
+        if (budget > 0 && bytes > budget && !force) {
+            throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
+                    "%s needs about %s but the memory budget is %s (90%% of the machine's %s); try a smaller"
+                            + " --batch-size or fewer vectors, or add --force to try anyway",
+                    what, bytes(bytes), bytes(budget), bytes(totalMemory())));
+        }
+    }
+
+    /**
+     * Exit code 3 when {@code bytes} of Java heap (e.g. a Lanczos basis) exceed 90 % of {@code -Xmx}, unless
+     * {@code --force}.
+     */
+    void requireHeap(long bytes, String what) {
+        long max = Runtime.getRuntime().maxMemory();
+        if (max != Long.MAX_VALUE && bytes > 0.9 * max && !force) {
+            throw new ResourceLimitException(what + " needs about " + bytes(bytes) + " of Java heap but the heap"
+                    + " limit is " + bytes(max) + "; raise it with JAVA_OPTS=-Xmx..., or add --force to try anyway");
+        }
+    }
+
+    /**
+     * Off-heap memory the engine may plan to use: 90 % of the machine's (or container's) physical memory. FFM
+     * allocations are not bounded by {@code -XX:MaxDirectMemorySize}; the real limit is physical memory.
+     * 0 when unknown (then nothing is refused).
+     */
+    static long memoryBudget() {
+        return (long) (0.9 * totalMemory());
+    }
+
+    static long totalMemory() {
         try {
-            total = ((com.sun.management.OperatingSystemMXBean)
+            return ((com.sun.management.OperatingSystemMXBean)
                     java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
         } catch (RuntimeException | LinkageError e) {
-            return;
+            return 0;
         }
-        if (total > 0 && bytes > 0.9 * total) {
-            throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
-                    "%s needs about %.1f GiB but the machine has %.1f GiB of memory (try a smaller --batch-size)",
-                    what, bytes / 1073741824.0, total / 1073741824.0));
+    }
+
+    static String bytes(long b) {
+        if (b >= 1L << 40) {
+            return String.format(java.util.Locale.ROOT, "%.1f TiB", b / 1099511627776.0);
         }
+        if (b >= 1L << 30) {
+            return String.format(java.util.Locale.ROOT, "%.1f GiB", b / 1073741824.0);
+        }
+        if (b >= 1L << 20) {
+            return String.format(java.util.Locale.ROOT, "%.1f MiB", b / 1048576.0);
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f KiB", b / 1024.0);
+    }
+
+    /**
+     * Wraps {@code inner} with the time check of {@code --max-time}: once the loop has run for a tenth of the
+     * limit or 2 s (whichever is less), its total time is projected linearly from the units done; a projection
+     * beyond the limit stops the loop with exit code 3 (a checkpointing loop saves its work first), unless
+     * {@code --force}.
+     */
+    io.hvp4j.Progress timeLimited(io.hvp4j.Progress inner, String what) {
+        if (force || maxSeconds <= 0 || !Double.isFinite(maxSeconds)) {
+            return inner;
+        }
+        long start = System.nanoTime();
+        double checkAfter = Math.min(2.0, maxSeconds / 10);
+        boolean[] checked = new boolean[1];
+        return (done, total) -> {
+            inner.update(done, total);
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if (!checked[0] && done > 0 && done < total && elapsed >= checkAfter) {
+                checked[0] = true;
+                double projected = elapsed * total / done;
+                if (projected > maxSeconds) {
+                    throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
+                            "%s would take about %s (%d of %d done in %s), more than --max-time %s; add --force"
+                                    + " to run it anyway%s", what, ProgressBar.duration(projected), done, total,
+                            ProgressBar.duration(elapsed), ProgressBar.duration(maxSeconds),
+                            checkpointHint));
+                }
+            }
+        };
     }
 
     /** Not enough memory (or another resource) for the request: exit code 3. */

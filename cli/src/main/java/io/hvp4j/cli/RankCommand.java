@@ -2,6 +2,7 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.MlpObjective;
+import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.spectral.DenseAssembly;
@@ -12,7 +13,6 @@ import io.hvp4j.spectral.RankPredictions;
 import io.hvp4j.spectral.RankReport;
 import io.hvp4j.spectral.SymmetricEigen;
 import io.hvp4j.spectral.SymmetricOperator;
-import java.io.Console;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -103,6 +103,11 @@ final class RankCommand implements Callable<Integer> {
                     + " --keep-checkpoint. A checkpoint written for other arguments is refused.")
     Path checkpoint;
 
+    @Option(names = "--checkpoint-every", defaultValue = "30s", paramLabel = "DURATION",
+            description = "Write the checkpoint this often (stretched to at least 4× the time one write takes)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String checkpointEvery;
+
     @Option(names = "--keep-checkpoint", description = "Keep the (complete) checkpoint files after success.")
     boolean keepCheckpoint;
 
@@ -162,7 +167,8 @@ final class RankCommand implements Callable<Integer> {
                 if (ck != null) {
                     used.add(ck);
                 }
-                Dense d = denseEigenvalues(p, c, layerIndex, block, solver, ck, err);
+                Dense d = denseEigenvalues(p, c, layerIndex, block, solver, ck,
+                        ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
                 reports.put(label(c), NumericalRank.ofEigenvalues(d.eigenvalues(), p.dtype, tolerance));
                 asymmetry.put(label(c), d.asymmetry());
             }
@@ -245,7 +251,7 @@ final class RankCommand implements Callable<Integer> {
         int k = Math.max(1, Math.min(block, n));
         MlpObjective f = p.objective(k);
         SymmetricOperator op = Operators.curvature(f, c, layer);
-        Console console = System.console();
+        java.io.Console console = System.console();
         boolean terminal = console != null && console.isTerminal();
         String what = label(c) + (layer < 0 ? "" : " (layer " + layer + ")");
         long[] last = {0};
@@ -303,37 +309,34 @@ final class RankCommand implements Callable<Integer> {
 
     /** Assembles curvature {@code c} (layer block when {@code layer >= 0}) and computes its eigenvalues. */
     static Dense denseEigenvalues(Problem p, Curvature c, int layer, int block, SymmetricEigen solver,
-                                  Path checkpoint, PrintWriter err) {
+                                  Path checkpoint, double checkpointSeconds, PrintWriter err) {
         int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
         if (n > DenseAssembly.MAX_DIMENSION) {
-            throw new InvalidInputException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
+            throw new Problem.ResourceLimitException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
                     + " parameters, " + label(c) + (layer < 0 ? "" : " of layer " + layer) + " has " + n
                     + " (a " + String.format(Locale.ROOT, "%.1f", (double) n * n * 8 / (1L << 30))
                     + " GiB matrix)");
         }
         // The matrix, plus a second copy inside the pure-Java solver.
         long bytes = (long) n * n * 8 * (solver.name().equals("ejml") ? 2 : 1);
-        Problem.requireMemory(bytes, "the dense " + n + "×" + n + " matrix of " + label(c));
+        p.requireMemory(bytes, "the dense " + n + "×" + n + " matrix of " + label(c));
         int k = Math.max(1, Math.min(block, n));
         MlpObjective f = p.objective(k);
         SymmetricOperator op = Operators.curvature(f, c, layer);
         DenseAssembly.Options o = new DenseAssembly.Options().maxBlock(k);
         if (checkpoint != null) {
-            o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer));
+            o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer)).checkpointEverySeconds(checkpointSeconds);
         }
-        Console console = System.console();
-        TerminalProgress progress = console != null && console.isTerminal()
-                ? new TerminalProgress(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")")) : null;
-        o.progress(progress);
+        Progress progress = ProgressBar.forTerminal(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")"),
+                "columns");
+        p.checkpointHint = checkpoint == null ? " (or use --checkpoint FILE to split it into several runs)"
+                : " (the columns done so far are kept in " + checkpoint + ")";
+        o.progress(p.timeLimited(progress, "the dense assembly of " + label(c) + " (n = " + n + ")"));
         try (Arena arena = Arena.ofConfined()) {
             DenseAssembly.Result r = DenseAssembly.assemble(op, arena, o);
-            if (progress != null) {
-                progress.finish("computing eigenvalues (" + solver.name() + ")");
-            }
+            ProgressBar.status(progress, "computing eigenvalues (" + solver.name() + ")");
             double[] eig = solver.decomposeInPlace(r.matrix(), false);
-            if (progress != null) {
-                progress.clear();
-            }
+            ProgressBar.clear(progress);
             return new Dense(eig, r.asymmetry(), n, r.resumedColumns());
         }
     }
@@ -375,45 +378,6 @@ final class RankCommand implements Callable<Integer> {
                 Files.deleteIfExists(f);
             } catch (IOException ignored) {
                 // a leftover checkpoint is harmless
-            }
-        }
-    }
-
-    /** Progress on stderr, rewritten in place at most a few times per second. */
-    static final class TerminalProgress implements DenseAssembly.Progress {
-        private final PrintWriter err;
-        private final String what;
-        private long last;
-        private boolean shown;
-
-        TerminalProgress(PrintWriter err, String what) {
-            this.err = err;
-            this.what = what;
-        }
-
-        @Override
-        public void update(int done, int total) {
-            long now = System.nanoTime();
-            if (done < total && now - last < 250_000_000L) {
-                return;
-            }
-            last = now;
-            err.printf(Locale.ROOT, "\rhvp4j: %s: assembled %d/%d columns (%.0f%%)   ", what, done, total,
-                    total == 0 ? 100.0 : 100.0 * done / total);
-            err.flush();
-            shown = true;
-        }
-
-        void finish(String next) {
-            err.printf(Locale.ROOT, "\rhvp4j: %s: %s ...                    ", what, next);
-            err.flush();
-            shown = true;
-        }
-
-        void clear() {
-            if (shown) {
-                err.print("\r" + " ".repeat(78) + "\r");
-                err.flush();
             }
         }
     }

@@ -85,7 +85,7 @@ final class SelfcheckCommand implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "5", paramLabel = "R", description = "Timed repetitions. Default: ${DEFAULT-VALUE}.")
     int reps;
 
-    @Option(names = "--verbose", description = "Print stack traces of internal errors.")
+    @Option(names = "--verbose", description = "Debug log on stderr (SLF4J), and stack traces of internal errors.")
     boolean verbose;
 
     /** One row of the table; {@code tolerance} null for an informational row. */
@@ -94,7 +94,7 @@ final class SelfcheckCommand implements Callable<Integer> {
 
     private final List<Row> rows = new ArrayList<>();
 
-    private void check(String name, double value, double tolerance) {
+    void check(String name, double value, double tolerance) {
         boolean pass = Double.isFinite(value) && value <= tolerance;
         rows.add(new Row(name, fmt(value), "<= " + fmt(tolerance), pass));
     }
@@ -269,6 +269,11 @@ final class SelfcheckCommand implements Callable<Integer> {
                 blockMs / gradMs));
         info("threads", Integer.toString(nThreads), "vector backend");
 
+        return summarize(out, started);
+    }
+
+    /** Prints the table of checks and the verdict; the exit code: 0, or 1 ({@link Main#CHECK_FAILED}) if any failed. */
+    int summarize(PrintWriter out, long started) {
         int width = 0;
         for (Row r : rows) width = Math.max(width, r.name().length());
         String format = "%-" + width + "s  %-10s  %-16s  %s%n";

@@ -94,6 +94,11 @@ final class SpectrumCommand implements Callable<Integer> {
             description = "Checkpoint the dense assembly to FILE; removed after success unless --keep-checkpoint.")
     Path checkpoint;
 
+    @Option(names = "--checkpoint-every", defaultValue = "30s", paramLabel = "DURATION",
+            description = "Write the checkpoint this often (stretched to at least 4× the time one write takes)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String checkpointEvery;
+
     @Option(names = "--keep-checkpoint", description = "Keep the (complete) checkpoint file after success.")
     boolean keepCheckpoint;
 
@@ -134,7 +139,8 @@ final class SpectrumCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Problem p = Problem.load(model)) {
             int layerIndex = RankCommand.layerIndex(p, layer);
-            RankCommand.Dense d = RankCommand.denseEigenvalues(p, c, layerIndex, block, solver, checkpoint, err);
+            RankCommand.Dense d = RankCommand.denseEigenvalues(p, c, layerIndex, block, solver, checkpoint,
+                    ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
             double[] eig = d.eigenvalues();
             if (plot != null) {
                 String title = RankCommand.label(c) + (layerIndex < 0 ? "" : " (layer " + layerIndex + ")")
@@ -182,6 +188,10 @@ final class SpectrumCommand implements Callable<Integer> {
             long seed = model.seed ^ 0x6A09E667F3BCC909L;
             StringBuilder csv = new StringBuilder();
             String summary;
+            int n = op.dimension();
+            int basis = m.equals("lanczos") ? Math.min(Lanczos.Options.of(k, k, p.dtype).maxIterations(), n) : steps;
+            p.requireHeap(8L * n * (Math.min(basis, n) + 1 + 2L * k), "the Lanczos basis of " + Math.min(basis, n)
+                    + " vectors of length " + n);
             if (m.equals("lanczos")) {
                 Lanczos.Result r = Lanczos.compute(op, Math.min(k, op.dimension()), Math.min(k, op.dimension()), seed);
                 csv.append("index,eigenvalue,residual,converged\n");
@@ -209,7 +219,10 @@ final class SpectrumCommand implements Callable<Integer> {
                             "eigenvalue").add("Ritz values", x, y, Chart.Style.POINTS), plot);
                 }
             } else {
-                SpectralDensity.Result r = SpectralDensity.compute(op, steps, probes, seed, grid, Double.NaN);
+                io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(),
+                        "SLQ " + RankCommand.label(c), "probes");
+                SpectralDensity.Result r = SpectralDensity.compute(op, steps, probes, seed, grid, Double.NaN, bar);
+                ProgressBar.clear(bar);
                 csv.append("lambda,density,cumulative\n");
                 for (int i = 0; i < r.grid().length; i++) {
                     csv.append(r.grid()[i]).append(',').append(r.density()[i]).append(',').append(r.cumulative()[i])

@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Estimates tr(C) for C = H (hessian), H_O (ggn) or H_F (functional) of the loss over the whole data set,"
                     + " from curvature-vector products (16 at a time).",
-            "exact: P unit products (refused when P > " + TraceCommand.EXACT_LIMIT + "). hutchinson: mean of vᵀCv"
+            "exact: P unit products (refused when P > " + TraceCommand.EXACT_LIMIT + " unless --force). hutchinson: mean of vᵀCv"
                     + " over --probes probes (Rademacher or Gaussian, --dist), standard error = sample std/√m."
                     + " hutchpp: Hutch++ (Meyer et al. 2021) with --probes products in total (at least 3)."
                     + " xtrace: XTrace (Epperly, Tropp, Webber 2024) with --probes products in total (even, at least"
@@ -104,9 +104,9 @@ final class TraceCommand implements Callable<Integer> {
         }
         try (Problem p = Problem.load(model)) {
             int P = p.mlp.parameterCount();
-            if (m == TraceEstimators.Method.EXACT && P > EXACT_LIMIT) {
-                throw new InvalidInputException("--method exact needs P = " + P + " products; refused above "
-                        + EXACT_LIMIT + " parameters (use --method hutchpp or hutchinson)");
+            if (m == TraceEstimators.Method.EXACT && P > EXACT_LIMIT && !p.force) {
+                throw new Problem.ResourceLimitException("--method exact needs P = " + P + " products; refused above "
+                        + EXACT_LIMIT + " parameters (use --method hutchpp or hutchinson, or add --force)");
             }
             MlpObjective obj = p.objective(HvpCommand.MAX_BLOCK);
             long seed = model.seed ^ PROBE_SEED_MIX;

@@ -91,14 +91,25 @@ public final class Npy {
             try (Arena tmp = Arena.ofConfined()) {
                 MemorySegment data = IoSupport.allocate(tmp, h.dataBytes);
                 IoSupport.readFully(ch, file, h.dataStart, data);
-                NpyArray a = new NpyArray(h.type, h.shape, data);
-                Tensor t = Tensor.allocate(arena, want, rc[0], rc[1]);
-                convert(label, a, t, rc[1]);
-                return t;
+                return toMatrix(new NpyArray(h.type, h.shape, data), arena, want, label);
             }
         } catch (IOException e) {
             throw IoSupport.readError(file, e);
         }
+    }
+
+    /**
+     * Converts a 1-d {@code (n,)} or 2-d {@code (n, m)} array (e.g. an entry of an {@link Npz} archive) into a
+     * new n×1 or n×m tensor of {@code want} in {@code arena}, with the checks of {@link #readMatrix}.
+     *
+     * @param label names the array in messages, e.g. {@code "x.npz: entry 'X' (inputs)"}
+     */
+    public static Tensor toMatrix(NpyArray a, Arena arena, DType want, String label) {
+        Objects.requireNonNull(a, "a");
+        int[] rc = matrixShape(label, a.shape());
+        Tensor t = Tensor.allocate(arena, want, rc[0], rc[1]);
+        convert(label, a, t, rc[1]);
+        return t;
     }
 
     private static void convert(String label, NpyArray a, Tensor t, int cols) {
@@ -132,38 +143,41 @@ public final class Npy {
      */
     public static int[] readLabels(Path file) {
         try (Arena tmp = Arena.ofConfined()) {
-            NpyArray a = read(file, tmp);
-            String label = file + " (labels)";
-            if (a.rank() != 1) {
-                throw new InvalidInputException(label + ": expected a 1-d array, got shape " + a.shapeString());
-            }
-            long n = a.size();
-            if (n > Integer.MAX_VALUE - 8) {
-                throw new InvalidInputException(label + ": too many labels (" + n + ")");
-            }
-            int[] out = new int[(int) n];
-            for (int i = 0; i < out.length; i++) {
-                long x;
-                if (a.type().isFloat()) {
-                    double v = a.getDouble(i);
-                    if (!Double.isFinite(v) || v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
-                        throw new InvalidInputException(label + ": label " + v + " at index " + i
-                                + " is not an integer");
-                    }
-                    x = (long) v;
-                } else {
-                    x = a.getLong(i);
-                }
-                if (x < 0) {
-                    throw new InvalidInputException(label + ": label " + x + " at index " + i + " is negative");
-                }
-                if (x > Integer.MAX_VALUE) {
-                    throw new InvalidInputException(label + ": label " + x + " at index " + i + " is too large");
-                }
-                out[i] = (int) x;
-            }
-            return out;
+            return toLabels(read(file, tmp), file + " (labels)");
         }
+    }
+
+    /** The labels of a 1-d array with the checks of {@link #readLabels}; {@code label} names it in messages. */
+    public static int[] toLabels(NpyArray a, String label) {
+        if (a.rank() != 1) {
+            throw new InvalidInputException(label + ": expected a 1-d array, got shape " + a.shapeString());
+        }
+        long n = a.size();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new InvalidInputException(label + ": too many labels (" + n + ")");
+        }
+        int[] out = new int[(int) n];
+        for (int i = 0; i < out.length; i++) {
+            long x;
+            if (a.type().isFloat()) {
+                double v = a.getDouble(i);
+                if (!Double.isFinite(v) || v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+                    throw new InvalidInputException(label + ": label " + v + " at index " + i
+                            + " is not an integer");
+                }
+                x = (long) v;
+            } else {
+                x = a.getLong(i);
+            }
+            if (x < 0) {
+                throw new InvalidInputException(label + ": label " + x + " at index " + i + " is negative");
+            }
+            if (x > Integer.MAX_VALUE) {
+                throw new InvalidInputException(label + ": label " + x + " at index " + i + " is too large");
+            }
+            out[i] = (int) x;
+        }
+        return out;
     }
 
     private static int[] matrixShape(String label, long[] shape) {
@@ -194,15 +208,28 @@ public final class Npy {
     }
 
     /** The validated header of an npy file. */
-    private record Header(NpyType type, long[] shape, long dataStart, long dataBytes) {
+    record Header(NpyType type, long[] shape, long dataStart, long dataBytes) {
     }
 
     private static Header readHeader(FileChannel ch, Path file) throws IOException {
-        long size = ch.size();
+        return readHeader((pos, n) -> IoSupport.readBytes(ch, file, pos, n), ch.size(), file.toString());
+    }
+
+    /** Reads {@code n} bytes at {@code position} of an npy byte stream (positions only grow, headers only). */
+    @FunctionalInterface
+    interface ByteSource {
+        byte[] read(long position, int n) throws IOException;
+    }
+
+    /**
+     * Reads and validates the header of an npy stream of {@code size} bytes; {@code file} names it in messages
+     * (a path, or "archive.npz: entry 'x'"). Nothing is allocated for the data.
+     */
+    static Header readHeader(ByteSource src, long size, String file) throws IOException {
         if (size < 10) {
             throw new InvalidInputException(file + ": not an npy file (only " + size + " bytes)");
         }
-        byte[] pre = IoSupport.readBytes(ch, file, 0, (int) Math.min(size, 12));
+        byte[] pre = src.read(0, (int) Math.min(size, 12));
         for (int i = 0; i < MAGIC.length; i++) {
             if (pre[i] != MAGIC[i]) {
                 throw new InvalidInputException(file + ": not an npy file (bad magic string)");
@@ -234,7 +261,7 @@ public final class Npy {
             throw new InvalidInputException(file + ": header length " + headerLen + " is larger than the "
                     + MAX_HEADER + " bytes allowed");
         }
-        byte[] raw = IoSupport.readBytes(ch, file, prefix, (int) headerLen);
+        byte[] raw = src.read(prefix, (int) headerLen);
         String text;
         if (major == 3) {
             try {
@@ -278,7 +305,7 @@ public final class Npy {
         return new Header(type, d.shape, dataStart, dataBytes);
     }
 
-    private static NpyType parseDescr(Path file, String descr) {
+    private static NpyType parseDescr(String file, String descr) {
         for (NpyType t : NpyType.values()) {
             if (t.descr().equals(descr)) {
                 return t;
@@ -310,11 +337,11 @@ public final class Npy {
      * (True/False) and 'shape' (a tuple of non-negative ints), followed only by whitespace.
      */
     private static final class HeaderParser {
-        private final Path file;
+        private final String file;
         private final String s;
         private int pos;
 
-        HeaderParser(Path file, String s) {
+        HeaderParser(String file, String s) {
             this.file = file;
             this.s = s;
         }

@@ -31,6 +31,13 @@ public record NpyArray(NpyType type, long[] shape, MemorySegment data) {
         }
     }
 
+    /** A {@code <f8} array of {@code values} (row-major) with the given shape, in {@code arena}. */
+    public static NpyArray ofDoubles(java.lang.foreign.Arena arena, double[] values, long... shape) {
+        MemorySegment s = arena.allocate(8L * values.length, 8);
+        MemorySegment.copy(values, 0, s, (ValueLayout.OfDouble) NpyType.F64.fileLayout(), 0, values.length);
+        return new NpyArray(NpyType.F64, shape, s);
+    }
+
     @Override
     public long[] shape() {
         return shape.clone();

@@ -280,6 +280,7 @@ public final class SafeTensors {
         return metadata;
     }
 
+    /** Whether the file has a tensor called {@code name}. */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }

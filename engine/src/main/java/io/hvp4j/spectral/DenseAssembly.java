@@ -1,6 +1,8 @@
 package io.hvp4j.spectral;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.Progress;
+import io.hvp4j.io.AtomicFile;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import java.io.IOException;
@@ -11,18 +13,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 
 /**
@@ -62,13 +59,9 @@ public final class DenseAssembly {
     static final int TRAILER_BYTES = 16;
     private static final long IO_CHUNK = 1L << 26;
 
-    private DenseAssembly() {
-    }
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DenseAssembly.class);
 
-    /** Called after each block with the columns done so far and the total; may throw to abort the assembly. */
-    @FunctionalInterface
-    public interface Progress {
-        void update(int columnsDone, int columns);
+    private DenseAssembly() {
     }
 
     /** Options of an assembly (mutable builder; the defaults need no checkpoint file). */
@@ -116,6 +109,7 @@ public final class DenseAssembly {
             return this;
         }
 
+        /** Told the columns done so far after each block; may throw to abort (a checkpoint is written first). */
         public Options progress(Progress p) {
             progress = p;
             return this;
@@ -170,6 +164,11 @@ public final class DenseAssembly {
             }
         }
         int resumed = done;
+        if (resumed > 0) {
+            LOG.info("resuming {}: {} of {} columns from checkpoint {}", op.description(), resumed, n,
+                    options.checkpoint);
+        }
+        LOG.debug("assembling {} densely: n = {}, {} columns per product", op.description(), n, block);
         int saved = done;
         int written = 0;
         long lastSave = System.nanoTime();
@@ -207,6 +206,8 @@ public final class DenseAssembly {
                             long t0 = System.nanoTime();
                             writeCheckpoint(options.checkpoint, n, block, done, fingerprintHash, seg);
                             lastWriteSeconds = (System.nanoTime() - t0) / 1e9;
+                            LOG.debug("checkpoint {}: {} of {} columns ({} s to write)", options.checkpoint, done, n,
+                                    lastWriteSeconds);
                             lastSave = System.nanoTime();
                             saved = done;
                             written++;
@@ -293,66 +294,23 @@ public final class DenseAssembly {
         return h.flip();
     }
 
-    /** Writes the first {@code columns} columns atomically. */
+    /** Writes the first {@code columns} columns atomically ({@link AtomicFile}: temporary file, fsync, rename). */
     static void writeCheckpoint(Path file, int n, int block, int columns, byte[] hash, MemorySegment data) {
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || target.getFileName() == null) {
-            throw new InvalidInputException("checkpoint " + file + " is not a file name");
-        }
-        Path tmp = null;
-        try {
-            FileChannel ch = null;
-            for (int attempt = 0; ch == null; attempt++) {
-                tmp = dir.resolve("." + target.getFileName() + "."
-                        + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
-                try {
-                    ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                } catch (FileAlreadyExistsException e) {
-                    tmp = null;
-                    if (attempt >= 10) {
-                        throw e;
-                    }
-                }
+        AtomicFile.write(file, c -> {
+            CRC32C crc = new CRC32C();
+            ByteBuffer h = header(n, block, columns, hash);
+            crc.update(h.duplicate());
+            writeAll(c, h);
+            long bytes = (long) columns * n * 8;
+            for (long off = 0; off < bytes; off += IO_CHUNK) {
+                ByteBuffer chunk = data.asSlice(off, Math.min(IO_CHUNK, bytes - off)).asByteBuffer();
+                crc.update(chunk.duplicate());
+                writeAll(c, chunk);
             }
-            try (FileChannel c = ch) {
-                CRC32C crc = new CRC32C();
-                ByteBuffer h = header(n, block, columns, hash);
-                crc.update(h.duplicate());
-                writeAll(c, h);
-                long bytes = (long) columns * n * 8;
-                for (long off = 0; off < bytes; off += IO_CHUNK) {
-                    ByteBuffer chunk = data.asSlice(off, Math.min(IO_CHUNK, bytes - off)).asByteBuffer();
-                    crc.update(chunk.duplicate());
-                    writeAll(c, chunk);
-                }
-                ByteBuffer t = ByteBuffer.allocate(TRAILER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                t.putLong(crc.getValue()).put(END).flip();
-                writeAll(c, t);
-                c.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the file system cannot rename atomically", e);
-            }
-            tmp = null;
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
-            } catch (IOException | UnsupportedOperationException ignored) {
-                // directories cannot be opened on this platform: the rename is still atomic
-            }
-        } catch (IOException e) {
-            throw new InvalidInputException("cannot write checkpoint " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original error matters more
-                }
-            }
-        }
+            ByteBuffer t = ByteBuffer.allocate(TRAILER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            t.putLong(crc.getValue()).put(END).flip();
+            writeAll(c, t);
+        });
     }
 
     private static void writeAll(FileChannel c, ByteBuffer b) throws IOException {

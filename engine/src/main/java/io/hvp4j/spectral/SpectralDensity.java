@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.Progress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -102,6 +103,13 @@ public final class SpectralDensity {
      *               (1e−5·max(1, θ_max²) if all nodes coincide)
      */
     public static Result compute(SymmetricOperator a, int steps, int probes, long seed, int gridPoints, double sigma2) {
+        return compute(a, steps, probes, seed, gridPoints, sigma2, Progress.NONE);
+    }
+
+    /** As {@link #compute(SymmetricOperator, int, int, long, int, double)}, telling {@code progress} the probes done. */
+    public static Result compute(SymmetricOperator a, int steps, int probes, long seed, int gridPoints, double sigma2,
+                                 Progress progress) {
+        Progress pr = Progress.orNone(progress);
         if (steps < 1 || probes < 1 || gridPoints < 2) {
             throw new IllegalArgumentException("steps, probes must be positive and the grid needs 2 points (got "
                     + steps + ", " + probes + ", " + gridPoints + ")");
@@ -115,6 +123,7 @@ public final class SpectralDensity {
             Quadrature q = quadrature(a, v, steps);
             products += q.nodes().length;
             rules.add(q);
+            pr.update(p + 1, probes);
         }
         rules = Collections.unmodifiableList(rules);
         double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;

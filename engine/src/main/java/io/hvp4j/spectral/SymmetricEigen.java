@@ -108,11 +108,13 @@ public interface SymmetricEigen {
     /** The solver for {@code kind}; {@code null} means the default kind (property, environment, else auto). */
     static SymmetricEigen select(Kind kind) {
         Kind k = kind == null ? defaultKind() : kind;
-        return switch (k) {
+        SymmetricEigen s = switch (k) {
             case LAPACK -> lapack();
             case EJML -> ejml();
             case AUTO -> lapackAvailable() ? lapack() : ejml();
         };
+        org.slf4j.LoggerFactory.getLogger(SymmetricEigen.class).debug("eigensolver {} (requested {})", s.name(), k);
+        return s;
     }
 
     /** The kind named by {@value #KIND_PROPERTY} or {@value #KIND_ENV}, else {@link Kind#AUTO}. */

@@ -97,8 +97,8 @@ final class Mutator {
     }
 
     private byte[] changeLength(byte[] b, int at, int n) {
-        if (b.length < at + n) {
-            return b;
+        if (n == 0 || b.length < at + n) {
+            return b; // no length field
         }
         b = b.clone();
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);

@@ -119,8 +119,8 @@ class DenseAssemblyTest {
                 DenseAssembly.Options o = new DenseAssembly.Options().maxBlock(block).checkpoint(ckpt)
                         .fingerprint(fingerprint).checkpointEveryColumns(10).checkpointEverySeconds(-1)
                         .progress((done, total) -> {
-                            seen.add(done);
-                            assertEquals(64, total);
+                            seen.add(Math.toIntExact(done));
+                            assertEquals(64L, total);
                             if (done >= stopAt) {
                                 throw new IllegalStateException("stop at " + done);
                             }

@@ -1,0 +1,151 @@
+package io.hvp4j.cli;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.autodiff.Loss;
+import io.hvp4j.data.Dataset;
+import io.hvp4j.io.Csv;
+import io.hvp4j.io.Npy;
+import io.hvp4j.io.NpyArray;
+import io.hvp4j.io.Npz;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.Mlp;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads {@code --inputs}/{@code --targets} by file type:
+ * <ul>
+ *   <li>{@code .npy}: inputs N×d; targets N×K floats, or for ce int labels (N,) or N×K probability rows.</li>
+ *   <li>{@code .csv} (see {@link Csv}): the same as columns; alone (no {@code --targets}) a CSV holds the d
+ *       input columns followed by the targets: K columns, or for ce one integer label column or K
+ *       probability columns.</li>
+ *   <li>{@code .npz} alone: two arrays, inputs named {@code x}, {@code X} or {@code inputs} and targets named
+ *       {@code y}, {@code Y}, {@code targets} or {@code labels} (or unnamed {@code arr_0}, {@code arr_1}).</li>
+ * </ul>
+ */
+final class DataFiles {
+    private static final List<String> X_NAMES = List.of("x", "X", "inputs", "arr_0");
+    private static final List<String> Y_NAMES = List.of("y", "Y", "targets", "labels", "arr_1");
+
+    private DataFiles() {
+    }
+
+    static boolean selfContained(Path file) {
+        String n = name(file);
+        return n.endsWith(".csv") || n.endsWith(".npz");
+    }
+
+    private static String name(Path file) {
+        return file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+    }
+
+    static Dataset read(Path inputs, Path targets, Mlp mlp, Loss loss, DType dtype, Arena arena) {
+        int d = mlp.inputs();
+        Tensor x;
+        Tensor y;
+        if (targets == null && name(inputs).endsWith(".csv")) {
+            Csv.Table t = Csv.read(inputs);
+            if (t.cols() <= d) {
+                throw new InvalidInputException(inputs + ": has " + t.cols() + " column(s); --arch "
+                        + mlp.architecture() + " needs " + d + " input column(s) followed by the target column(s)");
+            }
+            x = t.columns(0, d, arena, dtype);
+            y = csvTargets(t, d, inputs + " (targets: columns " + (d + 1) + ".." + t.cols() + ")", mlp, loss, dtype,
+                    arena);
+        } else if (targets == null) { // .npz
+            try (Arena tmp = Arena.ofConfined()) {
+                Map<String, NpyArray> a = Npz.read(inputs, tmp);
+                String xn = pick(a, X_NAMES, inputs, "inputs");
+                String yn = pick(a, Y_NAMES, inputs, "targets");
+                if (a.size() != 2) {
+                    throw new InvalidInputException(inputs + ": a data archive holds exactly two arrays (inputs and"
+                            + " targets), this one has " + a.size() + " " + a.keySet());
+                }
+                x = Npy.toMatrix(a.get(xn), arena, dtype, inputs + ": array '" + xn + "' (inputs)");
+                String label = inputs + ": array '" + yn + "' (targets)";
+                NpyArray ya = a.get(yn);
+                y = loss == Loss.CE && ya.rank() == 1
+                        ? oneHot(Npy.toLabels(ya, label), label, mlp, dtype, arena)
+                        : checkTargets(Npy.toMatrix(ya, arena, dtype, label), label, mlp, loss);
+            }
+        } else {
+            x = matrix(inputs, "inputs", dtype, arena);
+            String label = targets + " (targets)";
+            if (name(targets).endsWith(".csv")) {
+                y = csvTargets(Csv.read(targets), 0, label, mlp, loss, dtype, arena);
+            } else if (loss == Loss.CE && npyRank(targets) == 1) {
+                y = oneHot(Npy.readLabels(targets), targets + " (labels)", mlp, dtype, arena);
+            } else {
+                y = checkTargets(Npy.readMatrix(targets, arena, dtype, "targets"), label, mlp, loss);
+            }
+        }
+        if (x.cols() != d) {
+            throw new InvalidInputException(inputs + " (inputs): has " + x.cols() + " column(s) but --arch "
+                    + mlp.architecture() + " has " + d + " inputs");
+        }
+        if (x.rows() != y.rows()) {
+            throw new InvalidInputException(inputs + " has " + x.rows() + " rows of inputs but "
+                    + (targets == null ? "" : targets + " has ") + y.rows() + " rows of targets");
+        }
+        return new Dataset(x, y, inputs.toString());
+    }
+
+    private static String pick(Map<String, NpyArray> a, List<String> names, Path file, String what) {
+        for (String n : names) {
+            if (a.containsKey(n)) {
+                return n;
+            }
+        }
+        throw new InvalidInputException(file + ": no " + what + " array (named one of " + names + "); it has "
+                + a.keySet());
+    }
+
+    private static Tensor matrix(Path file, String what, DType dtype, Arena arena) {
+        if (name(file).endsWith(".csv")) {
+            Csv.Table t = Csv.read(file);
+            return t.columns(0, t.cols(), arena, dtype);
+        }
+        return Npy.readMatrix(file, arena, dtype, what);
+    }
+
+    /** Columns {@code from..} of a CSV table as targets: for ce one label column or K probability columns. */
+    private static Tensor csvTargets(Csv.Table t, int from, String label, Mlp mlp, Loss loss, DType dtype,
+                                     Arena arena) {
+        if (loss == Loss.CE && t.cols() - from == 1) {
+            return oneHot(t.labels(from), label, mlp, dtype, arena);
+        }
+        return checkTargets(t.columns(from, t.cols(), arena, dtype), label, mlp, loss);
+    }
+
+    private static Tensor checkTargets(Tensor y, String label, Mlp mlp, Loss loss) {
+        int k = mlp.outputs();
+        if (y.cols() != k) {
+            throw new InvalidInputException(label + ": has " + y.cols() + " column(s) but --arch "
+                    + mlp.architecture() + " has " + k + " outputs"
+                    + (loss == Loss.CE ? " (for ce give labels (N,) or N×K probability rows)" : ""));
+        }
+        return y;
+    }
+
+    private static Tensor oneHot(int[] labels, String label, Mlp mlp, DType dtype, Arena arena) {
+        int k = mlp.outputs();
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] >= k) {
+                throw new InvalidInputException(label + ": label " + labels[i] + " at index " + i
+                        + " is not below the " + k + " outputs of --arch " + mlp.architecture());
+            }
+        }
+        return Dataset.oneHot(arena, dtype, labels, k);
+    }
+
+    /** Rank of an npy file (reads it into a scratch arena; target files are small). */
+    private static int npyRank(Path file) {
+        try (Arena tmp = Arena.ofConfined()) {
+            return Npy.read(file, tmp).rank();
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.hvp4j.cli;
+
+import io.hvp4j.autodiff.ForwardOverReverse;
+import io.hvp4j.io.ModelWeights;
+import io.hvp4j.memory.DType;
+import io.hvp4j.model.Mlp;
+import io.hvp4j.spectral.DenseAssembly;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        header = "One-screen summary of a model: layers, parameter counts, memory of each kind of job.",
+        sortOptions = false,
+        description = {
+            "Layers (Linear i has state_dict names 2i.weight and 2i.bias in nn.Sequential(Linear, act, ...)), their"
+                    + " shapes (out, in), parameter counts and offsets in the flat vector; the memory of a gradient,"
+                    + " an HVP, a block HVP of " + HvpCommand.MAX_BLOCK + " vectors (at --dtype, with the working"
+                    + " memory of batches of --batch-size rows), the dense P×P Hessian (float64) and the largest"
+                    + " layer block, and whether the dense Hessian fits this machine's memory budget (90% of"
+                    + " physical memory; the limit the other commands refuse at, exit code 3). Also the GEMM flop"
+                    + " counts per pass over the data (F = 2N·Σ in·out; a gradient costs 3F − F1, an HVP 9F − 5F1).",
+            "Files given with --weights and --inputs are read and checked; nothing is computed.",
+            "JSON (--json): {\"architecture\", \"activation\", \"bias\", \"loss\", \"reduction\", \"dtype\", \"samples\","
+                    + " \"batch_rows\", \"layers\": [{\"index\", \"names\", \"shape\", \"params\", \"offset\"}],"
+                    + " \"params\", \"memory_bytes\": {\"parameters\", \"gradient\", \"hvp\", \"block_hvp\","
+                    + " \"dense_hessian\", \"largest_layer_block\"}, \"block_vectors\", \"dense_hessian_fits\","
+                    + " \"memory_budget_bytes\", \"total_memory_bytes\", \"flops\": {\"forward\", \"gradient\", \"hvp\"}}."})
+final class InfoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the summary.")
+    boolean json;
+
+    /** Everything the summary shows. */
+    record Summary(Mlp mlp, String loss, String reduction, DType dtype, int samples, int batchRows,
+                   Map<String, Long> memory, boolean denseFits, long budget, long total, long forwardFlops,
+                   long firstLayerFlops) {
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        Summary s = summary();
+        out.print(json ? json(s) + "\n" : table(s));
+        out.flush();
+        return Main.OK;
+    }
+
+    Summary summary() {
+        int samples;
+        int rows;
+        Mlp mlp;
+        DType dtype;
+        String loss;
+        String reduction;
+        if (model.inputs != null) {
+            model.force = true; // a summary is never refused
+            try (Problem p = Problem.load(model)) {
+                mlp = p.mlp;
+                dtype = p.dtype;
+                samples = p.data.size();
+                rows = p.batchRows;
+                loss = p.loss.id();
+                reduction = p.reduction.name().toLowerCase(Locale.ROOT);
+            }
+        } else {
+            Main.requireVectorModule();
+            mlp = new Mlp(model.widths(), model.activation(), model.bias);
+            dtype = model.dataType();
+            loss = model.lossFunction().id();
+            reduction = model.reductionMode().name().toLowerCase(Locale.ROOT);
+            model.initializer();
+            samples = ModelOptions.gaussianSize(model.data == null ? "gaussian:256" : model.data);
+            rows = model.batchRows(samples);
+            if (model.weights != null) {
+                Problem.requireFile(model.weights, "--weights");
+                try (Arena arena = Arena.ofConfined()) {
+                    ModelWeights.load(model.weights, mlp, dtype, arena); // checked, then dropped
+                }
+            }
+        }
+        long p = mlp.parameterCount();
+        long b = dtype.bytes();
+        int k = HvpCommand.MAX_BLOCK;
+        Map<String, Long> memory = new LinkedHashMap<>();
+        memory.put("parameters", p * b);
+        memory.put("gradient", 2 * p * b + ForwardOverReverse.estimateWorkingBytes(mlp, dtype, rows, 1));
+        memory.put("hvp", 3 * p * b + ForwardOverReverse.estimateWorkingBytes(mlp, dtype, rows, 1));
+        memory.put("block_hvp", (1 + 2L * k) * p * b + ForwardOverReverse.estimateWorkingBytes(mlp, dtype, rows, k));
+        memory.put("dense_hessian", p * p * 8);
+        long largest = 0;
+        for (int l = 0; l < mlp.layers(); l++) {
+            largest = Math.max(largest, mlp.layerParameterCount(l));
+        }
+        memory.put("largest_layer_block", largest * largest * 8);
+        long budget = Problem.memoryBudget();
+        boolean fits = p <= DenseAssembly.MAX_DIMENSION && (budget <= 0 || p * p * 8 + memory.get("block_hvp") <= budget);
+        long f = 0;
+        long f1 = 0;
+        for (int l = 0; l < mlp.layers(); l++) {
+            long term = 2L * samples * mlp.width(l) * mlp.width(l + 1);
+            f += term;
+            if (l == 0) {
+                f1 = term;
+            }
+        }
+        return new Summary(mlp, loss, reduction, dtype, samples, rows, memory, fits, budget, Problem.totalMemory(),
+                f, f1);
+    }
+
+    static List<String> names(Mlp mlp, int l) {
+        return mlp.hasBias() ? List.of(2 * l + ".weight", 2 * l + ".bias") : List.of(2 * l + ".weight");
+    }
+
+    static String table(Summary s) {
+        Mlp mlp = s.mlp();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "model: --arch %s --act %s %s, loss %s (%s), dtype %s, %d samples in"
+                        + " batches of %d%n", mlp.architecture(), mlp.activation().id(),
+                mlp.hasBias() ? "--bias" : "--no-bias", s.loss(), s.reduction(), s.dtype(), s.samples(), s.batchRows()));
+        sb.append(String.format(Locale.ROOT, "%-6s %-22s %-14s %14s %14s%n", "layer", "state_dict", "shape", "params",
+                "offset"));
+        for (int l = 0; l < mlp.layers(); l++) {
+            sb.append(String.format(Locale.ROOT, "%-6d %-22s %-14s %,14d %,14d%n", l, String.join(", ", names(mlp, l)),
+                    "(" + mlp.width(l + 1) + ", " + mlp.width(l) + ")", mlp.layerParameterCount(l),
+                    mlp.layerOffset(l)));
+        }
+        sb.append(String.format(Locale.ROOT, "%-6s %-22s %-14s %,14d%n", "total", "", "", (long) mlp.parameterCount()));
+        Map<String, Long> m = s.memory();
+        sb.append(String.format(Locale.ROOT, "memory (%s; dense matrices float64):%n", s.dtype()));
+        String[][] rows = {
+            {"parameters", "parameters"}, {"gradient", "gradient"}, {"hvp", "HVP (1 vector)"},
+            {"block_hvp", "block HVP (" + HvpCommand.MAX_BLOCK + " vectors)"},
+            {"dense_hessian", "dense Hessian P×P"}, {"largest_layer_block", "largest layer block"}};
+        for (String[] r : rows) {
+            sb.append(String.format(Locale.ROOT, "  %-26s %12s%n", r[1], Problem.bytes(m.get(r[0]))));
+        }
+        sb.append(String.format(Locale.ROOT, "dense Hessian: %s (budget %s = 90%% of %s physical memory%s)%n",
+                s.denseFits() ? "fits" : "does NOT fit", Problem.bytes(s.budget()), Problem.bytes(s.total()),
+                mlp.parameterCount() > DenseAssembly.MAX_DIMENSION
+                        ? "; the dense path stops at P = " + DenseAssembly.MAX_DIMENSION : ""));
+        long f = s.forwardFlops(), f1 = s.firstLayerFlops();
+        sb.append(String.format(Locale.ROOT, "GEMM flops per pass over the data: forward %.3g, gradient %.3g, HVP %.3g%n",
+                (double) f, (double) (3 * f - f1), (double) (9 * f - 5 * f1)));
+        return sb.toString();
+    }
+
+    static String json(Summary s) {
+        Mlp mlp = s.mlp();
+        StringBuilder sb = new StringBuilder("{\"architecture\": ");
+        RankCommand.quote(sb, mlp.architecture());
+        sb.append(", \"activation\": ");
+        RankCommand.quote(sb, mlp.activation().id());
+        sb.append(", \"bias\": ").append(mlp.hasBias()).append(", \"loss\": ");
+        RankCommand.quote(sb, s.loss());
+        sb.append(", \"reduction\": ");
+        RankCommand.quote(sb, s.reduction());
+        sb.append(", \"dtype\": ");
+        RankCommand.quote(sb, s.dtype().toString());
+        sb.append(", \"samples\": ").append(s.samples()).append(", \"batch_rows\": ").append(s.batchRows());
+        sb.append(", \"layers\": [");
+        for (int l = 0; l < mlp.layers(); l++) {
+            sb.append(l == 0 ? "" : ", ").append("{\"index\": ").append(l).append(", \"names\": [");
+            List<String> n = names(mlp, l);
+            for (int i = 0; i < n.size(); i++) {
+                sb.append(i == 0 ? "" : ", ");
+                RankCommand.quote(sb, n.get(i));
+            }
+            sb.append("], \"shape\": [").append(mlp.width(l + 1)).append(", ").append(mlp.width(l))
+                    .append("], \"params\": ").append(mlp.layerParameterCount(l)).append(", \"offset\": ")
+                    .append(mlp.layerOffset(l)).append('}');
+        }
+        sb.append("], \"params\": ").append(mlp.parameterCount()).append(", \"memory_bytes\": {");
+        boolean first = true;
+        for (Map.Entry<String, Long> e : s.memory().entrySet()) {
+            sb.append(first ? "" : ", ").append('"').append(e.getKey()).append("\": ").append(e.getValue());
+            first = false;
+        }
+        long f = s.forwardFlops(), f1 = s.firstLayerFlops();
+        sb.append("}, \"block_vectors\": ").append(HvpCommand.MAX_BLOCK)
+                .append(", \"dense_hessian_fits\": ").append(s.denseFits())
+                .append(", \"memory_budget_bytes\": ").append(s.budget())
+                .append(", \"total_memory_bytes\": ").append(s.total())
+                .append(", \"flops\": {\"forward\": ").append(f).append(", \"gradient\": ").append(3 * f - f1)
+                .append(", \"hvp\": ").append(9 * f - 5 * f1).append("}}");
+        return sb.toString();
+    }
+}

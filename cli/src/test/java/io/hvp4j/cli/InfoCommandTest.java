@@ -1,0 +1,35 @@
+package io.hvp4j.cli;
+
+import static io.hvp4j.cli.MainTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class InfoCommandTest {
+    @Test
+    void summaryTableAndJson() {
+        MainTest.Result r = run("info", "--arch", "784,512,10", "--act", "relu", "--dtype", "f32", "--data",
+                "gaussian:100");
+        assertEquals(0, r.code(), r.err());
+        String out = r.out();
+        assertTrue(out.contains("0.weight, 0.bias"), out);
+        assertTrue(out.contains("2.weight, 2.bias"), out);
+        assertTrue(out.contains("(512, 784)"), out);
+        assertTrue(out.contains("407,050"), out); // 784·512 + 512 + 512·10 + 10
+        assertTrue(out.contains("dense Hessian: does NOT fit"), out);
+        assertTrue(out.split("\\R").length <= 24, "one screen: " + out);
+
+        r = run("info", "--arch", "4,5,3", "--no-bias", "--json", "--data", "gaussian:10", "--batch-size", "5");
+        assertEquals(0, r.code(), r.err());
+        String j = r.out().trim();
+        assertTrue(j.startsWith("{") && j.endsWith("}"), j);
+        for (String part : new String[] {"\"params\": 35", "\"dense_hessian_fits\": true",
+            "\"dense_hessian\": " + 35L * 35 * 8, "\"parameters\": " + 35L * 8,
+            "\"largest_layer_block\": " + 20L * 20 * 8, "\"names\": [\"2.weight\"]",
+            // forward flops F = 2·N·Σ in·out = 2·10·(20 + 15)
+            "\"forward\": 700", "\"batch_rows\": 5"}) {
+            assertTrue(j.contains(part), part + " in " + j);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package io.hvp4j.cli;
+
+import static io.hvp4j.cli.MainTest.ARCH;
+import static io.hvp4j.cli.MainTest.N;
+import static io.hvp4j.cli.MainTest.args;
+import static io.hvp4j.cli.MainTest.concat;
+import static io.hvp4j.cli.MainTest.random;
+import static io.hvp4j.cli.MainTest.run;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hvp4j.io.Npy;
+import io.hvp4j.io.NpyArray;
+import io.hvp4j.io.Npz;
+import io.hvp4j.memory.DType;
+import io.hvp4j.model.Mlp;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Weight sets (.safetensors, .npz named and unnamed, flat .npy) and data files (.npy, .csv, .npz) agree bitwise. */
+class InputsTest {
+    @TempDir
+    Path dir;
+
+    static NpyArray f64(Arena arena, double[] v, long... shape) {
+        return NpyArray.ofDoubles(arena, v, shape);
+    }
+
+    private byte[] gradient(String... extra) throws IOException {
+        Path out = dir.resolve("g.npy");
+        MainTest.Result r = run(concat(args("grad", "--arch", ARCH, "--act", "tanh", "--threads", "2", "--seed", "3"),
+                concat(extra, "--out", out.toString())));
+        assertEquals(0, r.code(), r.err());
+        return Files.readAllBytes(out);
+    }
+
+    @Test
+    void weightSetsInEveryFormatGiveTheSameGradient() throws IOException {
+        Mlp mlp = MainTest.mlp();
+        double[] theta = random(mlp.parameterCount(), 5);
+        Path flat = dir.resolve("theta.npy"), named = dir.resolve("named.npz"), unnamed = dir.resolve("unnamed.npz");
+        Npy.write(flat, theta, new long[] {theta.length}, DType.F64);
+        try (Arena arena = Arena.ofConfined()) {
+            Map<String, NpyArray> byName = new LinkedHashMap<>(), byPosition = new LinkedHashMap<>();
+            int[] index = {0, 2};
+            for (int l = 0; l < mlp.layers(); l++) {
+                int in = mlp.width(l), out = mlp.width(l + 1);
+                double[] w = new double[in * out], b = new double[out];
+                System.arraycopy(theta, mlp.weightOffset(l), w, 0, w.length);
+                System.arraycopy(theta, mlp.biasOffset(l), b, 0, out);
+                byName.put(index[l] + ".weight", f64(arena, w, out, in));
+                byName.put(index[l] + ".bias", f64(arena, b, out));
+                byPosition.put("arr_" + 2 * l, f64(arena, w, out, in));
+                byPosition.put("arr_" + (2 * l + 1), f64(arena, b, out));
+            }
+            Npz.write(named, byName, false);
+            Npz.write(unnamed, byPosition, true);
+        }
+        byte[] reference = gradient("--data", "gaussian:10", "--weights", flat.toString());
+        assertArrayEquals(reference, gradient("--data", "gaussian:10", "--weights", named.toString()));
+        assertArrayEquals(reference, gradient("--data", "gaussian:10", "--weights", unnamed.toString()));
+        // A flat vector of the wrong length is refused.
+        Npy.write(flat, new double[] {1, 2}, new long[] {2}, DType.F64);
+        MainTest.Result r = run("grad", "--arch", ARCH, "--weights", flat.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("must have shape (43,)"), r.err());
+        r = run("grad", "--arch", ARCH, "--weights", dir.resolve("w.pt").toString());
+        assertEquals(2, r.code());
+    }
+
+    @Test
+    void dataFromCsvAndNpzMatchesNpy() throws IOException {
+        double[] x = random(N * 4, 21);
+        long[] labels = new long[N];
+        for (int i = 0; i < N; i++) labels[i] = i % 3;
+        Path xf = dir.resolve("x.npy"), lf = dir.resolve("l.npy"), csv = dir.resolve("d.csv"),
+                xcsv = dir.resolve("x.csv"), npz = dir.resolve("d.npz");
+        Npy.write(xf, x, new long[] {N, 4}, DType.F64);
+        Npy.write(lf, labels, new long[] {N});
+        StringBuilder all = new StringBuilder("x0,x1,x2,x3,label\n"), onlyX = new StringBuilder();
+        for (int i = 0; i < N; i++) {
+            for (int j = 0; j < 4; j++) {
+                // Shortest repr: parses back to the same double.
+                all.append(x[i * 4 + j]).append(',');
+                onlyX.append(x[i * 4 + j]).append(j < 3 ? "," : "\n");
+            }
+            all.append(labels[i]).append('\n');
+        }
+        Files.writeString(csv, all);
+        Files.writeString(xcsv, onlyX);
+        try (Arena arena = Arena.ofConfined()) {
+            double[] l = new double[N];
+            for (int i = 0; i < N; i++) l[i] = labels[i];
+            Npz.write(npz, Map.of("x", f64(arena, x, N, 4), "y", f64(arena, l, N)), false);
+        }
+        byte[] reference = gradient("--loss", "ce", "--inputs", xf.toString(), "--targets", lf.toString());
+        assertArrayEquals(reference, gradient("--loss", "ce", "--inputs", csv.toString()));
+        assertArrayEquals(reference, gradient("--loss", "ce", "--inputs", xcsv.toString(), "--targets", lf.toString()));
+        assertArrayEquals(reference, gradient("--loss", "ce", "--inputs", npz.toString()));
+        // A bad field is reported with its line and column, exit 2.
+        Files.writeString(csv, all.toString().replace(Double.toString(x[6]), "oops"));
+        MainTest.Result r = run("grad", "--arch", ARCH, "--loss", "ce", "--inputs", csv.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("line 3, column 3: 'oops' is not a number"), r.err());
+        // --inputs X.npy alone has no targets.
+        r = run("grad", "--arch", ARCH, "--inputs", xf.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().toLowerCase(Locale.ROOT).contains("needs --targets"), r.err());
+    }
+}

@@ -1,0 +1,35 @@
+package io.hvp4j.io;
+
+import io.hvp4j.InvalidInputException;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/**
+ * Atomic file replacement for every writer of hvp4j (arrays, weights, checkpoints): the content goes to a fresh
+ * temporary file in the target's directory, which is forced to disk ({@link FileChannel#force}), renamed over
+ * the target with an atomic move, and the directory is forced too where the platform allows. A reader, or a
+ * process killed at any moment, sees the old file or the new one, never a mixture; on failure the temporary
+ * file is removed and the target is left as it was.
+ */
+public final class AtomicFile {
+    private AtomicFile() {
+    }
+
+    /** Writes the content through the channel it is given (positioned at 0). */
+    @FunctionalInterface
+    public interface Body {
+        void write(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * Replaces {@code file} atomically with what {@code body} writes.
+     *
+     * @throws InvalidInputException when the file cannot be written (missing directory, permissions, a file
+     *                               system without atomic rename, ...), with a one-line message naming it
+     */
+    public static void write(Path file, Body body) {
+        IoSupport.atomicWrite(file, body::write);
+    }
+}
