@@ -248,6 +248,12 @@ public final class ForwardOverReverse implements AutoCloseable {
         return lastLoss;
     }
 
+    /** The network outputs {@code F} of the last {@link #forwardBackward} ({@code rows × K}, a view: read only). */
+    public Tensor outputs() {
+        requirePrimal();
+        return slice(output, rows, mlp.outputs());
+    }
+
     /** The loss of the last {@link #forwardBackward}. */
     public double lastLoss() {
         return lastLoss;

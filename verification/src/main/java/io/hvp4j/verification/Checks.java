@@ -15,6 +15,9 @@ public final class Checks {
     List<Check> checks = new ArrayList<>();
     // Singh, Bachmann, Hofmann 2021 (S1…S11)
     // Sagun et al. 2017 (G1…G8)
+    checks.add(new io.hvp4j.verification.segdb.G1GaussNewtonPsd());
+    checks.add(new io.hvp4j.verification.segdb.G2GaussNewtonRank());
+    checks.add(new io.hvp4j.verification.segdb.G3GaussNewtonSplit());
     // Sankar et al. 2021 (K1…K10)
     return List.copyOf(checks);
   }
