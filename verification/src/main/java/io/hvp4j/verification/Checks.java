@@ -18,6 +18,11 @@ public final class Checks {
     checks.add(new io.hvp4j.verification.segdb.G1GaussNewtonPsd());
     checks.add(new io.hvp4j.verification.segdb.G2GaussNewtonRank());
     checks.add(new io.hvp4j.verification.segdb.G3GaussNewtonSplit());
+    checks.add(new io.hvp4j.verification.segdb.G4ResidualPart());
+    checks.add(new io.hvp4j.verification.segdb.G5OutlierCount());
+    checks.add(new io.hvp4j.verification.segdb.G6BulkScaling());
+    checks.add(new io.hvp4j.verification.segdb.G7SmallNegativeEigenvalues());
+    checks.add(new io.hvp4j.verification.segdb.G8LargeSmallBatchLine());
     // Sankar et al. 2021 (K1…K10)
     return List.copyOf(checks);
   }

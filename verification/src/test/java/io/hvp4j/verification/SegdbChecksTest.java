@@ -2,9 +2,7 @@ package io.hvp4j.verification;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.hvp4j.verification.segdb.G1GaussNewtonPsd;
-import io.hvp4j.verification.segdb.G2GaussNewtonRank;
-import io.hvp4j.verification.segdb.G3GaussNewtonSplit;
+import io.hvp4j.verification.segdb.*;
 import org.junit.jupiter.api.Test;
 
 /** Every G check in QUICK mode: hard checks must pass, soft ones must report. */
@@ -33,5 +31,30 @@ class SegdbChecksTest {
   @Test
   void g3() throws Exception {
     run(new G3GaussNewtonSplit());
+  }
+
+  @Test
+  void g4() throws Exception {
+    run(new G4ResidualPart());
+  }
+
+  @Test
+  void g5() throws Exception {
+    run(new G5OutlierCount());
+  }
+
+  @Test
+  void g6() throws Exception {
+    run(new G6BulkScaling());
+  }
+
+  @Test
+  void g7() throws Exception {
+    run(new G7SmallNegativeEigenvalues());
+  }
+
+  @Test
+  void g8() throws Exception {
+    run(new G8LargeSmallBatchLine());
   }
 }
