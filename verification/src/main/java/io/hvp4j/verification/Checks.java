@@ -24,6 +24,13 @@ public final class Checks {
     checks.add(new io.hvp4j.verification.segdb.G7SmallNegativeEigenvalues());
     checks.add(new io.hvp4j.verification.segdb.G8LargeSmallBatchLine());
     // Sankar et al. 2021 (K1…K10)
+    checks.add(new io.hvp4j.verification.skvb.K1LayerTracesSum());
+    checks.add(new io.hvp4j.verification.skvb.K2HutchinsonTrace());
+    checks.add(new io.hvp4j.verification.skvb.K3LayerTraceIsGaussNewton());
+    checks.add(new io.hvp4j.verification.skvb.K4PowerIteration());
+    checks.add(new io.hvp4j.verification.skvb.K5HtrGradient());
+    checks.add(new io.hvp4j.verification.skvb.K6LanczosQuadrature());
+    checks.add(new io.hvp4j.verification.skvb.K7LogDensityDistance());
     return List.copyOf(checks);
   }
 
