@@ -31,6 +31,9 @@ public final class Checks {
     checks.add(new io.hvp4j.verification.skvb.K5HtrGradient());
     checks.add(new io.hvp4j.verification.skvb.K6LanczosQuadrature());
     checks.add(new io.hvp4j.verification.skvb.K7LogDensityDistance());
+    checks.add(new io.hvp4j.verification.skvb.K8MiddleLayerSimilarity());
+    checks.add(new io.hvp4j.verification.skvb.K9CurvatureDuringTraining());
+    checks.add(new io.hvp4j.verification.skvb.K10HtrComparison());
     return List.copyOf(checks);
   }
 

@@ -39,4 +39,19 @@ class SkvbChecksTest {
   void k7() throws Exception {
     SegdbChecksTest.run(new K7LogDensityDistance());
   }
+
+  @Test
+  void k8() throws Exception {
+    SegdbChecksTest.run(new K8MiddleLayerSimilarity());
+  }
+
+  @Test
+  void k9() throws Exception {
+    SegdbChecksTest.run(new K9CurvatureDuringTraining());
+  }
+
+  @Test
+  void k10() throws Exception {
+    SegdbChecksTest.run(new K10HtrComparison());
+  }
 }
