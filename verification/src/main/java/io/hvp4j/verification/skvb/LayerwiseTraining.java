@@ -21,35 +21,24 @@ final class LayerwiseTraining {
     return new Dataset(x, y, what);
   }
 
-  /** Fraction of samples whose largest output is at the target's class. */
+  /** Fraction of samples whose largest output is at the target's class (outputs from the engine's forward pass). */
   static double accuracy(Experiment ex, io.hvp4j.model.Mlp mlp, Dataset data, double[] theta) {
-    int correct = 0;
-    for (int i = 0; i < data.size(); i++) {
-      double[] f = forward(mlp, data.inputs().rowSlice(i, 1).toDoubleArray(), theta);
-      double[] y = data.targets().rowSlice(i, 1).toDoubleArray();
-      int a = 0, b = 0;
-      for (int c = 1; c < f.length; c++) {
-        if (f[c] > f[a]) a = c;
-        if (y[c] > y[b]) b = c;
+    try (io.hvp4j.autodiff.ForwardOverReverse e =
+        new io.hvp4j.autodiff.ForwardOverReverse(
+            mlp, io.hvp4j.autodiff.Loss.CE, ex.backend(), DType.F64, data.size(), 1)) {
+      e.setParameters(ex.vector(theta));
+      e.forwardBackward(data.inputs(), data.targets(), 1.0 / data.size(), null);
+      Tensor f = e.outputs();
+      int correct = 0;
+      for (int i = 0; i < data.size(); i++) {
+        int a = 0, b = 0;
+        for (int c = 1; c < f.cols(); c++) {
+          if (f.get(i, c) > f.get(i, a)) a = c;
+          if (data.targets().get(i, c) > data.targets().get(i, b)) b = c;
+        }
+        if (a == b) correct++;
       }
-      if (a == b) correct++;
+      return (double) correct / data.size();
     }
-    return (double) correct / data.size();
-  }
-
-  /** A plain double-precision forward pass (for accuracy only). */
-  static double[] forward(io.hvp4j.model.Mlp mlp, double[] x, double[] theta) {
-    double[] a = x;
-    for (int l = 0; l < mlp.layers(); l++) {
-      int in = mlp.width(l), out = mlp.width(l + 1);
-      double[] z = new double[out];
-      for (int o = 0; o < out; o++) {
-        double s = mlp.hasBias() ? theta[mlp.biasOffset(l) + o] : 0;
-        for (int i = 0; i < in; i++) s += theta[mlp.weightOffset(l) + o * in + i] * a[i];
-        z[o] = l < mlp.layers() - 1 ? mlp.activation().value(s) : s;
-      }
-      a = z;
-    }
-    return a;
   }
 }
