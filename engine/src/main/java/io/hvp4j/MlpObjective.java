@@ -201,7 +201,7 @@ public final class MlpObjective implements AutoCloseable {
                     + hv + ", " + d3);
         }
         int nb = batches();
-        try (Arena tmp = Arena.ofConfined()) {
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
             Tensor vv = Tensor.allocate(tmp, engine.dtype(), p, 1);
             Tensor h = Tensor.allocate(tmp, engine.dtype(), p, 1);
             Tensor t = Tensor.allocate(tmp, engine.dtype(), p, 1);

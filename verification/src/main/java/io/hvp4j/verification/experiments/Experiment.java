@@ -92,7 +92,7 @@ public final class Experiment implements AutoCloseable {
 
   /** The dense symmetric matrix of curvature {@code c} (layer block {@code layer}, or all when < 0). */
   public double[][] dense(MlpObjective f, Curvature c, int layer) {
-    try (Arena tmp = Arena.ofConfined()) {
+    try (Arena tmp = Arena.ofShared()) { // the backend's workers read it
       Tensor m = assemble(f, c, layer, tmp);
       double[][] out = new double[m.rows()][];
       for (int i = 0; i < out.length; i++) out[i] = m.rowSlice(i, 1).toDoubleArray();
@@ -102,7 +102,7 @@ public final class Experiment implements AutoCloseable {
 
   /** Eigenvalues (ascending) of the dense curvature matrix. */
   public double[] eigenvalues(MlpObjective f, Curvature c, int layer) {
-    try (Arena tmp = Arena.ofConfined()) {
+    try (Arena tmp = Arena.ofShared()) { // the backend's workers read it
       return SymmetricEigen.select(null).decomposeInPlace(assemble(f, c, layer, tmp), false);
     }
   }

@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * Debian's Fashion-MNIST ({@value #DEFAULT_DIR}); it must hold {@code train-images-idx3-ubyte[.gz]} and
  * {@code train-labels-idx1-ubyte[.gz]}.
  */
-final class SweepData {
+public final class SweepData {
   static final String DIR_PROPERTY = "hvp4j.idx.dir";
   static final String DIR_ENV = "HVP4J_IDX_DIR";
   static final String DEFAULT_DIR = "/usr/share/datasets/fashion-mnist";
@@ -23,7 +23,7 @@ final class SweepData {
   private SweepData() {}
 
   /** The image and label files, or null when absent. */
-  static Path[] files() {
+  public static Path[] files() {
     String dir = System.getProperty(DIR_PROPERTY);
     if (dir == null || dir.isBlank()) dir = System.getenv(DIR_ENV);
     if (dir == null || dir.isBlank()) dir = DEFAULT_DIR;

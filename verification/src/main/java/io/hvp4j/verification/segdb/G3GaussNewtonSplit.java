@@ -48,7 +48,7 @@ public final class G3GaussNewtonSplit extends AbstractCheck {
             + " random v each; f64";
     double worst = 0, worstGgn = 0;
     try (Experiment ex = new Experiment(ctx.threads());
-        Arena arena = Arena.ofConfined()) {
+        Arena arena = Arena.ofShared()) {
       Dataset data = ex.clusters(3, 6, 2, 8, 3);
       int n = data.size(), k = 3;
       for (Activation act : Activation.values()) {
