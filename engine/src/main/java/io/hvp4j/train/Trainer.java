@@ -226,6 +226,28 @@ public final class Trainer implements AutoCloseable {
         return new SplittableRandom(options.seed() * 0x9E3779B97F4A7C15L + 0x632BE59BD9B4E019L * (e + 1L));
     }
 
+    /** Called after each epoch of {@link #train}, e.g. to track curvature or save the parameters. */
+    @FunctionalInterface
+    public interface EpochListener {
+        void afterEpoch(EpochStats stats, Trainer trainer);
+    }
+
+    /**
+     * Runs epochs until {@code epochs} have been done in total (none if already there), calling {@code listener}
+     * (may be null) after each; returns the stats of the epochs run here.
+     */
+    public java.util.List<EpochStats> train(int epochs, EpochListener listener) {
+        java.util.List<EpochStats> out = new java.util.ArrayList<>();
+        while (epochsDone < epochs) {
+            EpochStats s = epoch();
+            out.add(s);
+            if (listener != null) {
+                listener.afterEpoch(s, this);
+            }
+        }
+        return out;
+    }
+
     /** Runs the next epoch and returns what it did. */
     public EpochStats epoch() {
         int e = epochsDone;

@@ -30,7 +30,7 @@ class TrainerTest {
     }
 
     static double[] run(Trainer.Options o, int epochs, DType dtype) {
-        try (Arena arena = Arena.ofConfined(); Backend be = new VectorBackend(2)) {
+        try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
             double[] theta0 = Initializer.GLOROT_NORMAL.initialize(MLP, 9, 0.1);
             try (Trainer t = new Trainer(MLP, Loss.CE, data(arena, dtype), be, dtype, theta0, o)) {
                 for (int e = 0; e < epochs; e++) t.epoch();
@@ -82,7 +82,7 @@ class TrainerTest {
         Trainer.Htr htr = new Trainer.Htr(1e-2, new int[] {1}, 2, 2, 1);
         Trainer.Options o = new Trainer.Options(0.05, 0.9, 6, 3, htr);
         double[] straight = run(o, 4, DType.F32);
-        try (Arena arena = Arena.ofConfined(); Backend be = new VectorBackend(2)) {
+        try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
             double[] theta0 = Initializer.GLOROT_NORMAL.initialize(MLP, 9, 0.1);
             double[] mid, buf;
             try (Trainer t = new Trainer(MLP, Loss.CE, data(arena, DType.F32), be, DType.F32, theta0, o)) {
@@ -135,6 +135,26 @@ class TrainerTest {
                 assertThrows(InvalidInputException.class, () -> {
                     for (int e = 0; e < 200; e++) t.epoch();
                 });
+            }
+        }
+    }
+
+    @Test
+    void trainCallsTheListenerAfterEveryEpoch() {
+        Trainer.Options o = new Trainer.Options(0.1, 0.5, 4, 8, null);
+        double[] manual = run(o, 3, DType.F64);
+        try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
+            double[] theta0 = Initializer.GLOROT_NORMAL.initialize(MLP, 9, 0.1);
+            try (Trainer t = new Trainer(MLP, Loss.CE, data(arena, DType.F64), be, DType.F64, theta0, o)) {
+                java.util.List<Integer> seen = new java.util.ArrayList<>();
+                java.util.List<Trainer.EpochStats> stats = t.train(3, (s, tr) -> {
+                    assertEquals(s.epoch() + 1, tr.epochsDone());
+                    seen.add(s.epoch());
+                });
+                assertEquals(java.util.List.of(0, 1, 2), seen);
+                assertEquals(3, stats.size());
+                assertArrayEquals(manual, t.parameters(), 0);
+                assertTrue(t.train(3, null).isEmpty(), "already done");
             }
         }
     }

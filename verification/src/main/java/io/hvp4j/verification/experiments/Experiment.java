@@ -73,7 +73,7 @@ public final class Experiment implements AutoCloseable {
   public double[] train(
       Mlp mlp, Loss loss, Dataset data, double[] theta0, Trainer.Options options, int epochs) {
     try (Trainer t = new Trainer(mlp, loss, data, backend, DType.F64, theta0, options)) {
-      for (int e = 0; e < epochs; e++) t.epoch();
+      t.train(epochs, null);
       return t.parameters();
     }
   }
