@@ -126,7 +126,7 @@ public final class MlpObjective implements AutoCloseable {
             primal(0, grad == null ? null : grad.reshape((int) grad.size(), 1));
             return engine.lastLoss();
         }
-        try (Arena tmp = Arena.ofConfined()) {
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
             Tensor part = Tensor.allocate(tmp, engine.dtype(), mlp.parameterCount(), 1);
             double[] acc = grad == null ? null : new double[mlp.parameterCount()];
             double value = 0;
@@ -190,7 +190,7 @@ public final class MlpObjective implements AutoCloseable {
                 return;
             }
         }
-        try (Arena tmp = Arena.ofConfined()) {
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
             Tensor vv = v;
             if (v.dtype() != engine.dtype()) {
                 vv = Tensor.allocate(tmp, engine.dtype(), v.rows(), v.cols());
@@ -209,6 +209,44 @@ public final class MlpObjective implements AutoCloseable {
                 for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
             }
             for (int i = 0; i < acc.length; i++) out.set(i, acc[i]);
+        }
+    }
+
+    /**
+     * Over the whole data set, for one direction {@code v} (P elements, any dtype): {@code hv = H·v} and
+     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)} (see {@link ForwardOverReverse#thirdOrder}); returns {@code vᵀHv}.
+     * Batches are added in float64, in order.
+     */
+    public double thirdOrder(Tensor v, Tensor hv, Tensor d3) {
+        requireParameters();
+        int p = mlp.parameterCount();
+        if (v.size() != p || hv.size() != p || d3.size() != p) {
+            throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v + ", "
+                    + hv + ", " + d3);
+        }
+        int nb = batches();
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
+            Tensor vv = Tensor.allocate(tmp, engine.dtype(), p, 1);
+            Tensor h = Tensor.allocate(tmp, engine.dtype(), p, 1);
+            Tensor t = Tensor.allocate(tmp, engine.dtype(), p, 1);
+            vv.copyFrom(v);
+            double[] accH = new double[p], accT = new double[p];
+            double quad = 0;
+            for (int b = 0; b < nb; b++) {
+                if (nb > 1 || primalBatch != 0) {
+                    primal(b, null);
+                }
+                quad += engine.thirdOrder(vv, h, t);
+                for (int i = 0; i < p; i++) {
+                    accH[i] += h.get(i);
+                    accT[i] += t.get(i);
+                }
+            }
+            for (int i = 0; i < p; i++) {
+                hv.set(i, accH[i]);
+                d3.set(i, accT[i]);
+            }
+            return quad;
         }
     }
 

@@ -23,12 +23,13 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "hvp4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         subcommands = {InfoCommand.class, HvpCommand.class, GradCommand.class, SelfcheckCommand.class, RankCommand.class,
-                SpectrumCommand.class, TraceCommand.class, EigsCommand.class, BenchCommand.class},
+                SpectrumCommand.class, TraceCommand.class, EigsCommand.class, BenchCommand.class, VerifyCommand.class,
+                TrainCommand.class},
         description = {
             "Exact Hessian-vector products (and Gauss-Newton / functional parts) of MLP losses, by"
                     + " forward-over-reverse differentiation on the JDK Vector API.",
-            "Commands: info, hvp, grad, selfcheck, rank, spectrum, trace, eigs, bench. 'hvp4j COMMAND --help'"
-                    + " describes each.",
+            "Commands: info, hvp, grad, selfcheck, rank, spectrum, trace, eigs, bench, verify, train."
+                    + " 'hvp4j COMMAND --help' describes each.",
             "Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 resource limit, 4 internal error."})
 public final class Main implements Callable<Integer> {
     public static final int OK = 0;

@@ -62,9 +62,10 @@ public final class ModelOptions {
             description = "Targets: N×K floats for mse/cosh; for ce int labels (N,) or N×K probability rows.")
     Path targets;
 
-    @Option(names = "--data", paramLabel = "gaussian:N",
-            description = "Without --inputs: generated data set (standard-normal inputs and targets, uniform"
-                    + " labels for ce). Default: gaussian:256.")
+    @Option(names = "--data", paramLabel = "SPEC",
+            description = "Without --inputs: generated data set. gaussian:N: standard-normal inputs and targets,"
+                    + " uniform labels for ce. clusters:M[,SEP]: one Gaussian cluster per output, M points each,"
+                    + " centres of norm SEP (default 3), unit noise, one-hot targets. Default: gaussian:256.")
     String data;
 
     @Option(names = "--dtype", defaultValue = "f64", paramLabel = "f32|f64",

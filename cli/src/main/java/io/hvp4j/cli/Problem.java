@@ -7,6 +7,7 @@ import io.hvp4j.backend.Backend;
 import io.hvp4j.backend.ScalarBackend;
 import io.hvp4j.backend.vector.VectorBackend;
 import io.hvp4j.data.Dataset;
+import io.hvp4j.data.GaussianClusters;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
@@ -92,6 +93,8 @@ final class Problem implements AutoCloseable {
         // Data.
         if (o.inputs != null) {
             data = readData(o.inputs, o.targets);
+        } else if (o.data != null && o.data.trim().regionMatches(true, 0, "clusters:", 0, 9)) {
+            data = clusters(o.data, o.seed);
         } else {
             int n = ModelOptions.gaussianSize(o.data == null ? "gaussian:256" : o.data);
             requireMemory((long) n * (mlp.inputs() + mlp.outputs()) * dtype.bytes(), "the gaussian:" + n + " data set");
@@ -109,6 +112,31 @@ final class Problem implements AutoCloseable {
             requireFile(targets, "--targets");
         }
         return DataFiles.read(inputs, targets, mlp, loss, dtype, arena);
+    }
+
+    /**
+     * {@code clusters:M[,SEP]}: the Gaussian mixture of papers.md §B.3 with one cluster per output (one-hot
+     * targets), M points per cluster in the input dimension, centres of norm SEP (default 3).
+     */
+    private Dataset clusters(String spec, long seed) {
+        String[] parts = spec.trim().substring(9).split(",");
+        int m;
+        double sep = 3;
+        try {
+            m = Integer.parseInt(parts[0].trim());
+            if (parts.length > 2) {
+                throw new NumberFormatException();
+            }
+            if (parts.length == 2) {
+                sep = Double.parseDouble(parts[1].trim());
+            }
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--data clusters:M[,SEP] needs an integer M and a number SEP, got '"
+                    + spec + "'");
+        }
+        GaussianClusters.Spec cs = new GaussianClusters.Spec(mlp.outputs(), mlp.inputs(), sep, m);
+        requireMemory((long) cs.size() * (mlp.inputs() + mlp.outputs()) * dtype.bytes(), "the " + spec + " data set");
+        return GaussianClusters.generate(arena, dtype, cs, seed);
     }
 
     static void requireFile(Path file, String option) {

@@ -21,6 +21,7 @@ public enum Activation implements ElementwiseFunction {
         public double value(double z) { return z; }
         public double d1(double z) { return 1; }
         public double d2(double z) { return 0; }
+        public double d3(double z) { return 0; }
         public FloatVector value(FloatVector z) { return z; }
         public FloatVector d1(FloatVector z, FloatVector a) { return z.broadcast(1); }
         public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) { return z.broadcast(0); }
@@ -33,6 +34,7 @@ public enum Activation implements ElementwiseFunction {
         public double value(double z) { return z > 0 ? z : 0; }
         public double d1(double z) { return z > 0 ? 1 : 0; }
         public double d2(double z) { return 0; }
+        public double d3(double z) { return 0; }
         public FloatVector value(FloatVector z) { return z.max(0f); }
         public FloatVector d1(FloatVector z, FloatVector a) {
             return z.broadcast(0).blend(1f, z.compare(VectorOperators.GT, 0f));
@@ -50,6 +52,7 @@ public enum Activation implements ElementwiseFunction {
         public double value(double z) { return z > 0 ? z : LEAK * z; }
         public double d1(double z) { return z > 0 ? 1 : LEAK; }
         public double d2(double z) { return 0; }
+        public double d3(double z) { return 0; }
         public FloatVector value(FloatVector z) {
             VectorMask<Float> pos = z.compare(VectorOperators.GT, 0f);
             return z.mul((float) LEAK).blend(z, pos);
@@ -72,6 +75,7 @@ public enum Activation implements ElementwiseFunction {
         public double value(double z) { return StrictMath.tanh(z); }
         public double d1(double z) { double t = StrictMath.tanh(z); return 1 - t * t; }
         public double d2(double z) { double t = StrictMath.tanh(z); return -2 * t * (1 - t * t); }
+        public double d3(double z) { double t = StrictMath.tanh(z); return (1 - t * t) * (6 * t * t - 2); }
         public FloatVector value(FloatVector z) { return VectorMath.tanh(z); }
         public FloatVector d1(FloatVector z, FloatVector a) { return a.fma(a.neg(), z.broadcast(1)); }
         public FloatVector d2(FloatVector z, FloatVector a, FloatVector d1) { return a.mul(d1).mul(-2f); }
@@ -83,6 +87,7 @@ public enum Activation implements ElementwiseFunction {
         public double value(double z) { return sigmoid(z); }
         public double d1(double z) { double s = sigmoid(z); return s * (1 - s); }
         public double d2(double z) { double s = sigmoid(z); return s * (1 - s) * (1 - 2 * s); }
+        public double d3(double z) { double s = sigmoid(z); return s * (1 - s) * (1 - 6 * s + 6 * s * s); }
         public FloatVector value(FloatVector z) {
             // 1/(1+e^{-z}) = (1 + tanh(z/2))/2, which neither overflows nor cancels.
             return VectorMath.tanh(z.mul(0.5f)).add(1f).mul(0.5f);
@@ -100,6 +105,7 @@ public enum Activation implements ElementwiseFunction {
         public double value(double z) { return Math.max(z, 0) + StrictMath.log1p(StrictMath.exp(-Math.abs(z))); }
         public double d1(double z) { return sigmoid(z); }
         public double d2(double z) { double s = sigmoid(z); return s * (1 - s); }
+        public double d3(double z) { double s = sigmoid(z); return s * (1 - s) * (1 - 2 * s); }
         public FloatVector value(FloatVector z) {
             return z.max(0f).add(VectorMath.log1pUnit(VectorMath.expNonPositive(z.abs().neg())));
         }
@@ -125,6 +131,14 @@ public enum Activation implements ElementwiseFunction {
             double t = StrictMath.tanh(geluU(z));
             double du = geluDu(z);
             return (1 - t * t) * (du - z * t * du * du + 0.5 * z * (6 * GELU_C * GELU_A * z));
+        }
+        /** σ''' = (3/2)t'' + ½z·t''' with t = tanh u, S = 1 − t², t'' = S(u'' − 2t·u'²). */
+        public double d3(double z) {
+            double t = StrictMath.tanh(geluU(z)), s = 1 - t * t;
+            double du = geluDu(z), ddu = 6 * GELU_C * GELU_A * z, dddu = 6 * GELU_C * GELU_A;
+            double t2 = s * (ddu - 2 * t * du * du);
+            double t3 = -2 * t * s * du * (ddu - 2 * t * du * du) + s * (dddu - 2 * s * du * du * du - 4 * t * du * ddu);
+            return 1.5 * t2 + 0.5 * z * t3;
         }
         public FloatVector value(FloatVector z) {
             FloatVector t = VectorMath.tanh(z.mul(z).mul((float) GELU_A).add(1f).mul(z).mul((float) GELU_C));

@@ -95,4 +95,48 @@ public final class Dense {
             }
         }
     }
+
+    /**
+     * Second-order tangent for one direction ({@code k = 1}; the parameters move linearly, so {@code Ẅ = 0}):
+     * {@code Z̈ = Ä Wᵀ + 2 Ȧ Ẇᵀ}. {@code aDot} and {@code aDDot} null (the first layer, whose input is data)
+     * give {@code Z̈ = 0}; {@code wDot} null drops the second term.
+     */
+    public static void secondTangent(Backend be, Tensor aDot, Tensor aDDot, Tensor w, Tensor wDot, Tensor zDDot) {
+        if (aDDot == null) {
+            be.zero(zDDot);
+            return;
+        }
+        be.gemm(false, true, 1, aDDot, w, 0, zDDot);
+        if (wDot != null) {
+            be.gemm(false, true, 2, aDot, wDot, 1, zDDot);
+        }
+    }
+
+    /**
+     * Second-order tangent of backward for one direction ({@code Ẅ = 0}):
+     * {@code d²∂W = G̈_Zᵀ A + 2 Ġ_Zᵀ Ȧ + G_Zᵀ Ä}, {@code d²∂b = 1ᵀ G̈_Z}, {@code G̈_A = G̈_Z W + 2 Ġ_Z Ẇ}.
+     * Null {@code aDot}/{@code aDDot} (first layer) drop their terms; null outputs are skipped.
+     */
+    public static void secondTangentOfBackward(Backend be, Tensor gZDDot, Tensor gZDot, Tensor gZ, Tensor a,
+                                               Tensor aDot, Tensor aDDot, Tensor w, Tensor wDot, Tensor dWDDot,
+                                               Tensor dBDDot, Tensor gADDot) {
+        if (dWDDot != null) {
+            be.gemm(true, false, 1, gZDDot, a, 0, dWDDot);
+            if (aDot != null) {
+                be.gemm(true, false, 2, gZDot, aDot, 1, dWDDot);
+            }
+            if (aDDot != null) {
+                be.gemm(true, false, 1, gZ, aDDot, 1, dWDDot);
+            }
+        }
+        if (dBDDot != null) {
+            be.columnSums(1, gZDDot, 0, dBDDot);
+        }
+        if (gADDot != null) {
+            be.gemm(false, false, 1, gZDDot, w, 0, gADDot);
+            if (wDot != null) {
+                be.gemm(false, false, 2, gZDot, wDot, 1, gADDot);
+            }
+        }
+    }
 }

@@ -38,4 +38,45 @@ public final class Elementwise {
             be.elementwiseBackwardTangent(d1, d2, gA, zDot, gADot, gZDot);
         }
     }
+
+    // Second-order (Taylor) rules for one tangent direction v pushed twice, x(θ + εv) = x + εẋ + ½ε²ẍ: they give
+    // the gradient of vᵀH(θ)v, D³L[v, v, ·] (papers.md §C.6). Plain loops: the GEMMs of the dense rules dominate.
+
+    /** {@code D3 = σ'''(Z)} element by element. */
+    public static void thirdDerivative(ElementwiseFunction f, Tensor z, Tensor d3) {
+        for (long i = 0, n = z.size(); i < n; i++) {
+            d3.set(i, f.d3(z.get(i)));
+        }
+    }
+
+    /** Second-order tangent of the forward rule: {@code Ä = D2 ⊙ Ż² + D1 ⊙ Z̈} ({@code d2} null: σ'' ≡ 0). */
+    public static void secondTangent(Tensor d1, Tensor d2, Tensor zDot, Tensor zDDot, Tensor aDDot) {
+        for (long i = 0, n = zDot.size(); i < n; i++) {
+            double zd = zDot.get(i);
+            double v = d1.get(i) * zDDot.get(i);
+            if (d2 != null) {
+                v += d2.get(i) * zd * zd;
+            }
+            aDDot.set(i, v);
+        }
+    }
+
+    /**
+     * Second-order tangent of the backward rule {@code G_Z = σ'(Z) ⊙ G_A}:
+     * {@code G̈_Z = D3⊙Ż²⊙G_A + D2⊙Z̈⊙G_A + 2·D2⊙Ż⊙Ġ_A + D1⊙G̈_A} ({@code d2}/{@code d3} null: zero).
+     */
+    public static void secondTangentOfBackward(Tensor d1, Tensor d2, Tensor d3, Tensor gA, Tensor zDot, Tensor zDDot,
+                                               Tensor gADot, Tensor gADDot, Tensor gZDDot) {
+        for (long i = 0, n = zDot.size(); i < n; i++) {
+            double zd = zDot.get(i), g = gA.get(i);
+            double v = d1.get(i) * gADDot.get(i);
+            if (d2 != null) {
+                v += d2.get(i) * (zDDot.get(i) * g + 2 * zd * gADot.get(i));
+            }
+            if (d3 != null) {
+                v += d3.get(i) * zd * zd * g;
+            }
+            gZDDot.set(i, v);
+        }
+    }
 }

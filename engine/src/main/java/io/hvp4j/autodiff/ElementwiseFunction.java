@@ -24,6 +24,9 @@ public interface ElementwiseFunction {
 
     double d2(double z);
 
+    /** {@code σ'''(z)}, double precision only: used by the third-order rules (gradient of {@code vᵀHv}). */
+    double d3(double z);
+
     FloatVector value(FloatVector z);
 
     FloatVector d1(FloatVector z, FloatVector value);

@@ -302,6 +302,12 @@ public final class ForwardOverReverse implements AutoCloseable {
         lastLoss = loss.forward(slice(output, rows, mlp.outputs()), y, scale);
     }
 
+    /** The network outputs {@code F} of the last {@link #forwardBackward} ({@code rows × K}, a view: read only). */
+    public Tensor outputs() {
+        requirePrimal();
+        return slice(output, rows, mlp.outputs());
+    }
+
     /** The loss of the last {@link #forwardBackward} or {@link #forward}. */
     public double lastLoss() {
         return lastLoss;
@@ -394,6 +400,167 @@ public final class ForwardOverReverse implements AutoCloseable {
         if (k > 1) {
             convertLayout(res, out, first, full, k, false);
         }
+    }
+
+    /** Buffers of the one-direction passes ({@link #thirdOrder}, {@link #jvp}, {@link #vjp}); allocated on first use. */
+    private final class OneDirection {
+        final Tensor[] z = new Tensor[layers - 1];      // hidden Z_l (recomputed: the primal pass does not keep it)
+        final Tensor[] d3 = new Tensor[layers - 1];     // σ'''(Z_l), null for piecewise-linear σ
+        final Tensor[] zDD = new Tensor[layers];        // Z̈_l
+        final Tensor[] aDD = new Tensor[layers - 1];    // Ä_l
+        final Tensor[] gZD = new Tensor[layers];        // Ġ_Z
+        final Tensor[] gZDD = new Tensor[layers];       // G̈_Z
+        final Tensor[] gAD = new Tensor[layers - 1];    // Ġ_A
+        final Tensor[] gADD = new Tensor[layers - 1];   // G̈_A
+
+        OneDirection() {
+            for (int l = 0; l < layers; l++) {
+                int w = mlp.width(l + 1);
+                zDD[l] = alloc(maxRows, w);
+                gZD[l] = alloc(maxRows, w);
+                gZDD[l] = alloc(maxRows, w);
+                if (l < layers - 1) {
+                    z[l] = alloc(maxRows, w);
+                    d3[l] = secondDerivatives ? alloc(maxRows, w) : null;
+                    aDD[l] = alloc(maxRows, w);
+                    gAD[l] = alloc(maxRows, w);
+                    gADD[l] = alloc(maxRows, w);
+                }
+            }
+        }
+    }
+
+    private OneDirection one;
+
+    private OneDirection one() {
+        if (one == null) {
+            one = new OneDirection();
+        }
+        return one;
+    }
+
+    private void requirePrimal() {
+        if (!primalReady) {
+            throw new IllegalStateException("needs forwardBackward() on the current parameters first");
+        }
+    }
+
+    private void requireFull(Tensor t, String what) {
+        if (t.size() != theta.size() || t.dtype() != dtype) {
+            throw new IllegalArgumentException(what + " must be " + theta.size() + " elements of " + dtype + ", got " + t);
+        }
+    }
+
+    /** Forward tangents {@code Ż_l}, {@code Ȧ_l} of one direction {@code v} (P elements) into zDot/aDot (k = 1). */
+    private void forwardTangent(Tensor v) {
+        for (int l = 0; l < layers; l++) {
+            int in = mlp.width(l), w = mlp.width(l + 1);
+            Tensor wDot = v.view(mlp.weightOffset(l), w, in);
+            Tensor bDot = mlp.hasBias() ? v.view(mlp.biasOffset(l), 1, w) : null;
+            Tensor aDotIn = l == 0 ? null : slice(aDot[l - 1], rows, in);
+            Dense.tangent(be, input(l), aDotIn, weight(l), wDot, bDot, slice(zDot[l], rows, w), 1);
+            if (l < layers - 1) {
+                Elementwise.tangent(be, slice(d1[l], rows, w), slice(zDot[l], rows, w), slice(aDot[l], rows, w));
+            }
+        }
+    }
+
+    /**
+     * The Jacobian-vector product {@code Ḟ = J·v} of the network outputs on the current batch (forward tangents
+     * only: a first-order path that shares no rule with the backward passes). {@code v}: P elements; {@code fDot}:
+     * {@code rows × K}, this engine's dtype.
+     */
+    public void jvp(Tensor v, Tensor fDot) {
+        requirePrimal();
+        requireFull(v, "v");
+        forwardTangent(v);
+        fDot.copyFrom(slice(zDot[layers - 1], rows, mlp.outputs()));
+    }
+
+    /**
+     * The vector-Jacobian product {@code out = Jᵀ·gF} on the current batch: the plain backward pass (primal
+     * {@code σ'} only) started from the output adjoint {@code gF} ({@code rows × K}) instead of the loss gradient.
+     * {@code out}: P elements. Does not disturb the kept primal pass.
+     */
+    public void vjp(Tensor gF, Tensor out) {
+        requirePrimal();
+        requireFull(out, "out");
+        OneDirection o = one();
+        int L = layers;
+        Tensor g = slice(o.gZD[L - 1], rows, mlp.outputs());
+        g.copyFrom(gF);
+        for (int l = L - 1; l >= 0; l--) {
+            int in = mlp.width(l), w = mlp.width(l + 1);
+            Tensor dB = mlp.hasBias() ? out.view(mlp.biasOffset(l), w, 1) : null;
+            Tensor ga = l == 0 ? null : slice(o.gAD[l - 1], rows, in);
+            Dense.backward(be, slice(o.gZD[l], rows, w), input(l), weight(l), out.view(mlp.weightOffset(l), w, in), dB, ga);
+            if (l > 0) {
+                Elementwise.backward(be, slice(d1[l - 1], rows, in), ga, slice(o.gZD[l - 1], rows, in));
+            }
+        }
+    }
+
+    /**
+     * Third-order product on the current batch for one direction {@code v} (P elements): {@code hv = H·v} and
+     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)}, the gradient of the Hessian-trace penalty (papers.md §C.6), both
+     * scaled as the loss. Computed exactly by pushing the direction through the forward-over-reverse pass a second
+     * time (Taylor mode: {@code d3} is the second derivative in ε of the gradient at {@code θ + εv}); costs about
+     * two HVPs. Returns {@code vᵀHv}. {@code v}, {@code hv}, {@code d3} are P elements of this engine's dtype and
+     * must not overlap.
+     */
+    public double thirdOrder(Tensor v, Tensor hv, Tensor d3) {
+        requirePrimal();
+        requireFull(v, "v");
+        requireFull(hv, "hv");
+        requireFull(d3, "d3");
+        OneDirection o = one();
+        int L = layers;
+        Activation act = mlp.activation();
+        for (int l = 0; l < L - 1; l++) {
+            int w = mlp.width(l + 1);
+            Tensor z = slice(o.z[l], rows, w);
+            Dense.forward(be, input(l), weight(l), bias(l), z);
+            if (o.d3[l] != null) {
+                Elementwise.thirdDerivative(act, z, slice(o.d3[l], rows, w));
+            }
+        }
+        forwardTangent(v);
+        for (int l = 0; l < L; l++) {
+            int in = mlp.width(l), w = mlp.width(l + 1);
+            Tensor aD = l == 0 ? null : slice(aDot[l - 1], rows, in);
+            Tensor aDD = l == 0 ? null : slice(o.aDD[l - 1], rows, in);
+            Dense.secondTangent(be, aD, aDD, weight(l), v.view(mlp.weightOffset(l), w, in), slice(o.zDD[l], rows, w));
+            if (l < L - 1) {
+                Elementwise.secondTangent(slice(d1[l], rows, w), d2[l] == null ? null : slice(d2[l], rows, w),
+                        slice(zDot[l], rows, w), slice(o.zDD[l], rows, w), slice(o.aDD[l], rows, w));
+            }
+        }
+        int K = mlp.outputs();
+        loss.tangentOfBackward(slice(zDot[L - 1], rows, K), slice(o.gZD[L - 1], rows, K));
+        loss.secondTangentOfBackward(slice(zDot[L - 1], rows, K), slice(o.zDD[L - 1], rows, K),
+                slice(o.gZDD[L - 1], rows, K));
+        for (int l = L - 1; l >= 0; l--) {
+            int in = mlp.width(l), w = mlp.width(l + 1);
+            Tensor wDot = v.view(mlp.weightOffset(l), w, in);
+            Tensor gz = slice(gZ[l], rows, w), gzD = slice(o.gZD[l], rows, w), gzDD = slice(o.gZDD[l], rows, w);
+            Tensor aD = l == 0 ? null : slice(aDot[l - 1], rows, in);
+            Tensor aDD = l == 0 ? null : slice(o.aDD[l - 1], rows, in);
+            Tensor gAD = l == 0 ? null : slice(o.gAD[l - 1], rows, in);
+            Tensor gADD = l == 0 ? null : slice(o.gADD[l - 1], rows, in);
+            Dense.tangentOfBackward(be, gzD, gz, input(l), aD, weight(l), wDot, hv.view(mlp.weightOffset(l), w, in),
+                    mlp.hasBias() ? hv.view(mlp.biasOffset(l), w, 1) : null, gAD, scratchBuf, 1);
+            Dense.secondTangentOfBackward(be, gzDD, gzD, gz, input(l), aD, aDD, weight(l), wDot,
+                    d3.view(mlp.weightOffset(l), w, in), mlp.hasBias() ? d3.view(mlp.biasOffset(l), w, 1) : null, gADD);
+            if (l > 0) {
+                Tensor sd1 = slice(d1[l - 1], rows, in), sd2 = d2[l - 1] == null ? null : slice(d2[l - 1], rows, in);
+                Tensor sd3 = o.d3[l - 1] == null ? null : slice(o.d3[l - 1], rows, in);
+                Tensor ga = slice(gA[l - 1], rows, in), zd = slice(zDot[l - 1], rows, in);
+                Elementwise.tangentOfBackward(be, sd1, sd2, ga, zd, gAD, slice(o.gZD[l - 1], rows, in));
+                Elementwise.secondTangentOfBackward(sd1, sd2, sd3, ga, zd, slice(o.zDD[l - 1], rows, in), gAD, gADD,
+                        slice(o.gZDD[l - 1], rows, in));
+            }
+        }
+        return be.dot(v, hv);
     }
 
     /** Layer {@code l}'s slab ({@code k·params(l)} elements) of an internal-layout block. */

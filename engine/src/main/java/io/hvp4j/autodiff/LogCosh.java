@@ -35,6 +35,12 @@ final class LogCosh implements ElementwiseFunction {
     }
 
     @Override
+    public double d3(double z) {
+        double t = StrictMath.tanh(z);
+        return -2 * t * (1 - t * t);
+    }
+
+    @Override
     public FloatVector value(FloatVector z) {
         FloatVector a = z.abs();
         return a.add(VectorMath.log1pUnit(VectorMath.expNonPositive(a.mul(-2f)))).sub((float) LN2);

@@ -43,6 +43,11 @@ public enum Loss {
                 public void tangentOfBackward(Tensor fDot, Tensor gFDot) {
                     be.axpby(scale, fDot, 0, gFDot);
                 }
+
+                @Override
+                public void secondTangentOfBackward(Tensor fDot, Tensor fDDot, Tensor gFDDot) {
+                    be.axpby(scale, fDDot, 0, gFDDot); // ∇³ℓ = 0
+                }
             };
         }
     },
@@ -70,6 +75,30 @@ public enum Loss {
                 @Override
                 public void tangentOfBackward(Tensor fDot, Tensor gFDot) {
                     be.softmaxTangent(scale, p, fDot, gFDot);
+                }
+
+                /** With ṗ = p⊙ḟ − p⟨p,ḟ⟩: scale·(ṗ⊙ḟ − ṗ⟨p,ḟ⟩ − p⟨ṗ,ḟ⟩ + p⊙f̈ − p⟨p,f̈⟩). */
+                @Override
+                public void secondTangentOfBackward(Tensor fDot, Tensor fDDot, Tensor gFDDot) {
+                    int rows = p.rows(), k = p.cols();
+                    double[] pd = new double[k];
+                    for (int r = 0; r < rows; r++) {
+                        double pf = 0, pff = 0;
+                        for (int c = 0; c < k; c++) {
+                            pf += p.get(r, c) * fDot.get(r, c);
+                            pff += p.get(r, c) * fDDot.get(r, c);
+                        }
+                        double pdf = 0;
+                        for (int c = 0; c < k; c++) {
+                            pd[c] = p.get(r, c) * (fDot.get(r, c) - pf);
+                            pdf += pd[c] * fDot.get(r, c);
+                        }
+                        for (int c = 0; c < k; c++) {
+                            double pc = p.get(r, c);
+                            gFDDot.set(r, c, scale * (pd[c] * (fDot.get(r, c) - pf) - pc * pdf
+                                    + pc * (fDDot.get(r, c) - pff)));
+                        }
+                    }
                 }
             };
         }
@@ -108,6 +137,15 @@ public enum Loss {
                     be.broadcastMultiply(d2, fDot, gFDot);
                     be.scal(scale, gFDot);
                 }
+
+                /** ℓ''' = −2·tanh·sech²: scale·(ℓ'''⊙ḟ² + sech²⊙f̈). */
+                @Override
+                public void secondTangentOfBackward(Tensor fDot, Tensor fDDot, Tensor gFDDot) {
+                    for (long i = 0, n = fDot.size(); i < n; i++) {
+                        double fd = fDot.get(i), s2 = d2.get(i);
+                        gFDDot.set(i, scale * (-2 * d1.get(i) * s2 * fd * fd + s2 * fDDot.get(i)));
+                    }
+                }
             };
         }
     };
@@ -129,7 +167,8 @@ public enum Loss {
      * Working state and rules of a loss for batches of up to {@code maxRows} samples. The four rules:
      * forward ({@link #forward}: the value), tangent ({@link #tangent}: ⟨∇ℓ, ḟ⟩), backward ({@link #backward}:
      * {@code G_F = scale·∇_f ℓ}) and tangent of backward ({@link #tangentOfBackward}:
-     * {@code Ġ_F = scale·∇²_f ℓ · ḟ}, which is also the Gauss–Newton middle factor). {@code forward} must come
+     * {@code Ġ_F = scale·∇²_f ℓ · ḟ}, which is also the Gauss–Newton middle factor); plus the third-order rule
+     * {@link #secondTangentOfBackward}. {@code forward} must come
      * first; it keeps what the other rules need. Not thread-safe.
      */
     public abstract static class Rules {
@@ -159,6 +198,13 @@ public enum Loss {
 
         /** Blocked: {@code gFDot[r, j, :] = scale·∇²ℓ(f_r)·fDot[r, j, :]} for {@code fDot} of rows × (k·K). */
         public abstract void tangentOfBackward(Tensor fDot, Tensor gFDot);
+
+        /**
+         * Second-order tangent of backward for one tangent ({@code rows × K}): with the outputs moving as
+         * {@code f + εḟ + ½ε²f̈}, {@code gFDDot = scale·(∇³ℓ[ḟ, ḟ] + ∇²ℓ·f̈)}, the second derivative of
+         * {@code G_F} in ε. Used for the gradient of {@code vᵀHv}.
+         */
+        public abstract void secondTangentOfBackward(Tensor fDot, Tensor fDDot, Tensor gFDDot);
 
         /** Directional derivative of the value along one tangent {@code fDot} (rows × K), given {@code gF}. */
         public double tangent(Tensor gF, Tensor fDot) {

@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
 /**
- * Weight initializers. Biases start at zero for every scheme except {@code UNIFORM_POSITIVE}, which draws
- * them like its weights. All are deterministic for a seed: layer {@code l} uses the stream
+ * Weight initializers. Biases start at zero (or N(0, s²) on request) for every scheme except
+ * {@code UNIFORM_POSITIVE}, which draws them like its weights. All are deterministic for a seed: layer {@code l} uses the stream
  * {@code SplittableRandom(seed).split()} taken {@code l+1} times, so changing one layer's width does not
  * change the others' draws.
  */
@@ -26,6 +26,18 @@ public enum Initializer {
 
     /** Returns a fresh parameter vector of {@code mlp.parameterCount()} values in the flat layout. */
     public double[] initialize(Mlp mlp, long seed) {
+        return initialize(mlp, seed, 0);
+    }
+
+    /**
+     * As {@link #initialize(Mlp, long)}, but biases (when the network has them, for every scheme except
+     * {@code UNIFORM_POSITIVE}) are drawn from N(0, biasStd²) from the layer's stream after its weights
+     * (papers.md §B.3 uses 0.1). {@code biasStd = 0} gives zero biases and the same weights bit for bit.
+     */
+    public double[] initialize(Mlp mlp, long seed, double biasStd) {
+        if (!(biasStd >= 0) || Double.isInfinite(biasStd)) {
+            throw new InvalidInputException("bias standard deviation must be finite and non-negative, got " + biasStd);
+        }
         double[] theta = new double[mlp.parameterCount()];
         SplittableRandom root = new SplittableRandom(seed);
         for (int l = 0; l < mlp.layers(); l++) {
@@ -46,6 +58,9 @@ public enum Initializer {
                     }
                 }
                 case ORTHOGONAL -> orthogonal(rng, theta, w0, out, in);
+            }
+            if (biasStd > 0 && mlp.hasBias() && this != UNIFORM_POSITIVE) {
+                fillNormal(rng, theta, mlp.biasOffset(l), out, biasStd);
             }
         }
         return theta;

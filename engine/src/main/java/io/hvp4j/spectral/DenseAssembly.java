@@ -176,7 +176,7 @@ public final class DenseAssembly {
         if (options.progress != null) {
             options.progress.update(done, n);
         }
-        try (Arena tmp = Arena.ofConfined()) {
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
             Tensor vFull = Tensor.allocate(tmp, op.dtype(), n, block);
             Tensor oFull = Tensor.allocate(tmp, op.dtype(), n, block);
             MemorySegment seg = m.segment();

@@ -43,7 +43,7 @@ public final class Operators {
             public DType dtype() { return a.dtype() == DType.F64 || b.dtype() == DType.F64 ? DType.F64 : DType.F32; }
             public int maxBlock() { return Math.min(a.maxBlock(), b.maxBlock()); }
             public void apply(Tensor v, Tensor out) {
-                try (Arena tmp = Arena.ofConfined()) {
+                try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
                     Tensor t = Tensor.allocate(tmp, out.dtype(), out.rows(), out.cols());
                     a.apply(v, out);
                     b.apply(v, t);
@@ -105,7 +105,7 @@ public final class Operators {
             public int maxBlock() { return a.maxBlock(); }
             public void apply(Tensor v, Tensor out) {
                 int k = v.cols();
-                try (Arena tmp = Arena.ofConfined()) {
+                try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
                     Tensor full = Tensor.allocate(tmp, a.dtype(), a.dimension(), k);
                     Tensor res = Tensor.allocate(tmp, a.dtype(), a.dimension(), k);
                     for (int i = 0; i < index.length; i++) {

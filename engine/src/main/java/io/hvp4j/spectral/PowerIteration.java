@@ -110,6 +110,41 @@ public final class PowerIteration {
         return new Result(a.description(), Collections.unmodifiableList(pairs), pairs.get(0).value() < 0, products);
     }
 
+    /**
+     * λ_max with a reliability flag (papers.md §C.3, §D.4 K4).
+     *
+     * @param value    the Rayleigh quotient of the dominant pair
+     * @param flagged  the value must not be taken as λ_max: see {@code reason}
+     * @param reason   why it is flagged ({@code ""} when not)
+     * @param gapRatio {@code |θ_1|/|θ_2|} of the two deflated pairs (the convergence rate of the iteration)
+     * @param products products used
+     */
+    public record LambdaMax(double value, boolean flagged, String reason, double gapRatio, int products) {
+    }
+
+    /**
+     * λ_max by power iteration with a flag rule: two pairs are computed by deflation, and the result is flagged when
+     * the dominant eigenvalue is negative (power iteration then returns λ_min, not λ_max), when the magnitude gap
+     * {@code |θ_1|/|θ_2|} is below {@code minGap} (convergence too slow to trust), or when the first pair did not
+     * converge within {@code maxIterations}.
+     */
+    public static LambdaMax lambdaMax(SymmetricOperator a, int maxIterations, double relTol, double minGap,
+                                      long seed) {
+        Result r = compute(a, Math.min(2, a.dimension()), maxIterations, relTol, seed);
+        Pair first = r.pairs().get(0);
+        double ratio = r.pairs().size() < 2 ? Double.POSITIVE_INFINITY
+                : Math.abs(first.value()) / Math.abs(r.pairs().get(1).value());
+        String reason = "";
+        if (r.dominantNegative()) {
+            reason = "the dominant eigenvalue is negative (|λ_min| > λ_max): the value is λ_min";
+        } else if (!(ratio >= minGap)) {
+            reason = String.format(java.util.Locale.ROOT, "gap |θ1|/|θ2| = %.4g below %.3g", ratio, minGap);
+        } else if (!first.converged()) {
+            reason = "not converged in " + maxIterations + " iterations";
+        }
+        return new LambdaMax(first.value(), !reason.isEmpty(), reason, ratio, r.products());
+    }
+
     private static void deflate(double[] v, double[][] found, int k) {
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < k; i++) Products.axpy(-Products.dot(found[i], v), found[i], v);

@@ -100,6 +100,35 @@ public final class RankPredictions {
         return Optional.of(new Prediction(outer, functional, hessian, qt, st, kp, r, rTilde, "A.7"));
     }
 
+    /**
+     * The rank deficiency {@code p − rank(H)} of a bias-free deep linear network in closed form (papers.md §A.3,
+     * our derivation): {@code Σ_{l=1}^{L} (M_{l−1} − q)(M_l − q) + q(d − r)} for mse and cosh; for ce
+     * {@code M_L} is replaced by {@code K′ = K − 1} inside the sum and {@code M_{L−1}} is added (the softmax shift
+     * invariance removes one output row of {@code W_L}). Each layer loses an {@code (M_{l−1} − q) × (M_l − q)}
+     * block of directions; input directions outside the data's span cost {@code q(d − r)}. Empty outside that
+     * setting (activation, bias).
+     */
+    public static java.util.OptionalInt deficiency(Mlp mlp, Loss loss, int r) {
+        if (mlp.activation() != Activation.IDENTITY || mlp.hasBias() || r < 0) {
+            return java.util.OptionalInt.empty();
+        }
+        int layers = mlp.layers();
+        int kp = effectiveOutputs(loss, mlp.outputs());
+        int q = Math.min(r, kp);
+        for (int l = 1; l < layers; l++) {
+            q = Math.min(q, mlp.width(l));
+        }
+        long sum = (long) q * (mlp.inputs() - r);
+        for (int l = 1; l <= layers; l++) {
+            int out = l == layers ? kp : mlp.width(l);
+            sum += (long) (mlp.width(l - 1) - q) * (out - q);
+        }
+        if (loss == Loss.CE) {
+            sum += mlp.width(layers - 1);
+        }
+        return java.util.OptionalInt.of(Math.toIntExact(sum));
+    }
+
     /** The prediction for the data set's inputs {@code x} (N × d); computes r (and r̃ with bias). */
     public static Optional<Prediction> predict(Mlp mlp, Loss loss, Tensor x) {
         if (mlp.activation() != Activation.IDENTITY) {

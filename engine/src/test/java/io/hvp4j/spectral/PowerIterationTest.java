@@ -69,4 +69,24 @@ class PowerIterationTest {
             }
         }
     }
+
+    @Test
+    void lambdaMaxFlagRule() {
+        PowerIteration.LambdaMax good = PowerIteration.lambdaMax(
+                Operators.dense(SpectralFixtures.withSpectrum(new double[] {-1, 3, 2, 1, 0, 0.5, 6}, 2)), 2000, 1e-13,
+                1.1, 4);
+        assertFalse(good.flagged(), good.reason());
+        assertEquals(6, good.value(), 1e-9 * 6);
+        assertEquals(2, good.gapRatio(), 1e-6);
+        PowerIteration.LambdaMax negative = PowerIteration.lambdaMax(
+                Operators.dense(SpectralFixtures.withSpectrum(new double[] {-7, 3, 2, 1, 0, 4}, 3)), 2000, 1e-13, 1.1, 4);
+        assertTrue(negative.flagged() && negative.reason().contains("negative"), negative.reason());
+        PowerIteration.LambdaMax close = PowerIteration.lambdaMax(
+                Operators.dense(SpectralFixtures.withSpectrum(new double[] {1, 0.5, 0.2, 1.05, 0.1}, 6)), 2000, 1e-13,
+                1.1, 4);
+        assertTrue(close.flagged() && close.reason().contains("gap"), close.reason());
+        PowerIteration.LambdaMax slow = PowerIteration.lambdaMax(
+                Operators.dense(SpectralFixtures.withSpectrum(new double[] {1, 0.5, 0.2, 2, 0.1}, 6)), 3, 1e-15, 1.1, 4);
+        assertTrue(slow.flagged() && slow.reason().contains("not converged"), slow.reason());
+    }
 }

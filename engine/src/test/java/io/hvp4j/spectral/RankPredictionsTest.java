@@ -100,6 +100,35 @@ class RankPredictionsTest {
         }
     }
 
+    /** The deficiency closed form is p minus the rank formula for every loss and shape (pure arithmetic). */
+    @Test
+    void deficiencyClosedFormAgreesWithTheRankFormula() {
+        SplittableRandom rng = new SplittableRandom(7);
+        for (int t = 0; t < 2000; t++) {
+            int layers = 1 + rng.nextInt(6);
+            int[] w = new int[layers + 1];
+            for (int l = 0; l < layers; l++) w[l] = 1 + rng.nextInt(40);
+            Loss loss = Loss.values()[rng.nextInt(3)];
+            w[layers] = (loss == Loss.CE ? 2 : 1) + rng.nextInt(12);
+            int r = rng.nextInt(w[0] + 1);
+            Mlp mlp = new Mlp(w, Activation.IDENTITY, false);
+            int predicted = RankPredictions.predict(mlp, loss, r, -1).orElseThrow().hessian();
+            assertEquals(mlp.parameterCount() - predicted, RankPredictions.deficiency(mlp, loss, r).getAsInt(),
+                    java.util.Arrays.toString(w) + " " + loss + " r=" + r);
+        }
+        // By hand in §A.11: #1 (25) and #5 (52); #2 is #1 with ce: 275 − 245 = 30.
+        assertEquals(25, RankPredictions.deficiency(new Mlp(new int[] {25, 5, 10, 10}, Activation.IDENTITY, false),
+                Loss.MSE, 25).getAsInt());
+        assertEquals(30, RankPredictions.deficiency(new Mlp(new int[] {25, 5, 10, 10}, Activation.IDENTITY, false),
+                Loss.CE, 25).getAsInt());
+        assertEquals(52, RankPredictions.deficiency(new Mlp(new int[] {12, 6, 6, 6, 4}, Activation.IDENTITY, false),
+                Loss.MSE, 5).getAsInt());
+        assertTrue(RankPredictions.deficiency(new Mlp(new int[] {4, 3, 2}, Activation.RELU, false), Loss.MSE, 4)
+                .isEmpty());
+        assertTrue(RankPredictions.deficiency(new Mlp(new int[] {4, 3, 2}, Activation.IDENTITY, true), Loss.MSE, 4)
+                .isEmpty());
+    }
+
     @Test
     void biasInItsValidRegimeMeasured() {
         // d = 6, widths (5, 5), K = 3, N = 30, ce: r = 6, r̃ = 7, K′ = 2 ≤ every hidden width.

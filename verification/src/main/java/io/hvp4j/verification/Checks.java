@@ -13,9 +13,28 @@ public final class Checks {
   /** Every check, in report order. */
   public static List<Check> all() {
     List<Check> checks = new ArrayList<>();
-    // Singh, Bachmann, Hofmann 2021 (S1…S11)
+    // Singh, Bachmann, Hofmann 2021 (S1…S11; S12 soft, S13 the §A.9 sweeps)
+    checks.addAll(io.hvp4j.verification.sbh.SbhChecks.all());
     // Sagun et al. 2017 (G1…G8)
+    checks.add(new io.hvp4j.verification.segdb.G1GaussNewtonPsd());
+    checks.add(new io.hvp4j.verification.segdb.G2GaussNewtonRank());
+    checks.add(new io.hvp4j.verification.segdb.G3GaussNewtonSplit());
+    checks.add(new io.hvp4j.verification.segdb.G4ResidualPart());
+    checks.add(new io.hvp4j.verification.segdb.G5OutlierCount());
+    checks.add(new io.hvp4j.verification.segdb.G6BulkScaling());
+    checks.add(new io.hvp4j.verification.segdb.G7SmallNegativeEigenvalues());
+    checks.add(new io.hvp4j.verification.segdb.G8LargeSmallBatchLine());
     // Sankar et al. 2021 (K1…K10)
+    checks.add(new io.hvp4j.verification.skvb.K1LayerTracesSum());
+    checks.add(new io.hvp4j.verification.skvb.K2HutchinsonTrace());
+    checks.add(new io.hvp4j.verification.skvb.K3LayerTraceIsGaussNewton());
+    checks.add(new io.hvp4j.verification.skvb.K4PowerIteration());
+    checks.add(new io.hvp4j.verification.skvb.K5HtrGradient());
+    checks.add(new io.hvp4j.verification.skvb.K6LanczosQuadrature());
+    checks.add(new io.hvp4j.verification.skvb.K7LogDensityDistance());
+    checks.add(new io.hvp4j.verification.skvb.K8MiddleLayerSimilarity());
+    checks.add(new io.hvp4j.verification.skvb.K9CurvatureDuringTraining());
+    checks.add(new io.hvp4j.verification.skvb.K10HtrComparison());
     return List.copyOf(checks);
   }
 

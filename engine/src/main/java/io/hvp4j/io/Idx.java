@@ -1,0 +1,481 @@
+package io.hvp4j.io;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.data.Dataset;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.Channels;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Reader of IDX files, the format of MNIST and Fashion-MNIST ({@code train-images-idx3-ubyte},
+ * {@code train-labels-idx1-ubyte}, optionally gzip-compressed), and the preprocessing of [SBH]'s experiments
+ * (papers.md §A.9).
+ *
+ * <p>Layout: two zero bytes, a type byte (0x08 unsigned byte, 0x09 signed byte, 0x0B int16, 0x0C int32,
+ * 0x0D float32, 0x0E float64), the number of dimensions, then each dimension as a big-endian 32-bit integer, then
+ * the elements in row-major order, big-endian. A gzip file is recognised by its magic bytes (1f 8b), not by its
+ * name.
+ *
+ * <p>Validation happens before anything large is allocated: the magic, the type, 1 to {@value #MAX_DIMENSIONS}
+ * positive dimensions, and the size the header declares against the file's length (for gzip, against the
+ * uncompressed length recorded in the gzip trailer; the stream itself is also read to its end, so a damaged or
+ * truncated file is caught). Every problem is an {@link InvalidInputException} with a one-line message naming the
+ * file. Stateless and thread-safe.
+ */
+public final class Idx {
+    /** Most dimensions accepted in a header. */
+    public static final int MAX_DIMENSIONS = 8;
+
+    private Idx() {
+    }
+
+    /** Element types of the IDX format. */
+    public enum ElementType {
+        UNSIGNED_BYTE(0x08, 1),
+        SIGNED_BYTE(0x09, 1),
+        SHORT(0x0B, 2),
+        INT(0x0C, 4),
+        FLOAT(0x0D, 4),
+        DOUBLE(0x0E, 8);
+
+        private final int code;
+        private final int bytes;
+
+        ElementType(int code, int bytes) {
+            this.code = code;
+            this.bytes = bytes;
+        }
+
+        /** The type byte of the header. */
+        public int code() {
+            return code;
+        }
+
+        /** Bytes per element. */
+        public int bytes() {
+            return bytes;
+        }
+
+        /** True for the integer types. */
+        public boolean integral() {
+            return this != FLOAT && this != DOUBLE;
+        }
+
+        static ElementType of(int code) {
+            for (ElementType t : values()) {
+                if (t.code == code) {
+                    return t;
+                }
+            }
+            return null;
+        }
+
+        String id() {
+            return name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        }
+    }
+
+    /**
+     * An IDX header.
+     *
+     * @param type element type
+     * @param dims the dimensions; {@code dims[0]} is the number of items (images, labels)
+     * @param gzip whether the file is gzip-compressed
+     */
+    public record Header(ElementType type, int[] dims, boolean gzip) {
+        public Header {
+            dims = dims.clone();
+        }
+
+        @Override
+        public int[] dims() {
+            return dims.clone();
+        }
+
+        /** Number of items, {@code dims[0]}. */
+        public int items() {
+            return dims[0];
+        }
+
+        /** Elements per item: the product of {@code dims[1..]} (1 for a 1-D file). */
+        public long itemElements() {
+            long e = 1;
+            for (int i = 1; i < dims.length; i++) {
+                e *= dims[i];
+            }
+            return e;
+        }
+
+        /** Bytes of the header itself. */
+        public int headerBytes() {
+            return 4 + 4 * dims.length;
+        }
+
+        /** Bytes of the whole (uncompressed) file the header declares. */
+        public long declaredBytes() {
+            return headerBytes() + (long) items() * itemElements() * type.bytes();
+        }
+    }
+
+    /**
+     * The first items of an IDX file.
+     *
+     * @param shape  type and dimensions of what was read: {@code dims[0]} is the number of items read, the rest as
+     *               in the file
+     * @param values the elements, row-major, converted exactly to double
+     */
+    public record Array(Header shape, double[] values) {
+        public ElementType type() {
+            return shape.type();
+        }
+
+        public int[] dims() {
+            return shape.dims();
+        }
+
+        public int items() {
+            return shape.items();
+        }
+    }
+
+    /** Reads and validates the header of {@code file} (and its length); reads no elements. */
+    public static Header header(Path file) {
+        try (Source s = open(file)) {
+            return s.header;
+        }
+    }
+
+    /** Reads the whole file. */
+    public static Array read(Path file) {
+        return read(file, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Reads the first {@code min(maxItems, items)} items ({@code maxItems ≥ 1}); the rest of the file is still read
+     * (not stored) to check that it is complete.
+     */
+    public static Array read(Path file, int maxItems) {
+        if (maxItems < 1) {
+            throw new IllegalArgumentException("maxItems must be positive, got " + maxItems);
+        }
+        try (Source s = open(file)) {
+            Header h = s.header;
+            int n = Math.min(maxItems, h.items());
+            long count = (long) n * h.itemElements();
+            if (count > Integer.MAX_VALUE - 8) {
+                throw new InvalidInputException(file + ": reading " + n + " items of " + h.itemElements()
+                        + " elements needs more than 2^31 values; read fewer items");
+            }
+            double[] values = new double[(int) count];
+            int bytes = h.type().bytes();
+            byte[] buf = new byte[8192 * 8];
+            int done = 0;
+            while (done < values.length) {
+                int take = Math.min(buf.length / bytes, values.length - done);
+                s.readFully(buf, take * bytes);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, take * bytes).order(ByteOrder.BIG_ENDIAN);
+                for (int i = 0; i < take; i++) {
+                    values[done + i] = switch (h.type()) {
+                        case UNSIGNED_BYTE -> bb.get() & 0xFF;
+                        case SIGNED_BYTE -> bb.get();
+                        case SHORT -> bb.getShort();
+                        case INT -> bb.getInt();
+                        case FLOAT -> bb.getFloat();
+                        case DOUBLE -> bb.getDouble();
+                    };
+                }
+                done += take;
+            }
+            s.skipRestAndCheckEnd((h.items() - n) * h.itemElements() * bytes);
+            int[] dims = h.dims();
+            dims[0] = n;
+            return new Array(new Header(h.type(), dims, h.gzip()), values);
+        }
+    }
+
+    /** The first {@code min(maxItems, items)} labels of a 1-D integer IDX file (e.g. {@code *-labels-idx1-ubyte}). */
+    public static int[] readLabels(Path file, int maxItems) {
+        Array a = read(file, maxItems);
+        if (a.dims().length != 1 || !a.type().integral()) {
+            throw new InvalidInputException(file + ": expected a 1-D integer label file, got " + a.type().id()
+                    + " with dimensions " + Arrays.toString(a.dims()));
+        }
+        int[] out = new int[a.values().length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (int) a.values()[i];
+        }
+        return out;
+    }
+
+    /**
+     * The preprocessing of [SBH]'s experiments (papers.md §A.9): the first {@code n} images, scaled to [0, 1]
+     * (divided by 255, never centred), resized to {@code √d × √d} by nearest-neighbour interpolation (PyTorch's
+     * default {@code interpolate(mode="nearest")}: source index {@code floor(i · in/out)} computed in float32), and
+     * flattened row by row.
+     *
+     * @param images unsigned-byte images {@code (items, rows, cols)}, at least {@code n} of them
+     * @return an {@code n × d} tensor in {@code arena}
+     */
+    public static Tensor preprocessImages(Array images, int n, int d, Arena arena, DType dtype) {
+        int[] dims = images.dims();
+        if (dims.length != 3 || images.type() != ElementType.UNSIGNED_BYTE) {
+            throw new InvalidInputException("expected unsigned-byte images (items, rows, cols), got "
+                    + images.type().id() + " with dimensions " + Arrays.toString(dims));
+        }
+        if (n < 1 || n > dims[0]) {
+            throw new InvalidInputException("asked for " + n + " images but " + dims[0] + " are available");
+        }
+        int side = (int) Math.round(Math.sqrt(d));
+        if (d < 1 || side * side != d) {
+            throw new InvalidInputException("the input dimension " + d + " is not a perfect square (the images are"
+                    + " resized to sqrt(d) x sqrt(d))");
+        }
+        int rows = dims[1], cols = dims[2];
+        int[] ri = nearestIndices(rows, side), ci = nearestIndices(cols, side);
+        Tensor x = Tensor.allocate(arena, dtype, n, d);
+        double[] v = images.values();
+        for (int i = 0; i < n; i++) {
+            long base = (long) i * rows * cols;
+            for (int a = 0; a < side; a++) {
+                for (int b = 0; b < side; b++) {
+                    x.set(i, a * side + b, v[(int) (base + (long) ri[a] * cols + ci[b])] / 255.0);
+                }
+            }
+        }
+        return x;
+    }
+
+    /**
+     * Source indices of nearest-neighbour resizing from {@code in} to {@code out} samples, as PyTorch computes them
+     * for {@code interpolate(mode="nearest")} without a scale factor: {@code min(floor(i · (float) in/out), in − 1)}
+     * in float32 arithmetic.
+     */
+    public static int[] nearestIndices(int in, int out) {
+        if (in < 1 || out < 1) {
+            throw new IllegalArgumentException("sizes must be positive: " + in + " -> " + out);
+        }
+        float scale = (float) in / out;
+        int[] idx = new int[out];
+        for (int i = 0; i < out; i++) {
+            float src = i * scale;
+            idx[i] = Math.min((int) Math.floor(src), in - 1);
+        }
+        return idx;
+    }
+
+    /**
+     * A classification data set from an image file and a label file (§A.9): the first {@code n} images
+     * preprocessed by {@link #preprocessImages} to {@code n × d}, and one-hot targets {@code n × classes}.
+     */
+    public static Dataset classification(Path images, Path labels, int n, int d, int classes, Arena arena,
+                                         DType dtype) {
+        if (n < 1) {
+            throw new InvalidInputException("the number of samples must be positive, got " + n);
+        }
+        Header hi = header(images), hl = header(labels);
+        if (hi.items() != hl.items()) {
+            throw new InvalidInputException(images + " has " + hi.items() + " images but " + labels + " has "
+                    + hl.items() + " labels");
+        }
+        if (n > hi.items()) {
+            throw new InvalidInputException("asked for " + n + " samples but " + images + " has " + hi.items());
+        }
+        Tensor x = preprocessImages(read(images, n), n, d, arena, dtype);
+        int[] y = readLabels(labels, n);
+        return new Dataset(x, Dataset.oneHot(arena, dtype, y, classes), images.toString());
+    }
+
+    // ------------------------------------------------------------------------------------------------ reading
+
+    /** An open IDX file positioned after its header (decompressing when it is gzip). */
+    private static final class Source implements AutoCloseable {
+        final Path file;
+        final Header header;
+        final InputStream in;
+        private final FileChannel channel;
+
+        private Source(Path file, FileChannel channel, InputStream in, Header header) {
+            this.file = file;
+            this.channel = channel;
+            this.in = in;
+            this.header = header;
+        }
+
+        void readFully(byte[] b, int len) {
+            try {
+                int off = 0;
+                while (off < len) {
+                    int r = in.read(b, off, len - off);
+                    if (r < 0) {
+                        throw truncated();
+                    }
+                    off += r;
+                }
+            } catch (EOFException e) {
+                throw truncated();
+            } catch (IOException e) {
+                throw damaged(e);
+            }
+        }
+
+        /** Reads {@code bytes} more and then requires the end of the stream. */
+        void skipRestAndCheckEnd(long bytes) {
+            try {
+                byte[] buf = new byte[1 << 16];
+                long left = bytes;
+                while (left > 0) {
+                    int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+                    if (r < 0) {
+                        throw truncated();
+                    }
+                    left -= r;
+                }
+                if (in.read() >= 0) {
+                    throw new InvalidInputException(file + ": has bytes after the " + header.declaredBytes()
+                            + " its header declares (dimensions " + Arrays.toString(header.dims()) + ")");
+                }
+            } catch (EOFException e) {
+                throw truncated();
+            } catch (IOException e) {
+                throw damaged(e);
+            }
+        }
+
+        private InvalidInputException truncated() {
+            return new InvalidInputException(file + ": is truncated (its header declares " + header.declaredBytes()
+                    + " bytes for dimensions " + Arrays.toString(header.dims()) + " of " + header.type().id() + ")");
+        }
+
+        private InvalidInputException damaged(IOException e) {
+            return new InvalidInputException(file + ": is damaged (" + (header.gzip() ? "gzip: " : "")
+                    + e.getMessage() + ")", e);
+        }
+
+        @Override
+        public void close() {
+            try {
+                in.close();
+                channel.close();
+            } catch (IOException ignored) {
+                // read-only: nothing to lose
+            }
+        }
+    }
+
+    private static Source open(Path file) {
+        FileChannel ch = IoSupport.openRead(file);
+        try {
+            long size = ch.size();
+            byte[] start = IoSupport.readBytes(ch, file, 0, (int) Math.min(2, size));
+            boolean gzip = start.length == 2 && (start[0] & 0xFF) == 0x1F && (start[1] & 0xFF) == 0x8B;
+            long uncompressed = size;
+            if (gzip) {
+                if (size < 18) {
+                    throw new InvalidInputException(file + ": is a truncated gzip file (" + size + " bytes)");
+                }
+                // ISIZE: the uncompressed length modulo 2^32, the last 4 bytes of a gzip member.
+                byte[] tail = IoSupport.readBytes(ch, file, size - 4, 4);
+                uncompressed = ByteBuffer.wrap(tail).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
+            }
+            ch.position(0);
+            InputStream raw = Channels.newInputStream(ch);
+            InputStream in;
+            try {
+                in = gzip ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16)
+                        : new BufferedInputStream(raw, 1 << 16);
+            } catch (ZipException e) {
+                throw new InvalidInputException(file + ": is not a valid gzip file (" + e.getMessage() + ")", e);
+            }
+            Header h = readHeader(file, new DataInputStream(in), gzip, size);
+            long declared = h.declaredBytes();
+            if (gzip ? (declared & 0xFFFFFFFFL) != uncompressed : declared != size) {
+                String what = gzip ? "its gzip trailer records " + uncompressed + " uncompressed bytes"
+                        : "the file has " + size + " bytes";
+                throw new InvalidInputException(file + ": its header declares dimensions " + Arrays.toString(h.dims())
+                        + " of " + h.type().id() + " (" + declared + " bytes) but " + what
+                        + (declared > uncompressed ? " (truncated?)" : " (trailing data?)"));
+            }
+            return new Source(file, ch, in, h);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw IoSupport.readError(file, e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    private static Header readHeader(Path file, DataInputStream in, boolean gzip, long fileSize) throws IOException {
+        byte[] magic = new byte[4];
+        try {
+            in.readFully(magic);
+        } catch (EOFException e) {
+            throw new InvalidInputException(file + ": too short for an IDX header (" + fileSize + " bytes)");
+        } catch (ZipException e) {
+            throw new InvalidInputException(file + ": is not a valid gzip file (" + e.getMessage() + ")", e);
+        }
+        if (magic[0] != 0 || magic[1] != 0) {
+            throw new InvalidInputException(file + ": not an IDX file (magic bytes "
+                    + String.format(Locale.ROOT, "%02x %02x", magic[0] & 0xFF, magic[1] & 0xFF)
+                    + ", expected 00 00)");
+        }
+        ElementType type = ElementType.of(magic[2] & 0xFF);
+        if (type == null) {
+            throw new InvalidInputException(file + ": unknown IDX element type 0x"
+                    + String.format(Locale.ROOT, "%02x", magic[2] & 0xFF)
+                    + " (expected 08, 09, 0b, 0c, 0d or 0e)");
+        }
+        int ndims = magic[3] & 0xFF;
+        if (ndims < 1 || ndims > MAX_DIMENSIONS) {
+            throw new InvalidInputException(file + ": IDX header declares " + ndims + " dimensions (expected 1 to "
+                    + MAX_DIMENSIONS + ")");
+        }
+        int[] dims = new int[ndims];
+        for (int i = 0; i < ndims; i++) {
+            try {
+                dims[i] = in.readInt();
+            } catch (EOFException e) {
+                throw new InvalidInputException(file + ": truncated in its IDX header (" + ndims + " dimensions"
+                        + " declared)");
+            }
+            if (dims[i] < 1) {
+                throw new InvalidInputException(file + ": dimension " + i + " is "
+                        + Integer.toUnsignedString(dims[i]) + " (expected 1 to " + Integer.MAX_VALUE + ")");
+            }
+        }
+        long total = 4L + 4L * ndims;
+        try {
+            long elements = 1;
+            for (int d : dims) {
+                elements = Math.multiplyExact(elements, (long) d);
+            }
+            total = Math.addExact(total, Math.multiplyExact(elements, (long) type.bytes()));
+        } catch (ArithmeticException e) {
+            throw new InvalidInputException(file + ": IDX header declares dimensions " + Arrays.toString(dims)
+                    + ", more than 2^63 bytes");
+        }
+        return new Header(type, dims, gzip);
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing to lose
+        }
+    }
+}

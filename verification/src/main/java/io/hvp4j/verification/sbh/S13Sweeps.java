@@ -1,0 +1,156 @@
+package io.hvp4j.verification.sbh;
+
+import io.hvp4j.autodiff.Activation;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.autodiff.Loss;
+import io.hvp4j.data.Dataset;
+import io.hvp4j.model.Initializer;
+import io.hvp4j.model.Mlp;
+import io.hvp4j.plot.Chart;
+import io.hvp4j.spectral.RankPredictions;
+import io.hvp4j.verification.CheckContext;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * [SBH] S13 (papers.md §A.9; the id is ours): the authors' three sweeps — rank against hidden width, depth and
+ * sample size — with the measured ranks of H, H_O and H_F compared at every point with the closed forms (exact,
+ * robust), and plotted like the paper's figures (measured points, predictions dashed) together with rank(H)/p
+ * against p on log axes beside the reference slope p^(−1/2) (the √p law of §A.4).
+ *
+ * <p>Full mode uses the §A.9 sizes (width: d = 64, N = 100, K = 10, widths (w, w), w = 4…32; depth: d = 16,
+ * N = 50, D hidden layers of 25, D = 1…6; sample size: d = 64, widths (10, 10), N = 10…400) on
+ * {@link SweepData} (Fashion-MNIST when installed, else Gaussian) with the mse loss, Glorot init as the authors'
+ * code. Quick mode runs the same three sweeps at small sizes on Gaussian data. The widest and deepest §A.9 points
+ * (w up to 56, D up to 9) are left out: their dense matrices (p up to 7280) take too long on small machines.
+ */
+public final class S13Sweeps extends SbhCheck {
+
+  public S13Sweeps() {
+    super("S13",
+        "§A.9 sweeps (rank vs width, depth, sample size): measured ranks of H, H_O, H_F = closed forms; plots");
+  }
+
+  /** A sweep: the swept values, and the network and data at each value. */
+  record Sweep(String name, String xLabel, int[] values, int d, int samplesMax) {}
+
+  @Override
+  String measure(CheckContext context, Tally tally) throws Exception {
+    boolean full = context.full();
+    boolean real = full && SweepData.files() != null;
+    int[] widths = full ? range(4, 32, 4) : range(1, 8, 1);
+    int[] depths = full ? range(1, 6, 1) : range(1, 5, 1);
+    int[] samples = full ? range(10, 400, 10) : range(2, 30, 2);
+    int dW = full ? 64 : 16, nW = full ? 100 : 30, kW = full ? 10 : 4;
+    int dD = full ? 16 : 8, nD = full ? 50 : 20, wD = full ? 25 : 6, kD = full ? 10 : 3;
+    int dS = full ? 64 : 16, wS = full ? 10 : 4, kS = full ? 10 : 4;
+    if (real) {
+      kW = kD = kS = 10;
+    }
+    List<Point> width = new ArrayList<>(), depth = new ArrayList<>(), sample = new ArrayList<>();
+    for (int w : widths) {
+      width.add(point(context, tally, "width", w, new int[] {dW, w, w, kW}, nW, real));
+    }
+    for (int dd : depths) {
+      int[] arch = new int[dd + 2];
+      java.util.Arrays.fill(arch, wD);
+      arch[0] = dD;
+      arch[dd + 1] = kD;
+      depth.add(point(context, tally, "depth", dd, arch, nD, real));
+    }
+    for (int n : samples) {
+      sample.add(point(context, tally, "samples", n, new int[] {dS, wS, wS, kS}, n, real));
+    }
+    if (context.reportDirectory() != null) {
+      tally.plots.add(plot(context, "sbh_rank_vs_width.png", "Rank vs hidden width (widths (w, w))",
+          "hidden width w", width));
+      tally.plots.add(plot(context, "sbh_rank_vs_depth.png", "Rank vs depth (hidden layers of width " + wD + ")",
+          "hidden layers D", depth));
+      tally.plots.add(plot(context, "sbh_rank_vs_samples.png", "Rank vs sample size (widths (" + wS + ", " + wS
+          + "))", "samples N", sample));
+      tally.plots.add(sqrtLaw(context, width));
+    }
+    tally.expected = "closed forms of §A.3 at every point, robust";
+    return String.format(Locale.ROOT, "mse, bias-free linear, Glorot; width d=%d N=%d K=%d w=%d..%d; depth d=%d N=%d"
+        + " width %d D=%d..%d; samples d=%d (%d,%d) N=%d..%d; %s", dW, nW, kW, widths[0], widths[widths.length - 1],
+        dD, nD, wD, depths[0], depths[depths.length - 1], dS, wS, wS, samples[0], samples[samples.length - 1],
+        real ? SweepData.describe() : "synthetic Gaussian inputs");
+  }
+
+  /** One measured point: swept value, p, measured and predicted (H, H_O, H_F). */
+  record Point(int x, int p, int[] measured, int[] predicted) {}
+
+  private static final Curvature[] OPS = {Curvature.HESSIAN, Curvature.GAUSS_NEWTON, Curvature.FUNCTIONAL};
+
+  private static Point point(CheckContext ctx, Tally tally, String sweep, int x, int[] arch, int n, boolean real) {
+    ctx.progress().accept(String.format(Locale.ROOT, "S13 %s %d (p=%d)", sweep, x,
+        new Mlp(arch, Activation.IDENTITY, false).parameterCount()));
+    Mlp mlp = new Mlp(arch, Activation.IDENTITY, false);
+    try (Arena arena = Arena.ofShared()) {
+      Dataset data = real ? SweepData.load(arena, n, arch[0], Loss.MSE, 1)
+          : NetSpec.linear(Loss.MSE, n, arch[0], 7000 + n, arch).data(arena);
+      double[] theta = Initializer.GLOROT_NORMAL.initialize(mlp, 1);
+      try (DenseCurvature dc = new DenseCurvature(mlp, Loss.MSE, data, theta, ctx.threads())) {
+        int r = dc.inputRank();
+        RankPredictions.Prediction p = RankPredictions.predict(mlp, Loss.MSE, r, -1).orElseThrow();
+        int[] measured = new int[3], predicted = new int[3];
+        boolean ok = true;
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s=%d arch %s N=%d r=%d p=%d:", sweep, x,
+            mlp.architecture(), n, r, mlp.parameterCount()));
+        for (int i = 0; i < 3; i++) {
+          DenseCurvature.Rank m = dc.rank(OPS[i]);
+          measured[i] = m.rank();
+          predicted[i] = RankGrid.predicted(p, OPS[i]);
+          ok &= m.robust() && measured[i] == predicted[i];
+          line.append(' ').append(RankGrid.label(OPS[i])).append(' ').append(m).append(" (").append(predicted[i])
+              .append(')');
+        }
+        tally.record(ok, line.toString());
+        return new Point(x, mlp.parameterCount(), measured, predicted);
+      }
+    }
+  }
+
+  private static Path plot(CheckContext ctx, String file, String title, String xLabel, List<Point> pts)
+      throws java.io.IOException {
+    int[] x = pts.stream().mapToInt(Point::x).toArray();
+    Chart c = Chart.of(title, xLabel, "rank");
+    String[] names = {"H", "H_O", "H_F"};
+    for (int i = 0; i < 3; i++) {
+      final int k = i;
+      c.add("rank " + names[i], x, pts.stream().mapToInt(p -> p.measured()[k]).toArray(), Chart.Style.POINTS);
+      c.add("predicted " + names[i], x, pts.stream().mapToInt(p -> p.predicted()[k]).toArray(), Chart.Style.DASHED);
+    }
+    c.add("p (parameters)", x, pts.stream().mapToInt(Point::p).toArray(), Chart.Style.LINE);
+    Path out = ctx.plotPath(file);
+    c.save(out);
+    return out;
+  }
+
+  /** rank(H)/p against p, log-log, with c·p^(−1/2) through the last point. */
+  private static Path sqrtLaw(CheckContext ctx, List<Point> width) throws java.io.IOException {
+    double[] p = width.stream().mapToDouble(Point::p).toArray();
+    double[] ratio = width.stream().mapToDouble(pt -> (double) pt.measured()[0] / pt.p()).toArray();
+    double[] predicted = width.stream().mapToDouble(pt -> (double) pt.predicted()[0] / pt.p()).toArray();
+    double c = ratio[ratio.length - 1] * Math.sqrt(p[p.length - 1]);
+    double[] ref = new double[p.length];
+    for (int i = 0; i < p.length; i++) ref[i] = c / Math.sqrt(p[i]);
+    Chart chart = Chart.of("rank(H)/p against p in the width sweep (the √p law)", "parameters p", "rank(H) / p")
+        .logX().logY()
+        .add("measured rank(H)/p", p, ratio, Chart.Style.POINTS)
+        .add("predicted rank(H)/p", p, predicted, Chart.Style.DASHED)
+        .add("c·p^(-1/2)", p, ref, Chart.Style.LINE);
+    Path out = ctx.plotPath("sbh_rank_over_p.png");
+    chart.save(out);
+    return out;
+  }
+
+  static int[] range(int from, int to, int step) {
+    int[] v = new int[(to - from) / step + 1];
+    for (int i = 0; i < v.length; i++) v[i] = from + i * step;
+    return v;
+  }
+}
