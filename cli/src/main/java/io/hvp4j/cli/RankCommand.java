@@ -151,12 +151,22 @@ final class RankCommand implements Callable<Integer> {
             int dim = layerIndex < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layerIndex);
             String usedMethod = requested.equals("auto") ? (dim <= AUTO_DENSE_MAX ? "dense" : "randomized")
                     : requested;
+            // H's basis starts H_F's (range(H_F) lies in range(H) + range(H_O)): T on it costs one product per
+            // vector and n·m² flops instead of a new Gram–Schmidt basis; the random tests extend it where needed.
+            RandomizedRank.Basis hessianBasis = null;
+            try {
             for (Curvature c : ops) {
                 if (usedMethod.equals("randomized")) {
                     boolean blockGiven = spec.commandLine().getParseResult() != null
                             && spec.commandLine().getParseResult().hasMatchedOption("--block");
+                    boolean keep = c == Curvature.HESSIAN && ops.contains(Curvature.FUNCTIONAL);
+                    RandomizedRank.Basis start = c == Curvature.FUNCTIONAL ? hessianBasis : null;
                     RandomizedRank.Result rr = randomizedRank(p, c, layerIndex,
-                            blockGiven ? block : RandomizedRank.DEFAULT_BLOCK, sketchSeed, tolerance, solver, gemmName, err);
+                            blockGiven ? block : RandomizedRank.DEFAULT_BLOCK, sketchSeed, tolerance, solver, gemmName,
+                            start, keep, err);
+                    if (keep) {
+                        hessianBasis = rr.kept();
+                    }
                     reports.put(label(c), rr.report());
                     asymmetry.put(label(c), Double.NaN);
                     basis.put(label(c), rr.basis());
@@ -171,6 +181,11 @@ final class RankCommand implements Callable<Integer> {
                         ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
                 reports.put(label(c), NumericalRank.ofEigenvalues(d.eigenvalues(), p.dtype, tolerance));
                 asymmetry.put(label(c), d.asymmetry());
+            }
+            } finally {
+                if (hessianBasis != null) {
+                    hessianBasis.close();
+                }
             }
             int inputRank = RankPredictions.inputRank(p.data.inputs()).rank();
             Optional<RankPredictions.Prediction> predicted = Optional.empty();
@@ -246,7 +261,8 @@ final class RankCommand implements Callable<Integer> {
     /** The randomized rank of curvature {@code c} (layer block when {@code layer >= 0}). */
     static RandomizedRank.Result randomizedRank(Problem p, Curvature c, int layer, int block, long seed,
                                                 NumericalRank.Tolerance tol, SymmetricEigen solver,
-                                                String gemm, PrintWriter err) {
+                                                String gemm, RandomizedRank.Basis start, boolean keep,
+                                                PrintWriter err) {
         int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
         int k = Math.max(1, Math.min(block, n));
         MlpObjective f = p.objective(k);
@@ -269,7 +285,7 @@ final class RankCommand implements Callable<Integer> {
             err.flush();
         };
         RandomizedRank.Options options = new RandomizedRank.Options()
-                .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress);
+                .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress).start(start).keepBasis(keep);
         if (!gemm.equals("engine")) {
             RandomizedRank.nativeGemm(p.threads).ifPresent(options::gemm);
         }

@@ -26,16 +26,18 @@ import java.util.SplittableRandom;
  *   sample of the range), otherwise {@code Z = A·Q_j} of the block appended last (the Krylov expansion). {@code W}
  *   is projected off the basis Q by block classical Gram–Schmidt with GEMMs (a second pass unless every column kept
  *   at least 1/√2 of its norm, Kahan–Parlett), orthonormalized inside the block by modified Gram–Schmidt
- *   twice, and its columns whose remaining norm exceeds {@link #STOP_FRACTION}·τ̂ are appended.</li>
+ *   twice, and its columns whose remaining norm exceeds {@code f(b)}·τ̂ are appended ({@link #stopFraction}).</li>
  *   <li>Each appended block {@code Q_j} gets exactly one product {@code Z = A·Q_j}; the first Gram–Schmidt
  *   coefficients {@code QᵀZ} are column block j of {@code T}, so the Rayleigh–Ritz matrix costs no extra products
  *   and no extra GEMMs (a separate {@code QᵀAQ} would cost m products and n·m² flops).</li>
- *   <li>A Krylov candidate with no column left above {@link #STOP_FRACTION}·τ̂ means the basis is
- *   (numerically) invariant; the method then restarts with a fresh random sample. It stops at the first random
- *   sample whose every projected column is that small (that block is discarded), or when Q spans {@code R^n}. A
- *   missing eigen-direction with {@code |λ| > τ} would leave {@code |λ|·|g|} in each column, g standard normal, so
- *   with {@code b} columns the chance that all of them fall below the threshold is below {@code (0.2)^b}. The
- *   restarts also recover eigenvalues of multiplicity above b, which a Krylov space of block size b cannot hold.</li>
+ *   <li>A Krylov candidate with no column left above {@code f(b)}·τ̂ means the basis is (numerically) invariant;
+ *   the method then restarts with a fresh random sample. It stops at the first random sample whose every projected
+ *   column is that small (that block is discarded), or when Q spans {@code R^n}. A missing eigen-direction with
+ *   {@code |λ| > τ} would leave {@code |λ|·|g|} in each column, g standard normal, so the chance that all b columns
+ *   fall below {@code f·τ} is {@code P(|g| < f)^b}; {@code f(b)} is the largest of 1, 1/2, 1/4, 1/10, 1/20 that
+ *   keeps this below 10⁻⁹ (1 for b = 64, 1/2 for 32, 1/4 for 16). A large f keeps the test above the rounding noise
+ *   of the products (about the dense path's eigenvalue noise, ε·‖|A|·|ω|‖), so that noise is not mistaken for
+ *   range. The restarts also recover eigenvalues of multiplicity above b, which a Krylov space of block size b cannot hold.</li>
  *   <li>The eigenvalues of T by the given {@link SymmetricEigen}, and the rank by
  *   {@link NumericalRank#ofSingularValues} with the operator's n (not m) in the default tolerance, so that τ is
  *   σ_max·n·ε exactly as in the dense path. By Cauchy interlacing the eigenvalues of T never exceed those of A in
@@ -50,11 +52,30 @@ import java.util.SplittableRandom;
  */
 public final class RandomizedRank {
     /** Columns per block unless the options say otherwise (capped by the operator's block limit). */
-    public static final int DEFAULT_BLOCK = 64;
-    /** A block counts as empty when every projected column is at most this fraction of τ̂. */
-    public static final double STOP_FRACTION = 0.25;
+    public static final int DEFAULT_BLOCK = 128;
+    /** Largest chance allowed that a block of b Gaussian samples misses an eigenvalue above the tolerance. */
+    static final double MISS_PROBABILITY = 1e-9;
+
+    /**
+     * The fraction f of τ̂ below which a projected column counts as empty, for blocks of b columns: the largest of
+     * 1, 1/2, 1/4, 1/10, 1/20 with {@code P(|g| < f)^b ≤ 10⁻⁹} (g standard normal), or 1/20.
+     */
+    public static double stopFraction(int b) {
+        double[] f = {1.0, 0.5, 0.25, 0.1, 0.05};
+        double[] p = {0.6826894921370859, 0.38292492254802624, 0.19741265136584765, 0.07965567455405798,
+            0.03987761167674492}; // P(|g| < f) = erf(f/√2)
+        for (int i = 0; i < f.length; i++) {
+            if (b * Math.log(p[i]) <= Math.log(MISS_PROBABILITY)) {
+                return f[i];
+            }
+        }
+        return f[f.length - 1];
+    }
     /** Power iterations for the lower bound on σ_max. */
     public static final int POWER_ITERATIONS = 30;
+    /** Multiple of ε·√(m+1)·‖Z‖ below which a projected column is rounding noise. */
+    static final double NOISE = 8;
+
     /** Basis vectors per off-heap panel. */
     static final int PANEL_ROWS = 512;
 
@@ -97,6 +118,37 @@ public final class RandomizedRank {
         });
     }
 
+    /**
+     * An orthonormal basis kept from one run to start the next on another operator over the same parameter space
+     * (e.g. H_F after H: range(H_F) ⊆ range(H) + range(H_O)). Off-heap, owned by this object: close it when done;
+     * a run started from it extends it in place. Not thread-safe.
+     */
+    public static final class Basis implements AutoCloseable {
+        final Arena arena = Arena.ofShared();
+        final int n;
+        final List<Tensor> panels = new ArrayList<>();
+        int m;
+
+        Basis(int n) {
+            this.n = n;
+        }
+
+        /** Vectors in the basis. */
+        public int size() {
+            return m;
+        }
+
+        /** Their dimension. */
+        public int dimension() {
+            return n;
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+    }
+
     /** Progress: the stage ("power", "basis", "eigenvalues"), work done and the total known so far. */
     @FunctionalInterface
     public interface Progress {
@@ -112,6 +164,25 @@ public final class RandomizedRank {
         Progress progress;
         int maxBasis = Integer.MAX_VALUE;
         Gemm gemm;
+        Basis start;
+        boolean keep;
+
+        /**
+         * Start from {@code basis} (built on another operator of the same dimension): its vectors are kept, T is
+         * computed on them with one product per vector and n·m² flops (no Gram–Schmidt), and the usual random tests
+         * and Krylov steps extend it where the new operator's range leaves it. The basis is extended in place and
+         * returned in {@link Result#kept()}; the caller still owns and closes it.
+         */
+        public Options start(Basis basis) {
+            start = basis;
+            return this;
+        }
+
+        /** Return the basis in {@link Result#kept()} (the caller closes it) instead of freeing it. */
+        public Options keepBasis(boolean k) {
+            keep = k;
+            return this;
+        }
 
         /** The matrix product for the basis work (null: the backend's). */
         public Options gemm(Gemm g) {
@@ -170,9 +241,10 @@ public final class RandomizedRank {
      * @param productColumns columns of operator products computed
      * @param restarts      random samples drawn after the first (Krylov space numerically invariant)
      * @param seconds       wall time
+     * @param kept          the basis when {@link Options#keepBasis} or {@link Options#start} asked for it, else null
      */
     public record Result(RankReport report, double[] eigenvalues, int basis, double sigmaEstimate,
-                         double stopResidual, long productColumns, int restarts, double seconds) {
+                         double stopResidual, long productColumns, int restarts, double seconds, Basis kept) {
     }
 
     /** Bytes of memory the method needs for a basis of m vectors of dimension n (basis, T and its triangle). */
@@ -195,13 +267,21 @@ public final class RandomizedRank {
         SymmetricEigen solver = options.solver != null ? options.solver : SymmetricEigen.select(null);
         if (n < 1) {
             RankReport r = NumericalRank.ofSingularValues(new double[0], 0, 0, op.dtype(), options.tolerance);
-            return new Result(r, new double[0], 0, 0, Double.NaN, 0, 0, 0);
+            return new Result(r, new double[0], 0, 0, Double.NaN, 0, 0, 0, null);
         }
         int b = Math.max(1, Math.min(Math.min(options.block, n), Math.min(op.maxBlock(), 1024)));
         SplittableRandom rng = new SplittableRandom(options.seed);
+        if (options.start != null && options.start.n != n) {
+            throw new IllegalArgumentException("the start basis has dimension " + options.start.n + ", the operator "
+                    + n);
+        }
+        Basis basis = options.start != null ? options.start : new Basis(n);
+        boolean handBack = options.start != null || options.keep;
+        boolean done = false;
         try (Arena arena = Arena.ofShared()) {
-            Work w = new Work(op, options.gemm != null ? options.gemm : backend::gemm, arena, n, b);
+            Work w = new Work(op, options.gemm != null ? options.gemm : backend::gemm, arena, basis, b);
             double sigmaHat = w.powerBound(rng, options.progress);
+            sigmaHat = Math.max(sigmaHat, w.warm(options.progress));
             double stopResidual = Double.NaN;
             int restarts = 0;
             int bb = Math.min(b, n);
@@ -210,12 +290,12 @@ public final class RandomizedRank {
             boolean fromRandom = true;
             while (true) {
                 double tauHat = options.tolerance.threshold(sigmaHat, n, n, op.dtype());
-                double cut = STOP_FRACTION * tauHat;
+                double cut = stopFraction(b) * tauHat;
                 double maxRes = 0;
                 for (int j = 0; j < bb; j++) {
                     maxRes = Math.max(maxRes, res[j]);
                 }
-                int kept = maxRes <= cut ? 0 : w.orthonormalizeAndAppend(bb, res, cut, options.maxBasis);
+                int kept = w.orthonormalizeAndAppend(bb, res, cut, options.maxBasis);
                 if (DEBUG) System.err.printf("m=%d bb=%d kept=%d random=%b maxRes=%.3e cut=%.3e sigma=%.3e%n", w.m, bb, kept, fromRandom, maxRes, cut, sigmaHat);
                 if (kept == 0) {
                     if (fromRandom) {
@@ -261,8 +341,15 @@ public final class RandomizedRank {
             if (options.progress != null) {
                 options.progress.update("eigenvalues", m, m);
             }
-            return new Result(report, eig, m, sigmaHat, stopResidual, w.productColumns, restarts,
-                    (System.nanoTime() - t0) / 1e9);
+            Result out = new Result(report, eig, m, sigmaHat, stopResidual, w.productColumns, restarts,
+                    (System.nanoTime() - t0) / 1e9, handBack ? basis : null);
+            done = true;
+            return out;
+        } finally {
+            // A basis this call created is freed unless it is handed back; a start basis stays the caller's.
+            if (options.start == null && !(done && options.keep)) {
+                basis.close();
+            }
         }
     }
 
@@ -271,10 +358,11 @@ public final class RandomizedRank {
         final SymmetricOperator op;
         final Gemm be;
         final Arena arena;
+        final Basis basis;
         final int n;
         final int b;
         final int kMax;
-        final List<Tensor> panels = new ArrayList<>();
+        final List<Tensor> panels;
         final Tensor coef;
         final Tensor omega;
         final Tensor w;
@@ -286,6 +374,14 @@ public final class RandomizedRank {
         int m;
         long productColumns;
         double lastSigma;
+        /** Width of the block expanded before the last one (0 after a restart: no recurrence to use). */
+        int prevWidth;
+        /**
+         * Per candidate column, the rounding level of its projection ({@value #NOISE}·ε·√(m+1)·‖Z_c‖, ε of the
+         * products' dtype): a remainder below it is noise whose direction is not orthogonal to Q, so it is never
+         * appended, whatever the tolerance.
+         */
+        final double[] floor;
         /**
          * A second Gram–Schmidt pass when a column kept less than this fraction of its norm (Kahan–Parlett's 1/√2).
          * Relaxing it to the ε/ratio estimate of one pass (e.g. 100/n) lost orthogonality in long Krylov runs:
@@ -293,11 +389,14 @@ public final class RandomizedRank {
          */
         final double reorth = 0.7071067811865476;
 
-        Work(SymmetricOperator op, Gemm be, Arena arena, int n, int b) {
+        Work(SymmetricOperator op, Gemm be, Arena arena, Basis basis, int b) {
             this.op = op;
             this.be = be;
             this.arena = arena;
-            this.n = n;
+            this.basis = basis;
+            this.panels = basis.panels;
+            this.m = basis.m;
+            this.n = basis.n;
             this.b = b;
             this.kMax = Math.max(1, Math.min(op.maxBlock(), b));
             omega = Tensor.allocate(arena, DType.F64, n, b);
@@ -305,6 +404,14 @@ public final class RandomizedRank {
             z = Tensor.allocate(arena, DType.F64, n, b);
             coef = Tensor.allocate(arena, DType.F64, PANEL_ROWS, b);
             rows = new double[b][];
+            floor = new double[b];
+        }
+
+        void setFloor(double[] norms, int k) {
+            double eps = Math.ulp(1.0) / 2 * (op.dtype() == DType.F32 ? (1 << 29) : 1);
+            for (int c = 0; c < k; c++) {
+                floor[c] = NOISE * eps * Math.sqrt(m + 1.0) * norms[c];
+            }
         }
 
         /** {@code out = A·in} for {@code n × k} tensors with {@code k ≤ b} (blocks are at most the op's maximum). */
@@ -350,6 +457,49 @@ public final class RandomizedRank {
             return best;
         }
 
+        /**
+         * T on the vectors of a start basis: for each block of b of them, Z = A·Q_j and the rows 0..end_j of
+         * {@code QᵀZ} (the upper triangle; no Gram–Schmidt: the vectors are orthonormal already). Returns the largest
+         * ‖A·q‖ (a lower bound on σ_max).
+         */
+        double warm(Progress progress) {
+            int total = m;
+            double best = 0;
+            for (int start = 0; start < total; start += b) {
+                int width = Math.min(b, total - start);
+                int end = start + width;
+                Tensor zz = z.view(0, n, width);
+                MemorySegment zs = zz.segment();
+                for (int c = 0; c < width; c++) {
+                    MemorySegment row = basisRow(start + c).segment();
+                    for (int i = 0; i < n; i++) {
+                        zs.setAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * width + c,
+                                row.getAtIndex(ValueLayout.JAVA_DOUBLE, i));
+                    }
+                }
+                Tensor ww = w.view(0, n, width);
+                applyOp(zz, ww);
+                for (double x : columnNorms(ww, width)) {
+                    best = Math.max(best, x);
+                }
+                double[] tb = new double[end * width];
+                for (int p = 0; p * PANEL_ROWS < end; p++) {
+                    int u = Math.min(PANEL_ROWS, end - p * PANEL_ROWS);
+                    Tensor q = panels.get(p).view(0, u, n);
+                    Tensor cv = coef.view(0, u, width);
+                    be.gemm(false, false, 1.0, q, ww, 0.0, cv);
+                    MemorySegment.copy(cv.segment(), ValueLayout.JAVA_DOUBLE, 0, tb, p * PANEL_ROWS * width,
+                            u * width);
+                }
+                tBlocks.add(tb);
+                tShape.add(new int[] {start, width});
+                if (progress != null) {
+                    progress.update("start basis", end, total);
+                }
+            }
+            return best;
+        }
+
         /** W = A·Ω for bb fresh Gaussian columns, projected off Q; returns the projected column norms. */
         double[] sample(SplittableRandom rng, int bb) {
             Tensor om = omega.view(0, n, bb);
@@ -366,6 +516,7 @@ public final class RandomizedRank {
                     lastSigma = Math.max(lastSigma, nw[c] / no[c]);
                 }
             }
+            setFloor(nw, bb);
             return project(ww, bb, nw);
         }
 
@@ -391,30 +542,24 @@ public final class RandomizedRank {
             for (double x : nz) {
                 lastSigma = Math.max(lastSigma, x);
             }
-            // T column block j: rows 0..m-1.
+            setFloor(nz, width);
+            // Local pass first: A·Q_j lies mostly in the span of the last two blocks (the block Lanczos recurrence),
+            // so after removing those the global pass meets only rounding-level coefficients and one pass suffices
+            // (Kahan–Parlett, checked below) instead of two full passes over the basis.
             double[] tb = new double[m * width];
-            int np = panels.size();
-            for (int p = 0; p < np; p++) {
-                int u = Math.min(PANEL_ROWS, m - p * PANEL_ROWS);
-                Tensor q = panels.get(p).view(0, u, n);
-                Tensor cv = coef.view(0, u, width);
-                be.gemm(false, false, 1.0, q, ww, 0.0, cv);
-                MemorySegment.copy(cv.segment(), ValueLayout.JAVA_DOUBLE, 0, tb, p * PANEL_ROWS * width, u * width);
-            }
+            int lo = Math.max(0, start - prevWidth);
+            subtractProjection(ww, width, lo, m, tb);
+            double[] local = columnNorms(ww, width);
+            subtractProjection(ww, width, 0, m, tb); // the global pass; coefficients add up to QᵀZ
             tBlocks.add(tb);
             tShape.add(new int[] {start, width});
-            // First pass with the coefficients just computed: W -= Q·C (panel by panel, from the saved T block).
-            for (int p = 0; p < np; p++) {
-                int u = Math.min(PANEL_ROWS, m - p * PANEL_ROWS);
-                Tensor q = panels.get(p).view(0, u, n);
-                Tensor cv = coef.view(0, u, width);
-                MemorySegment.copy(tb, p * PANEL_ROWS * width, cv.segment(), ValueLayout.JAVA_DOUBLE, 0, u * width);
-                be.gemm(true, false, -1.0, q, cv, 1.0, ww);
-            }
+            prevWidth = width;
             double[] after = columnNorms(ww, width);
             boolean again = false;
             for (int c = 0; c < width; c++) {
-                again |= after[c] < nz[c] * reorth;
+                // Heavy cancellation in the local pass leaves rounding errors of ‖Z‖·ε that are a large part of the
+                // remainder: then a full second pass as well.
+                again |= after[c] < local[c] * reorth || local[c] < nz[c] * 1e-3;
             }
             if (again) {
                 projectOnce(ww, width);
@@ -435,6 +580,27 @@ public final class RandomizedRank {
                 return java.util.Arrays.copyOf(after, next);
             }
             return after;
+        }
+
+        /**
+         * {@code t -= Q_r·(Q_rᵀt)} for the basis rows {@code r ∈ [from, to)}, adding the coefficients into rows
+         * {@code from..to} of {@code acc} (row-major, k columns).
+         */
+        void subtractProjection(Tensor t, int k, int from, int to, double[] acc) {
+            for (int r0 = from; r0 < to; ) {
+                int p = r0 / PANEL_ROWS;
+                int off = r0 % PANEL_ROWS;
+                int u = Math.min(PANEL_ROWS - off, to - r0);
+                Tensor q = panels.get(p).view((long) off * n, u, n);
+                Tensor cv = coef.view(0, u, k);
+                be.gemm(false, false, 1.0, q, t, 0.0, cv);
+                be.gemm(true, false, -1.0, q, cv, 1.0, t);
+                MemorySegment cs = cv.segment();
+                for (int i = 0; i < u * k; i++) {
+                    acc[r0 * k + i] += cs.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
+                }
+                r0 += u;
+            }
         }
 
         /** Projects W (n × k) off Q (CGS, second pass when a column lost more than 1/√2). */
@@ -481,7 +647,7 @@ public final class RandomizedRank {
 
         /**
          * Orthonormalizes the projected candidate inside the block (modified Gram–Schmidt twice) and appends the
-         * columns whose norm stays above {@code cut} (= STOP_FRACTION·τ̂): a smaller remainder carries nothing of
+         * columns whose norm stays above {@code cut} (= f(b)·τ̂): a smaller remainder carries nothing of
          * the range above the tolerance, and appending it would grow the basis with rounding noise. Returns the
          * number of vectors appended.
          */
@@ -491,7 +657,8 @@ public final class RandomizedRank {
             int kept = 0;
             boolean lost = false;
             for (int c = 0; c < bb; c++) {
-                if (!(res[c] > cut)) {
+                double keepAbove = Math.max(cut, floor[c]);
+                if (!(res[c] > keepAbove)) {
                     continue;
                 }
                 double[] r = rows[kept] == null ? (rows[kept] = new double[n]) : rows[kept];
@@ -500,7 +667,7 @@ public final class RandomizedRank {
                 }
                 double before = norm(r);
                 double nr = inBlock(r, kept);
-                if (!(nr > cut)) {
+                if (!(nr > keepAbove)) {
                     continue;
                 }
                 // Cancellation inside the block magnifies what is left of Q's directions (≈ ε·before/nr).
@@ -542,12 +709,13 @@ public final class RandomizedRank {
             for (int c = 0; c < kept; c++) {
                 int p = m / PANEL_ROWS;
                 if (p == panels.size()) {
-                    panels.add(Tensor.allocate(arena, DType.F64, PANEL_ROWS, n));
+                    panels.add(Tensor.allocate(basis.arena, DType.F64, PANEL_ROWS, n));
                 }
                 long off = (long) (m % PANEL_ROWS) * n * 8;
                 MemorySegment.copy(rows[c], 0, panels.get(p).segment(), ValueLayout.JAVA_DOUBLE, off, n);
                 m++;
             }
+            basis.m = m;
             return kept;
         }
 
@@ -574,6 +742,17 @@ public final class RandomizedRank {
             int covered = tShape.isEmpty() ? 0 : tShape.get(tShape.size() - 1)[0] + tShape.get(tShape.size() - 1)[1];
             if (covered < m) {
                 expand(m - covered, m - covered);
+            }
+            if (DEBUG) {
+                double worst = 0;
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        double d = 0;
+                        for (int r = 0; r < n; r++) d += basisRow(i).get(r) * basisRow(j).get(r);
+                        worst = Math.max(worst, Math.abs(d - (i == j ? 1 : 0)));
+                    }
+                }
+                System.err.println("orthogonality " + worst + " m=" + m);
             }
             Tensor t = Tensor.allocate(arena, DType.F64, m, m);
             MemorySegment ts = t.segment();

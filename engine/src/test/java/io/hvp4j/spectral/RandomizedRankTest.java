@@ -202,6 +202,33 @@ class RandomizedRankTest {
     }
 
     @Test
+    void startingTheFunctionalPartFromTheHessianBasisGivesTheSameRanks() {
+        for (Loss loss : new Loss[] {Loss.MSE, Loss.CE}) {
+            Mlp mlp = new Mlp(new int[] {10, 7, 6, 4}, Activation.IDENTITY, false);
+            try (Arena arena = Arena.ofConfined(); Backend be = new VectorBackend(2)) {
+                Dataset data = Nets.data(arena, 12, 10, 5, 4, loss, 3);
+                try (MlpObjective f = Nets.objective(arena, mlp, loss, data, be, 4, 16)) {
+                    SymmetricOperator h = Operators.curvature(f, Curvature.HESSIAN, -1);
+                    RandomizedRank.Result rh = RandomizedRank.compute(h, be, new RandomizedRank.Options().block(8)
+                            .keepBasis(true));
+                    try (RandomizedRank.Basis basis = rh.kept()) {
+                        int before = basis.size();
+                        for (Curvature c : new Curvature[] {Curvature.FUNCTIONAL, Curvature.GAUSS_NEWTON}) {
+                            SymmetricOperator op = Operators.curvature(f, c, -1);
+                            RandomizedRank.Result r = RandomizedRank.compute(op, be, new RandomizedRank.Options()
+                                    .block(8).seed(9).start(basis));
+                            RankReport d = dense(op, NumericalRank.Tolerance.DEFAULT);
+                            assertEquals(d.rank(), r.report().rank(), loss + " " + c);
+                            assertEquals(d.sigmaMax(), r.report().sigmaMax(), 1e-9 * d.sigmaMax(), loss + " " + c);
+                            assertTrue(basis.size() >= before && r.basis() == basis.size());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void deterministicForAFixedSeed() {
         Mlp mlp = new Mlp(new int[] {8, 6, 4}, Activation.IDENTITY, false);
         try (Arena arena = Arena.ofConfined(); Backend be = new VectorBackend(2)) {
