@@ -24,7 +24,9 @@ import java.util.Locale;
  * <p>Full mode uses the §A.9 sizes (width: d = 64, N = 100, K = 10, widths (w, w), w = 4…32; depth: d = 16,
  * N = 50, D hidden layers of 25, D = 1…6; sample size: d = 64, widths (10, 10), N = 10…400) on
  * {@link SweepData} (Fashion-MNIST when installed, else Gaussian) with the mse loss, Glorot init as the authors'
- * code. Quick mode runs the same three sweeps at small sizes on Gaussian data. The widest and deepest §A.9 points
+ * code. Quick mode runs the same three sweeps at small sizes on Gaussian data. Acceptance: the exact predicted
+ * count, robust in quick mode; in full mode {@linkplain DenseCurvature.Rank#separated separated} (as S8 for the
+ * §A.10 networks), with robustness still reported per point. The widest and deepest §A.9 points
  * (w up to 56, D up to 9) are left out: their dense matrices (p up to 7280) take too long on small machines.
  */
 public final class S13Sweeps extends SbhCheck {
@@ -104,7 +106,8 @@ public final class S13Sweeps extends SbhCheck {
           DenseCurvature.Rank m = dc.rank(OPS[i]);
           measured[i] = m.rank();
           predicted[i] = RankGrid.predicted(p, OPS[i]);
-          ok &= m.robust() && measured[i] == predicted[i];
+          // Larger networks on image data have eigenvalues far below 1e-7·σ_max that are still clearly non-zero.
+          ok &= (ctx.full() ? m.separated() : m.robust()) && measured[i] == predicted[i];
           line.append(' ').append(RankGrid.label(OPS[i])).append(' ').append(m).append(" (").append(predicted[i])
               .append(')');
         }
@@ -135,14 +138,18 @@ public final class S13Sweeps extends SbhCheck {
     double[] p = width.stream().mapToDouble(Point::p).toArray();
     double[] ratio = width.stream().mapToDouble(pt -> (double) pt.measured()[0] / pt.p()).toArray();
     double[] predicted = width.stream().mapToDouble(pt -> (double) pt.predicted()[0] / pt.p()).toArray();
+    // The reference slope over the points below full rank (where the √p law applies).
+    int first = 0;
+    while (first < ratio.length - 1 && ratio[first] >= 1) first++;
     double c = ratio[ratio.length - 1] * Math.sqrt(p[p.length - 1]);
-    double[] ref = new double[p.length];
-    for (int i = 0; i < p.length; i++) ref[i] = c / Math.sqrt(p[i]);
+    double[] refP = java.util.Arrays.copyOfRange(p, first, p.length);
+    double[] ref = new double[refP.length];
+    for (int i = 0; i < refP.length; i++) ref[i] = c / Math.sqrt(refP[i]);
     Chart chart = Chart.of("rank(H)/p against p in the width sweep (the √p law)", "parameters p", "rank(H) / p")
         .logX().logY()
         .add("measured rank(H)/p", p, ratio, Chart.Style.POINTS)
         .add("predicted rank(H)/p", p, predicted, Chart.Style.DASHED)
-        .add("c·p^(-1/2)", p, ref, Chart.Style.LINE);
+        .add("c·p^(-1/2)", refP, ref, Chart.Style.LINE);
     Path out = ctx.plotPath("sbh_rank_over_p.png");
     chart.save(out);
     return out;

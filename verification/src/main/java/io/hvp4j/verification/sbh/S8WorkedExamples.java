@@ -19,12 +19,12 @@ import java.util.Locale;
  * 5e-9·σ_max while the zero ones stay near 1e-16·σ_max, so for them the rank must be
  * {@linkplain DenseCurvature.Rank#separated separated} (gap ≥ 1e4 at the cut, same count at 1e-12).
  *
- * <p>Quick mode runs all nine worked examples and the first {@value #QUICK_WIDTHS} widths of §A.10 (w = 4, 8, 12:
- * 9 of the 27 entries, p ≤ 1032); full mode all nine widths (p up to 3960).
+ * <p>Quick mode runs all nine worked examples and the first {@value #QUICK_WIDTHS} widths of §A.10 (w = 4…20:
+ * 15 of the 27 entries, p ≤ 1880); full mode all nine widths (p up to 3960).
  */
 public final class S8WorkedExamples extends SbhCheck {
 
-  static final int QUICK_WIDTHS = 3;
+  static final int QUICK_WIDTHS = 5;
 
   public S8WorkedExamples() {
     super("S8",
