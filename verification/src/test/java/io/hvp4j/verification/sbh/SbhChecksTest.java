@@ -68,10 +68,12 @@ class SbhChecksTest {
     for (Path p : r.plots()) assertTrue(Files.size(p) > 1000, p.toString());
   }
 
+  @Test void s14() throws Exception { assertGrid(run(new S14ResidualRank()), 5 + 7); }
+
   @Test
   void registeredInReportOrder() {
     List<String> ids = Checks.all().stream().map(Check::id).filter(s -> s.startsWith("S")).toList();
-    assertEquals(List.of("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13"), ids);
+    assertEquals(List.of("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14"), ids);
   }
 
   /** Every listed grid point passed, and there were as many as the grid has. */
