@@ -53,18 +53,24 @@ public final class S13Sweeps extends SbhCheck {
       kW = kD = kS = 10;
     }
     List<Point> width = new ArrayList<>(), depth = new ArrayList<>(), sample = new ArrayList<>();
-    for (int w : widths) {
-      width.add(point(context, tally, "width", w, new int[] {dW, w, w, kW}, nW, real));
-    }
-    for (int dd : depths) {
-      int[] arch = new int[dd + 2];
-      java.util.Arrays.fill(arch, wD);
-      arch[0] = dD;
-      arch[dd + 1] = kD;
-      depth.add(point(context, tally, "depth", dd, arch, nD, real));
-    }
-    for (int n : samples) {
-      sample.add(point(context, tally, "samples", n, new int[] {dS, wS, wS, kS}, n, real));
+    try (Arena arena = Arena.ofShared()) {
+      // Real data is read once per sweep (its largest N); a smaller N takes the first rows, as the authors' code.
+      Dataset imagesW = real ? SweepData.load(arena, nW, dW, Loss.MSE, 1) : null;
+      Dataset imagesD = real ? SweepData.load(arena, nD, dD, Loss.MSE, 1) : null;
+      Dataset imagesS = real ? SweepData.load(arena, samples[samples.length - 1], dS, Loss.MSE, 1) : null;
+      for (int w : widths) {
+        width.add(point(context, tally, "width", w, new int[] {dW, w, w, kW}, nW, imagesW));
+      }
+      for (int dd : depths) {
+        int[] arch = new int[dd + 2];
+        java.util.Arrays.fill(arch, wD);
+        arch[0] = dD;
+        arch[dd + 1] = kD;
+        depth.add(point(context, tally, "depth", dd, arch, nD, imagesD));
+      }
+      for (int n : samples) {
+        sample.add(point(context, tally, "samples", n, new int[] {dS, wS, wS, kS}, n, imagesS));
+      }
     }
     if (context.reportDirectory() != null) {
       tally.plots.add(plot(context, "sbh_rank_vs_width.png", "Rank vs hidden width (widths (w, w))",
@@ -87,13 +93,14 @@ public final class S13Sweeps extends SbhCheck {
 
   private static final Curvature[] OPS = {Curvature.HESSIAN, Curvature.GAUSS_NEWTON, Curvature.FUNCTIONAL};
 
-  private static Point point(CheckContext ctx, Tally tally, String sweep, int x, int[] arch, int n, boolean real) {
+  /** One sweep point on the first {@code n} rows of {@code images}, or on fresh Gaussian data when it is null. */
+  private static Point point(CheckContext ctx, Tally tally, String sweep, int x, int[] arch, int n, Dataset images) {
     ctx.progress().accept(String.format(Locale.ROOT, "S13 %s %d (p=%d)", sweep, x,
         new Mlp(arch, Activation.IDENTITY, false).parameterCount()));
     Mlp mlp = new Mlp(arch, Activation.IDENTITY, false);
     try (Arena arena = Arena.ofShared()) {
-      Dataset data = real ? SweepData.load(arena, n, arch[0], Loss.MSE, 1)
-          : NetSpec.linear(Loss.MSE, n, arch[0], 7000 + n, arch).data(arena);
+      Dataset data = images != null ? new Dataset(images.inputs().rowSlice(0, n), images.targets().rowSlice(0, n),
+          "first " + n + " images") : NetSpec.linear(Loss.MSE, n, arch[0], 7000 + n, arch).data(arena);
       double[] theta = Initializer.GLOROT_NORMAL.initialize(mlp, 1);
       try (DenseCurvature dc = new DenseCurvature(mlp, Loss.MSE, data, theta, ctx.threads())) {
         int r = dc.inputRank();

@@ -96,7 +96,8 @@ public final class S8WorkedExamples extends SbhCheck {
         tally.record(ok, line.toString());
       }
     }
-    tally.measured = String.format(Locale.ROOT, "%d/%d listed ranks reproduced (27 worked-example + %d of 27 stored)",
+    tally.measured = String.format(Locale.ROOT,
+        "%d/%d listed ranks reproduced (27 of the 9 worked examples + %d of the 27 stored)",
         equal, entries, 3 * widths);
     tally.expected = "every listed number, measured and by formula";
     return "§A.11 #1-#9; §A.10 ce, d=64, r=41, N=100, K=10, widths (w,w) w=4.." + STORED[widths - 1][0]
