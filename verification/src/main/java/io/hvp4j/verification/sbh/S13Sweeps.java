@@ -25,8 +25,9 @@ import java.util.Locale;
  * N = 50, D hidden layers of 25, D = 1…6; sample size: d = 64, widths (10, 10), N = 10…400) on
  * {@link SweepData} (Fashion-MNIST when installed, else Gaussian) with the mse loss, Glorot init as the authors'
  * code. Quick mode runs the same three sweeps at small sizes on Gaussian data. Acceptance: the exact predicted
- * count, robust in quick mode; in full mode {@linkplain DenseCurvature.Rank#separated separated} (as S8 for the
- * §A.10 networks), with robustness still reported per point. The widest and deepest §A.9 points
+ * count, robust in quick mode; in full mode and on image data {@linkplain DenseCurvature.Rank#separated separated}
+ * (as S8 for the §A.10 networks: Fashion-MNIST at 4×4 gives r = 15 of 16 and eigenvalues between 1e-12 and
+ * 1e-7·σ_max with a gap of 4e9 at the cut), with robustness still reported per point. The widest and deepest §A.9 points
  * (w up to 56, D up to 9) are left out: their dense matrices (p up to 7280) take too long on small machines.
  */
 public final class S13Sweeps extends SbhCheck {
@@ -94,7 +95,7 @@ public final class S13Sweeps extends SbhCheck {
   private static final Curvature[] OPS = {Curvature.HESSIAN, Curvature.GAUSS_NEWTON, Curvature.FUNCTIONAL};
 
   /** One sweep point on the first {@code n} rows of {@code images}, or on fresh Gaussian data when it is null. */
-  private static Point point(CheckContext ctx, Tally tally, String sweep, int x, int[] arch, int n, Dataset images) {
+  static Point point(CheckContext ctx, Tally tally, String sweep, int x, int[] arch, int n, Dataset images) {
     ctx.progress().accept(String.format(Locale.ROOT, "S13 %s %d (p=%d)", sweep, x,
         new Mlp(arch, Activation.IDENTITY, false).parameterCount()));
     Mlp mlp = new Mlp(arch, Activation.IDENTITY, false);
@@ -114,7 +115,7 @@ public final class S13Sweeps extends SbhCheck {
           measured[i] = m.rank();
           predicted[i] = RankGrid.predicted(p, OPS[i]);
           // Larger networks on image data have eigenvalues far below 1e-7·σ_max that are still clearly non-zero.
-          ok &= (ctx.full() ? m.separated() : m.robust()) && measured[i] == predicted[i];
+          ok &= (ctx.full() || images != null ? m.separated() : m.robust()) && measured[i] == predicted[i];
           line.append(' ').append(RankGrid.label(OPS[i])).append(' ').append(m).append(" (").append(predicted[i])
               .append(')');
         }

@@ -82,6 +82,22 @@ class SbhChecksTest {
         String.join("\n", r.details()));
   }
 
+  /** One §A.9 point on real images (Fashion-MNIST 4×4, as the depth sweep), when the IDX files are installed. */
+  @Test
+  void realImagesWhenInstalled() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(SweepData.files() != null,
+        "no IDX data in " + SweepData.DEFAULT_DIR + " (install dataset-fashion-mnist or set HVP4J_IDX_DIR)");
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+      io.hvp4j.data.Dataset images = SweepData.load(arena, 50, 16, io.hvp4j.autodiff.Loss.MSE, 1);
+      Tally tally = new Tally();
+      S13Sweeps.Point p = S13Sweeps.point(CheckContext.quickForTests(), tally, "depth", 2, new int[] {16, 6, 6, 10},
+          50, images);
+      assertEquals(1, tally.passed, String.join("\n", tally.details));
+      assertTrue(tally.details.getFirst().contains("r="), tally.details.getFirst());
+      assertTrue(p.measured()[0] > 0 && p.measured()[0] <= p.p());
+    }
+  }
+
   @Tag("slow")
   @Test
   void fullModeSweepsAndStoredEntries(@TempDir Path dir) throws Exception {
