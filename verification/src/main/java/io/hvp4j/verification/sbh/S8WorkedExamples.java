@@ -17,7 +17,7 @@ import java.util.Locale;
  * (p ≤ 380) must be robust (same count for every relative threshold in [1e-12, 1e-7]); the §A.10 networks (p in
  * the hundreds to thousands, inputs with σ_max/σ_41 ≈ 13) have their smallest non-zero eigenvalues near
  * 5e-9·σ_max while the zero ones stay near 1e-16·σ_max, so for them the rank must be
- * {@linkplain DenseCurvature.Rank#separated separated} (gap ≥ 1e4 at the cut, same count at 1e-12).
+ * {@linkplain DenseCurvature.Rank#separated separated} (gap ≥ 1e4 at the default cut).
  *
  * <p>Quick mode runs all nine worked examples and the first {@value #QUICK_WIDTHS} widths of §A.10 (w = 4…20:
  * 15 of the 27 entries, p ≤ 1880); full mode all nine widths (p up to 3960).
