@@ -13,7 +13,7 @@ public final class Checks {
   /** Every check, in report order. */
   public static List<Check> all() {
     List<Check> checks = new ArrayList<>();
-    // Singh, Bachmann, Hofmann 2021 (S1…S11; S12 soft, S13 the §A.9 sweeps)
+    // Singh, Bachmann, Hofmann 2021 (S1…S11; S12 soft, S13 the §A.9 sweeps, S14 residual rank)
     checks.addAll(io.hvp4j.verification.sbh.SbhChecks.all());
     // Sagun et al. 2017 (G1…G8)
     checks.add(new io.hvp4j.verification.segdb.G1GaussNewtonPsd());

@@ -39,7 +39,7 @@ final class Grids {
         NetSpec.linear(Loss.MSE, 12, 5, 19, 5, 4, 4, 4, 4, 2),          // L = 5
         NetSpec.linear(Loss.MSE, 6, 3, 20, 6, 9, 4).withInit(Initializer.UNIFORM_POSITIVE), // r = 3 < d, wide
         NetSpec.linear(Loss.MSE, 30, 4, 21, 4, 3, 8, 7)));             // r = 4 < K = 7, s = r
-    g.addAll(random(Loss.MSE, full ? 14 : 3, 101, full));
+    g.addAll(random(Loss.MSE, full ? 14 : 7, 101, full));
     return g;
   }
 
@@ -60,7 +60,8 @@ final class Grids {
       g.addAll(random(Loss.CE, 8, 202, true));
       g.addAll(random(Loss.COSH, 6, 303, true));
     } else {
-      g.addAll(random(Loss.CE, 2, 202, false));
+      g.addAll(random(Loss.CE, 4, 202, false));
+      g.addAll(random(Loss.COSH, 2, 303, false));
     }
     return g;
   }
@@ -75,8 +76,8 @@ final class Grids {
         NetSpec.linear(Loss.CE, 12, 4, 55, 7, 6, 3, 5),
         NetSpec.linear(Loss.CE, 6, 10, 56, 10, 3, 4)));
     if (full) g.add(NetSpec.linear(Loss.MSE, 50, 25, 57, 25, 5, 10, 10)); // §A.11 #1: 25 by hand
-    g.addAll(random(Loss.MSE, full ? 8 : 2, 404, full));
-    g.addAll(random(Loss.CE, full ? 8 : 2, 505, full));
+    g.addAll(random(Loss.MSE, full ? 8 : 4, 404, full));
+    g.addAll(random(Loss.CE, full ? 8 : 4, 505, full));
     return g;
   }
 

@@ -96,7 +96,7 @@ public final class S6TraceIdentities extends SbhCheck {
     }
     tally.measured = String.format(Locale.ROOT, "max deviation %.1e·|H|_F over %d nets; tanh control as expected: %s",
         worst, grid.size(), tally.details.getLast().startsWith("ok") ? "yes" : "NO");
-    tally.expected = "0 within " + RELATIVE + "·|H|_F";
+    tally.expected = "0 within 1e-10·|H|_F";
     return "linear (mse, ce, cosh) and bias-free ReLU (mse, ce) nets, L=2..4, dense f64 and engine layer blocks; "
         + "tanh control";
   }

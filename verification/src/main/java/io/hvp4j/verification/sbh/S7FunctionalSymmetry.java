@@ -67,7 +67,7 @@ public final class S7FunctionalSymmetry extends SbhCheck {
     }
     tally.measured = String.format(Locale.ROOT, "max asymmetry %.1e·|H_F|_2; %d/%d nets with s·M_1 of each sign",
         worst, tally.passed, tally.points);
-    tally.expected = "0 within " + RELATIVE + "·|H_F|_2";
+    tally.expected = "0 within 1e-10·|H_F|_2";
     return "L = 2 linear nets, mse/ce/cosh, incl. bottleneck, r<d, N<d, K=1; " + grid.size() + " nets";
   }
 }

@@ -33,11 +33,11 @@ class SbhChecksTest {
     return r;
   }
 
-  @Test void s1() throws Exception { assertGrid(run(new S1OuterRank()), 14); }
-  @Test void s2() throws Exception { assertGrid(run(new S2FunctionalRank()), 14); }
-  @Test void s3() throws Exception { assertGrid(run(new S3HessianRank()), 14); }
-  @Test void s4() throws Exception { assertGrid(run(new S4CrossEntropyCosh()), 11); }
-  @Test void s5() throws Exception { assertGrid(run(new S5Deficiency()), 10); }
+  @Test void s1() throws Exception { assertGrid(run(new S1OuterRank()), 18); }
+  @Test void s2() throws Exception { assertGrid(run(new S2FunctionalRank()), 18); }
+  @Test void s3() throws Exception { assertGrid(run(new S3HessianRank()), 18); }
+  @Test void s4() throws Exception { assertGrid(run(new S4CrossEntropyCosh()), 15); }
+  @Test void s5() throws Exception { assertGrid(run(new S5Deficiency()), 14); }
   @Test void s6() throws Exception { assertGrid(run(new S6TraceIdentities()), 7); }
   @Test void s7() throws Exception { assertGrid(run(new S7FunctionalSymmetry()), 6); }
 
@@ -68,16 +68,34 @@ class SbhChecksTest {
     for (Path p : r.plots()) assertTrue(Files.size(p) > 1000, p.toString());
   }
 
+  @Test void s14() throws Exception { assertGrid(run(new S14ResidualRank()), 5 + 7); }
+
   @Test
   void registeredInReportOrder() {
     List<String> ids = Checks.all().stream().map(Check::id).filter(s -> s.startsWith("S")).toList();
-    assertEquals(List.of("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13"), ids);
+    assertEquals(List.of("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14"), ids);
   }
 
   /** Every listed grid point passed, and there were as many as the grid has. */
   static void assertGrid(CheckResult r, int points) {
     assertEquals(points, r.details().stream().filter(s -> s.startsWith("ok") || s.startsWith("FAIL")).count(),
         String.join("\n", r.details()));
+  }
+
+  /** One §A.9 point on real images (Fashion-MNIST 4×4, as the depth sweep), when the IDX files are installed. */
+  @Test
+  void realImagesWhenInstalled() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(SweepData.files() != null,
+        "no IDX data in " + SweepData.DEFAULT_DIR + " (install dataset-fashion-mnist or set HVP4J_IDX_DIR)");
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+      io.hvp4j.data.Dataset images = SweepData.load(arena, 50, 16, io.hvp4j.autodiff.Loss.MSE, 1);
+      Tally tally = new Tally();
+      S13Sweeps.Point p = S13Sweeps.point(CheckContext.quickForTests(), tally, "depth", 2, new int[] {16, 6, 6, 10},
+          50, images);
+      assertEquals(1, tally.passed, String.join("\n", tally.details));
+      assertTrue(tally.details.getFirst().contains("r="), tally.details.getFirst());
+      assertTrue(p.measured()[0] > 0 && p.measured()[0] <= p.p());
+    }
   }
 
   @Tag("slow")
