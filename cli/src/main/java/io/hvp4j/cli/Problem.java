@@ -4,8 +4,8 @@ import io.hvp4j.InvalidInputException;
 import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
-import io.hvp4j.backend.ScalarBackend;
-import io.hvp4j.backend.vector.VectorBackend;
+import io.hvp4j.cuda.Backends;
+import io.hvp4j.cuda.CudaUnavailableException;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.io.Npy;
 import io.hvp4j.io.NpyArray;
@@ -146,7 +146,11 @@ final class Problem implements AutoCloseable {
 
     Backend backend() {
         if (backend == null) {
-            backend = backendName.equals("scalar") ? new ScalarBackend() : new VectorBackend(threads);
+            try {
+                backend = Backends.create(backendName, threads);
+            } catch (CudaUnavailableException e) {
+                throw new InvalidInputException(e.getMessage());
+            }
         }
         return backend;
     }

@@ -21,6 +21,10 @@ import java.lang.foreign.Arena;
  *
  * <p>All working memory is allocated once, in an arena this object owns, sized for {@code maxRows} samples
  * and {@code maxBlock} tangents. Not thread-safe. {@link #close} frees the memory; later calls throw.
+ *
+ * <p>On a device backend ({@link Backend#deviceMemory()}) the working memory is device memory and the
+ * arguments may be host tensors: they are uploaded into (and results downloaded from) staging buffers of
+ * the same capacity, so that callers see the same API on every backend.
  */
 public final class ForwardOverReverse implements AutoCloseable {
     private final Mlp mlp;
@@ -46,6 +50,7 @@ public final class ForwardOverReverse implements AutoCloseable {
     private final Tensor pingBuf, pongBuf;
     private final Tensor wDotByRowBuf, scratchBuf;
     private final Tensor blockIn, blockOut;
+    private final Tensor xDev, yDev, gradDev, vDev, outDev; // staging for host arguments; null on a host backend
 
     private Tensor x;
     private int rows;
@@ -101,6 +106,28 @@ public final class ForwardOverReverse implements AutoCloseable {
         scratchBuf = alloc(1, Math.toIntExact(scratch));
         blockIn = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
         blockOut = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
+        boolean staged = be.deviceMemory();
+        int blockElements = Math.toIntExact((long) maxBlock * mlp.parameterCount());
+        xDev = staged ? alloc(maxRows, mlp.inputs()) : null;
+        yDev = staged ? alloc(maxRows, mlp.outputs()) : null;
+        gradDev = staged ? alloc(mlp.parameterCount(), 1) : null;
+        vDev = staged ? alloc(1, blockElements) : null;
+        outDev = staged ? alloc(1, blockElements) : null;
+    }
+
+    /** {@code t} itself if the backend can compute on it, else a copy in {@code buf} (device staging). */
+    private Tensor onBackend(Tensor t, Tensor buf) {
+        if (buf == null || !t.isHost()) {
+            return t;
+        }
+        Tensor d = buf.view(0, t.rows(), t.cols());
+        be.upload(t, d);
+        return d;
+    }
+
+    /** Where to write a result destined for {@code t}: {@code t} itself, or a staging view to download from. */
+    private static Tensor resultBuffer(Tensor t, Tensor buf) {
+        return buf == null || t == null || !t.isHost() ? t : buf.view(0, t.rows(), t.cols());
     }
 
     private Tensor alloc(int r, int c) {
@@ -175,11 +202,14 @@ public final class ForwardOverReverse implements AutoCloseable {
         if (values.size() != theta.size()) {
             throw new IllegalArgumentException("expected " + theta.size() + " parameters, got " + values.size());
         }
-        theta.copyFrom(values);
+        be.upload(values, theta);
         primalReady = false;
     }
 
-    /** The parameters (P × 1, this engine's dtype); writing into them requires {@link #invalidate()}. */
+    /**
+     * The parameters (P × 1, this engine's dtype; a device tensor on a device backend); writing into them
+     * requires {@link #invalidate()}.
+     */
     public Tensor parameters() {
         return theta;
     }
@@ -217,6 +247,10 @@ public final class ForwardOverReverse implements AutoCloseable {
         if (grad != null && grad.size() != theta.size()) {
             throw new IllegalArgumentException("gradient buffer " + grad + " needs " + theta.size() + " elements");
         }
+        Tensor hostGrad = grad;
+        grad = resultBuffer(grad, gradDev);
+        x = onBackend(x, xDev);
+        y = onBackend(y, yDev);
         this.x = x;
         this.rows = x.rows();
         int L = layers;
@@ -243,6 +277,9 @@ public final class ForwardOverReverse implements AutoCloseable {
             if (l > 0) {
                 Elementwise.backward(be, slice(d1[l - 1], rows, in), ga, slice(gZ[l - 1], rows, in));
             }
+        }
+        if (grad != hostGrad) {
+            be.download(grad, hostGrad);
         }
         primalReady = true;
         return lastLoss;
@@ -275,6 +312,9 @@ public final class ForwardOverReverse implements AutoCloseable {
             throw new IllegalArgumentException("product needs V and out of " + n + " x k (k <= " + maxBlock
                     + "), got " + v + " and " + out);
         }
+        Tensor hostOut = out;
+        v = onBackend(v, vDev);
+        out = resultBuffer(out, outDev);
         int base = mlp.layerOffset(first);
         Tensor vIn = k == 1 ? v : slice(blockIn, 1, k * n);
         Tensor res = k == 1 ? out : slice(blockOut, 1, k * n);
@@ -338,6 +378,9 @@ public final class ForwardOverReverse implements AutoCloseable {
         }
         if (k > 1) {
             convertLayout(res, out, first, full, k, false);
+        }
+        if (out != hostOut) {
+            be.download(out, hostOut);
         }
     }
 
