@@ -48,7 +48,7 @@ else
     tests="$carry/engine-tests.jar"; [ "$suite" = cuda-kernels ] && tests="$carry/cuda-tests.jar"
     # Tests read module files (e.g. src/main/cuda/hvp4j.cu) relative to the module directory, as under Maven.
     (cd "$root/$suite" && "$java" "${flags[@]}" -Xss4m -jar "$carry/junit-console.jar" execute \
-        --class-path "$jar:$tests" --scan-class-path "$tests" --exclude-tag slow \
+        --class-path "$jar:$tests" --scan-class-path="$tests" --exclude-tag=slow \
         --details=summary --disable-banner 2>&1) | tee "$log/tests-$suite.txt" | tail -25
     result "${PIPESTATUS[0]}" "$suite tests (gpu tag included)"
   done
