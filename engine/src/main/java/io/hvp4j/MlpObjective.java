@@ -130,7 +130,7 @@ public final class MlpObjective implements AutoCloseable {
             primal(0, grad == null ? null : grad.reshape((int) grad.size(), 1));
             return engine.lastLoss();
         }
-        try (Arena tmp = Arena.ofConfined()) {
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
             Tensor part = Tensor.allocate(tmp, engine.dtype(), mlp.parameterCount(), 1);
             double[] acc = grad == null ? null : new double[mlp.parameterCount()];
             double value = 0;
@@ -170,7 +170,7 @@ public final class MlpObjective implements AutoCloseable {
                 return;
             }
         }
-        try (Arena tmp = Arena.ofConfined()) {
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
             Tensor vv = v;
             if (v.dtype() != engine.dtype()) {
                 vv = Tensor.allocate(tmp, engine.dtype(), v.rows(), v.cols());
