@@ -5,6 +5,8 @@
 #               driver on any other device of compute capability >= 7.5.
 # Usage: build-ptx.sh OUT_DIR      writes OUT_DIR/hvp4j_sm_90.ptx and OUT_DIR/hvp4j_compute_75.ptx
 #        build-ptx.sh --update     regenerates the committed copies under src/main/resources
+# With --update each PTX is then assembled with ptxas for its architecture (errors or register spills fail);
+# the build's regeneration skips that (time), and PtxUpToDateTest ties the committed PTX to the source.
 # Without nvcc (on PATH or in /usr/local/cuda/bin) it prints a note and exits 0: the build then packages the
 # committed PTX, and the up-to-date check (PtxUpToDateTest) is skipped. Regeneration is skipped when the
 # outputs are newer than the source and this script.
@@ -38,4 +40,15 @@ for t in "${targets[@]}"; do
 done
 status=0
 for p in "${pids[@]}"; do wait "$p" || status=1; done
-exit $status
+[ "$status" = 0 ] || exit $status
+# Assemble each PTX to machine code as the driver's JIT would (sm_90 and sm_75), so that PTX the assembler
+# rejects, or kernels that spill registers, fail here rather than on a GPU.
+ptxas="$(dirname "$nvcc")/ptxas"
+if [ -x "$ptxas" ] && [ "$force" = 1 ]; then
+  for t in "sm_90:hvp4j_sm_90.ptx" "sm_75:hvp4j_compute_75.ptx"; do
+    report="$("$ptxas" -arch="${t%%:*}" -v -o /dev/null "$out/${t#*:}" 2>&1)" || { echo "$report"; exit 1; }
+    if echo "$report" | grep -E "[1-9][0-9]* bytes spill (stores|loads)" >/dev/null; then
+      echo "$report" | grep -B3 -E "[1-9][0-9]* bytes spill"; echo "build-ptx: register spills in ${t#*:}"; exit 1
+    fi
+  done
+fi

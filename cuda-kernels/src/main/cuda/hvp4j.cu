@@ -19,15 +19,14 @@
 // ------------------------------------------------------------------------------------------------ GEMM
 // C = alpha*op(A)*op(B) + beta*C, op(X) = X or X^T, C m x n, op(A) m x k, op(B) k x n, all row-major with
 // leading dimensions lda, ldb, ldc (row lengths of the stored matrices). beta == 0 ignores C (no NaN
-// propagation, as BLAS). Tiles of 64 x 64 per block of 256 threads, each thread a 4 x 4 micro-tile,
-// K-slices of 16 staged in shared memory. Each thread loads 4 consecutive elements of the stored
-// matrix per tile and operand; when vec != 0 (the host checked 16-byte alignment of the base and
-// leading dimension a multiple of 4) those 4 come in one float4 (f32) or two double2 (f64) loads.
-// Every C element is one thread's sum over p = 0..k-1 in order: deterministic.
-
-#define GBM 64
-#define GBN 64
-#define GBK 16
+// propagation, as BLAS). Blocks of 256 threads (a 16 x 16 grid) compute BM x BN tiles of C, each thread a
+// (BM/16) x (BN/16) register micro-tile (rows ty + 16a, columns tx + 16b), with K-slices of BK staged in
+// shared memory. Two tile shapes: 64 x 64 x 16 (gemm_*: any size) and 128 x 128 x 8 (gemm_big_*: more
+// reuse per loaded element, for products with enough tiles to fill the device). In both, each thread loads
+// 4 consecutive stored elements of each operand per slice; when vec != 0 (the host checked 16-byte alignment
+// of the base and a leading dimension that is a multiple of 4) those 4 come in one float4 (f32) or two
+// double2 (f64) loads. Every C element is one thread's FMA chain over p = 0..k-1 in order, so the result does
+// not depend on the tile shape or the launch (deterministic; zero padding past k adds exact zeros).
 
 template <typename T> struct Vec4;
 template <> struct Vec4<float> {
@@ -58,67 +57,67 @@ __device__ __forceinline__ void load4(const T* __restrict__ X, int ld, int rows,
     }
 }
 
-template <typename T, bool TA, bool TB>
+template <typename T, bool TA, bool TB, int BM, int BN, int BK>
 __device__ void gemm_tile(int m, int n, int k, T alpha, const T* __restrict__ A, int lda,
                           const T* __restrict__ B, int ldb, T beta, T* __restrict__ C, int ldc, int vecA, int vecB) {
-    __shared__ T As[GBK][GBM + 4];   // As[p][i] = op(A)[i0+i][p0+p]
-    __shared__ T Bs[GBK][GBN + 4];   // Bs[p][j] = op(B)[p0+p][j0+j]
+    static_assert(BM * BK == 1024 && BN * BK == 1024, "256 threads load 4 elements of each operand per slice");
+    constexpr int TM = BM / 16, TN = BN / 16;
+    __shared__ T As[BK][BM + 4];   // As[p][i] = op(A)[i0+i][p0+p]
+    __shared__ T Bs[BK][BN + 4];   // Bs[p][j] = op(B)[p0+p][j0+j]
     const int tid = threadIdx.x;
     const int tx = tid % 16, ty = tid / 16;
-    const int i0 = blockIdx.y * GBM, j0 = blockIdx.x * GBN;
-    T acc[4][4];
+    const int i0 = blockIdx.y * BM, j0 = blockIdx.x * BN;
+    T acc[TM][TN];
 #pragma unroll
-    for (int a = 0; a < 4; a++)
+    for (int a = 0; a < TM; a++)
 #pragma unroll
-        for (int b = 0; b < 4; b++) acc[a][b] = T(0);
+        for (int b = 0; b < TN; b++) acc[a][b] = T(0);
 
-    for (int p0 = 0; p0 < k; p0 += GBK) {
+    for (int p0 = 0; p0 < k; p0 += BK) {
         T r[4];
-        // A tile: 64 x 16 elements = 256 threads x 4 contiguous stored elements.
         if (!TA) {  // stored m x k: 4 consecutive p of one row i
-            int i = tid / 4, p = (tid % 4) * 4;
+            int i = tid / (BK / 4), p = (tid % (BK / 4)) * 4;
             load4<T>(A, lda, m, k, i0 + i, p0 + p, vecA, r);
 #pragma unroll
             for (int q = 0; q < 4; q++) As[p + q][i] = r[q];
         } else {    // stored k x m: 4 consecutive i of one row p
-            int p = tid / 16, i = (tid % 16) * 4;
+            int p = tid / (BM / 4), i = (tid % (BM / 4)) * 4;
             load4<T>(A, lda, k, m, p0 + p, i0 + i, vecA, r);
 #pragma unroll
             for (int q = 0; q < 4; q++) As[p][i + q] = r[q];
         }
-        // B tile: 16 x 64.
         if (!TB) {  // stored k x n: 4 consecutive j of one row p
-            int p = tid / 16, j = (tid % 16) * 4;
+            int p = tid / (BN / 4), j = (tid % (BN / 4)) * 4;
             load4<T>(B, ldb, k, n, p0 + p, j0 + j, vecB, r);
 #pragma unroll
             for (int q = 0; q < 4; q++) Bs[p][j + q] = r[q];
         } else {    // stored n x k: 4 consecutive p of one row j
-            int j = tid / 4, p = (tid % 4) * 4;
+            int j = tid / (BK / 4), p = (tid % (BK / 4)) * 4;
             load4<T>(B, ldb, n, k, j0 + j, p0 + p, vecB, r);
 #pragma unroll
             for (int q = 0; q < 4; q++) Bs[p + q][j] = r[q];
         }
         __syncthreads();
 #pragma unroll
-        for (int p = 0; p < GBK; p++) {
-            T av[4], bv[4];
+        for (int p = 0; p < BK; p++) {
+            T av[TM], bv[TN];
 #pragma unroll
-            for (int a = 0; a < 4; a++) av[a] = As[p][ty + 16 * a];
+            for (int a = 0; a < TM; a++) av[a] = As[p][ty + 16 * a];
 #pragma unroll
-            for (int b = 0; b < 4; b++) bv[b] = Bs[p][tx + 16 * b];
+            for (int b = 0; b < TN; b++) bv[b] = Bs[p][tx + 16 * b];
 #pragma unroll
-            for (int a = 0; a < 4; a++)
+            for (int a = 0; a < TM; a++)
 #pragma unroll
-                for (int b = 0; b < 4; b++) acc[a][b] = fma(av[a], bv[b], acc[a][b]);
+                for (int b = 0; b < TN; b++) acc[a][b] = fma(av[a], bv[b], acc[a][b]);
         }
         __syncthreads();
     }
 #pragma unroll
-    for (int a = 0; a < 4; a++) {
+    for (int a = 0; a < TM; a++) {
         int i = i0 + ty + 16 * a;
         if (i >= m) continue;
 #pragma unroll
-        for (int b = 0; b < 4; b++) {
+        for (int b = 0; b < TN; b++) {
             int j = j0 + tx + 16 * b;
             if (j >= n) continue;
             size_t ci = (size_t)i * ldc + j;
@@ -127,19 +126,22 @@ __device__ void gemm_tile(int m, int n, int k, T alpha, const T* __restrict__ A,
     }
 }
 
-#define GEMM_ENTRY(NAME, T, TA, TB)                                                                        \
+#define GEMM_ENTRY(NAME, T, TA, TB, BM, BN, BK)                                                             \
     extern "C" __global__ void __launch_bounds__(256) NAME(int m, int n, int k, T alpha, const T* A, int lda, \
             const T* B, int ldb, T beta, T* C, int ldc, int vecA, int vecB) {                               \
-        gemm_tile<T, TA, TB>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, vecA, vecB);                    \
+        gemm_tile<T, TA, TB, BM, BN, BK>(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, vecA, vecB);        \
     }
-GEMM_ENTRY(gemm_nn_f32, float, false, false)
-GEMM_ENTRY(gemm_nt_f32, float, false, true)
-GEMM_ENTRY(gemm_tn_f32, float, true, false)
-GEMM_ENTRY(gemm_tt_f32, float, true, true)
-GEMM_ENTRY(gemm_nn_f64, double, false, false)
-GEMM_ENTRY(gemm_nt_f64, double, false, true)
-GEMM_ENTRY(gemm_tn_f64, double, true, false)
-GEMM_ENTRY(gemm_tt_f64, double, true, true)
+#define GEMM_ENTRIES(PREFIX, BM, BN, BK)                                        \
+    GEMM_ENTRY(PREFIX##_nn_f32, float, false, false, BM, BN, BK)                \
+    GEMM_ENTRY(PREFIX##_nt_f32, float, false, true, BM, BN, BK)                 \
+    GEMM_ENTRY(PREFIX##_tn_f32, float, true, false, BM, BN, BK)                 \
+    GEMM_ENTRY(PREFIX##_tt_f32, float, true, true, BM, BN, BK)                  \
+    GEMM_ENTRY(PREFIX##_nn_f64, double, false, false, BM, BN, BK)               \
+    GEMM_ENTRY(PREFIX##_nt_f64, double, false, true, BM, BN, BK)                \
+    GEMM_ENTRY(PREFIX##_tn_f64, double, true, false, BM, BN, BK)                \
+    GEMM_ENTRY(PREFIX##_tt_f64, double, true, true, BM, BN, BK)
+GEMM_ENTRIES(gemm, 64, 64, 16)
+GEMM_ENTRIES(gemm_big, 128, 128, 8)
 
 // ------------------------------------------------------------------------------- element-wise functions
 // value = f(z), d1 = f'(z), d2 = f''(z) in double, the formulas of autodiff/Activation.java and

@@ -2,6 +2,7 @@ package io.hvp4j.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceComputeCapability;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
@@ -37,6 +38,7 @@ import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
@@ -52,7 +54,8 @@ import jcuda.driver.JCudaDriver;
  * ({@link #dot}, {@link #sum}, {@link #nrm2}, {@link #crossEntropySum}) and downloads wait for them.
  *
  * <p>Numerics follow {@link io.hvp4j.backend.ScalarBackend}: element-wise work in double, rounded once on
- * store; GEMM accumulates in the tensor's dtype with FMA (no TF32: plain FP32/FP64 instructions). Reductions
+ * store; GEMM accumulates in the tensor's dtype with FMA (no TF32: plain FP32/FP64 instructions), 64×64 or
+ * 128×128 tiles by size, with the same bits either way. Reductions
  * use a fixed launch shape ({@link CudaKernels#REDUCE_BLOCKS} × {@link CudaKernels#REDUCE_THREADS}) and fixed
  * trees, so every result is the same bits on every run and every GPU.
  *
@@ -67,6 +70,8 @@ public final class CudaBackend implements Backend {
 
     private final int ordinal;
     private final String deviceName;
+    private final int multiprocessors;
+    private int gemmTile;                // 0: chosen per call; 64 or 128: forced (tests)
     private final CUdevice device;
     private final CUcontext context;
     private final CUstream stream;
@@ -93,6 +98,9 @@ public final class CudaBackend implements Backend {
         deviceName = new String(name, 0, n, java.nio.charset.StandardCharsets.US_ASCII);
         int[] major = {0}, minor = {0};
         cuDeviceComputeCapability(major, minor, device);
+        int[] sms = {0};
+        cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+        multiprocessors = Math.max(1, sms[0]);
         if (major[0] < 7 || (major[0] == 7 && minor[0] < 5)) {
             throw new CudaUnavailableException(deviceName + " has compute capability " + major[0] + "." + minor[0]
                     + "; the kernels need 7.5 or newer");
@@ -400,11 +408,23 @@ public final class CudaBackend implements Backend {
         int[] mnk = Kernels.checkGemm(transA, transB, a, b, c);
         int m = mnk[0], n = mnk[1], k = mnk[2];
         if (m == 0 || n == 0) return;
-        String kernel = "gemm_" + (transA ? "t" : "n") + (transB ? "t" : "n");
+        // 128 x 128 tiles reuse each loaded element twice as often, but only pay off with at least two waves of
+        // them on the device; the result is the same bits with either tile (one FMA chain per element).
+        long bigTiles = (long) ((m + 127) / 128) * ((n + 127) / 128);
+        int tile = gemmTile != 0 ? gemmTile : bigTiles >= 2L * multiprocessors ? 128 : 64;
+        String kernel = (tile == 128 ? "gemm_big_" : "gemm_") + (transA ? "t" : "n") + (transB ? "t" : "n");
         int vecA = a.cols() % 4 == 0 && a.deviceOffset() % 16 == 0 ? 1 : 0;
         int vecB = b.cols() % 4 == 0 && b.deviceOffset() % 16 == 0 ? 1 : 0;
-        launch(t(kernel, c), (n + 63) / 64, (m + 63) / 64, 256, m, n, k, scalarArg(alpha, c), a, a.cols(), b,
-                b.cols(), scalarArg(beta, c), c, c.cols(), vecA, vecB);
+        launch(t(kernel, c), (n + tile - 1) / tile, (m + tile - 1) / tile, 256, m, n, k, scalarArg(alpha, c), a,
+                a.cols(), b, b.cols(), scalarArg(beta, c), c, c.cols(), vecA, vecB);
+    }
+
+    /** Forces the GEMM tile (64 or 128), or 0 to choose per call; for tests of both kernels. */
+    void forceGemmTile(int tile) {
+        if (tile != 0 && tile != 64 && tile != 128) {
+            throw new IllegalArgumentException("tile " + tile);
+        }
+        gemmTile = tile;
     }
 
     @Override

@@ -24,6 +24,7 @@ public final class CudaKernels {
             "gelu", "logcosh");
 
     private static final List<String> TYPED = List.of("gemm_nn", "gemm_nt", "gemm_tn", "gemm_tt",
+            "gemm_big_nn", "gemm_big_nt", "gemm_big_tn", "gemm_big_tt",
             "broadcast_multiply", "backward_tangent", "add_to_rows", "swap_leading_axes", "column_sums",
             "softmax_rows", "cross_entropy_rows", "softmax_tangent", "axpby", "scal", "dot_partial", "sum_partial",
             "sumsq_scaled_partial", "maxabs_partial");

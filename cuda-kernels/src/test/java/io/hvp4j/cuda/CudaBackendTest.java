@@ -52,42 +52,73 @@ class CudaBackendTest {
     @ParameterizedTest
     @EnumSource(DType.class)
     void gemmAllTransposesAlphaBeta(DType dt) {
-        int[][] mnk = {{1, 1, 1}, {5, 7, 3}, {64, 64, 64}, {65, 130, 17}, {200, 33, 129}, {3, 300, 500}};
         try (Arena arena = Arena.ofShared()) {
-            for (int[] s : mnk) {
-                int m = s[0], n = s[1], k = s[2];
-                for (int ta = 0; ta < 2; ta++) {
-                    for (int tb = 0; tb < 2; tb++) {
-                        for (int offset = 0; offset < 2; offset++) {
-                            boolean tA = ta == 1, tB = tb == 1;
-                            // offset 1: views one element into a buffer, so that vector loads are not allowed.
-                            Tensor a = random(arena, dt, 1, m * k + 1, 10 + m, 1).view(offset, tA ? k : m, tA ? m : k);
-                            Tensor b = random(arena, dt, 1, k * n + 1, 20 + n, 1).view(offset, tB ? n : k, tB ? k : n);
-                            Tensor c0 = random(arena, dt, m, n, 30 + k, 1);
-                            for (double beta : new double[] {0, -0.5}) {
-                                Tensor expected = Tensor.allocate(arena, dt, m, n);
-                                expected.copyFrom(c0);
-                                REF.gemm(tA, tB, 0.75, a, b, beta, expected);
-                                Tensor cDev = beta == 0 ? cuda.allocate(arena, dt, m, n) : toDevice(cuda, arena, c0);
-                                if (beta == 0) fillNaN(arena, cDev);
-                                cuda.gemm(tA, tB, 0.75, toDevice(cuda, arena, a), toDevice(cuda, arena, b), beta, cDev);
-                                Tensor got = toHost(cuda, arena, cDev);
-                                // |error| <= (k+2)·ε·(|alpha|·Σ_p|a||b| + |beta||c|), the FMA accumulation bound.
-                                Tensor magnitude = Tensor.allocate(arena, dt, m, n);
-                                magnitude.copyFrom(abs(arena, c0));
-                                REF.gemm(tA, tB, 0.75, abs(arena, a), abs(arena, b), Math.abs(beta), magnitude);
-                                String what = dt + " gemm " + (tA ? "T" : "N") + (tB ? "T" : "N") + " " + m + "x" + n
-                                        + "x" + k + " offset " + offset + " beta " + beta;
-                                for (long i = 0; i < got.size(); i++) {
-                                    double err = Math.abs(got.get(i) - expected.get(i));
-                                    double bound = (k + 2) * dt.epsilon() * magnitude.get(i) + Double.MIN_NORMAL;
-                                    assertTrue(err <= bound, what + " element " + i + ": " + err + " > " + bound);
-                                }
+            for (int tile : new int[] {64, 128, 0}) {
+                cuda.forceGemmTile(tile);
+                for (int[] s : new int[][] {{1, 1, 1}, {5, 7, 3}, {64, 64, 64}, {65, 130, 17}, {200, 33, 129},
+                        {3, 300, 500}, {257, 129, 9}}) {
+                    for (int ta = 0; ta < 2; ta++) {
+                        for (int tb = 0; tb < 2; tb++) {
+                            for (int offset = 0; offset < 2; offset++) {
+                                checkGemm(arena, dt, s[0], s[1], s[2], ta == 1, tb == 1, offset, "tile " + tile);
                             }
                         }
                     }
                 }
             }
+        } finally {
+            cuda.forceGemmTile(0);
+        }
+    }
+
+    /**
+     * One GEMM against the reference, with beta 0 (C full of NaN, which must not propagate) and beta −0.5;
+     * offset 1 views the operands one element into a buffer, so that vector loads are not allowed.
+     */
+    private static void checkGemm(Arena arena, DType dt, int m, int n, int k, boolean tA, boolean tB, int offset,
+                                  String label) {
+        Tensor a = random(arena, dt, 1, m * k + 1, 10 + m, 1).view(offset, tA ? k : m, tA ? m : k);
+        Tensor b = random(arena, dt, 1, k * n + 1, 20 + n, 1).view(offset, tB ? n : k, tB ? k : n);
+        Tensor c0 = random(arena, dt, m, n, 30 + k, 1);
+        for (double beta : new double[] {0, -0.5}) {
+            Tensor expected = Tensor.allocate(arena, dt, m, n);
+            expected.copyFrom(c0);
+            REF.gemm(tA, tB, 0.75, a, b, beta, expected);
+            Tensor cDev = beta == 0 ? cuda.allocate(arena, dt, m, n) : toDevice(cuda, arena, c0);
+            if (beta == 0) fillNaN(arena, cDev);
+            cuda.gemm(tA, tB, 0.75, toDevice(cuda, arena, a), toDevice(cuda, arena, b), beta, cDev);
+            Tensor got = toHost(cuda, arena, cDev);
+            // |error| <= (k+2)·ε·(|alpha|·Σ_p|a||b| + |beta||c|), the FMA accumulation bound.
+            Tensor magnitude = Tensor.allocate(arena, dt, m, n);
+            magnitude.copyFrom(abs(arena, c0));
+            REF.gemm(tA, tB, 0.75, abs(arena, a), abs(arena, b), Math.abs(beta), magnitude);
+            String what = dt + " gemm " + (tA ? "T" : "N") + (tB ? "T" : "N") + " " + m + "x" + n + "x" + k
+                    + " offset " + offset + " beta " + beta + " " + label;
+            for (long i = 0; i < got.size(); i++) {
+                double err = Math.abs(got.get(i) - expected.get(i));
+                double bound = (k + 2) * dt.epsilon() * magnitude.get(i) + Double.MIN_NORMAL;
+                assertTrue(err <= bound, what + " element " + i + ": " + err + " > " + bound);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void gemmTilesGiveTheSameBits(DType dt) {
+        try (Arena arena = Arena.ofShared()) {
+            Tensor a = toDevice(cuda, arena, random(arena, dt, 300, 517, 1, 1));
+            Tensor b = toDevice(cuda, arena, random(arena, dt, 517, 260, 2, 1));
+            double[][] results = new double[2][];
+            int[] tiles = {64, 128};
+            for (int t = 0; t < 2; t++) {
+                cuda.forceGemmTile(tiles[t]);
+                Tensor c = cuda.allocate(arena, dt, 300, 260);
+                cuda.gemm(false, false, 1, a, b, 0, c);
+                results[t] = toHost(cuda, arena, c).toDoubleArray();
+            }
+            assertArrayEquals(results[0], results[1]);
+        } finally {
+            cuda.forceGemmTile(0);
         }
     }
 
