@@ -11,18 +11,21 @@
 #   4. benchmark: HVP and block HVP (16 vectors) for 784,512,512,10 B=1024 and 3072,1024,1024,1024,10 B=4096,
 #      f32 (TF32 off) and f64, hvp4j (GpuBenchmark) and PyTorch (gpu/torch_hvp.py, best of double backward and
 #      jvp(grad)), synchronized timings / CUDA events, medians; one table at the end.
-# Logs go to $OUT when set (device tool), else to ./gpu-check-out.
+# Logs go to $OUT when set (device tool), else to ./gpu-check-out. GPU_CHECK_STEPS=234 (say) runs only the
+# steps listed (default 1234), to split the work over calls of at most 10 minutes.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 log="${OUT:-$root/gpu-check-out}"
 mkdir -p "$log"
 fail=0
+steps="${GPU_CHECK_STEPS:-1234}"
+want() { [[ "$steps" == *"$1"* ]]; }
 step() { echo; echo "=== $*"; }
 result() { if [ "$1" = 0 ]; then echo "--- PASS: $2"; else echo "--- FAIL: $2 (exit $1)"; fail=1; fi; }
 
 step "1. device"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$log/device.txt"
+want 1 && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$log/device.txt"
 
 # Java: JDK 25 on the machine, else the carried jlink runtime.
 java=""
@@ -39,7 +42,9 @@ if [ -f "$carry/hvp4j.jar" ]; then jar="$carry/hvp4j.jar"; else jar="$root/cli/t
 hvp4j() { "$java" "${flags[@]}" -jar "$jar" "$@"; }
 
 step "2. test suites with the CUDA tests"
-if command -v mvn >/dev/null 2>&1 && [ -z "${GPU_CHECK_CARRIED:-}" ]; then
+if ! want 2; then
+  echo "(skipped)"
+elif command -v mvn >/dev/null 2>&1 && [ -z "${GPU_CHECK_CARRIED:-}" ]; then
   mvn -B verify -Pgpu 2>&1 | tee "$log/mvn-verify.txt" | grep -E "Tests run:|FAIL|ERROR|skipped" | tail -40
   result "${PIPESTATUS[0]}" "mvn verify -Pgpu"
   jar="$root/cli/target/hvp4j.jar"
@@ -61,6 +66,7 @@ if grep -h -m1 "no usable CUDA device" "$log"/tests-*.txt "$log"/mvn-verify.txt 
 fi
 
 step "3. CLI: --backend cuda vs --backend cpu"
+if want 3; then
 work="$(mktemp -d)"
 hvp4j hvp --backend cuda --arch 4,3,2 --data gaussian:8 --out "$work/probe.npy" >"$log/cli-probe.txt" 2>&1
 status=$?
@@ -101,17 +107,22 @@ for f in sorted(glob.glob(f"{w}/*-cuda-*.npy")):
 sys.exit(1 if bad else 0)
 PY
 result $? "CLI products agree (see $log/cli.txt for the commands' output)"
+fi
 
 step "4. benchmark"
+if want 4; then
 bench="$log/bench.jsonl"; : > "$bench"
 for cfg in "784,512,512,10 1024" "3072,1024,1024,1024,10 4096"; do
   for dt in f32 f64; do
     "$java" "${flags[@]}" -cp "$jar" io.hvp4j.cuda.GpuBenchmark $cfg $dt 2>>"$log/bench-err.txt" | tee -a "$bench"
+    result "${PIPESTATUS[0]}" "hvp4j benchmark $cfg $dt (errors in $log/bench-err.txt)"
     PYTHONUNBUFFERED=1 python3 "$root/cuda-kernels/gpu/torch_hvp.py" $cfg $dt 2>>"$log/bench-err.txt" | tee -a "$bench"
+    result "${PIPESTATUS[0]}" "PyTorch benchmark $cfg $dt"
   done
 done
 echo
 python3 "$root/cuda-kernels/gpu/table.py" < "$bench" | tee "$log/table.md"
+fi
 echo
 [ "$fail" = 0 ] && echo "gpu-check: all checks passed" || echo "gpu-check: SOME CHECKS FAILED"
 exit $fail
