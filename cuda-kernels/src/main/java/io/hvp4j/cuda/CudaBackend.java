@@ -1,7 +1,6 @@
 package io.hvp4j.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuDeviceComputeCapability;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
@@ -97,7 +96,8 @@ public final class CudaBackend implements Backend {
         while (n < name.length && name[n] != 0) n++;
         deviceName = new String(name, 0, n, java.nio.charset.StandardCharsets.US_ASCII);
         int[] major = {0}, minor = {0};
-        cuDeviceComputeCapability(major, minor, device);
+        cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
         int[] sms = {0};
         cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
         multiprocessors = Math.max(1, sms[0]);

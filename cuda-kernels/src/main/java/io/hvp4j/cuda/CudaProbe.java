@@ -25,6 +25,17 @@ public final class CudaProbe {
         }
     }
 
+    /**
+     * The driver entry points that JCuda's native library calls for {@link CudaBackend} (names as JCuda 12.6 was
+     * compiled against cuda.h). The JVM binds JNI libraries lazily, so a symbol missing from a newer driver would
+     * end the process at the first call; checking them here turns that into a message.
+     */
+    static final java.util.List<String> DRIVER_SYMBOLS = java.util.List.of("cuInit", "cuDeviceGet", "cuDeviceGetName",
+            "cuDeviceGetAttribute", "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRelease_v2", "cuCtxSetCurrent",
+            "cuStreamCreate", "cuStreamDestroy_v2", "cuStreamSynchronize", "cuModuleLoadData", "cuModuleGetFunction",
+            "cuModuleUnload", "cuMemAlloc_v2", "cuMemFree_v2", "cuMemsetD8Async", "cuMemcpyHtoDAsync_v2",
+            "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoDAsync_v2", "cuLaunchKernel", "cuGetErrorName", "cuGetErrorString");
+
     private static volatile Result cached;
 
     private CudaProbe() {
@@ -58,6 +69,11 @@ public final class CudaProbe {
             lib = SymbolLookup.libraryLookup("libcuda.so.1", arena);
         } catch (IllegalArgumentException | UnsupportedOperationException | IllegalCallerException e) {
             return new Result(false, "no NVIDIA driver library libcuda.so.1 (" + oneLine(e.getMessage()) + ")", 0, 0);
+        }
+        for (String name : DRIVER_SYMBOLS) {
+            if (lib.find(name).isEmpty()) {
+                return new Result(false, "libcuda.so.1 lacks " + name + ", which JCuda 12.6 calls", 0, 0);
+            }
         }
         try {
             Linker linker = Linker.nativeLinker();
