@@ -154,6 +154,30 @@ public final class MlpObjective implements AutoCloseable {
     }
 
     /**
+     * The loss value by forward passes only (no backward pass; what an inference pass costs). Forgets the cached
+     * primal pass, so that the next product recomputes it.
+     */
+    public double forwardLoss() {
+        requireParameters();
+        primalBatch = -1;
+        double value = 0;
+        for (int b = 0, nb = batches(); b < nb; b++) {
+            int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
+            value += engine.forward(data.inputs().rowSlice(from, count), data.targets().rowSlice(from, count), scale);
+        }
+        return value;
+    }
+
+    /**
+     * Bytes of off-heap (or device) working memory the objective holds now: the primal buffers, and the tangent
+     * buffers once a product has run (see {@link ForwardOverReverse#workingBytes()}). Excludes the data set, the
+     * caller's vectors and the short-lived buffers of multi-batch accumulation.
+     */
+    public long workingBytes() {
+        return engine.workingBytes();
+    }
+
+    /**
      * {@code out = C·V} for the whole data set. {@code layer < 0} for the full parameter vector, else the
      * 0-based layer whose block {@code C_ll} is applied ({@code V}, {@code out}: that layer's parameter count of
      * rows, weight then bias). {@code V} and {@code out} are {@code n × k} with {@code k ≤ maxBlock()}.

@@ -2,6 +2,8 @@ package io.hvp4j.benchmarks;
 
 import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
+import io.hvp4j.perf.GemmProblem;
+import io.hvp4j.perf.OpenBlas;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,8 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
- * C = A*B (alpha 1, beta 0) for hvp4j's VectorGemm and OpenBLAS. Average time per call in ms;
- * GFLOP/s = 2*M*N*K / (ms * 1e6). {@link GemmReport} prints the conversion and the comparison as a table.
+ * C = op(A)*op(B) (alpha 1, beta 0) for hvp4j's VectorGemm and OpenBLAS (through FFM, same thread count).
+ * Average time per call in ms; GFLOP/s = 2*M*N*K / (ms * 1e6): {@link Suite} prints them with the fraction of the
+ * FMA peak and of OpenBLAS; {@link GemmReport} is a quicker interleaved (non-JMH) comparison.
  *
  * <pre>
  * /usr/lib/jvm/temurin-25-jdk-amd64/bin/java -jar benchmarks/target/benchmarks.jar GemmBenchmark \
@@ -37,14 +40,21 @@ import org.openjdk.jmh.infra.BenchmarkParams;
         "--sun-misc-unsafe-memory-access=allow"})
 @State(Scope.Benchmark)
 public class GemmBenchmark {
-    /** "N" for N x N x N, else "MxNxK"; the last three are MLP shapes (batch 256, widths 784-512-512-10). */
-    @Param({"256", "512", "1024", "2048", "256x10x512", "10x512x256", "512x784x256"})
+    /**
+     * "N" for N x N x N, else "MxNxK" (C is M x N). The skinny ones are the GEMMs of {@code 784,512,512,10} at
+     * batch 256: forward of layer 0 (256x512x784, NT in the engine), its weight gradient (512x784x256, TN), a
+     * hidden input gradient (256x784x512 stands for the NN shape), and the 10-wide last layer (256x10x512,
+     * 10x512x256). Other networks' shapes: e.g. {@code -p shape=128x1024x3072,1024x3072x128}.
+     */
+    @Param({"128", "256", "512", "1024", "2048", "256x512x784", "512x784x256", "256x784x512", "256x10x512",
+        "10x512x256"})
     public String shape;
 
     @Param({"f32", "f64"})
     public String precision;
 
-    @Param({"NN", "NT", "TN"})
+    /** NN by default; {@code -p trans=NN,NT,TN} for all three. */
+    @Param({"NN"})
     public String trans;
 
     @Param({"1", "2"})
@@ -54,14 +64,14 @@ public class GemmBenchmark {
     private WorkerPool pool;
     private VectorGemm gemm;
     private OpenBlas blas;
-    private GemmShape p;
+    private GemmProblem p;
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
         arena = Arena.ofShared();
         pool = new WorkerPool(threads);
         gemm = new VectorGemm(pool);
-        p = new GemmShape(shape, trans, precision.equals("f64"), arena);
+        p = new GemmProblem(shape, trans, precision.equals("f64"), arena);
         blas = OpenBlas.get().orElse(null);
         if (blas != null) {
             blas.setThreads(threads);

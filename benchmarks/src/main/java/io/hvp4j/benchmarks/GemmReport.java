@@ -2,6 +2,10 @@ package io.hvp4j.benchmarks;
 
 import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
+import io.hvp4j.memory.DType;
+import io.hvp4j.perf.FmaPeak;
+import io.hvp4j.perf.GemmProblem;
+import io.hvp4j.perf.OpenBlas;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.List;
@@ -16,8 +20,9 @@ import java.util.Locale;
  *     io.hvp4j.benchmarks.GemmReport [--shapes 256,512,...] [--precisions f32,f64] [--trans NN] [--threads 1,2]
  *     [--rounds 7] [--peak-f32 78.4] [--peak-f64 39.2]
  * </pre>
- * Peaks are per thread in GFLOP/s; the defaults are one Zen 3 core at its nominal 2.45 GHz with two 256-bit FMA
- * pipes (32 f32 / 16 f64 flops per cycle). The cores boost above nominal, so OpenBLAS can exceed 100%.
+ * Peaks are per thread in GFLOP/s; the defaults come from {@link FmaPeak#detect()} (two FMA pipes × vector
+ * lanes × the clock of {@code /proc/cpuinfo} or {@code $HVP4J_CLOCK_GHZ}; 78.4 / 39.2 on the reference Zen 3 at
+ * its nominal 2.45 GHz). The cores boost above nominal, so OpenBLAS can exceed 100%.
  */
 public final class GemmReport {
     private GemmReport() {
@@ -29,8 +34,9 @@ public final class GemmReport {
         List<String> trans = List.of("NN");
         List<Integer> threads = List.of(1, 2);
         int rounds = 7;
-        double peakF32 = 78.4;
-        double peakF64 = 39.2;
+        FmaPeak machine = FmaPeak.detect();
+        double peakF32 = machine.gflops(DType.F32, 1);
+        double peakF64 = machine.gflops(DType.F64, 1);
         for (int i = 0; i + 1 < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -46,7 +52,9 @@ public final class GemmReport {
         }
         OpenBlas blas = OpenBlas.get().orElse(null);
         System.out.println("java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs; "
-                + (blas != null ? "OpenBLAS: " + blas.library() : "OpenBLAS SKIPPED: " + OpenBlas.unavailableReason()));
+                + (blas != null ? "OpenBLAS: " + blas.library() : "OpenBLAS SKIPPED: " + OpenBlas.unavailableReason())
+                + String.format(Locale.ROOT, "; peak per thread %.1f (f32) / %.1f (f64) GFLOP/s, clock %s", peakF32,
+                peakF64, machine));
         System.out.printf(Locale.ROOT, "%-5s %-4s %-12s %3s %10s %10s %8s %8s %8s%n", "prec", "op", "MxNxK", "thr",
                 "hvp4j", "openblas", "%peak", "%blas", "blas%pk");
         for (String prec : precisions) {
@@ -56,7 +64,7 @@ public final class GemmReport {
                 for (String shape : shapes) {
                     for (int t : threads) {
                         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(t)) {
-                            GemmShape p = new GemmShape(shape, tr, f64, arena);
+                            GemmProblem p = new GemmProblem(shape, tr, f64, arena);
                             VectorGemm g = new VectorGemm(pool);
                             if (blas != null) {
                                 blas.setThreads(t);
@@ -102,15 +110,15 @@ public final class GemmReport {
     private static void warmUp(boolean f64) {
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
             VectorGemm g = new VectorGemm(pool);
-            List<GemmShape> ps = new java.util.ArrayList<>();
+            List<GemmProblem> ps = new java.util.ArrayList<>();
             for (String tr : List.of("NN", "NT", "TN")) {
-                ps.add(new GemmShape("256", tr, f64, arena));
-                ps.add(new GemmShape("250x10x130", tr, f64, arena));
-                ps.add(new GemmShape("10x250x130", tr, f64, arena));
+                ps.add(new GemmProblem("256", tr, f64, arena));
+                ps.add(new GemmProblem("250x10x130", tr, f64, arena));
+                ps.add(new GemmProblem("10x250x130", tr, f64, arena));
             }
             long end = System.nanoTime() + 4_000_000_000L;
             while (System.nanoTime() < end) {
-                for (GemmShape p : ps) {
+                for (GemmProblem p : ps) {
                     p.run(g);
                 }
             }

@@ -3,6 +3,7 @@ package io.hvp4j.cli;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.spectral.BlockLanczos;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.PowerIteration;
@@ -27,6 +28,8 @@ import picocli.CommandLine.Spec;
             "lanczos (default): Lanczos with full reorthogonalisation; prints each Ritz value θ, its residual"
                     + " ‖C·u − θ·u‖ (one extra product per pair) and whether residual ≤ tol·max|θ|. Multiple"
                     + " eigenvalues are found once unless an invariant subspace forces a restart.",
+            "block-lanczos: block Lanczos with full reorthogonalisation, --block vectors per block product (the"
+                    + " products share their primal pass); finds multiple eigenvalues up to the block size.",
             "power: power iteration with deflation (PyHessian style; --top pairs of largest magnitude); warns when"
                     + " the dominant eigenvalue is negative (then it is λ_min, not λ_max).",
             "The start vectors are drawn from --seed."})
@@ -54,8 +57,12 @@ final class EigsCommand implements Callable<Integer> {
     int bottom;
 
     @Option(names = "--method", defaultValue = "lanczos", paramLabel = "NAME",
-            description = "lanczos or power. Default: ${DEFAULT-VALUE}.")
+            description = "lanczos, block-lanczos or power. Default: ${DEFAULT-VALUE}.")
     String method;
+
+    @Option(names = "--block", defaultValue = "8", paramLabel = "B",
+            description = "Vectors per block for --method block-lanczos. Default: ${DEFAULT-VALUE}.")
+    int block;
 
     @Option(names = "--max-iter", paramLabel = "N",
             description = "Lanczos: largest basis (default max(300, 20·(top+bottom))); power: iterations per pair"
@@ -75,8 +82,12 @@ final class EigsCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         Curvature c = TraceCommand.parseOperator(operator);
         String m = method.toLowerCase(Locale.ROOT);
-        if (!m.equals("lanczos") && !m.equals("power")) {
-            throw new InvalidInputException("unknown --method '" + method + "' (expected lanczos or power)");
+        if (!m.equals("lanczos") && !m.equals("power") && !m.equals("block-lanczos")) {
+            throw new InvalidInputException("unknown --method '" + method
+                    + "' (expected lanczos, block-lanczos or power)");
+        }
+        if (block < 1) {
+            throw new InvalidInputException("--block must be positive, got " + block);
         }
         if (top < 0 || bottom < 0 || top + bottom == 0) {
             throw new InvalidInputException("--top and --bottom must be non-negative and ask for at least one pair"
@@ -107,17 +118,25 @@ final class EigsCommand implements Callable<Integer> {
             long seed = model.seed ^ START_SEED_MIX;
             long t0 = System.nanoTime();
             StringBuilder sb = new StringBuilder();
-            if (m.equals("lanczos")) {
-                Lanczos.Options o = Lanczos.Options.of(top, bottom, p.dtype).withSeed(seed);
-                if (maxIter != null) o = o.withMaxIterations(maxIter);
-                if (tol != null) o = o.withTolerance(tol);
-                Lanczos.Result r = Lanczos.compute(op, o);
+            if (!m.equals("power")) {
+                Lanczos.Result r;
+                if (m.equals("lanczos")) {
+                    Lanczos.Options o = Lanczos.Options.of(top, bottom, p.dtype).withSeed(seed);
+                    if (maxIter != null) o = o.withMaxIterations(maxIter);
+                    if (tol != null) o = o.withTolerance(tol);
+                    r = Lanczos.compute(op, o);
+                } else {
+                    int b = Math.min(block, HvpCommand.MAX_BLOCK);
+                    r = BlockLanczos.compute(op, new BlockLanczos.Options(top, bottom, b,
+                            maxIter != null ? maxIter : Math.max(300, 20 * (top + bottom) + 4 * b),
+                            tol != null ? tol : Lanczos.defaultTolerance(p.dtype), seed));
+                }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {
                     sb.append("{\"params\": ").append(p.mlp.parameterCount()).append(", \"dimension\": ").append(n)
                             .append(", \"operator\": \"").append(c.id()).append("\", \"layer\": ")
                             .append(layer == null ? "null" : layer.toString())
-                            .append(", \"method\": \"lanczos\", \"iterations\": ").append(r.iterations())
+                            .append(", \"method\": \"").append(m).append("\", \"iterations\": ").append(r.iterations())
                             .append(", \"products\": ").append(r.products()).append(", \"restarts\": ")
                             .append(r.restarts()).append(", \"tolerance\": ").append(TraceCommand.num(r.tolerance()))
                             .append(", \"converged\": ").append(r.converged())
@@ -126,8 +145,8 @@ final class EigsCommand implements Callable<Integer> {
                             .append(String.format(Locale.ROOT, "%.3f", seconds)).append('}');
                     stdout.println(sb);
                 } else {
-                    stdout.printf(Locale.ROOT, "eigs: %s n=%d method=lanczos dtype=%s iterations=%d products=%d"
-                                    + " restarts=%d tol=%.1e converged=%s time=%.3f s%n", op.description(), n, p.dtype,
+                    stdout.printf(Locale.ROOT, "eigs: %s n=%d method=%s dtype=%s iterations=%d products=%d"
+                                    + " restarts=%d tol=%.1e converged=%s time=%.3f s%n", op.description(), n, m, p.dtype,
                             r.iterations(), r.products(), r.restarts(), r.tolerance(), r.converged(), seconds);
                     printPairs(stdout, "top", r.top());
                     printPairs(stdout, "bottom", r.bottom());

@@ -22,11 +22,11 @@ import picocli.CommandLine.Spec;
  * line; the stack trace with {@code --verbose}).
  */
 @Command(name = "hvp4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {HvpCommand.class, GradCommand.class, SelfcheckCommand.class, RankCommand.class, SpectrumCommand.class, TraceCommand.class, EigsCommand.class},
+        subcommands = {HvpCommand.class, GradCommand.class, SelfcheckCommand.class, RankCommand.class, SpectrumCommand.class, TraceCommand.class, EigsCommand.class, BenchCommand.class},
         description = {
             "Exact Hessian-vector products (and Gauss-Newton / functional parts) of MLP losses, by"
                     + " forward-over-reverse differentiation on the JDK Vector API.",
-            "Commands: hvp, grad, selfcheck, rank, spectrum, trace, eigs. 'hvp4j COMMAND --help' describes each.",
+            "Commands: hvp, grad, selfcheck, rank, spectrum, trace, eigs, bench. 'hvp4j COMMAND --help' describes each.",
             "Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 resource limit, 4 internal error."})
 public final class Main implements Callable<Integer> {
     public static final int OK = 0;

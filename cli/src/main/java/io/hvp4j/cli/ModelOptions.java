@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
  * as strings and parsed by the engine's own parsers, so that an unknown name gets the engine's one-line message.
  */
 public final class ModelOptions {
-    @Option(names = "--arch", required = true, paramLabel = "d,h1,...,K",
-            description = "Layer widths: input dimension, hidden widths, outputs (e.g. 784,512,512,10).")
+    // Required (checked by widths(), not by picocli, so that "bench --gemm" can share these options).
+    @Option(names = "--arch", paramLabel = "d,h1,...,K",
+            description = "Layer widths: input dimension, hidden widths, outputs (e.g. 784,512,512,10). Required.")
     String arch;
 
     @Option(names = "--act", defaultValue = "relu", paramLabel = "NAME",
@@ -85,6 +86,9 @@ public final class ModelOptions {
     // ---------------------------------------------------------------------------------------- parsed values
 
     int[] widths() {
+        if (arch == null) {
+            throw new InvalidInputException("Missing required option: '--arch=d,h1,...,K'");
+        }
         return Mlp.parseArchitecture(arch);
     }
 

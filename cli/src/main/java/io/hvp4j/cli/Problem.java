@@ -33,6 +33,7 @@ final class Problem implements AutoCloseable {
     String backendName;
     int batchRows;
     private Backend backend;
+    private Backend hostBackend; // for host-side linear algebra when backend is a device backend
     private MlpObjective objective;
 
     private Problem() {
@@ -155,6 +156,21 @@ final class Problem implements AutoCloseable {
         return backend;
     }
 
+    /**
+     * A backend for linear algebra on host tensors (e.g. the randomized rank's GEMMs): the model's backend when it
+     * computes in host memory, else the CPU backend with the same threads. Closed with this.
+     */
+    Backend hostBackend() {
+        Backend b = backend();
+        if (!b.deviceMemory()) {
+            return b;
+        }
+        if (hostBackend == null) {
+            hostBackend = Backends.create("cpu", threads);
+        }
+        return hostBackend;
+    }
+
     /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
     MlpObjective objective(int maxBlock) {
         requireMemory(io.hvp4j.autodiff.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
@@ -195,6 +211,9 @@ final class Problem implements AutoCloseable {
     public void close() {
         if (objective != null) {
             objective.close();
+        }
+        if (hostBackend != null) {
+            hostBackend.close();
         }
         if (backend != null) {
             backend.close();

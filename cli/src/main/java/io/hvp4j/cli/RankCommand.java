@@ -6,6 +6,7 @@ import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.NumericalRank;
+import io.hvp4j.spectral.RandomizedRank;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.RankPredictions;
 import io.hvp4j.spectral.RankReport;
@@ -55,6 +56,8 @@ import picocli.CommandLine.Spec;
 final class RankCommand implements Callable<Integer> {
     /** Columns per product in the dense assembly unless --block says otherwise. */
     static final int DEFAULT_BLOCK = 32;
+    /** --method auto uses the dense path up to this many parameters. */
+    static final int AUTO_DENSE_MAX = 4000;
 
     @Spec
     CommandSpec spec;
@@ -66,10 +69,16 @@ final class RankCommand implements Callable<Integer> {
             description = "all (H, H_O and H_F), hessian, ggn (H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
     String operator;
 
-    @Option(names = "--method", defaultValue = "dense", paramLabel = "dense",
-            description = "dense (exact, P <= " + DenseAssembly.MAX_DIMENSION + "). randomized and auto are not"
-                    + " implemented yet. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--method", defaultValue = "dense", paramLabel = "dense|randomized|auto",
+            description = "dense (exact, P <= " + DenseAssembly.MAX_DIMENSION + "), randomized (adaptive block"
+                    + " Krylov range finder with random restarts on block products, then the eigenvalues of QᵀAQ;"
+                    + " no P×P matrix) or auto (dense when"
+                    + " P <= " + AUTO_DENSE_MAX + ", else randomized). Default: ${DEFAULT-VALUE}.")
     String method;
+
+    @Option(names = "--sketch-seed", defaultValue = "1", paramLabel = "SEED",
+            description = "Seed of the random blocks of --method randomized. Default: ${DEFAULT-VALUE}.")
+    long sketchSeed;
 
     @Option(names = "--tol", defaultValue = "default", paramLabel = "default|rel:X|abs:X",
             description = "Rank tolerance: default (σ_max·n·ε), rel:X (σ_max·X) or abs:X. Default: ${DEFAULT-VALUE}.")
@@ -97,14 +106,15 @@ final class RankCommand implements Callable<Integer> {
     String eigen;
 
     @Option(names = "--block", defaultValue = "" + DEFAULT_BLOCK, paramLabel = "K",
-            description = "Columns of the identity per product during assembly. Default: ${DEFAULT-VALUE}.")
+            description = "Columns of the identity per product during assembly (dense; default ${DEFAULT-VALUE}), or"
+                    + " columns per block (randomized; default " + RandomizedRank.DEFAULT_BLOCK + ").")
     int block;
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        requireMethod(method, "dense", List.of("randomized", "auto"));
+        String requested = parseMethod(method);
         List<Curvature> ops = operators(operator, true);
         NumericalRank.Tolerance tolerance = NumericalRank.Tolerance.parse(tol);
         SymmetricEigen solver = solver(eigen);
@@ -118,7 +128,21 @@ final class RankCommand implements Callable<Integer> {
             List<Path> used = new ArrayList<>();
             Map<String, RankReport> reports = new LinkedHashMap<>();
             Map<String, Double> asymmetry = new LinkedHashMap<>();
+            Map<String, Integer> basis = new LinkedHashMap<>();
+            int dim = layerIndex < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layerIndex);
+            String usedMethod = requested.equals("auto") ? (dim <= AUTO_DENSE_MAX ? "dense" : "randomized")
+                    : requested;
             for (Curvature c : ops) {
+                if (usedMethod.equals("randomized")) {
+                    boolean blockGiven = spec.commandLine().getParseResult() != null
+                            && spec.commandLine().getParseResult().hasMatchedOption("--block");
+                    RandomizedRank.Result rr = randomizedRank(p, c, layerIndex,
+                            blockGiven ? block : RandomizedRank.DEFAULT_BLOCK, sketchSeed, tolerance, solver, err);
+                    reports.put(label(c), rr.report());
+                    asymmetry.put(label(c), Double.NaN);
+                    basis.put(label(c), rr.basis());
+                    continue;
+                }
                 Path ck = checkpoint == null ? null
                         : ops.size() == 1 ? checkpoint : Path.of(checkpoint + "." + label(c));
                 if (ck != null) {
@@ -137,10 +161,10 @@ final class RankCommand implements Callable<Integer> {
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (json) {
                 out.println(json(p, layerIndex, reports, asymmetry, predicted.orElse(null), inputRank, tolerance,
-                        solver, seconds));
+                        solver, seconds, usedMethod, basis));
             } else {
                 table(out, p, layerIndex, reports, asymmetry, predicted.orElse(null), inputRank, tolerance, solver,
-                        seconds);
+                        seconds, usedMethod, basis);
             }
             out.flush();
             if (!keepCheckpoint) {
@@ -188,6 +212,49 @@ final class RankCommand implements Callable<Integer> {
             throw new InvalidInputException("--method " + s + " is not implemented yet; use --method " + supported);
         }
         throw new InvalidInputException("unknown --method '" + m + "' (expected " + supported + ")");
+    }
+
+    /** dense, randomized or auto. */
+    static String parseMethod(String m) {
+        String s = m.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("dense") || s.equals("randomized") || s.equals("auto")) {
+            return s;
+        }
+        throw new InvalidInputException("unknown --method '" + m + "' (expected dense, randomized or auto)");
+    }
+
+    /** The randomized rank of curvature {@code c} (layer block when {@code layer >= 0}). */
+    static RandomizedRank.Result randomizedRank(Problem p, Curvature c, int layer, int block, long seed,
+                                                NumericalRank.Tolerance tol, SymmetricEigen solver,
+                                                PrintWriter err) {
+        int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
+        int k = Math.max(1, Math.min(block, n));
+        MlpObjective f = p.objective(k);
+        SymmetricOperator op = Operators.curvature(f, c, layer);
+        Console console = System.console();
+        boolean terminal = console != null && console.isTerminal();
+        String what = label(c) + (layer < 0 ? "" : " (layer " + layer + ")");
+        long[] last = {0};
+        RandomizedRank.Progress progress = !terminal ? null : (stage, done, total) -> {
+            long now = System.nanoTime();
+            if (done < total && now - last[0] < 250_000_000L) {
+                return;
+            }
+            last[0] = now;
+            err.printf(Locale.ROOT, "\rhvp4j: %s: %s %d/%d   ", what, switch (stage) {
+                case "range" -> "basis";
+                case "projection" -> "projected columns";
+                default -> stage;
+            }, done, total);
+            err.flush();
+        };
+        RandomizedRank.Result r = RandomizedRank.compute(op, p.hostBackend(), new RandomizedRank.Options()
+                .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress));
+        if (terminal) {
+            err.print("\r" + " ".repeat(78) + "\r");
+            err.flush();
+        }
+        return r;
     }
 
     static SymmetricEigen solver(String name) {
@@ -377,7 +444,7 @@ final class RankCommand implements Callable<Integer> {
 
     static String json(Problem p, int layer, Map<String, RankReport> reports, Map<String, Double> asymmetry,
                        RankPredictions.Prediction pred, int inputRank, NumericalRank.Tolerance tol,
-                       SymmetricEigen solver, double seconds) {
+                       SymmetricEigen solver, double seconds, String method, Map<String, Integer> basis) {
         StringBuilder sb = new StringBuilder("{");
         sb.append("\"params\": ").append(p.mlp.parameterCount());
         sb.append(", \"layer\": ").append(layer < 0 ? "null" : Integer.toString(layer));
@@ -421,18 +488,25 @@ final class RankCommand implements Callable<Integer> {
         object(sb, asymmetry, RankCommand::num);
         sb.append(", \"eigensolver\": ");
         quote(sb, solver.name());
-        sb.append(", \"method\": \"dense\"");
+        sb.append(", \"method\": ");
+        quote(sb, method);
+        if (basis != null && !basis.isEmpty()) {
+            sb.append(", \"basis\": ");
+            object(sb, basis, v -> Integer.toString(v));
+        }
         sb.append(", \"seconds\": ").append(num(seconds));
         return sb.append('}').toString();
     }
 
     static void table(PrintWriter out, Problem p, int layer, Map<String, RankReport> reports,
                       Map<String, Double> asymmetry, RankPredictions.Prediction pred, int inputRank,
-                      NumericalRank.Tolerance tol, SymmetricEigen solver, double seconds) {
-        out.printf(Locale.ROOT, "rank: P=%d%s dtype=%s method=dense eigensolver=%s tol=%s input_rank=%d"
-                        + " seconds=%.3f%n", p.mlp.parameterCount(),
+                      NumericalRank.Tolerance tol, SymmetricEigen solver, double seconds, String method,
+                      Map<String, Integer> basis) {
+        out.printf(Locale.ROOT, "rank: P=%d%s dtype=%s method=%s eigensolver=%s tol=%s input_rank=%d"
+                        + " seconds=%.3f%s%n", p.mlp.parameterCount(),
                 layer < 0 ? "" : " layer=" + layer + " (n=" + p.mlp.layerParameterCount(layer) + ")", p.dtype,
-                solver.name(), tol.spec(), inputRank, seconds);
+                method, solver.name(), tol.spec(), inputRank, seconds,
+                basis == null || basis.isEmpty() ? "" : " basis=" + basis);
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-4s %7s %9s %12s %12s %11s %10s",
                 "op", "rank", "predicted", "tolerance", "sigma_max", "gap", "asymmetry"));
         for (String k : NumericalRank.LADDER_KEYS) {

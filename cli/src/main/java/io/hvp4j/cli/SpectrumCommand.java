@@ -3,6 +3,7 @@ package io.hvp4j.cli;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.MlpObjective;
+import io.hvp4j.plot.Chart;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.NumericalRank;
 import io.hvp4j.spectral.Operators;
@@ -80,6 +81,15 @@ final class SpectrumCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "spectrum.csv", description = "Where to write the CSV (atomic).")
     Path out;
 
+    @Option(names = "--plot", paramLabel = "spectrum.png",
+            description = "Also draw the spectrum (PNG or SVG by extension): exact, a histogram of the eigenvalues"
+                    + " with a log count axis; slq, the density with a log axis; lanczos, the Ritz values.")
+    Path plot;
+
+    @Option(names = "--bins", defaultValue = "100", paramLabel = "B",
+            description = "Histogram bins of --plot for --method exact. Default: ${DEFAULT-VALUE}.")
+    int bins;
+
     @Option(names = "--checkpoint", paramLabel = "FILE",
             description = "Checkpoint the dense assembly to FILE; removed after success unless --keep-checkpoint.")
     Path checkpoint;
@@ -104,6 +114,12 @@ final class SpectrumCommand implements Callable<Integer> {
             throw new InvalidInputException("unknown --method '" + method + "' (expected exact, lanczos or slq)");
         }
         Curvature c = RankCommand.operators(operator, false).get(0);
+        if (plot != null) {
+            Plots.requirePlotPath(plot, "--plot");
+            if (bins < 1) {
+                throw new InvalidInputException("--bins must be positive, got " + bins);
+            }
+        }
         if (!m.equals("exact")) {
             return iterative(m, c, stdout);
         }
@@ -120,6 +136,11 @@ final class SpectrumCommand implements Callable<Integer> {
             int layerIndex = RankCommand.layerIndex(p, layer);
             RankCommand.Dense d = RankCommand.denseEigenvalues(p, c, layerIndex, block, solver, checkpoint, err);
             double[] eig = d.eigenvalues();
+            if (plot != null) {
+                String title = RankCommand.label(c) + (layerIndex < 0 ? "" : " (layer " + layerIndex + ")")
+                        + " eigenvalues, P = " + p.mlp.parameterCount();
+                Plots.save(Chart.of(title, "eigenvalue", "count").logY().histogram("eigenvalues", eig, bins), plot);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (out == null) {
                 writeCsv(stdout, eig);
@@ -177,6 +198,16 @@ final class SpectrumCommand implements Callable<Integer> {
                 }
                 summary = String.format(Locale.ROOT, "iterations=%d products=%d converged=%b", r.iterations(),
                         r.products(), r.converged());
+                if (plot != null) {
+                    double[] x = new double[pairs.size()];
+                    double[] y = new double[pairs.size()];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = i;
+                        y[i] = pairs.get(i).value();
+                    }
+                    Plots.save(Chart.of(RankCommand.label(c) + " extreme eigenvalues (Lanczos)", "index",
+                            "eigenvalue").add("Ritz values", x, y, Chart.Style.POINTS), plot);
+                }
             } else {
                 SpectralDensity.Result r = SpectralDensity.compute(op, steps, probes, seed, grid, Double.NaN);
                 csv.append("lambda,density,cumulative\n");
@@ -186,6 +217,11 @@ final class SpectrumCommand implements Callable<Integer> {
                 }
                 summary = String.format(Locale.ROOT, "steps=%d probes=%d products=%d nodes=[%.6g, %.6g]", steps,
                         probes, r.products(), r.minNode(), r.maxNode());
+                if (plot != null) {
+                    Plots.save(Chart.of(RankCommand.label(c) + " spectral density (SLQ, " + probes + " probes × "
+                            + steps + " steps)", "eigenvalue", "density").logY()
+                            .add("density", r.grid(), r.density(), Chart.Style.LINE), plot);
+                }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (out == null) {

@@ -15,16 +15,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "trace", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        header = "Trace of H, H_O or H_F: exact, Hutchinson or Hutch++, optionally per layer.", sortOptions = false,
+        header = "Trace of H, H_O or H_F: exact, Hutchinson, Hutch++ or XTrace, optionally per layer.", sortOptions = false,
         description = {
             "Estimates tr(C) for C = H (hessian), H_O (ggn) or H_F (functional) of the loss over the whole data set,"
                     + " from curvature-vector products (16 at a time).",
             "exact: P unit products (refused when P > " + TraceCommand.EXACT_LIMIT + "). hutchinson: mean of vᵀCv"
                     + " over --probes probes (Rademacher or Gaussian, --dist), standard error = sample std/√m."
-                    + " hutchpp: Hutch++ (Meyer et al. 2021) with --probes products in total (at least 3).",
+                    + " hutchpp: Hutch++ (Meyer et al. 2021) with --probes products in total (at least 3)."
+                    + " xtrace: XTrace (Epperly, Tropp, Webber 2024) with --probes products in total (even, at least"
+                    + " 4); standard error from its leave-one-out estimates.",
             "--layerwise: the trace of every Linear layer's diagonal block (weight and bias) in one run, each with"
                     + " its own probes (seed + layer); their sum is tr(C) (the layers partition the parameters).",
-            "Probes are drawn from --seed (SplittableRandom). XTrace is not implemented."})
+            "Probes are drawn from --seed (SplittableRandom)."})
 final class TraceCommand implements Callable<Integer> {
     static final int EXACT_LIMIT = 20_000;
     static final long PROBE_SEED_MIX = 0x5DEECE66DL;
@@ -40,11 +42,11 @@ final class TraceCommand implements Callable<Integer> {
     String operator;
 
     @Option(names = "--method", defaultValue = "hutchinson", paramLabel = "NAME",
-            description = "exact, hutchinson or hutchpp. Default: ${DEFAULT-VALUE}.")
+            description = "exact, hutchinson, hutchpp or xtrace. Default: ${DEFAULT-VALUE}.")
     String method;
 
     @Option(names = "--probes", defaultValue = "100", paramLabel = "M",
-            description = "Probes (hutchinson) or products (hutchpp). Default: ${DEFAULT-VALUE}.")
+            description = "Probes (hutchinson) or products (hutchpp, xtrace). Default: ${DEFAULT-VALUE}.")
     int probes;
 
     @Option(names = "--dist", defaultValue = "rademacher", paramLabel = "NAME",
@@ -70,9 +72,9 @@ final class TraceCommand implements Callable<Integer> {
             case "exact" -> TraceEstimators.Method.EXACT;
             case "hutchinson" -> TraceEstimators.Method.HUTCHINSON;
             case "hutchpp", "hutch++" -> TraceEstimators.Method.HUTCHPP;
-            case "xtrace" -> throw new InvalidInputException("--method xtrace is not implemented (use hutchpp)");
+            case "xtrace" -> TraceEstimators.Method.XTRACE;
             default -> throw new InvalidInputException("unknown --method '" + s
-                    + "' (expected exact, hutchinson or hutchpp)");
+                    + "' (expected exact, hutchinson, hutchpp or xtrace)");
         };
     }
 
@@ -87,9 +89,18 @@ final class TraceCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException("--dist: " + e.getMessage());
         }
-        if (m != TraceEstimators.Method.EXACT && probes < (m == TraceEstimators.Method.HUTCHPP ? 3 : 1)) {
-            throw new InvalidInputException("--probes must be at least " + (m == TraceEstimators.Method.HUTCHPP ? 3 : 1)
-                    + " for " + m.id() + ", got " + probes);
+        int minProbes = switch (m) {
+            case HUTCHPP -> 3;
+            case XTRACE -> 4;
+            default -> 1;
+        };
+        if (m != TraceEstimators.Method.EXACT && probes < minProbes) {
+            throw new InvalidInputException("--probes must be at least " + minProbes + " for " + m.id() + ", got "
+                    + probes);
+        }
+        if (m == TraceEstimators.Method.XTRACE && probes % 2 != 0) {
+            throw new InvalidInputException("--probes must be even for xtrace (half probes, half products on their"
+                    + " range), got " + probes);
         }
         try (Problem p = Problem.load(model)) {
             int P = p.mlp.parameterCount();

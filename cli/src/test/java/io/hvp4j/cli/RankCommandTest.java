@@ -89,6 +89,46 @@ class RankCommandTest {
     }
 
     @Test
+    void randomizedAgreesWithDense() {
+        for (String tol : new String[] {"default", "rel:1e-8", "abs:1e-9"}) {
+            Result d = run(with(with(new String[] {"rank"}, LINEAR), "--json", "--tol", tol));
+            Result r = run(with(with(new String[] {"rank"}, LINEAR), "--json", "--tol", tol, "--method", "randomized",
+                    "--block", "4"));
+            assertEquals(0, d.code(), d.err());
+            assertEquals(0, r.code(), r.err());
+            Map<String, Object> jd = obj(MiniJson.parse(d.out().trim()));
+            Map<String, Object> jr = obj(MiniJson.parse(r.out().trim()));
+            assertEquals("randomized", jr.get("method"));
+            assertEquals(jd.get("rank"), jr.get("rank"), tol);
+            assertEquals(jd.get("predicted"), jr.get("predicted"));
+            assertEquals(jd.get("ladder"), jr.get("ladder"), tol);
+            for (String k : List.of("H", "H_O", "H_F")) {
+                double sd = ((Number) obj(jd.get("sigma_max")).get(k)).doubleValue();
+                double sr = ((Number) obj(jr.get("sigma_max")).get(k)).doubleValue();
+                assertEquals(sd, sr, 1e-9 * sd, k);
+                assertTrue(integer(obj(jr.get("basis")).get(k)) <= 27, k);
+            }
+        }
+        Result t = run(with(with(new String[] {"rank"}, LINEAR), "--method", "randomized", "--operator", "ggn"));
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.out().contains("method=randomized"), t.out());
+        Result a = run(with(with(new String[] {"rank"}, LINEAR), "--json", "--method", "auto"));
+        assertEquals(0, a.code(), a.err());
+        assertEquals("dense", obj(MiniJson.parse(a.out().trim())).get("method"));
+    }
+
+    @Test
+    void randomizedSeedExampleCrossEntropy() {
+        Result r = run("rank", "--arch", "25,5,10,10", "--act", "identity", "--no-bias", "--loss", "ce", "--data",
+                "gaussian:50", "--threads", "1", "--json", "--method", "randomized", "--sketch-seed", "7");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> rank = obj(obj(MiniJson.parse(r.out().trim())).get("rank"));
+        assertEquals(245, integer(rank.get("H")));
+        assertEquals(145, integer(rank.get("H_O")));
+        assertEquals(165, integer(rank.get("H_F")));
+    }
+
+    @Test
     void seedExampleCrossEntropy() {
         // papers.md §A.5/§A.11 #2: d = 25, widths (5, 10), K = 10, ce: (H_O, H_F, H) = (145, 165, 245).
         Result r = run("rank", "--arch", "25,5,10,10", "--act", "identity", "--no-bias", "--loss", "ce", "--data",
@@ -216,8 +256,6 @@ class RankCommandTest {
 
     static Stream<Arguments> badInputs() {
         return Stream.<Object>of(
-                new String[] {"rank", "--method", "randomized"},
-                new String[] {"rank", "--method", "auto"},
                 new String[] {"rank", "--method", "svd"},
                 new String[] {"rank", "--tol", "rel:-1e-3"},
                 new String[] {"rank", "--tol", "rel:NaN"},
@@ -244,8 +282,8 @@ class RankCommandTest {
         assertTrue(r.err().startsWith("hvp4j: error: "), r.err());
         assertEquals(1, r.err().lines().count(), r.err());
         assertEquals("", r.out());
-        if (extra[0].equals("rank") && extra[1].equals("--method") && !extra[2].equals("svd")) {
-            assertTrue(r.err().contains("not implemented yet"), r.err());
+        if (extra[0].equals("rank") && extra[1].equals("--method")) {
+            assertTrue(r.err().contains("expected dense, randomized or auto"), r.err());
         }
     }
 

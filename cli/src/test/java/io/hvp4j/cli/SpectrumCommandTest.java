@@ -63,4 +63,25 @@ class SpectrumCommandTest {
         r = RankCommandTest.run(with("spectrum", "--method", "magic"));
         assertEquals(2, r.code());
     }
+
+    @Test
+    void plotsArePngOrSvgForEveryMethod(@TempDir Path dir) throws IOException {
+        for (String m : List.of("exact", "lanczos", "slq")) {
+            Path png = dir.resolve(m + ".png");
+            assertEquals(0, RankCommandTest.run(with("spectrum", "--method", m, "--k", "2", "--steps", "10",
+                    "--probes", "2", "--grid", "200", "--out", dir.resolve(m + ".csv").toString(), "--plot",
+                    png.toString())).code(), m);
+            byte[] head = Files.readAllBytes(png);
+            assertTrue(head.length > 1000 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G', m);
+        }
+        Path svg = dir.resolve("s.svg");
+        assertEquals(0, RankCommandTest.run(with("spectrum", "--plot", svg.toString(), "--out",
+                dir.resolve("s.csv").toString())).code());
+        assertTrue(Files.readString(svg).contains("<svg"));
+        RankCommandTest.Result r = RankCommandTest.run(with("spectrum", "--plot", dir.resolve("x.jpg").toString()));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(".png or .svg"), r.err());
+        r = RankCommandTest.run(with("spectrum", "--plot", dir.resolve("no/such/x.png").toString()));
+        assertEquals(2, r.code());
+    }
 }

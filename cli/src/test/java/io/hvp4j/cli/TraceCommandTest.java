@@ -117,7 +117,7 @@ class TraceCommandTest {
     @Test
     void hutchinsonAndHutchPlusPlusAreWithinFourStandardErrors() {
         double exact = trace(dense(Curvature.HESSIAN, -1));
-        for (String method : new String[] {"hutchinson", "hutchpp"}) {
+        for (String method : new String[] {"hutchinson", "hutchpp", "xtrace"}) {
             Result r = run(cmd("trace", "--method", method, "--probes", "30", "--json"));
             assertEquals(0, r.code(), r.err());
             double est = number(r.out(), "trace"), se = number(r.out(), "standard_error");
@@ -137,10 +137,13 @@ class TraceCommandTest {
 
     @Test
     void eigsMatchesDenseExtremeEigenvalues() {
-        for (String op : new String[] {"hessian", "ggn"}) {
+        for (String op : new String[] {"hessian", "ggn", "functional"}) {
+          for (String method : new String[] {"lanczos", "block-lanczos"}) {
             double[][] h = dense(Curvature.parse(op), -1);
             double[] ev = io.hvp4j.cli.TraceCommandTest.jacobi(h);
-            Result r = run(cmd("eigs", "--operator", op, "--top", "2", "--bottom", "1", "--json"));
+            Result r = run(cmd("eigs", "--operator", op, "--top", "2", "--bottom", "1", "--json", "--method", method,
+                    "--block", "3"));
+            assertTrue(r.out().contains("\"method\": \"" + method + "\""), r.out());
             assertEquals(0, r.code(), r.err());
             List<Double> values = numbers(r.out(), "value");
             assertEquals(3, values.size());
@@ -149,6 +152,7 @@ class TraceCommandTest {
             assertEquals(ev[0], values.get(2), 1e-8 * scale, op);
             assertTrue(r.out().contains("\"converged\": true}"), r.out());
             for (double res : numbers(r.out(), "residual")) assertTrue(res <= 1e-9 * scale, "residual " + res);
+          }
         }
         Result text = run(cmd("eigs", "--top", "2", "--bottom", "2", "--layer", "1"));
         assertEquals(0, text.code(), text.err());
@@ -167,7 +171,8 @@ class TraceCommandTest {
         String[][] bad = {
             cmd("trace", "--operator", "hessain"),
             cmd("trace", "--method", "magic"),
-            cmd("trace", "--method", "xtrace"),
+            cmd("trace", "--method", "xtrace", "--probes", "7"),
+            cmd("trace", "--method", "xtrace", "--probes", "2"),
             cmd("trace", "--method", "hutchpp", "--probes", "2"),
             cmd("trace", "--probes", "0"),
             cmd("trace", "--dist", "cauchy"),
@@ -175,6 +180,7 @@ class TraceCommandTest {
             cmd("eigs", "--method", "power", "--bottom", "2"),
             cmd("eigs", "--layer", "2"),
             cmd("eigs", "--method", "arnoldi"),
+            cmd("eigs", "--method", "block-lanczos", "--block", "0"),
             cmd("eigs", "--tol", "-1"),
             cmd("eigs", "--max-iter", "0"),
         };

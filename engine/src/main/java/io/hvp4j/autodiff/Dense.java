@@ -66,7 +66,7 @@ public final class Dense {
      * {@code Ġ_A = Ġ_Z W + G_Z Ẇ}. Null {@code gZ} drops the second-order terms (Gauss–Newton), null
      * {@code aDot}/{@code wDotByRow} mean zero tangents. Output {@code dWDot} is {@code (k·out) × in},
      * {@code dBDot} has {@code k·out} elements, {@code gADot} is {@code B × (k·in)}. {@code wDotByRow} is the
-     * weight tangent block rearranged to {@code out × (k·in)}; {@code scratch} holds {@code out·k·in} elements.
+     * weight tangent block rearranged to {@code out × (k·in)}; {@code scratch} holds {@code out·k·in} elements (unused, may be null, for {@code k = 1}).
      */
     public static void tangentOfBackward(Backend be, Tensor gZDot, Tensor gZ, Tensor a, Tensor aDot, Tensor w,
                                          Tensor wDotByRow, Tensor dWDot, Tensor dBDot, Tensor gADot,
@@ -75,7 +75,10 @@ public final class Dense {
         Tensor gZDotWide = gZDot.reshape(rows, k * out);
         if (dWDot != null) {
             be.gemm(true, false, 1, gZDotWide, a, 0, dWDot);
-            if (gZ != null && aDot != null) {
+            if (gZ != null && aDot != null && k == 1) {
+                // One tangent: the result is already out × in, so accumulate into dWDot (no scratch).
+                be.gemm(true, false, 1, gZ, aDot.reshape(rows, in), 1, dWDot);
+            } else if (gZ != null && aDot != null) {
                 // G_Zᵀ Ȧ for all k tangents is one GEMM whose result is out × (k·in); reorder it to (k·out) × in.
                 Tensor t = scratch.view(0, out, k * in);
                 be.gemm(true, false, 1, gZ, aDot.reshape(rows, k * in), 0, t);

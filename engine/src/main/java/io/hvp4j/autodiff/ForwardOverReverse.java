@@ -20,7 +20,9 @@ import java.lang.foreign.Arena;
  * ({@code B × (k·width)}) so that each rule is one GEMM for all {@code k} tangents.
  *
  * <p>All working memory is allocated once, in an arena this object owns, sized for {@code maxRows} samples
- * and {@code maxBlock} tangents. Not thread-safe. {@link #close} frees the memory; later calls throw.
+ * and {@code maxBlock} tangents: the primal buffers by the constructor, the tangent buffers by the first
+ * {@link #product} (so that a gradient-only user never pays for them). Not thread-safe. {@link #close} frees the
+ * memory; later calls throw.
  *
  * <p>On a device backend ({@link Backend#deviceMemory()}) the working memory is device memory and the
  * arguments may be host tensors: they are uploaded into (and results downloaded from) staging buffers of
@@ -45,12 +47,16 @@ public final class ForwardOverReverse implements AutoCloseable {
     private final Tensor output;     // F = Z_{L-1}
     private final Tensor[] gZ;       // ∂L/∂Z_l
     private final Tensor[] gA;       // ∂L/∂A_l for hidden l
+    // Tangent buffers: allocated by the first product() (see allocateTangentBuffers).
     private final Tensor[] zDot;     // blocked tangents of Z_l
     private final Tensor[] aDot;     // blocked tangents of A_l (hidden)
-    private final Tensor pingBuf, pongBuf;
-    private final Tensor wDotByRowBuf, scratchBuf;
-    private final Tensor blockIn, blockOut;
-    private final Tensor xDev, yDev, gradDev, vDev, outDev; // staging for host arguments; null on a host backend
+    private Tensor pingBuf, pongBuf;
+    private Tensor wDotByRowBuf, scratchBuf;
+    private Tensor blockIn, blockOut;
+    private boolean tangentBuffers;
+    // Staging for host arguments on a device backend (null on a host backend); vDev/outDev with the tangent buffers.
+    private final Tensor xDev, yDev, gradDev;
+    private Tensor vDev, outDev;
 
     private Tensor x;
     private int rows;
@@ -69,12 +75,9 @@ public final class ForwardOverReverse implements AutoCloseable {
         this.layers = mlp.layers();
         this.secondDerivatives = !mlp.activation().piecewiseLinear();
         int L = layers;
-        int maxHidden = 1, maxWidth = 1;
-        long maxLayerParams = 1;
-        for (int l = 1; l <= L; l++) {
-            maxWidth = Math.max(maxWidth, mlp.width(l));
-            if (l < L) maxHidden = Math.max(maxHidden, mlp.width(l));
-            maxLayerParams = Math.max(maxLayerParams, (long) mlp.width(l) * mlp.width(l - 1));
+        int maxHidden = 1;
+        for (int l = 1; l < L; l++) {
+            maxHidden = Math.max(maxHidden, mlp.width(l));
         }
         this.loss = loss.rules(be, arena, dtype, maxRows, mlp.outputs());
         theta = alloc(mlp.parameterCount(), 1);
@@ -88,31 +91,19 @@ public final class ForwardOverReverse implements AutoCloseable {
         for (int l = 0; l < L; l++) {
             int w = mlp.width(l + 1);
             gZ[l] = alloc(maxRows, w);
-            zDot[l] = alloc(maxRows, maxBlock * w);
             if (l < L - 1) {
                 act[l] = alloc(maxRows, w);
                 d1[l] = alloc(maxRows, w);
                 d2[l] = secondDerivatives ? alloc(maxRows, w) : null;
                 gA[l] = alloc(maxRows, w);
-                aDot[l] = alloc(maxRows, maxBlock * w);
             }
         }
         zScratch = alloc(maxRows, maxHidden);
         output = alloc(maxRows, mlp.outputs());
-        pingBuf = alloc(maxRows, maxBlock * maxWidth);
-        pongBuf = alloc(maxRows, maxBlock * maxWidth);
-        long scratch = maxBlock * maxLayerParams;
-        wDotByRowBuf = maxBlock > 1 ? alloc(1, Math.toIntExact(scratch)) : null;
-        scratchBuf = alloc(1, Math.toIntExact(scratch));
-        blockIn = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
-        blockOut = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
         boolean staged = be.deviceMemory();
-        int blockElements = Math.toIntExact((long) maxBlock * mlp.parameterCount());
         xDev = staged ? alloc(maxRows, mlp.inputs()) : null;
         yDev = staged ? alloc(maxRows, mlp.outputs()) : null;
         gradDev = staged ? alloc(mlp.parameterCount(), 1) : null;
-        vDev = staged ? alloc(1, blockElements) : null;
-        outDev = staged ? alloc(1, blockElements) : null;
     }
 
     /** {@code t} itself if the backend can compute on it, else a copy in {@code buf} (device staging). */
@@ -128,6 +119,41 @@ public final class ForwardOverReverse implements AutoCloseable {
     /** Where to write a result destined for {@code t}: {@code t} itself, or a staging view to download from. */
     private static Tensor resultBuffer(Tensor t, Tensor buf) {
         return buf == null || t == null || !t.isHost() ? t : buf.view(0, t.rows(), t.cols());
+    }
+
+    /** The tangent buffers, once: products need them, the primal pass does not. */
+    private void allocateTangentBuffers() {
+        if (tangentBuffers) {
+            return;
+        }
+        int L = layers;
+        int maxWidth = 1;
+        long maxLayerParams = 1;
+        for (int l = 1; l <= L; l++) {
+            maxWidth = Math.max(maxWidth, mlp.width(l));
+            maxLayerParams = Math.max(maxLayerParams, (long) mlp.width(l) * mlp.width(l - 1));
+        }
+        for (int l = 0; l < L; l++) {
+            int w = mlp.width(l + 1);
+            zDot[l] = alloc(maxRows, maxBlock * w);
+            if (l < L - 1) {
+                aDot[l] = alloc(maxRows, maxBlock * w);
+            }
+        }
+        pingBuf = alloc(maxRows, maxBlock * maxWidth);
+        pongBuf = alloc(maxRows, maxBlock * maxWidth);
+        // Blocks only: a single tangent needs neither the reordered weight tangent nor the scratch (Dense).
+        long scratch = maxBlock * maxLayerParams;
+        wDotByRowBuf = maxBlock > 1 ? alloc(1, Math.toIntExact(scratch)) : null;
+        scratchBuf = maxBlock > 1 ? alloc(1, Math.toIntExact(scratch)) : null;
+        blockIn = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
+        blockOut = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
+        if (be.deviceMemory()) {
+            int blockElements = Math.toIntExact((long) maxBlock * mlp.parameterCount());
+            vDev = alloc(1, blockElements);
+            outDev = alloc(1, blockElements);
+        }
+        tangentBuffers = true;
     }
 
     private Tensor alloc(int r, int c) {
@@ -154,24 +180,34 @@ public final class ForwardOverReverse implements AutoCloseable {
         return maxBlock;
     }
 
-    /** Bytes of working memory this object holds (off-heap or device). */
+    /**
+     * Bytes of working memory this object holds now (off-heap or device), without the loss rules' buffers (at most
+     * {@code 4·maxRows·K} elements): the primal buffers, and the tangent buffers once a product has run.
+     */
     public long workingBytes() {
-        long n = theta.size() + zScratch.size() + output.size() + pingBuf.size() + pongBuf.size() + scratchBuf.size()
-                + (wDotByRowBuf == null ? 0 : wDotByRowBuf.size())
-                + (blockIn == null ? 0 : blockIn.size() + blockOut.size());
+        long n = theta.size() + zScratch.size() + output.size();
         for (int l = 0; l < layers; l++) {
-            n += gZ[l].size() + zDot[l].size();
+            n += gZ[l].size();
             if (l < layers - 1) {
-                n += act[l].size() + d1[l].size() + (d2[l] == null ? 0 : d2[l].size()) + gA[l].size() + aDot[l].size();
+                n += act[l].size() + d1[l].size() + (d2[l] == null ? 0 : d2[l].size()) + gA[l].size();
+            }
+        }
+        if (tangentBuffers) {
+            n += pingBuf.size() + pongBuf.size() + (scratchBuf == null ? 0 : scratchBuf.size())
+                    + (wDotByRowBuf == null ? 0 : wDotByRowBuf.size())
+                    + (blockIn == null ? 0 : blockIn.size() + blockOut.size());
+            for (int l = 0; l < layers; l++) {
+                n += zDot[l].size() + (l < layers - 1 ? aDot[l].size() : 0);
             }
         }
         return n * dtype.bytes();
     }
 
     /**
-     * Bytes of working memory a {@code ForwardOverReverse} with these arguments allocates, computed without
-     * allocating (so that callers can refuse a job that would not fit). Equals {@link #workingBytes()}; the loss
-     * rules add at most {@code 4·maxRows·K} elements.
+     * Bytes of working memory a {@code ForwardOverReverse} with these arguments allocates in all (primal and
+     * tangent buffers), computed without allocating (so that callers can refuse a job that would not fit).
+     * Equals {@link #workingBytes()} after the first product; the loss rules add at most {@code 4·maxRows·K}
+     * elements.
      */
     public static long estimateWorkingBytes(Mlp mlp, DType dtype, int maxRows, int maxBlock) {
         int L = mlp.layers();
@@ -190,7 +226,7 @@ public final class ForwardOverReverse implements AutoCloseable {
             }
         }
         n += (long) maxRows * maxHidden + (long) maxRows * mlp.outputs() + 2L * maxRows * maxBlock * maxWidth;
-        n += (maxBlock > 1 ? 2 : 1) * maxBlock * maxLayerParams;
+        n += maxBlock > 1 ? 2L * maxBlock * maxLayerParams : 0;
         if (maxBlock > 1) {
             n += 2L * maxBlock * mlp.parameterCount();
         }
@@ -249,23 +285,8 @@ public final class ForwardOverReverse implements AutoCloseable {
         }
         Tensor hostGrad = grad;
         grad = resultBuffer(grad, gradDev);
-        x = onBackend(x, xDev);
-        y = onBackend(y, yDev);
-        this.x = x;
-        this.rows = x.rows();
+        forwardPass(x, y, scale, true);
         int L = layers;
-        for (int l = 0; l < L; l++) {
-            int w = mlp.width(l + 1);
-            if (l < L - 1) {
-                Tensor z = slice(zScratch, rows, w);
-                Dense.forward(be, input(l), weight(l), bias(l), z);
-                Elementwise.forward(be, mlp.activation(), z, slice(act[l], rows, w), slice(d1[l], rows, w),
-                        d2[l] == null ? null : slice(d2[l], rows, w));
-            } else {
-                Dense.forward(be, input(l), weight(l), bias(l), slice(output, rows, w));
-            }
-        }
-        lastLoss = loss.forward(slice(output, rows, mlp.outputs()), y, scale);
         loss.backward(slice(gZ[L - 1], rows, mlp.outputs()));
         for (int l = L - 1; l >= 0; l--) {
             int in = mlp.width(l), out = mlp.width(l + 1);
@@ -285,7 +306,44 @@ public final class ForwardOverReverse implements AutoCloseable {
         return lastLoss;
     }
 
-    /** The loss of the last {@link #forwardBackward}. */
+    /**
+     * Primal forward pass only (no σ′, σ″, no backward pass) on a batch; returns {@code scale · Σ_rows ℓ}. Nothing
+     * is kept for {@link #product}: the next product needs {@link #forwardBackward} again. Arguments as there.
+     */
+    public double forward(Tensor x, Tensor y, double scale) {
+        if (x.cols() != mlp.inputs() || x.rows() > maxRows || x.rows() < 1 || y.rows() != x.rows()
+                || y.cols() != mlp.outputs()) {
+            throw new IllegalArgumentException("batch " + x + " / " + y + " does not fit " + mlp + " with at most "
+                    + maxRows + " rows");
+        }
+        primalReady = false;
+        forwardPass(x, y, scale, false);
+        return lastLoss;
+    }
+
+    /** Layers and loss forward; with {@code derivatives} also σ′ (and σ″) for the backward and tangent rules. */
+    private void forwardPass(Tensor x, Tensor y, double scale, boolean derivatives) {
+        x = onBackend(x, xDev);
+        y = onBackend(y, yDev);
+        this.x = x;
+        this.rows = x.rows();
+        int L = layers;
+        for (int l = 0; l < L; l++) {
+            int w = mlp.width(l + 1);
+            if (l < L - 1) {
+                Tensor z = slice(zScratch, rows, w);
+                Dense.forward(be, input(l), weight(l), bias(l), z);
+                Elementwise.forward(be, mlp.activation(), z, slice(act[l], rows, w),
+                        derivatives ? slice(d1[l], rows, w) : null,
+                        derivatives && d2[l] != null ? slice(d2[l], rows, w) : null);
+            } else {
+                Dense.forward(be, input(l), weight(l), bias(l), slice(output, rows, w));
+            }
+        }
+        lastLoss = loss.forward(slice(output, rows, mlp.outputs()), y, scale);
+    }
+
+    /** The loss of the last {@link #forwardBackward} or {@link #forward}. */
     public double lastLoss() {
         return lastLoss;
     }
@@ -312,6 +370,7 @@ public final class ForwardOverReverse implements AutoCloseable {
             throw new IllegalArgumentException("product needs V and out of " + n + " x k (k <= " + maxBlock
                     + "), got " + v + " and " + out);
         }
+        allocateTangentBuffers();
         Tensor hostOut = out;
         v = onBackend(v, vDev);
         out = resultBuffer(out, outDev);

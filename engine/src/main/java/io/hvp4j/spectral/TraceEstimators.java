@@ -20,8 +20,13 @@ import java.util.SplittableRandom;
  *       sketch {@code Q = orth(A·S)}, k to {@code tr(QᵀA·Q)} (exact on the captured range), and the rest to
  *       Hutchinson on {@code (I − QQᵀ)A(I − QQᵀ)}; the standard error is that of the Hutchinson part.</li>
  *   <li>{@link #diagonal}: {@code Σ_j v_j ⊙ A·v_j / Σ_j v_j ⊙ v_j} (Bekas, Kokiopoulou, Saad 2007).</li>
+ *   <li>{@link #xtrace} (Epperly, Tropp, Webber 2024): with m products, s = m/2 probes W; {@code Q, R = qr(A·W)};
+ *       for each i the Hutch++-type estimate that uses every probe but w_i for the range and w_i for the rest,
+ *       computed in closed form from {@code A·Q} (leaving a column out of the QR: {@code Q_iQ_iᵀ = Q(I − s_is_iᵀ)Qᵀ}
+ *       with s_i the normalized column i of {@code R^{-T}}); the estimate is their mean, its standard error the
+ *       standard deviation of the s leave-one-out estimates over √s (the paper's error estimate: they are
+ *       exchangeable, not independent).</li>
  * </ul>
- * XTrace (Epperly, Tropp, Webber 2023) is not implemented.
  */
 public final class TraceEstimators {
     private TraceEstimators() {
@@ -43,13 +48,14 @@ public final class TraceEstimators {
 
     /** Estimator. */
     public enum Method {
-        EXACT, HUTCHINSON, HUTCHPP;
+        EXACT, HUTCHINSON, HUTCHPP, XTRACE;
 
         public String id() {
             return switch (this) {
                 case EXACT -> "exact";
                 case HUTCHINSON -> "hutchinson";
                 case HUTCHPP -> "hutchpp";
+                case XTRACE -> "xtrace";
             };
         }
     }
@@ -159,6 +165,125 @@ public final class TraceEstimators {
         return new Estimate(Method.HUTCHPP, low + rest, se, used + Math.max(g, 0));
     }
 
+    /**
+     * XTrace with {@code products} products in total (even, at least 4; s = products/2 probes). When {@code A·W}
+     * is numerically rank-deficient (rank of A below s) the range is captured and the estimate is
+     * {@code tr(QᵀAQ)} plus Hutchinson on the deflated probes, as in Hutch++.
+     */
+    public static Estimate xtrace(SymmetricOperator a, int products, Probe dist, long seed, int block) {
+        checkProbes(products, 4);
+        if (products % 2 != 0) {
+            throw new IllegalArgumentException("xtrace needs an even number of products, got " + products);
+        }
+        int n = a.dimension();
+        int s = Math.min(products / 2, n);
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[][] w = new double[s][];
+        double[][] y = new double[s][n];
+        for (int j = 0; j < s; j++) w[j] = probe(rng, n, dist);
+        Products.apply(a, w, y, block);
+        // Householder-free QR by modified Gram–Schmidt twice, R accumulated.
+        double[][] q = new double[s][];
+        double[][] r = new double[s][s];
+        double maxDiag = 0;
+        boolean deficient = false;
+        for (int j = 0; j < s; j++) {
+            double[] v = y[j].clone();
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < j; i++) {
+                    double c = Products.dot(q[i], v);
+                    r[i][j] += c;
+                    Products.axpy(-c, q[i], v);
+                }
+            }
+            double nv = Products.norm(v);
+            r[j][j] = nv;
+            maxDiag = Math.max(maxDiag, nv);
+            if (!(nv > 1e-12 * Math.max(maxDiag, Products.norm(y[j])))) {
+                deficient = true;
+                break;
+            }
+            Products.scale(1 / nv, v);
+            q[j] = v;
+        }
+        if (deficient) {
+            return rangeCaptured(a, w, y, s, block);
+        }
+        double[][] z = new double[s][n];
+        Products.apply(a, q, z, block);
+        double[][] t = new double[s][s]; // T = QᵀAQ
+        double trT = 0;
+        for (int i = 0; i < s; i++) {
+            for (int j = 0; j < s; j++) t[i][j] = Products.dot(q[i], z[j]);
+            trT += t[i][i];
+        }
+        // Columns of R^{-T}: solve Rᵀ x = e_i (forward substitution), then normalize.
+        double[][] sv = new double[s][];
+        for (int i = 0; i < s; i++) {
+            double[] x = new double[s];
+            for (int k = 0; k < s; k++) {
+                double rhs = k == i ? 1 : 0;
+                for (int l = 0; l < k; l++) rhs -= r[l][k] * x[l];
+                x[k] = rhs / r[k][k];
+            }
+            Products.scale(1 / Products.norm(x), x);
+            sv[i] = x;
+        }
+        double[] terms = new double[s];
+        double[] c = new double[s], e = new double[s];
+        double[] apw = new double[n];
+        for (int i = 0; i < s; i++) {
+            double[] si = sv[i];
+            // tr(Q_iᵀ A Q_i) = tr(T) − s_iᵀ T s_i.
+            double sts = 0;
+            for (int k = 0; k < s; k++) {
+                double row = 0;
+                for (int l = 0; l < s; l++) row += t[k][l] * si[l];
+                sts += si[k] * row;
+            }
+            // P = I − Q(I − s_is_iᵀ)Qᵀ; the term w_iᵀ P A P w_i = w_iᵀ P (A w_i − A Q (I − s_is_iᵀ) Qᵀ w_i).
+            for (int k = 0; k < s; k++) c[k] = Products.dot(q[k], w[i]);
+            deflate(c, si);
+            System.arraycopy(y[i], 0, apw, 0, n);
+            for (int k = 0; k < s; k++) Products.axpy(-c[k], z[k], apw);
+            for (int k = 0; k < s; k++) e[k] = Products.dot(q[k], apw);
+            deflate(e, si);
+            double dot = Products.dot(w[i], apw);
+            for (int k = 0; k < s; k++) dot -= e[k] * Products.dot(q[k], w[i]);
+            terms[i] = trT - sts + dot;
+        }
+        double se = s > 1 ? standardError(terms) : Double.NaN;
+        return new Estimate(Method.XTRACE, mean(terms), se, 2 * s);
+    }
+
+    /** {@code c ← (I − s sᵀ) c}. */
+    private static void deflate(double[] c, double[] s) {
+        Products.axpy(-Products.dot(s, c), s, c);
+    }
+
+    /** XTrace's fallback when A·W is rank-deficient: exact on the captured range plus Hutchinson on the rest. */
+    private static Estimate rangeCaptured(SymmetricOperator a, double[][] w, double[][] y, int s, int block) {
+        int n = a.dimension();
+        double[][] basis = new double[s][];
+        for (int j = 0; j < s; j++) basis[j] = y[j].clone();
+        int r = Products.orthonormalize(basis, s, new double[0][], 0, 1e-12);
+        double[][] q = java.util.Arrays.copyOf(basis, r);
+        double[][] aq = new double[r][n];
+        if (r > 0) Products.apply(a, q, aq, block);
+        double low = 0;
+        for (int j = 0; j < r; j++) low += Products.dot(q[j], aq[j]);
+        double[][] v = new double[s][], av = new double[s][n];
+        for (int j = 0; j < s; j++) {
+            v[j] = w[j].clone();
+            project(v[j], q, r);
+        }
+        Products.apply(a, v, av, block);
+        double[] terms = new double[s];
+        for (int j = 0; j < s; j++) terms[j] = Products.dot(v[j], av[j]);
+        double se = s > 1 ? standardError(terms) : Double.NaN;
+        return new Estimate(Method.XTRACE, low + mean(terms), se, s + r + s);
+    }
+
     /** {@code v ← (I − QQᵀ)v} (twice, for accuracy). */
     private static void project(double[] v, double[][] q, int r) {
         for (int pass = 0; pass < 2; pass++) {
@@ -195,6 +320,7 @@ public final class TraceEstimators {
             case EXACT -> exact(a, block);
             case HUTCHINSON -> hutchinson(a, probes, dist, seed, block);
             case HUTCHPP -> hutchPlusPlus(a, probes, seed, block);
+            case XTRACE -> xtrace(a, probes, dist, seed, block);
         };
     }
 

@@ -213,8 +213,19 @@ class CurvatureStructureTest {
             for (Activation act : new Activation[] {Activation.RELU, Activation.TANH}) {
                 for (int k : new int[] {1, 5}) {
                     Mlp mlp = new Mlp(new int[] {7, 9, 4, 3}, act, k == 1);
-                    try (ForwardOverReverse f = new ForwardOverReverse(mlp, Loss.MSE, be, DType.F32, 11, k)) {
-                        assertEquals(f.workingBytes(), ForwardOverReverse.estimateWorkingBytes(mlp, DType.F32, 11, k));
+                    try (Arena arena = Arena.ofConfined();
+                         ForwardOverReverse f = new ForwardOverReverse(mlp, Loss.MSE, be, DType.F32, 11, k)) {
+                        long all = ForwardOverReverse.estimateWorkingBytes(mlp, DType.F32, 11, k);
+                        long primal = f.workingBytes();
+                        assertTrue(primal < all, "tangent buffers are allocated by the first product only");
+                        int n = mlp.parameterCount();
+                        f.setParameters(Tensor.of(arena, DType.F32, n, 1, Fixtures.randomVector(n, 1)));
+                        f.forwardBackward(Tensor.of(arena, DType.F32, 11, 7, Fixtures.randomVector(77, 2)),
+                                Tensor.of(arena, DType.F32, 11, 3, Fixtures.randomVector(33, 3)), 1.0, null);
+                        assertEquals(primal, f.workingBytes(), "the primal pass allocates nothing");
+                        f.product(Curvature.HESSIAN, -1, Tensor.of(arena, DType.F32, n, k,
+                                Fixtures.randomVector(n * k, 4)), Tensor.allocate(arena, DType.F32, n, k));
+                        assertEquals(all, f.workingBytes());
                     }
                 }
             }
@@ -237,6 +248,29 @@ class CurvatureStructureTest {
                 fresh.setParameters(Tensor.of(arena, DType.F64, n, 1, q.theta()));
                 fresh.apply(Curvature.HESSIAN, -1, v, b);
                 assertArrayEquals(b.toDoubleArray(), a.toDoubleArray());
+            }
+        }
+    }
+
+    @Test
+    void forwardOnlyLossEqualsTheFullPassAndKeepsProductsCorrect() {
+        try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
+            for (Activation act : new Activation[] {Activation.RELU, Activation.TANH}) {
+                Fixtures.Problem p = Fixtures.problem(arena, new int[] {5, 6, 4, 3}, act, true, Loss.CE, 9, 4);
+                int n = p.theta().length;
+                Tensor v = Tensor.of(arena, DType.F64, n, 1, Fixtures.randomVector(n, 5));
+                // Batches of 4 rows: three batches, so that the multi-batch path is covered too.
+                try (MlpObjective obj = p.objective(be, DType.F64, arena, 4, 1);
+                     MlpObjective ref = p.objective(be, DType.F64, arena, 4, 1)) {
+                    Tensor a = Tensor.allocate(arena, DType.F64, n, 1), b = Tensor.allocate(arena, DType.F64, n, 1);
+                    ref.apply(Curvature.HESSIAN, -1, v, b);
+                    // Same kernels, same order of operations: the same bits.
+                    assertEquals(ref.loss(), obj.forwardLoss());
+                    obj.apply(Curvature.HESSIAN, -1, v, a);
+                    assertEquals(ref.forwardLoss(), obj.forwardLoss());
+                    obj.apply(Curvature.HESSIAN, -1, v, a);
+                    assertArrayEquals(b.toDoubleArray(), a.toDoubleArray());
+                }
             }
         }
     }

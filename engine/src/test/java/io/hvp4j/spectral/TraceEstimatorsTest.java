@@ -2,6 +2,7 @@ package io.hvp4j.spectral;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hvp4j.MlpObjective;
@@ -83,6 +84,72 @@ class TraceEstimatorsTest {
         double trb = 0;
         for (double x : low) trb += x;
         assertEquals(trb, pp.value(), 1e-10 * trb);
+    }
+
+    @Test
+    void xtraceEqualsTheMeanOfItsLeaveOneOutEstimatesComputedDirectly() {
+        int n = 40, s = 6;
+        double[][] a = SpectralFixtures.randomSymmetric(n, 11);
+        long seed = 5;
+        TraceEstimators.Estimate x = TraceEstimators.xtrace(Operators.dense(a), 2 * s, RAD, seed, 4);
+        assertEquals(2 * s, x.products());
+        // Reference: for each i, an explicit orthonormal basis of A·W without column i.
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        double[][] w = new double[s][];
+        for (int j = 0; j < s; j++) w[j] = Products.rademacher(rng, n);
+        double[] est = new double[s];
+        for (int i = 0; i < s; i++) {
+            double[][] basis = new double[s - 1][];
+            for (int j = 0, c = 0; j < s; j++) if (j != i) basis[c++] = mul(a, w[j]);
+            int r = Products.orthonormalize(basis, s - 1, new double[0][], 0, 0);
+            assertEquals(s - 1, r);
+            double t = 0;
+            for (int j = 0; j < r; j++) t += Products.dot(basis[j], mul(a, basis[j]));
+            double[] pw = w[i].clone();
+            for (int pass = 0; pass < 2; pass++) {
+                for (int j = 0; j < r; j++) Products.axpy(-Products.dot(basis[j], pw), basis[j], pw);
+            }
+            est[i] = t + Products.dot(pw, mul(a, pw));
+        }
+        double mean = 0;
+        for (double e : est) mean += e / s;
+        double scale = 0;
+        for (double[] row : a) for (double v : row) scale += Math.abs(v);
+        assertEquals(mean, x.value(), 1e-11 * scale);
+        assertEquals(TraceEstimators.standardError(est), x.standardError(), 1e-9 * scale);
+    }
+
+    @Test
+    void xtraceOnLowRankPlusNoiseAndExactOnLowRank() {
+        int n = 300;
+        double[] lambda = new double[n];
+        for (int i = 0; i < 15; i++) lambda[i] = 100.0 / (i + 1);
+        for (int i = 15; i < n; i++) lambda[i] = 1e-3;
+        double[][] a = SpectralFixtures.withSpectrum(lambda, 6);
+        double tr = 0;
+        for (double x : lambda) tr += x;
+        double errH = 0, errX = 0;
+        for (long seed = 0; seed < 5; seed++) {
+            TraceEstimators.Estimate h = TraceEstimators.hutchinson(Operators.dense(a), 60, RAD, seed, 16);
+            TraceEstimators.Estimate x = TraceEstimators.xtrace(Operators.dense(a), 60, RAD, seed, 16);
+            errH += Math.abs(h.value() - tr);
+            errX += Math.abs(x.value() - tr);
+        }
+        assertTrue(errX < 0.01 * errH, "xtrace error " + errX + " vs hutchinson " + errH);
+        double[] low = new double[n];
+        System.arraycopy(lambda, 0, low, 0, 15);
+        TraceEstimators.Estimate x = TraceEstimators.xtrace(Operators.dense(SpectralFixtures.withSpectrum(low, 7)), 60,
+                RAD, 1, 16);
+        double trb = 0;
+        for (double v : low) trb += v;
+        assertEquals(trb, x.value(), 1e-10 * trb);
+        assertThrows(IllegalArgumentException.class, () -> TraceEstimators.xtrace(Operators.dense(a), 7, RAD, 1, 4));
+    }
+
+    private static double[] mul(double[][] a, double[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = Products.dot(a[i], v);
+        return out;
     }
 
     @Test

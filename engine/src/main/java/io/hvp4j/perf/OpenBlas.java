@@ -1,4 +1,4 @@
-package io.hvp4j.benchmarks;
+package io.hvp4j.perf;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * FFM binding of CBLAS {@code cblas_sgemm}/{@code cblas_dgemm}, the in-process ceiling for the GEMM benchmarks.
+ * FFM binding of CBLAS {@code cblas_sgemm}/{@code cblas_dgemm}, the in-process ceiling for the GEMM benchmarks
+ * ({@code hvp4j bench --gemm} and the JMH suite); not used by the engine's computations.
  * The library is {@code $HVP4J_BLAS_LIB} if set, else the first of libopenblas.so.0, libopenblas.so, libblas.so.3
  * that loads. {@link #get()} is empty when none has the symbols; {@link #unavailableReason()} then says why.
  */

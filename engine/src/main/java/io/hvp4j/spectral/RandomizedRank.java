@@ -1,0 +1,644 @@
+package io.hvp4j.spectral;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.Backend;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * Numerical rank of a {@link SymmetricOperator} without its {@code n × n} matrix: an adaptive, randomly restarted
+ * block Krylov range finder whose projected matrix {@code T = QᵀAQ} is accumulated during orthogonalization, counting
+ * with the same tolerance convention as the dense path.
+ *
+ * <p><b>Algorithm</b> (all in f64).
+ * <ol>
+ *   <li>A lower bound {@code σ̂ ≤ σ_max} from a few power iterations (‖Av‖/‖v‖ never exceeds σ_max; every later
+ *   product of a unit vector raises it), and the estimated threshold {@code τ̂ = tolerance.threshold(σ̂, n, n) ≤ τ}.</li>
+ *   <li>A candidate block {@code W}: at the start and after every restart {@code A·Ω} for seeded Gaussian Ω (a
+ *   sample of the range), otherwise {@code Z = A·Q_j} of the block appended last (the Krylov expansion). {@code W}
+ *   is projected off the basis Q by block classical Gram–Schmidt with backend GEMMs (a second pass unless every
+ *   column kept at least 1/√2 of its norm, Kahan–Parlett), orthonormalized inside the block by modified Gram–Schmidt
+ *   twice, and its columns whose remaining norm exceeds {@link #STOP_FRACTION}·τ̂ are appended.</li>
+ *   <li>Each appended block {@code Q_j} gets exactly one product {@code Z = A·Q_j}; the first Gram–Schmidt
+ *   coefficients {@code QᵀZ} are column block j of {@code T}, so the Rayleigh–Ritz matrix costs no extra products
+ *   and no extra GEMMs (a separate {@code QᵀAQ} would cost m products and n·m² flops).</li>
+ *   <li>A Krylov candidate with no column left above {@link #STOP_FRACTION}·τ̂ means the basis is
+ *   (numerically) invariant; the method then restarts with a fresh random sample. It stops at the first random
+ *   sample whose every projected column is that small (that block is discarded), or when Q spans {@code R^n}. A
+ *   missing eigen-direction with {@code |λ| > τ} would leave {@code |λ|·|g|} in each column, g standard normal, so
+ *   with {@code b} columns the chance that all of them fall below the threshold is below {@code (0.2)^b}. The
+ *   restarts also recover eigenvalues of multiplicity above b, which a Krylov space of block size b cannot hold.</li>
+ *   <li>The eigenvalues of T by the given {@link SymmetricEigen}, and the rank by
+ *   {@link NumericalRank#ofSingularValues} with the operator's n (not m) in the default tolerance, so that τ is
+ *   σ_max·n·ε exactly as in the dense path. By Cauchy interlacing the eigenvalues of T never exceed those of A in
+ *   magnitude order, and when Q contains the range of A to working precision they are A's nonzero eigenvalues.</li>
+ * </ol>
+ *
+ * <p>Cost: about {@code m + b·(restarts + 1)} product columns and {@code 2·n·m²} flops of GEMM per Gram–Schmidt pass
+ * (up to two passes), m the final basis size. Memory: the basis {@code m × n} f64 off-heap (in panels of
+ * {@value #PANEL_ROWS} vectors), the upper triangle of T on the heap and T itself ({@code m × m}) off-heap for the
+ * eigenvalues. Deterministic for a fixed seed, operator and backend thread count. Not thread-safe (one call at a
+ * time per operator).
+ */
+public final class RandomizedRank {
+    /** Columns per block unless the options say otherwise (capped by the operator's block limit). */
+    public static final int DEFAULT_BLOCK = 64;
+    /** A block counts as empty when every projected column is at most this fraction of τ̂. */
+    public static final double STOP_FRACTION = 0.25;
+    /** Power iterations for the lower bound on σ_max. */
+    public static final int POWER_ITERATIONS = 30;
+    /** Basis vectors per off-heap panel. */
+    static final int PANEL_ROWS = 512;
+
+    static boolean DEBUG = Boolean.getBoolean("hvp4j.debug");
+
+    private RandomizedRank() {
+    }
+
+    /** Progress: the stage ("power", "basis", "eigenvalues"), work done and the total known so far. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(String stage, int done, int total);
+    }
+
+    /** Options (mutable builder). */
+    public static final class Options {
+        int block = DEFAULT_BLOCK;
+        long seed = 1;
+        NumericalRank.Tolerance tolerance = NumericalRank.Tolerance.DEFAULT;
+        SymmetricEigen solver;
+        Progress progress;
+        int maxBasis = Integer.MAX_VALUE;
+
+        /** Columns per block (capped by n and by the operator's maximum block). */
+        public Options block(int b) {
+            if (b < 1) {
+                throw new IllegalArgumentException("block size must be positive, got " + b);
+            }
+            block = b;
+            return this;
+        }
+
+        public Options seed(long s) {
+            seed = s;
+            return this;
+        }
+
+        public Options tolerance(NumericalRank.Tolerance t) {
+            tolerance = t == null ? NumericalRank.Tolerance.DEFAULT : t;
+            return this;
+        }
+
+        /** Eigensolver for the projected matrix (null: {@code SymmetricEigen.select(null)}). */
+        public Options solver(SymmetricEigen s) {
+            solver = s;
+            return this;
+        }
+
+        public Options progress(Progress p) {
+            progress = p;
+            return this;
+        }
+
+        /** Refuse (InvalidInputException) to grow the basis beyond this many vectors (memory guard). */
+        public Options maxBasis(int m) {
+            if (m < 1) {
+                throw new IllegalArgumentException("maxBasis must be positive, got " + m);
+            }
+            maxBasis = m;
+            return this;
+        }
+    }
+
+    /**
+     * The result.
+     *
+     * @param report        rank, tolerance, ladder and gap (rows = cols = n; the singular values are those of T)
+     * @param eigenvalues   eigenvalues of {@code T = QᵀAQ}, ascending (m of them)
+     * @param basis         m, the dimension of the basis Q
+     * @param sigmaEstimate the lower bound σ̂ used by the stopping rule
+     * @param stopResidual  largest projected column norm of the discarded last sample (NaN when Q spans R^n)
+     * @param productColumns columns of operator products computed
+     * @param restarts      random samples drawn after the first (Krylov space numerically invariant)
+     * @param seconds       wall time
+     */
+    public record Result(RankReport report, double[] eigenvalues, int basis, double sigmaEstimate,
+                         double stopResidual, long productColumns, int restarts, double seconds) {
+    }
+
+    /** Bytes of memory the method needs for a basis of m vectors of dimension n (basis, T and its triangle). */
+    public static long estimateBytes(int n, int m) {
+        long panels = ((long) m + PANEL_ROWS - 1) / PANEL_ROWS * PANEL_ROWS;
+        return panels * n * 8L + (long) m * m * 8L * 3 / 2 + 6L * n * DEFAULT_BLOCK * 8L;
+    }
+
+    /** Randomized rank of {@code op} with default options. */
+    public static Result compute(SymmetricOperator op, Backend backend) {
+        return compute(op, backend, new Options());
+    }
+
+    /** Randomized rank of {@code op}; GEMMs run on {@code backend} (f64). */
+    public static Result compute(SymmetricOperator op, Backend backend, Options options) {
+        Objects.requireNonNull(op, "op");
+        Objects.requireNonNull(backend, "backend");
+        long t0 = System.nanoTime();
+        int n = op.dimension();
+        SymmetricEigen solver = options.solver != null ? options.solver : SymmetricEigen.select(null);
+        if (n < 1) {
+            RankReport r = NumericalRank.ofSingularValues(new double[0], 0, 0, op.dtype(), options.tolerance);
+            return new Result(r, new double[0], 0, 0, Double.NaN, 0, 0, 0);
+        }
+        int b = Math.max(1, Math.min(Math.min(options.block, n), Math.min(op.maxBlock(), 1024)));
+        SplittableRandom rng = new SplittableRandom(options.seed);
+        try (Arena arena = Arena.ofShared()) {
+            Work w = new Work(op, backend, arena, n, b);
+            double sigmaHat = w.powerBound(rng, options.progress);
+            double stopResidual = Double.NaN;
+            int restarts = 0;
+            int bb = Math.min(b, n);
+            double[] res = w.sample(rng, bb);
+            sigmaHat = Math.max(sigmaHat, w.lastSigma);
+            boolean fromRandom = true;
+            while (true) {
+                double tauHat = options.tolerance.threshold(sigmaHat, n, n, op.dtype());
+                double cut = STOP_FRACTION * tauHat;
+                double maxRes = 0;
+                for (int j = 0; j < bb; j++) {
+                    maxRes = Math.max(maxRes, res[j]);
+                }
+                int kept = maxRes <= cut ? 0 : w.orthonormalizeAndAppend(bb, res, cut, options.maxBasis);
+                if (DEBUG) System.err.printf("m=%d bb=%d kept=%d random=%b maxRes=%.3e cut=%.3e sigma=%.3e%n", w.m, bb, kept, fromRandom, maxRes, cut, sigmaHat);
+                if (kept == 0) {
+                    if (fromRandom) {
+                        stopResidual = maxRes;
+                        break;
+                    }
+                    // The Krylov space is numerically invariant: restart from a fresh sample of the range.
+                    restarts++;
+                    bb = Math.min(b, n - w.m);
+                    res = w.sample(rng, bb);
+                    sigmaHat = Math.max(sigmaHat, w.lastSigma);
+                    fromRandom = true;
+                    continue;
+                }
+                if (options.progress != null) {
+                    options.progress.update("basis", w.m, n);
+                }
+                if (w.m >= n) {
+                    break;
+                }
+                int next = Math.min(kept, n - w.m);
+                res = w.expand(kept, next);
+                sigmaHat = Math.max(sigmaHat, w.lastSigma);
+                bb = next;
+                fromRandom = false;
+            }
+            int m = w.m;
+            double[] eig;
+            if (m == 0) {
+                eig = new double[0];
+            } else {
+                Tensor t = w.projectedMatrix();
+                if (options.progress != null) {
+                    options.progress.update("eigenvalues", 0, m);
+                }
+                eig = solver.decomposeInPlace(t, false);
+            }
+            double[] s = new double[eig.length];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = Math.abs(eig[i]);
+            }
+            RankReport report = NumericalRank.ofSingularValues(s, n, n, op.dtype(), options.tolerance);
+            if (options.progress != null) {
+                options.progress.update("eigenvalues", m, m);
+            }
+            return new Result(report, eig, m, sigmaHat, stopResidual, w.productColumns, restarts,
+                    (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** The working state: basis panels, candidate block, the upper triangle of T. */
+    private static final class Work {
+        final SymmetricOperator op;
+        final Backend be;
+        final Arena arena;
+        final int n;
+        final int b;
+        final int kMax;
+        final List<Tensor> panels = new ArrayList<>();
+        final Tensor coef;
+        final Tensor omega;
+        final Tensor w;
+        final Tensor z;
+        final double[][] rows;
+        /** Column blocks of T: block j holds rows 0..end_j of columns start_j..end_j, row-major (rows × width). */
+        final List<double[]> tBlocks = new ArrayList<>();
+        final List<int[]> tShape = new ArrayList<>();
+        int m;
+        long productColumns;
+        double lastSigma;
+
+        Work(SymmetricOperator op, Backend be, Arena arena, int n, int b) {
+            this.op = op;
+            this.be = be;
+            this.arena = arena;
+            this.n = n;
+            this.b = b;
+            this.kMax = Math.max(1, Math.min(op.maxBlock(), b));
+            omega = Tensor.allocate(arena, DType.F64, n, b);
+            w = Tensor.allocate(arena, DType.F64, n, b);
+            z = Tensor.allocate(arena, DType.F64, n, b);
+            coef = Tensor.allocate(arena, DType.F64, PANEL_ROWS, b);
+            rows = new double[b][];
+        }
+
+        /** {@code out = A·in} for {@code n × k} tensors with {@code k ≤ b} (blocks are at most the op's maximum). */
+        void applyOp(Tensor in, Tensor out) {
+            op.apply(in, out);
+            productColumns += in.cols();
+        }
+
+        double powerBound(SplittableRandom rng, Progress progress) {
+            int k = Math.min(Math.min(4, kMax), n);
+            Tensor v = Tensor.allocate(arena, DType.F64, n, k);
+            Tensor av = Tensor.allocate(arena, DType.F64, n, k);
+            for (long i = 0; i < v.size(); i++) {
+                v.set(i, gaussian(rng));
+            }
+            double best = 0;
+            for (int it = 0; it < POWER_ITERATIONS; it++) {
+                applyOp(v, av);
+                double[] nv = columnNorms(v, k);
+                double[] na = columnNorms(av, k);
+                for (int c = 0; c < k; c++) {
+                    if (nv[c] > 0) {
+                        best = Math.max(best, na[c] / nv[c]);
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    for (int c = 0; c < k; c++) {
+                        double x = av.get(i, c);
+                        v.set(i, c, na[c] > 0 ? x / na[c] : 0);
+                    }
+                }
+                if (progress != null) {
+                    progress.update("power", it + 1, POWER_ITERATIONS);
+                }
+                boolean allZero = true;
+                for (double x : na) {
+                    allZero &= x == 0;
+                }
+                if (allZero) {
+                    break;
+                }
+            }
+            return best;
+        }
+
+        /** W = A·Ω for bb fresh Gaussian columns, projected off Q; returns the projected column norms. */
+        double[] sample(SplittableRandom rng, int bb) {
+            Tensor om = omega.view(0, n, bb);
+            Tensor ww = w.view(0, n, bb);
+            for (long i = 0; i < om.size(); i++) {
+                om.set(i, gaussian(rng));
+            }
+            applyOp(om, ww);
+            double[] no = columnNorms(om, bb);
+            double[] nw = columnNorms(ww, bb);
+            lastSigma = 0;
+            for (int c = 0; c < bb; c++) {
+                if (no[c] > 0) {
+                    lastSigma = Math.max(lastSigma, nw[c] / no[c]);
+                }
+            }
+            return project(ww, bb, nw);
+        }
+
+        /**
+         * Z = A·Q_j for the block of {@code width} vectors appended last; records QᵀZ as column block j of T; the
+         * next candidate W = the first {@code next} columns of Z projected off Q. Returns W's column norms.
+         */
+        double[] expand(int width, int next) {
+            int start = m - width;
+            Tensor zz = z.view(0, n, width);
+            MemorySegment zs = zz.segment();
+            for (int c = 0; c < width; c++) {
+                MemorySegment row = basisRow(start + c).segment();
+                for (int i = 0; i < n; i++) {
+                    zs.setAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * width + c,
+                            row.getAtIndex(ValueLayout.JAVA_DOUBLE, i));
+                }
+            }
+            Tensor ww = w.view(0, n, width);
+            applyOp(zz, ww); // ww = A·Q_j (unit columns, so each norm is a lower bound on σ_max)
+            double[] nz = columnNorms(ww, width);
+            lastSigma = 0;
+            for (double x : nz) {
+                lastSigma = Math.max(lastSigma, x);
+            }
+            // T column block j: rows 0..m-1.
+            double[] tb = new double[m * width];
+            int np = panels.size();
+            for (int p = 0; p < np; p++) {
+                int u = Math.min(PANEL_ROWS, m - p * PANEL_ROWS);
+                Tensor q = panels.get(p).view(0, u, n);
+                Tensor cv = coef.view(0, u, width);
+                be.gemm(false, false, 1.0, q, ww, 0.0, cv);
+                MemorySegment.copy(cv.segment(), ValueLayout.JAVA_DOUBLE, 0, tb, p * PANEL_ROWS * width, u * width);
+            }
+            tBlocks.add(tb);
+            tShape.add(new int[] {start, width});
+            // First pass with the coefficients just computed: W -= Q·C (panel by panel, from the saved T block).
+            for (int p = 0; p < np; p++) {
+                int u = Math.min(PANEL_ROWS, m - p * PANEL_ROWS);
+                Tensor q = panels.get(p).view(0, u, n);
+                Tensor cv = coef.view(0, u, width);
+                MemorySegment.copy(tb, p * PANEL_ROWS * width, cv.segment(), ValueLayout.JAVA_DOUBLE, 0, u * width);
+                be.gemm(true, false, -1.0, q, cv, 1.0, ww);
+            }
+            double[] after = columnNorms(ww, width);
+            boolean again = false;
+            for (int c = 0; c < width; c++) {
+                again |= after[c] < nz[c] * 0.7071067811865476;
+            }
+            if (again) {
+                projectOnce(ww, width);
+                after = columnNorms(ww, width);
+            }
+            if (next < width) {
+                // Fewer directions remain than the block holds: keep the first `next` columns.
+                Tensor src = ww;
+                Tensor dst = Tensor.allocate(arena, DType.F64, n, next);
+                for (int i = 0; i < n; i++) {
+                    for (int c = 0; c < next; c++) {
+                        dst.set(i, c, src.get(i, c));
+                    }
+                }
+                Tensor target = w.view(0, n, next);
+                target.copyFrom(dst);
+                return java.util.Arrays.copyOf(after, next);
+            }
+            return after;
+        }
+
+        /** Projects W (n × k) off Q (CGS, second pass when a column lost more than 1/√2). */
+        double[] project(Tensor t, int k, double[] before) {
+            if (m == 0) {
+                return before.clone();
+            }
+            projectOnce(t, k);
+            double[] after = columnNorms(t, k);
+            boolean again = false;
+            for (int c = 0; c < k; c++) {
+                again |= after[c] < before[c] * 0.7071067811865476;
+            }
+            if (again) {
+                projectOnce(t, k);
+                after = columnNorms(t, k);
+            }
+            return after;
+        }
+
+        /** One pass of block classical Gram–Schmidt of the n × k tensor t against the basis. */
+        void projectOnce(Tensor t, int k) {
+            int np = panels.size();
+            for (int p = 0; p < np; p++) {
+                int u = Math.min(PANEL_ROWS, m - p * PANEL_ROWS);
+                Tensor q = panels.get(p).view(0, u, n);
+                Tensor c = coef.view(0, u, k);
+                be.gemm(false, false, 1.0, q, t, 0.0, c);
+                be.gemm(true, false, -1.0, q, c, 1.0, t);
+            }
+        }
+
+        /**
+         * Orthonormalizes the projected candidate inside the block (modified Gram–Schmidt twice) and appends the
+         * columns whose norm stays above {@code cut} (= STOP_FRACTION·τ̂): a smaller remainder carries nothing of
+         * the range above the tolerance, and appending it would grow the basis with rounding noise. Returns the
+         * number of vectors appended.
+         */
+        int orthonormalizeAndAppend(int bb, double[] res, double cut, int maxBasis) {
+            Tensor ww = w.view(0, n, bb);
+            MemorySegment seg = ww.segment();
+            int kept = 0;
+            boolean lost = false;
+            for (int c = 0; c < bb; c++) {
+                if (!(res[c] > cut)) {
+                    continue;
+                }
+                double[] r = rows[kept] == null ? (rows[kept] = new double[n]) : rows[kept];
+                for (int i = 0; i < n; i++) {
+                    r[i] = seg.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * bb + c);
+                }
+                double before = norm(r);
+                double nr = inBlock(r, kept);
+                if (!(nr > cut)) {
+                    continue;
+                }
+                // Cancellation inside the block magnifies what is left of Q's directions (≈ ε·before/nr).
+                lost |= nr < 0.7071067811865476 * before;
+                scale(1.0 / nr, r);
+                kept++;
+            }
+            for (int round = 0; lost && kept > 0 && round < 3; round++) {
+                // Re-project the normalized block off Q and re-orthonormalize it inside (unit columns now).
+                Tensor t = ww.view(0, n, kept);
+                MemorySegment ts = t.segment();
+                for (int c = 0; c < kept; c++) {
+                    for (int i = 0; i < n; i++) {
+                        ts.setAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * kept + c, rows[c][i]);
+                    }
+                }
+                projectOnce(t, kept);
+                int k2 = 0;
+                lost = false;
+                for (int c = 0; c < kept; c++) {
+                    double[] r = rows[k2];
+                    for (int i = 0; i < n; i++) {
+                        r[i] = ts.getAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * kept + c);
+                    }
+                    double nr = inBlock(r, k2);
+                    if (!(nr > 1e-8)) {
+                        continue; // was rounding noise of Q's directions and of the block
+                    }
+                    lost |= nr < 0.7071067811865476;
+                    scale(1.0 / nr, r);
+                    k2++;
+                }
+                kept = k2;
+            }
+            if (m + kept > maxBasis) {
+                throw new InvalidInputException("the randomized rank of " + op.description() + " needs more than "
+                        + maxBasis + " basis vectors (n = " + n + ")");
+            }
+            for (int c = 0; c < kept; c++) {
+                int p = m / PANEL_ROWS;
+                if (p == panels.size()) {
+                    panels.add(Tensor.allocate(arena, DType.F64, PANEL_ROWS, n));
+                }
+                long off = (long) (m % PANEL_ROWS) * n * 8;
+                MemorySegment.copy(rows[c], 0, panels.get(p).segment(), ValueLayout.JAVA_DOUBLE, off, n);
+                m++;
+            }
+            return kept;
+        }
+
+        /** Modified Gram–Schmidt of r against rows[0..count) twice; returns the remaining norm. */
+        double inBlock(double[] r, int count) {
+            for (int pass = 0; pass < 2; pass++) {
+                for (int l = 0; l < count; l++) {
+                    axpy(-dot(rows[l], r), rows[l], r);
+                }
+            }
+            return norm(r);
+        }
+
+        /** Row j of the basis (a unit vector) as a view. */
+        Tensor basisRow(int j) {
+            return panels.get(j / PANEL_ROWS).view((long) (j % PANEL_ROWS) * n, 1, n);
+        }
+
+        /**
+         * T = QᵀAQ (m × m) from the recorded column blocks; every block appended has been expanded except possibly
+         * the last (when Q reached R^n), whose products are computed here.
+         */
+        Tensor projectedMatrix() {
+            int covered = tShape.isEmpty() ? 0 : tShape.get(tShape.size() - 1)[0] + tShape.get(tShape.size() - 1)[1];
+            if (covered < m) {
+                expand(m - covered, m - covered);
+            }
+            Tensor t = Tensor.allocate(arena, DType.F64, m, m);
+            MemorySegment ts = t.segment();
+            for (int j = 0; j < tBlocks.size(); j++) {
+                double[] tb = tBlocks.get(j);
+                int start = tShape.get(j)[0];
+                int width = tShape.get(j)[1];
+                int rowsJ = start + width;
+                for (int i = 0; i < rowsJ; i++) {
+                    for (int c = 0; c < width; c++) {
+                        int gj = start + c;
+                        double x = tb[i * width + c];
+                        if (i < start) {
+                            ts.setAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * m + gj, x);
+                            ts.setAtIndex(ValueLayout.JAVA_DOUBLE, (long) gj * m + i, x);
+                        } else if (i <= gj) {
+                            // Diagonal block: both (i, gj) and (gj, i) were computed; store their mean.
+                            double y = tb[(gj) * width + (i - start)];
+                            double mean = 0.5 * (x + y);
+                            ts.setAtIndex(ValueLayout.JAVA_DOUBLE, (long) i * m + gj, mean);
+                            ts.setAtIndex(ValueLayout.JAVA_DOUBLE, (long) gj * m + i, mean);
+                        }
+                    }
+                }
+            }
+            long bad = t.firstNonFinite();
+            if (bad >= 0) {
+                throw new InvalidInputException("the projected matrix of " + op.description()
+                        + " has a non-finite entry (the operator produced NaN or infinity)");
+            }
+            return t;
+        }
+    }
+
+    static double[] columnNorms(Tensor t, int k) {
+        // Scaled sums of squares per column (no overflow for finite entries).
+        int rowsN = t.rows();
+        MemorySegment s = t.segment();
+        double[] scale = new double[k];
+        double[] ssq = new double[k];
+        java.util.Arrays.fill(ssq, 1.0);
+        for (int i = 0; i < rowsN; i++) {
+            long base = (long) i * k;
+            for (int c = 0; c < k; c++) {
+                double x = Math.abs(s.getAtIndex(ValueLayout.JAVA_DOUBLE, base + c));
+                if (x != 0) {
+                    if (scale[c] < x) {
+                        double r = scale[c] / x;
+                        ssq[c] = 1 + ssq[c] * r * r;
+                        scale[c] = x;
+                    } else {
+                        double r = x / scale[c];
+                        ssq[c] += r * r;
+                    }
+                } else if (Double.isNaN(x)) {
+                    throw new InvalidInputException("the operator produced NaN");
+                }
+            }
+        }
+        double[] out = new double[k];
+        for (int c = 0; c < k; c++) {
+            out[c] = scale[c] * Math.sqrt(ssq[c]);
+            if (!Double.isFinite(out[c])) {
+                throw new InvalidInputException("the operator produced a non-finite product");
+            }
+        }
+        return out;
+    }
+
+    static double norm2(Tensor t) {
+        return columnNorms(t.reshape((int) t.size(), 1), 1)[0];
+    }
+
+    static double dot(double[] a, double[] b) {
+        int n = a.length;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[i] * b[i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    static void axpy(double alpha, double[] x, double[] y) {
+        for (int i = 0; i < x.length; i++) {
+            y[i] += alpha * x[i];
+        }
+    }
+
+    static void scale(double s, double[] a) {
+        for (int i = 0; i < a.length; i++) {
+            a[i] *= s;
+        }
+    }
+
+    static double norm(double[] a) {
+        double mx = 0;
+        for (double x : a) {
+            mx = Math.max(mx, Math.abs(x));
+        }
+        if (mx == 0 || !Double.isFinite(mx)) {
+            return mx;
+        }
+        double s = 0, inv = 1 / mx;
+        for (double x : a) {
+            double y = x * inv;
+            s += y * y;
+        }
+        return mx * Math.sqrt(s);
+    }
+
+    static double gaussian(SplittableRandom rng) {
+        double u1 = rng.nextDouble(), u2 = rng.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    /** A one-line summary, e.g. for logs. */
+    public static String summary(Result r) {
+        return String.format(Locale.ROOT, "rank %d (basis %d, %d product columns, %.1f s)", r.report().rank(),
+                r.basis(), r.productColumns(), r.seconds());
+    }
+}
