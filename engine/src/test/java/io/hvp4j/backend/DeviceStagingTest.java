@@ -57,6 +57,7 @@ class DeviceStagingTest {
                     assertFalse(b.parameters().isHost());
                     Tensor ga = Tensor.allocate(arena, DType.F64, mlp.parameterCount(), 1);
                     Tensor gb = Tensor.allocate(arena, DType.F64, mlp.parameterCount(), 1);
+                    assertEquals(a.forwardLoss(), b.forwardLoss());
                     assertEquals(a.gradient(ga), b.gradient(gb));
                     assertArrayEquals(ga.toDoubleArray(), gb.toDoubleArray());
                     Tensor ga32 = Tensor.allocate(arena, dt, mlp.parameterCount(), 1);
