@@ -82,17 +82,21 @@ public final class MlpObjective implements AutoCloseable {
         if (bad >= 0) {
             throw new InvalidInputException("parameters contain a non-finite value at index " + bad);
         }
-        engine.setParameters(theta);
-        bad = engine.parameters().firstNonFinite();
-        if (bad >= 0) {
-            parametersSet = false;
-            throw new InvalidInputException("parameter " + bad + " (" + theta.get(bad) + ") overflows " + engine.dtype());
+        if (engine.dtype() == DType.F32) {
+            // Checked on the host (the engine's copy may be device memory): Tensor.set rounds the same way.
+            for (long i = 0, n = theta.size(); i < n; i++) {
+                if (Float.isInfinite((float) theta.get(i))) {
+                    parametersSet = false;
+                    throw new InvalidInputException("parameter " + i + " (" + theta.get(i) + ") overflows " + engine.dtype());
+                }
+            }
         }
+        engine.setParameters(theta);
         parametersSet = true;
         primalBatch = -1;
     }
 
-    /** The engine's parameters (read only). */
+    /** The engine's parameters (read only; a device tensor on a device backend). */
     public Tensor parameters() {
         return engine.parameters();
     }

@@ -76,8 +76,10 @@ public final class ModelOptions {
             description = "Worker threads of the vector backend. Default: all processors.")
     Integer threads;
 
-    @Option(names = "--backend", defaultValue = "vector", paramLabel = "vector|scalar",
-            description = "Kernels: vector (JDK Vector API, multi-threaded) or scalar (reference). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", defaultValue = "cpu", paramLabel = "cpu|cuda|auto",
+            description = "Kernels: cpu (JDK Vector API, multi-threaded; also called vector), cuda (NVIDIA GPU"
+                    + " through the CUDA driver), auto (cuda when a device is usable, else cpu), or scalar"
+                    + " (reference). Default: ${DEFAULT-VALUE}.")
     String backend;
 
     @Option(names = "--batch-size", paramLabel = "B",
@@ -139,11 +141,7 @@ public final class ModelOptions {
     }
 
     String backendName() {
-        String b = backend.trim().toLowerCase(java.util.Locale.ROOT);
-        if (!b.equals("vector") && !b.equals("scalar")) {
-            throw new InvalidInputException("unknown backend '" + backend + "' (expected vector or scalar)");
-        }
-        return b;
+        return io.hvp4j.cuda.Backends.parse(backend);
     }
 
     /** Rows per batch for {@code n} samples. */

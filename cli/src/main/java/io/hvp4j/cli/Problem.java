@@ -4,8 +4,8 @@ import io.hvp4j.InvalidInputException;
 import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
-import io.hvp4j.backend.ScalarBackend;
-import io.hvp4j.backend.vector.VectorBackend;
+import io.hvp4j.cuda.Backends;
+import io.hvp4j.cuda.CudaUnavailableException;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.data.GaussianClusters;
 import io.hvp4j.memory.DType;
@@ -38,6 +38,7 @@ final class Problem implements AutoCloseable {
     /** Appended to a time refusal, e.g. that a checkpoint was kept. */
     String checkpointHint = "";
     private Backend backend;
+    private Backend hostBackend; // for host-side linear algebra when backend is a device backend
     private MlpObjective objective;
 
     private Problem() {
@@ -150,9 +151,28 @@ final class Problem implements AutoCloseable {
 
     Backend backend() {
         if (backend == null) {
-            backend = backendName.equals("scalar") ? new ScalarBackend() : new VectorBackend(threads);
+            try {
+                backend = Backends.create(backendName, threads);
+            } catch (CudaUnavailableException e) {
+                throw new InvalidInputException(e.getMessage());
+            }
         }
         return backend;
+    }
+
+    /**
+     * A backend for linear algebra on host tensors (e.g. the randomized rank's GEMMs): the model's backend when it
+     * computes in host memory, else the CPU backend with the same threads. Closed with this.
+     */
+    Backend hostBackend() {
+        Backend b = backend();
+        if (!b.deviceMemory()) {
+            return b;
+        }
+        if (hostBackend == null) {
+            hostBackend = Backends.create("cpu", threads);
+        }
+        return hostBackend;
     }
 
     /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
@@ -270,6 +290,9 @@ final class Problem implements AutoCloseable {
     public void close() {
         if (objective != null) {
             objective.close();
+        }
+        if (hostBackend != null) {
+            hostBackend.close();
         }
         if (backend != null) {
             backend.close();

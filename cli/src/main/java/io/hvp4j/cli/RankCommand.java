@@ -289,7 +289,7 @@ final class RankCommand implements Callable<Integer> {
         if (!gemm.equals("engine")) {
             RandomizedRank.nativeGemm(p.threads).ifPresent(options::gemm);
         }
-        RandomizedRank.Result r = RandomizedRank.compute(op, p.backend(), options);
+        RandomizedRank.Result r = RandomizedRank.compute(op, p.hostBackend(), options);
         if (terminal) {
             err.print("\r" + " ".repeat(78) + "\r");
             err.flush();
@@ -367,7 +367,7 @@ final class RankCommand implements Callable<Integer> {
                 .append("; arch=").append(p.mlp.architecture()).append("; act=").append(p.mlp.activation().id())
                 .append("; bias=").append(p.mlp.hasBias()).append("; loss=").append(p.loss.id())
                 .append("; reduction=").append(p.reduction).append("; dtype=").append(p.dtype)
-                .append("; backend=").append(p.backendName).append("; threads=").append(p.threads)
+                .append("; backend=").append(p.backend().name()).append("; threads=").append(p.threads)
                 .append("; batch=").append(p.batchRows)
                 .append("; theta=").append(sha256(p.theta)).append("; x=").append(sha256(p.data.inputs()))
                 .append("; y=").append(sha256(p.data.targets()));

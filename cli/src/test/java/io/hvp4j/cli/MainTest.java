@@ -403,6 +403,17 @@ class MainTest {
     }
 
     @Test
+    void cudaBackendWithoutADeviceExitsTwoWithOneLine() {
+        io.hvp4j.cuda.CudaProbe.Result probe = io.hvp4j.cuda.CudaProbe.probe();
+        org.junit.jupiter.api.Assumptions.assumeFalse(probe.usable(), "a CUDA device is usable here");
+        Path out = dir.resolve("hv.npy");
+        assertError("hvp4j: error: CUDA not available: " + probe.reason(), out, hvpArgs(out, "--backend", "cuda"));
+        // auto falls back to the CPU backend.
+        Result r = run(hvpArgs(out, "--backend", "auto"));
+        assertEquals(0, r.code(), r.err());
+    }
+
+    @Test
     void badNamesAndNumbers() {
         Path out = dir.resolve("hv.npy");
         assertError("unknown product 'hessain'", out, hvpArgs(out, "--product", "hessain"));

@@ -23,6 +23,10 @@ import java.lang.foreign.Arena;
  * and {@code maxBlock} tangents: the primal buffers by the constructor, the tangent buffers by the first
  * {@link #product} (so that a gradient-only user never pays for them). Not thread-safe. {@link #close} frees the
  * memory; later calls throw.
+ *
+ * <p>On a device backend ({@link Backend#deviceMemory()}) the working memory is device memory and the
+ * arguments may be host tensors: they are uploaded into (and results downloaded from) staging buffers of
+ * the same capacity, so that callers see the same API on every backend.
  */
 public final class ForwardOverReverse implements AutoCloseable {
     private final Mlp mlp;
@@ -50,6 +54,9 @@ public final class ForwardOverReverse implements AutoCloseable {
     private Tensor wDotByRowBuf, scratchBuf;
     private Tensor blockIn, blockOut;
     private boolean tangentBuffers;
+    // Staging for host arguments on a device backend (null on a host backend); vDev/outDev with the tangent buffers.
+    private final Tensor xDev, yDev, gradDev;
+    private Tensor vDev, outDev;
 
     private Tensor x;
     private int rows;
@@ -93,6 +100,25 @@ public final class ForwardOverReverse implements AutoCloseable {
         }
         zScratch = alloc(maxRows, maxHidden);
         output = alloc(maxRows, mlp.outputs());
+        boolean staged = be.deviceMemory();
+        xDev = staged ? alloc(maxRows, mlp.inputs()) : null;
+        yDev = staged ? alloc(maxRows, mlp.outputs()) : null;
+        gradDev = staged ? alloc(mlp.parameterCount(), 1) : null;
+    }
+
+    /** {@code t} itself if the backend can compute on it, else a copy in {@code buf} (device staging). */
+    private Tensor onBackend(Tensor t, Tensor buf) {
+        if (buf == null || !t.isHost()) {
+            return t;
+        }
+        Tensor d = buf.view(0, t.rows(), t.cols());
+        be.upload(t, d);
+        return d;
+    }
+
+    /** Where to write a result destined for {@code t}: {@code t} itself, or a staging view to download from. */
+    private static Tensor resultBuffer(Tensor t, Tensor buf) {
+        return buf == null || t == null || !t.isHost() ? t : buf.view(0, t.rows(), t.cols());
     }
 
     /** The tangent buffers, once: products need them, the primal pass does not. */
@@ -122,6 +148,11 @@ public final class ForwardOverReverse implements AutoCloseable {
         scratchBuf = maxBlock > 1 ? alloc(1, Math.toIntExact(scratch)) : null;
         blockIn = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
         blockOut = maxBlock > 1 ? alloc(1, Math.toIntExact((long) maxBlock * mlp.parameterCount())) : null;
+        if (be.deviceMemory()) {
+            int blockElements = Math.toIntExact((long) maxBlock * mlp.parameterCount());
+            vDev = alloc(1, blockElements);
+            outDev = alloc(1, blockElements);
+        }
         tangentBuffers = true;
     }
 
@@ -207,11 +238,14 @@ public final class ForwardOverReverse implements AutoCloseable {
         if (values.size() != theta.size()) {
             throw new IllegalArgumentException("expected " + theta.size() + " parameters, got " + values.size());
         }
-        theta.copyFrom(values);
+        be.upload(values, theta);
         primalReady = false;
     }
 
-    /** The parameters (P × 1, this engine's dtype); writing into them requires {@link #invalidate()}. */
+    /**
+     * The parameters (P × 1, this engine's dtype; a device tensor on a device backend); writing into them
+     * requires {@link #invalidate()}.
+     */
     public Tensor parameters() {
         return theta;
     }
@@ -249,6 +283,8 @@ public final class ForwardOverReverse implements AutoCloseable {
         if (grad != null && grad.size() != theta.size()) {
             throw new IllegalArgumentException("gradient buffer " + grad + " needs " + theta.size() + " elements");
         }
+        Tensor hostGrad = grad;
+        grad = resultBuffer(grad, gradDev);
         forwardPass(x, y, scale, true);
         int L = layers;
         loss.backward(slice(gZ[L - 1], rows, mlp.outputs()));
@@ -262,6 +298,9 @@ public final class ForwardOverReverse implements AutoCloseable {
             if (l > 0) {
                 Elementwise.backward(be, slice(d1[l - 1], rows, in), ga, slice(gZ[l - 1], rows, in));
             }
+        }
+        if (grad != hostGrad) {
+            be.download(grad, hostGrad);
         }
         primalReady = true;
         return lastLoss;
@@ -284,6 +323,8 @@ public final class ForwardOverReverse implements AutoCloseable {
 
     /** Layers and loss forward; with {@code derivatives} also σ′ (and σ″) for the backward and tangent rules. */
     private void forwardPass(Tensor x, Tensor y, double scale, boolean derivatives) {
+        x = onBackend(x, xDev);
+        y = onBackend(y, yDev);
         this.x = x;
         this.rows = x.rows();
         int L = layers;
@@ -336,6 +377,9 @@ public final class ForwardOverReverse implements AutoCloseable {
                     + "), got " + v + " and " + out);
         }
         allocateTangentBuffers();
+        Tensor hostOut = out;
+        v = onBackend(v, vDev);
+        out = resultBuffer(out, outDev);
         int base = mlp.layerOffset(first);
         Tensor vIn = k == 1 ? v : slice(blockIn, 1, k * n);
         Tensor res = k == 1 ? out : slice(blockOut, 1, k * n);
@@ -399,6 +443,9 @@ public final class ForwardOverReverse implements AutoCloseable {
         }
         if (k > 1) {
             convertLayout(res, out, first, full, k, false);
+        }
+        if (out != hostOut) {
+            be.download(out, hostOut);
         }
     }
 

@@ -18,6 +18,11 @@ import java.lang.foreign.Arena;
  * differently for a different thread count or vector width; GEMM and element-wise kernels do not depend on
  * the thread count.
  *
+ * <p>Memory: a host backend computes on host tensors ({@link Tensor#isHost()}); a device backend
+ * ({@link #deviceMemory()} true) computes only on the device tensors its {@link #allocate} returns, and the
+ * caller moves host data in and out with {@link #upload} and {@link #download}. Results of reductions
+ * ({@link #dot}, {@link #sum}, ...) come back to the host as doubles in either case.
+ *
  * <p>Implementations are safe for use by one calling thread at a time.
  */
 public interface Backend extends AutoCloseable {
@@ -26,6 +31,34 @@ public interface Backend extends AutoCloseable {
 
     /** Worker threads the kernels use. */
     int threads();
+
+    /**
+     * True when this backend computes in device memory that the host cannot address: its tensors come from
+     * {@link #allocate} and host data must go through {@link #upload}/{@link #download}.
+     */
+    default boolean deviceMemory() {
+        return false;
+    }
+
+    /**
+     * Copies the host tensor {@code src} into {@code dst}, a tensor of this backend (same size; the dtype is
+     * converted if it differs). For a host backend this is {@link Tensor#copyFrom}.
+     */
+    default void upload(Tensor src, Tensor dst) {
+        dst.copyFrom(src);
+    }
+
+    /**
+     * Copies {@code src}, a tensor of this backend, into the host tensor {@code dst} (same size; the dtype is
+     * converted if it differs). Waits for the queued kernels that write {@code src}.
+     */
+    default void download(Tensor src, Tensor dst) {
+        dst.copyFrom(src);
+    }
+
+    /** Waits until every queued kernel has finished (for timing); a no-op for synchronous backends. */
+    default void synchronize() {
+    }
 
     /** Allocates a zero-filled tensor owned by {@code arena}, in memory this backend's kernels can read. */
     default Tensor allocate(Arena arena, DType dtype, int rows, int cols) {

@@ -6,7 +6,14 @@ import java.util.Objects;
 
 /**
  * A dense row-major matrix of {@code rows × cols} elements of one {@link DType}, stored off-heap in a
- * {@link MemorySegment} owned by an {@link Arena}. A vector is a matrix with one column.
+ * {@link MemorySegment} owned by an {@link Arena} (a host tensor), or in accelerator memory
+ * ({@link DeviceMemory}, a device tensor made by a device backend's {@code allocate}). A vector is a matrix
+ * with one column.
+ *
+ * <p>Device tensors have the same shape, view and lifetime rules but no host access: {@link #segment},
+ * {@link #get}, {@link #set}, {@link #copyFrom}, {@link #zero} and the other element accessors throw
+ * {@link IllegalStateException} for them; the backend that owns them computes on them and moves data with
+ * {@code Backend.upload}/{@code Backend.download}.
  *
  * <p>Views ({@link #rowSlice}, {@link #reshape}) share the memory and the lifetime of their parent.
  * When the owning arena is closed every access (read, write, kernel) throws {@link IllegalStateException};
@@ -15,16 +22,40 @@ import java.util.Objects;
  * <p>Not thread-safe for concurrent writes; kernels partition the memory between their own threads.
  */
 public final class Tensor {
-    private final MemorySegment segment;
+    private final MemorySegment segment;   // null for a device tensor
+    private final DeviceMemory device;     // null for a host tensor
+    private final long deviceOffset;       // bytes from the start of device
     private final DType dtype;
     private final int rows;
     private final int cols;
 
     private Tensor(MemorySegment segment, DType dtype, int rows, int cols) {
         this.segment = segment;
+        this.device = null;
+        this.deviceOffset = 0;
         this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
+    }
+
+    private Tensor(DeviceMemory device, long deviceOffset, DType dtype, int rows, int cols) {
+        this.segment = null;
+        this.device = device;
+        this.deviceOffset = deviceOffset;
+        this.dtype = dtype;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /**
+     * A {@code rows × cols} view of device memory starting {@code byteOffset} bytes into {@code memory}; for
+     * device backends (which allocate the memory), not for general use.
+     */
+    public static Tensor onDevice(DeviceMemory memory, long byteOffset, DType dtype, int rows, int cols) {
+        Objects.requireNonNull(memory, "memory");
+        checkShape(rows, cols);
+        Objects.checkFromIndexSize(byteOffset, (long) rows * cols * dtype.bytes(), memory.byteSize());
+        return new Tensor(memory, byteOffset, dtype, rows, cols);
     }
 
     /** Allocates a zero-filled {@code rows × cols} tensor in {@code arena}, aligned to 64 bytes. */
@@ -70,8 +101,39 @@ public final class Tensor {
         }
     }
 
+    /** True for a tensor in host memory, false for a device tensor. */
+    public boolean isHost() {
+        return device == null;
+    }
+
+    /** The host memory; throws {@link IllegalStateException} for a device tensor. */
     public MemorySegment segment() {
+        if (segment == null) {
+            throw new IllegalStateException(this + " lives in device memory (" + device.location()
+                    + "): the host cannot access it; download it with its backend");
+        }
         return segment;
+    }
+
+    /** The device memory of a device tensor; throws {@link IllegalStateException} for a host tensor. */
+    public DeviceMemory device() {
+        if (device == null) {
+            throw new IllegalStateException(this + " is a host tensor");
+        }
+        return device;
+    }
+
+    /** Byte offset of element 0 in {@link #device()}. */
+    public long deviceOffset() {
+        return deviceOffset;
+    }
+
+    private Tensor viewOf(long elementOffset, int r, int c) {
+        long bytes = elementOffset * dtype.bytes();
+        if (device != null) {
+            return new Tensor(device, deviceOffset + bytes, dtype, r, c);
+        }
+        return new Tensor(segment.asSlice(bytes, (long) r * c * dtype.bytes()), dtype, r, c);
     }
 
     public DType dtype() {
@@ -94,8 +156,7 @@ public final class Tensor {
     /** Rows {@code [from, from+count)} as a view. */
     public Tensor rowSlice(int from, int count) {
         Objects.checkFromIndexSize(from, count, rows);
-        long rowBytes = (long) cols * dtype.bytes();
-        return new Tensor(segment.asSlice(from * rowBytes, count * rowBytes), dtype, count, cols);
+        return viewOf((long) from * cols, count, cols);
     }
 
     /** Elements {@code [offset, offset + rows·cols)} of the flat storage, viewed as a {@code rows × cols} matrix. */
@@ -103,7 +164,7 @@ public final class Tensor {
         checkShape(rows, cols);
         long n = (long) rows * cols;
         Objects.checkFromIndexSize(offset, n, size());
-        return new Tensor(segment.asSlice(offset * dtype.bytes(), n * dtype.bytes()), dtype, rows, cols);
+        return viewOf(offset, rows, cols);
     }
 
     /** The same elements with another shape of equal size. */
@@ -111,14 +172,15 @@ public final class Tensor {
         if ((long) rows * cols != size()) {
             throw new IllegalArgumentException("cannot reshape " + shapeString() + " to " + rows + "x" + cols);
         }
-        return new Tensor(segment, dtype, rows, cols);
+        return viewOf(0, rows, cols);
     }
 
     /** Element {@code i} of the flat storage, widened to double. */
     public double get(long i) {
+        MemorySegment s = segment();
         return dtype == DType.F32
-                ? segment.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i)
-                : segment.getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i);
+                ? s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i)
+                : s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i);
     }
 
     public double get(int row, int col) {
@@ -127,10 +189,11 @@ public final class Tensor {
 
     /** Sets element {@code i} of the flat storage, rounding to the tensor's dtype. */
     public void set(long i, double v) {
+        MemorySegment s = segment();
         if (dtype == DType.F32) {
-            segment.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) v);
+            s.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) v);
         } else {
-            segment.setAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i, v);
+            s.setAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i, v);
         }
     }
 
@@ -157,7 +220,7 @@ public final class Tensor {
             throw new IllegalArgumentException("copy of " + src.shapeString() + " into " + shapeString());
         }
         if (src.dtype == dtype) {
-            MemorySegment.copy(src.segment, 0, segment, 0, segment.byteSize());
+            MemorySegment.copy(src.segment(), 0, segment(), 0, segment().byteSize());
         } else {
             for (long i = 0, n = size(); i < n; i++) {
                 set(i, src.get(i));
@@ -167,7 +230,7 @@ public final class Tensor {
 
     /** Sets every element to zero. */
     public void zero() {
-        segment.fill((byte) 0);
+        segment().fill((byte) 0);
     }
 
     /** Index of the first NaN or infinite element, or -1. */
@@ -186,6 +249,6 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return "Tensor[" + dtype + " " + shapeString() + "]";
+        return "Tensor[" + dtype + " " + shapeString() + (device == null ? "" : " on " + device.location()) + "]";
     }
 }
