@@ -500,6 +500,7 @@ public final class ForwardOverReverse implements AutoCloseable {
 
     /** Forward tangents {@code Ż_l}, {@code Ȧ_l} of one direction {@code v} (P elements) into zDot/aDot (k = 1). */
     private void forwardTangent(Tensor v) {
+        allocateTangentBuffers(); // jvp and thirdOrder may come before any product()
         for (int l = 0; l < layers; l++) {
             int in = mlp.width(l), w = mlp.width(l + 1);
             Tensor wDot = v.view(mlp.weightOffset(l), w, in);

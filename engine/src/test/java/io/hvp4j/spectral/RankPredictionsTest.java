@@ -71,6 +71,26 @@ class RankPredictionsTest {
         }
     }
 
+    @ParameterizedTest(name = "worked example {0}: randomized")
+    @MethodSource("workedExamples")
+    void randomizedRanksOfTheWorkedExamples(Example e) {
+        Mlp mlp = new Mlp(e.widths(), Activation.IDENTITY, e.bias());
+        try (Arena arena = Arena.ofConfined(); io.hvp4j.backend.Backend be = new io.hvp4j.backend.vector.VectorBackend(2)) {
+            Dataset data = Nets.data(arena, e.n(), e.widths()[0], e.r(), e.widths()[e.widths().length - 1], e.loss(),
+                    100 + e.id());
+            try (io.hvp4j.MlpObjective f = Nets.objective(arena, mlp, e.loss(), data, be, 100 + e.id(), 16)) {
+                int[] measured = new int[3];
+                io.hvp4j.autodiff.Curvature[] order = {io.hvp4j.autodiff.Curvature.GAUSS_NEWTON,
+                    io.hvp4j.autodiff.Curvature.FUNCTIONAL, io.hvp4j.autodiff.Curvature.HESSIAN};
+                for (int i = 0; i < 3; i++) {
+                    measured[i] = RandomizedRank.compute(Operators.curvature(f, order[i], -1), be,
+                            new RandomizedRank.Options().block(16).seed(e.id())).report().rank();
+                }
+                assertArrayEquals(e.expected(), measured, "randomized (H_O, H_F, H)");
+            }
+        }
+    }
+
     /** Random small deep linear nets without bias, mse and ce: measured rank = formula, exactly. */
     @Test
     void randomDeepLinearNets() {
