@@ -267,22 +267,16 @@ final class RankCommand implements Callable<Integer> {
         int k = Math.max(1, Math.min(block, n));
         MlpObjective f = p.objective(k);
         SymmetricOperator op = Operators.curvature(f, c, layer);
-        java.io.Console console = System.console();
-        boolean terminal = console != null && console.isTerminal();
-        String what = label(c) + (layer < 0 ? "" : " (layer " + layer + ")");
-        long[] last = {0};
-        RandomizedRank.Progress progress = !terminal ? null : (stage, done, total) -> {
-            long now = System.nanoTime();
-            if (done < total && now - last[0] < 250_000_000L) {
-                return;
+        String what = label(c) + (layer < 0 ? "" : " (layer " + layer + ")") + " randomized";
+        io.hvp4j.Progress bar = ProgressBar.forTerminal(err, what, "vectors");
+        String[] stageShown = {""};
+        RandomizedRank.Progress progress = (stage, done, total) -> {
+            if (stage.equals("basis") || stage.equals("start basis")) {
+                bar.update(done, total); // basis vectors out of n (an upper bound: it stops at the rank)
+            } else if (!stage.equals(stageShown[0])) {
+                stageShown[0] = stage;
+                ProgressBar.status(bar, stage);
             }
-            last[0] = now;
-            err.printf(Locale.ROOT, "\rhvp4j: %s: %s %d/%d   ", what, switch (stage) {
-                case "range" -> "basis";
-                case "projection" -> "projected columns";
-                default -> stage;
-            }, done, total);
-            err.flush();
         };
         RandomizedRank.Options options = new RandomizedRank.Options()
                 .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress).start(start).keepBasis(keep);
@@ -290,10 +284,7 @@ final class RankCommand implements Callable<Integer> {
             RandomizedRank.nativeGemm(p.threads).ifPresent(options::gemm);
         }
         RandomizedRank.Result r = RandomizedRank.compute(op, p.hostBackend(), options);
-        if (terminal) {
-            err.print("\r" + " ".repeat(78) + "\r");
-            err.flush();
-        }
+        ProgressBar.clear(bar);
         return r;
     }
 
