@@ -6,6 +6,7 @@ import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.TraceEstimators;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -56,6 +57,11 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "--layerwise", description = "Also the trace of every layer's diagonal block.")
     boolean layerwise;
 
+    @Option(names = "--diagonal", paramLabel = "DIAG.npy",
+            description = "Also write the diagonal estimate Σ v⊙Cv / Σ v⊙v (Bekas et al. 2007) from --probes probes of"
+                    + " --dist as a (P,) float64 .npy (exact diagonal with --method exact).")
+    Path diagonal;
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
@@ -102,6 +108,9 @@ final class TraceCommand implements Callable<Integer> {
             throw new InvalidInputException("--probes must be even for xtrace (half probes, half products on their"
                     + " range), got " + probes);
         }
+        if (diagonal != null) {
+            Main.requireWritable(diagonal, "--diagonal");
+        }
         try (Problem p = Problem.load(model)) {
             int P = p.mlp.parameterCount();
             if (m == TraceEstimators.Method.EXACT && P > EXACT_LIMIT && !p.force) {
@@ -119,6 +128,13 @@ final class TraceCommand implements Callable<Integer> {
             } else {
                 total = TraceEstimators.estimate(Operators.curvature(obj, c, -1), m, probes, probe, seed,
                         HvpCommand.MAX_BLOCK);
+            }
+            if (diagonal != null) {
+                io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, -1);
+                double[] d = m == TraceEstimators.Method.EXACT
+                        ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK)
+                        : TraceEstimators.diagonal(op, probes, probe, seed ^ 0x9E3779B97F4A7C15L, HvpCommand.MAX_BLOCK);
+                io.hvp4j.io.Npy.write(diagonal, d, new long[] {d.length}, io.hvp4j.memory.DType.F64);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (!Double.isFinite(total.value())) {

@@ -94,6 +94,28 @@ class TraceCommandTest {
     }
 
     @Test
+    void diagonalEstimatesAgainstTheDenseDiagonal(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        double[][] h = dense(Curvature.HESSIAN, -1);
+        java.nio.file.Path exact = dir.resolve("exact.npy"), est = dir.resolve("est.npy");
+        assertEquals(0, run(cmd("trace", "--method", "exact", "--diagonal", exact.toString())).code());
+        assertEquals(0, run(cmd("trace", "--probes", "400", "--diagonal", est.toString())).code());
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            io.hvp4j.io.NpyArray ae = io.hvp4j.io.Npy.read(exact, arena), ah = io.hvp4j.io.Npy.read(est, arena);
+            double[] de = new double[(int) ae.size()], dh = new double[(int) ah.size()];
+            for (int i = 0; i < de.length; i++) de[i] = ae.getDouble(i);
+            for (int i = 0; i < dh.length; i++) dh[i] = ah.getDouble(i);
+            assertEquals(h.length, de.length);
+            for (int i = 0; i < h.length; i++) {
+                double off = 0;
+                for (int j = 0; j < h.length; j++) if (j != i) off += h[i][j] * h[i][j];
+                assertEquals(h[i][i], de[i], 1e-12 * Math.max(1, Math.abs(h[i][i])), "exact " + i);
+                assertEquals(h[i][i], dh[i], 4 * Math.sqrt(off / 400) + 1e-12, "estimate " + i);
+            }
+        }
+    }
+
+    @Test
     void exactTraceAndLayerwiseTracesMatchTheDenseMatrix() {
         for (String op : new String[] {"hessian", "ggn", "functional"}) {
             Curvature c = Curvature.parse(op);
