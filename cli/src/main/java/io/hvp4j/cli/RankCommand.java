@@ -98,8 +98,8 @@ final class RankCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--checkpoint", paramLabel = "FILE",
-            description = "Checkpoint the dense assembly to FILE (FILE.H, FILE.H_O, FILE.H_F with --operator all):"
-                    + " a killed run resumes where it stopped with the same result. Removed after success unless"
+            description = "Checkpoint the dense assembly or the randomized basis to FILE (FILE.H, FILE.H_O, FILE.H_F"
+                    + " with --operator all): a killed run resumes where it stopped with the same result. Removed after success unless"
                     + " --keep-checkpoint. A checkpoint written for other arguments is refused.")
     Path checkpoint;
 
@@ -161,9 +161,14 @@ final class RankCommand implements Callable<Integer> {
                             && spec.commandLine().getParseResult().hasMatchedOption("--block");
                     boolean keep = c == Curvature.HESSIAN && ops.contains(Curvature.FUNCTIONAL);
                     RandomizedRank.Basis start = c == Curvature.FUNCTIONAL ? hessianBasis : null;
+                    Path rck = checkpoint == null ? null
+                            : ops.size() == 1 ? checkpoint : Path.of(checkpoint + "." + label(c));
+                    if (rck != null) {
+                        used.add(rck);
+                    }
                     RandomizedRank.Result rr = randomizedRank(p, c, layerIndex,
                             blockGiven ? block : RandomizedRank.DEFAULT_BLOCK, sketchSeed, tolerance, solver, gemmName,
-                            start, keep, err);
+                            start, keep, rck, ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
                     if (keep) {
                         hessianBasis = rr.kept();
                     }
@@ -262,7 +267,7 @@ final class RankCommand implements Callable<Integer> {
     static RandomizedRank.Result randomizedRank(Problem p, Curvature c, int layer, int block, long seed,
                                                 NumericalRank.Tolerance tol, SymmetricEigen solver,
                                                 String gemm, RandomizedRank.Basis start, boolean keep,
-                                                PrintWriter err) {
+                                                Path checkpointFile, double checkpointSeconds, PrintWriter err) {
         int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
         int k = Math.max(1, Math.min(block, n));
         MlpObjective f = p.objective(k);
@@ -282,6 +287,10 @@ final class RankCommand implements Callable<Integer> {
                 .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress).start(start).keepBasis(keep);
         if (!gemm.equals("engine")) {
             RandomizedRank.nativeGemm(p.threads).ifPresent(options::gemm);
+        }
+        if (checkpointFile != null) {
+            options.checkpoint(checkpointFile, checkpointSeconds, fingerprint(p, c, layer) + "|threads=" + p.threads
+                    + "|blas=" + gemm);
         }
         RandomizedRank.Result r = RandomizedRank.compute(op, p.hostBackend(), options);
         ProgressBar.clear(bar);

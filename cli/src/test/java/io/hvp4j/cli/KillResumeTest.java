@@ -106,4 +106,37 @@ class KillResumeTest {
         assertArrayEquals(Files.readAllBytes(ref), Files.readAllBytes(ck), "assembled matrices differ");
         assertEquals(result(straight.out()), result(resumed.out()));
     }
+
+    /** The same for the randomized basis: killed after its first checkpoint, resumed to the same ranks and σ. */
+    @Test
+    void killedRandomizedRunResumesToTheSameResult() throws Exception {
+        String[] args = {"rank", "--arch", "16,24,4", "--act", "tanh", "--data", "gaussian:300", "--threads", "1",
+            "--operator", "all", "--method", "randomized", "--block", "2", "--blas", "engine",
+            "--checkpoint-every", "0s", "--json", "--keep-checkpoint", "--eigen", "ejml"};
+        Path ck = dir.resolve("rr"), ref = dir.resolve("rref");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        cmd.addAll(List.of(MainTest.concat(args, "--checkpoint", ck.toString())));
+        Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("rout.txt").toFile())
+                .redirectError(dir.resolve("rerr.txt").toFile()).start();
+        Path first = Path.of(ck + ".H");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (p.isAlive() && System.nanoTime() < deadline && !(Files.exists(first) && Files.size(first) > 0)) {
+            Thread.sleep(5);
+        }
+        assertTrue(p.isAlive(), "the run ended before it could be killed: " + Files.readString(dir.resolve("rerr.txt")));
+        p.destroyForcibly();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertNotEquals(0, p.exitValue());
+        MainTest.Result resumed = run(MainTest.concat(args, "--checkpoint", ck.toString()));
+        assertEquals(0, resumed.code(), resumed.err());
+        MainTest.Result straight = run(MainTest.concat(args, "--checkpoint", ref.toString()));
+        assertEquals(0, straight.code(), straight.err());
+        assertEquals(result(straight.out()), result(resumed.out()));
+        MainTest.Result other = run(MainTest.concat(args, "--checkpoint", ck.toString(), "--sketch-seed", "5"));
+        assertEquals(2, other.code(), other.err());
+        assertTrue(other.err().contains("other arguments"), other.err());
+    }
 }

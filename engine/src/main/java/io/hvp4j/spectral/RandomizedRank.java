@@ -166,6 +166,27 @@ public final class RandomizedRank {
         Gemm gemm;
         Basis start;
         boolean keep;
+        java.nio.file.Path checkpoint;
+        long checkpointNanos;
+        String fingerprint = "";
+
+        /**
+         * Save the whole state to {@code file} (atomically: temporary file, fsync, rename) at the start of a step
+         * when {@code everySeconds} have passed since the last save; a run with the same arguments resumes from
+         * it and gives the same bits as an uninterrupted run. {@code fingerprint} must describe everything that
+         * defines the operator (model, weights, data, loss); with the options, the dimension, the products' dtype,
+         * the GEMM and the start basis's checksum it is stored and compared, and a checkpoint of other arguments is
+         * refused. The file holds the basis (m·n·8 bytes).
+         */
+        public Options checkpoint(java.nio.file.Path file, double everySeconds, String fingerprint) {
+            if (!(everySeconds >= 0)) {
+                throw new IllegalArgumentException("checkpoint interval must be >= 0, got " + everySeconds);
+            }
+            checkpoint = file;
+            checkpointNanos = (long) (everySeconds * 1e9);
+            this.fingerprint = fingerprint == null ? "" : fingerprint;
+            return this;
+        }
 
         /**
          * Start from {@code basis} (built on another operator of the same dimension): its vectors are kept, T is
@@ -270,7 +291,6 @@ public final class RandomizedRank {
             return new Result(r, new double[0], 0, 0, Double.NaN, 0, 0, 0, null);
         }
         int b = Math.max(1, Math.min(Math.min(options.block, n), Math.min(op.maxBlock(), 1024)));
-        SplittableRandom rng = new SplittableRandom(options.seed);
         if (options.start != null && options.start.n != n) {
             throw new IllegalArgumentException("the start basis has dimension " + options.start.n + ", the operator "
                     + n);
@@ -280,15 +300,40 @@ public final class RandomizedRank {
         boolean done = false;
         try (Arena arena = Arena.ofShared()) {
             Work w = new Work(op, options.gemm != null ? options.gemm : backend::gemm, arena, basis, b);
-            double sigmaHat = w.powerBound(rng, options.progress);
-            sigmaHat = Math.max(sigmaHat, w.warm(options.progress));
+            w.gemmName = options.gemm != null ? "custom gemm" : "backend gemm " + backend.getClass().getName();
+            String fp = options.checkpoint == null ? null : fingerprint(op, options, b, basis, w.gemmName);
+            State st = options.checkpoint == null ? null : State.read(options.checkpoint, fp, w);
+            double sigmaHat;
+            int restarts;
+            int bb;
+            double[] res;
+            boolean fromRandom;
+            if (st != null) {
+                sigmaHat = st.sigmaHat;
+                restarts = st.restarts;
+                bb = st.bb;
+                res = st.res;
+                fromRandom = st.fromRandom;
+            } else {
+                sigmaHat = w.powerBound(new SplittableRandom(options.seed), options.progress);
+                sigmaHat = Math.max(sigmaHat, w.warm(options.progress));
+                restarts = 0;
+                bb = Math.min(b, n);
+                res = w.sample(options.seed, bb);
+                sigmaHat = Math.max(sigmaHat, w.lastSigma);
+                fromRandom = true;
+            }
             double stopResidual = Double.NaN;
-            int restarts = 0;
-            int bb = Math.min(b, n);
-            double[] res = w.sample(rng, bb);
-            sigmaHat = Math.max(sigmaHat, w.lastSigma);
-            boolean fromRandom = true;
+            long lastSave = System.nanoTime();
+            long interval = options.checkpointNanos;
             while (true) {
+                if (options.checkpoint != null && System.nanoTime() - lastSave >= interval) {
+                    long t = System.nanoTime();
+                    State.write(options.checkpoint, fp, w, sigmaHat, restarts, bb, res, fromRandom);
+                    lastSave = System.nanoTime();
+                    // A large basis takes seconds to write: keep the writes to at most a fifth of the run.
+                    interval = Math.max(options.checkpointNanos, 4 * (lastSave - t));
+                }
                 double tauHat = options.tolerance.threshold(sigmaHat, n, n, op.dtype());
                 double cut = stopFraction(b) * tauHat;
                 double maxRes = 0;
@@ -300,12 +345,16 @@ public final class RandomizedRank {
                 if (kept == 0) {
                     if (fromRandom) {
                         stopResidual = maxRes;
+                        if (options.checkpoint != null) {
+                            // The finished basis, so that a later operator started from it can resume too.
+                            State.write(options.checkpoint, fp, w, sigmaHat, restarts, bb, res, fromRandom);
+                        }
                         break;
                     }
                     // The Krylov space is numerically invariant: restart from a fresh sample of the range.
                     restarts++;
                     bb = Math.min(b, n - w.m);
-                    res = w.sample(rng, bb);
+                    res = w.sample(options.seed, bb);
                     sigmaHat = Math.max(sigmaHat, w.lastSigma);
                     fromRandom = true;
                     continue;
@@ -353,6 +402,197 @@ public final class RandomizedRank {
         }
     }
 
+    /** Everything a checkpoint must match: the caller's description of the operator, the options, the start basis. */
+    private static String fingerprint(SymmetricOperator op, Options o, int b, Basis basis, String gemm) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        for (int j = 0; j < basis.m; j++) {
+            crc.update(basis.panels.get(j / PANEL_ROWS).segment()
+                    .asSlice((long) (j % PANEL_ROWS) * basis.n * 8, (long) basis.n * 8).asByteBuffer());
+        }
+        return String.join("|", "hvp4j randomized rank v1", o.fingerprint, op.description(), "n=" + op.dimension(),
+                "dtype=" + op.dtype(), "block=" + b, "seed=" + o.seed, "tol=" + o.tolerance.spec(), gemm,
+                "start=" + basis.m + ":" + Long.toHexString(crc.getValue()));
+    }
+
+    /** A checkpoint: the loop state at the start of a step. */
+    private record State(double sigmaHat, int restarts, int bb, double[] res, boolean fromRandom) {
+        static final long MAGIC = 0x4856503452524B31L; // "HVP4RRK1"
+
+        static void write(java.nio.file.Path file, String fp, Work w, double sigmaHat, int restarts, int bb,
+                          double[] res, boolean fromRandom) {
+            io.hvp4j.io.AtomicFile.write(file, ch -> {
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                java.io.ByteArrayOutputStream hb = new java.io.ByteArrayOutputStream();
+                java.io.DataOutputStream h = new java.io.DataOutputStream(hb);
+                h.writeLong(MAGIC);
+                h.writeUTF(fp);
+                h.writeInt(w.m);
+                h.writeInt(bb);
+                h.writeInt(restarts);
+                h.writeBoolean(fromRandom);
+                h.writeDouble(sigmaHat);
+                h.writeLong(w.productColumns);
+                h.writeInt(w.prevWidth);
+                h.writeLong(w.samples);
+                for (int c = 0; c < bb; c++) {
+                    h.writeDouble(res[c]);
+                    h.writeDouble(w.floor[c]);
+                }
+                h.writeInt(w.tBlocks.size());
+                for (int[] shape : w.tShape) {
+                    h.writeInt(shape[0]);
+                    h.writeInt(shape[1]);
+                }
+                h.flush();
+                writeAll(ch, java.nio.ByteBuffer.wrap(hb.toByteArray()), crc);
+                for (double[] tb : w.tBlocks) {
+                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(tb.length * 8)
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    buf.asDoubleBuffer().put(tb);
+                    writeAll(ch, buf, crc);
+                }
+                for (int j0 = 0; j0 < w.m; j0 += PANEL_ROWS) {
+                    int u = Math.min(PANEL_ROWS, w.m - j0);
+                    writeAll(ch, w.panels.get(j0 / PANEL_ROWS).segment().asSlice(0, (long) u * w.n * 8)
+                            .asByteBuffer(), crc);
+                }
+                writeAll(ch, w.w.segment().asSlice(0, (long) w.n * bb * 8).asByteBuffer(), crc);
+                java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(8);
+                tail.putLong(crc.getValue()).flip();
+                while (tail.hasRemaining()) {
+                    ch.write(tail);
+                }
+            });
+        }
+
+        private static void writeAll(java.nio.channels.FileChannel ch, java.nio.ByteBuffer b,
+                                     java.util.zip.CRC32C crc) throws java.io.IOException {
+            crc.update(b.duplicate());
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        }
+
+        /** The saved state restored into {@code w}, or null when there is no file. */
+        static State read(java.nio.file.Path file, String fp, Work w) {
+            if (!java.nio.file.Files.exists(file)) {
+                return null;
+            }
+            String what = "randomized-rank checkpoint " + file;
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+                long size = ch.size();
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                java.io.DataInputStream h = new java.io.DataInputStream(new java.io.BufferedInputStream(
+                        java.nio.channels.Channels.newInputStream(ch.position(0)), 1 << 16));
+                if (size < 16 || h.readLong() != MAGIC) {
+                    throw new InvalidInputException(what + " is not a hvp4j randomized-rank checkpoint");
+                }
+                String stored = h.readUTF();
+                if (!stored.equals(fp)) {
+                    throw new InvalidInputException(what + " was written for other arguments (delete it or change"
+                            + " the path): stored '" + stored + "', now '" + fp + "'");
+                }
+                int m = h.readInt();
+                int bb = h.readInt();
+                int restarts = h.readInt();
+                boolean fromRandom = h.readBoolean();
+                double sigmaHat = h.readDouble();
+                long products = h.readLong();
+                int prevWidth = h.readInt();
+                long samples = h.readLong();
+                if (m < w.basis.m || m > w.n || bb < 1 || bb > w.b) {
+                    throw new InvalidInputException(what + " is corrupted (sizes out of range)");
+                }
+                double[] res = new double[bb];
+                double[] floor = new double[bb];
+                for (int c = 0; c < bb; c++) {
+                    res[c] = h.readDouble();
+                    floor[c] = h.readDouble();
+                }
+                int blocks = h.readInt();
+                long dataBytes = 0;
+                List<int[]> shapes = new ArrayList<>();
+                for (int k = 0; k < blocks && k <= m; k++) {
+                    int start = h.readInt();
+                    int width = h.readInt();
+                    if (start < 0 || width < 1 || start + width > m) {
+                        throw new InvalidInputException(what + " is corrupted (a block of T out of range)");
+                    }
+                    shapes.add(new int[] {start, width});
+                    dataBytes += (long) (start + width) * width * 8;
+                }
+                long headerBytes = 8 + 2 + stored.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                        + 4 + 4 + 4 + 1 + 8 + 8 + 4 + 8 + 16L * bb + 4 + 8L * blocks;
+                dataBytes += (long) m * w.n * 8 + (long) w.n * bb * 8;
+                if (shapes.size() != blocks || size != headerBytes + dataBytes + 8) {
+                    throw new InvalidInputException(what + " is truncated or corrupted (size " + size + ", expected "
+                            + (headerBytes + dataBytes + 8) + ")");
+                }
+                // Checksum over the whole content before anything is restored.
+                ch.position(0);
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
+                long left = size - 8;
+                while (left > 0) {
+                    buf.clear().limit((int) Math.min(buf.capacity(), left));
+                    int r = ch.read(buf);
+                    if (r < 0) {
+                        throw new InvalidInputException(what + " is truncated");
+                    }
+                    buf.flip();
+                    crc.update(buf);
+                    left -= r;
+                }
+                java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(8);
+                while (tail.hasRemaining() && ch.read(tail) >= 0) {
+                    // read the stored checksum
+                }
+                tail.flip();
+                if (tail.getLong() != crc.getValue()) {
+                    throw new InvalidInputException(what + " is corrupted (checksum mismatch)");
+                }
+                ch.position(headerBytes);
+                w.tBlocks.clear();
+                w.tShape.clear();
+                for (int[] sh : shapes) {
+                    java.nio.ByteBuffer tb = java.nio.ByteBuffer.allocate((sh[0] + sh[1]) * sh[1] * 8)
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    readFully(ch, tb);
+                    double[] t = new double[(sh[0] + sh[1]) * sh[1]];
+                    tb.flip().asDoubleBuffer().get(t);
+                    w.tBlocks.add(t);
+                    w.tShape.add(sh);
+                }
+                for (int j0 = 0; j0 < m; j0 += PANEL_ROWS) {
+                    if (j0 / PANEL_ROWS == w.panels.size()) {
+                        w.panels.add(Tensor.allocate(w.basis.arena, DType.F64, PANEL_ROWS, w.n));
+                    }
+                    int u = Math.min(PANEL_ROWS, m - j0);
+                    readFully(ch, w.panels.get(j0 / PANEL_ROWS).segment().asSlice(0, (long) u * w.n * 8)
+                            .asByteBuffer());
+                }
+                readFully(ch, w.w.segment().asSlice(0, (long) w.n * bb * 8).asByteBuffer());
+                w.m = m;
+                w.basis.m = m;
+                w.productColumns = products;
+                w.prevWidth = prevWidth;
+                w.samples = samples;
+                System.arraycopy(floor, 0, w.floor, 0, bb);
+                return new State(sigmaHat, restarts, bb, res, fromRandom);
+            } catch (java.io.IOException e) {
+                throw new InvalidInputException("cannot read " + what + ": " + e.getMessage(), e);
+            }
+        }
+
+        private static void readFully(java.nio.channels.FileChannel ch, java.nio.ByteBuffer b)
+                throws java.io.IOException {
+            while (b.hasRemaining()) {
+                if (ch.read(b) < 0) {
+                    throw new java.io.EOFException("unexpected end of file");
+                }
+            }
+        }
+    }
+
     /** The working state: basis panels, candidate block, the upper triangle of T. */
     private static final class Work {
         final SymmetricOperator op;
@@ -376,6 +616,9 @@ public final class RandomizedRank {
         double lastSigma;
         /** Width of the block expanded before the last one (0 after a restart: no recurrence to use). */
         int prevWidth;
+        /** Random samples drawn so far. */
+        long samples;
+        String gemmName = "";
         /**
          * Per candidate column, the rounding level of its projection ({@value #NOISE}·ε·√(m+1)·‖Z_c‖, ε of the
          * products' dtype): a remainder below it is noise whose direction is not orthogonal to Q, so it is never
@@ -501,7 +744,9 @@ public final class RandomizedRank {
         }
 
         /** W = A·Ω for bb fresh Gaussian columns, projected off Q; returns the projected column norms. */
-        double[] sample(SplittableRandom rng, int bb) {
+        double[] sample(long seed, int bb) {
+            // One stream per sample, so that a resumed run draws what the interrupted one would have drawn.
+            SplittableRandom rng = new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (++samples)));
             Tensor om = omega.view(0, n, bb);
             Tensor ww = w.view(0, n, bb);
             for (long i = 0; i < om.size(); i++) {

@@ -1,5 +1,7 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.InvalidInputException;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -224,6 +226,52 @@ class RandomizedRankTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void anInterruptedRunResumesFromItsCheckpointToTheSameBits(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        Mlp mlp = new Mlp(new int[] {12, 9, 8, 5}, Activation.TANH, true);
+        try (Arena arena = Arena.ofConfined(); Backend be = new VectorBackend(2)) {
+            Dataset data = Nets.data(arena, 15, 12, 12, 5, Loss.CE, 6);
+            try (MlpObjective f = Nets.objective(arena, mlp, Loss.CE, data, be, 7, 8)) {
+                SymmetricOperator op = Operators.curvature(f, Curvature.HESSIAN, -1);
+                RandomizedRank.Result whole = RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8));
+                java.nio.file.Path ck = dir.resolve("rr.ckpt");
+                int[] updates = {0};
+                RuntimeException stop = new RuntimeException("killed");
+                RuntimeException seen = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () ->
+                        RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8)
+                                .checkpoint(ck, 0, "test net").progress((stage, d, t) -> {
+                                    if (stage.equals("basis") && ++updates[0] == 5) {
+                                        throw stop;
+                                    }
+                                })));
+                assertTrue(seen == stop && java.nio.file.Files.size(ck) > 0);
+                RandomizedRank.Result resumed = RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8)
+                        .checkpoint(ck, 0, "test net"));
+                assertArrayEquals(whole.eigenvalues(), resumed.eigenvalues(), 0.0);
+                assertEquals(whole.report(), resumed.report());
+                assertEquals(whole.productColumns(), resumed.productColumns());
+                // Other arguments, or a damaged file, are refused with a message.
+                InvalidInputException other = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                        () -> RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8).seed(2)
+                                .checkpoint(ck, 0, "test net")));
+                assertTrue(other.getMessage().contains("other arguments"), other.getMessage());
+                byte[] bytes = java.nio.file.Files.readAllBytes(ck);
+                bytes[bytes.length / 2] ^= 0x10;
+                java.nio.file.Files.write(ck, bytes);
+                InvalidInputException bad = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                        () -> RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8)
+                                .checkpoint(ck, 0, "test net")));
+                assertTrue(bad.getMessage().contains("corrupted"), bad.getMessage());
+                java.nio.file.Files.write(ck, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+                bad = org.junit.jupiter.api.Assertions.assertThrows(InvalidInputException.class,
+                        () -> RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8)
+                                .checkpoint(ck, 0, "test net")));
+                assertTrue(bad.getMessage().contains("truncated"), bad.getMessage());
             }
         }
     }
