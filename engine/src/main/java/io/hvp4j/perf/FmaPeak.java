@@ -10,10 +10,12 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * The FMA peak of one core: {@code pipes × 2 × lanes × GHz} GFLOP/s, with lanes of the JVM's preferred vector
- * shape (8 f32 / 4 f64 with AVX2), {@value #FMA_PIPES} FMA pipes (Zen 2/3/4, Intel since Haswell; an assumption,
- * not measured) and the clock from {@code $HVP4J_CLOCK_GHZ} if set, else the largest "cpu MHz" in
+ * shape (8 f32 / 4 f64 with AVX2) capped by the width of the FMA datapath, {@value #FMA_PIPES} FMA pipes (Zen 2/3/4,
+ * Intel since Haswell; an assumption, not measured) and the clock from {@code $HVP4J_CLOCK_GHZ} if set, else the largest "cpu MHz" in
  * {@code /proc/cpuinfo} (the kernel's reading: the nominal clock on most VMs; cores that boost above it can exceed
- * 100% of this peak, as OpenBLAS does on the reference machine), else 2.45 GHz.
+ * 100% of this peak, as OpenBLAS does on the reference machine), else 2.45 GHz. AMD cores up to family 25 (Zen 4)
+ * run 512-bit instructions as two 256-bit halves, so their datapath is 256 bits even where the JVM prefers 512-bit
+ * vectors: counting 16 f32 lanes there would double the peak.
  */
 public final class FmaPeak {
     public static final int FMA_PIPES = 2;
@@ -21,10 +23,47 @@ public final class FmaPeak {
 
     private final double ghz;
     private final String clockSource;
+    private final int datapathBits;
 
-    private FmaPeak(double ghz, String clockSource) {
+    private FmaPeak(double ghz, String clockSource, int datapathBits) {
         this.ghz = ghz;
         this.clockSource = clockSource;
+        this.datapathBits = datapathBits;
+    }
+
+    private FmaPeak(double ghz, String clockSource) {
+        this(ghz, clockSource, DATAPATH_BITS);
+    }
+
+    private static final int DATAPATH_BITS = detectDatapathBits();
+
+    /** 256 on AMD families up to 25 (Zen 1-4 split 512-bit FMAs in two); otherwise the preferred vector width. */
+    private static int detectDatapathBits() {
+        int vectorBits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        String vendor = "";
+        int family = -1;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                int colon = line.indexOf(':');
+                if (colon < 0) {
+                    continue;
+                }
+                String key = line.substring(0, colon).trim(), value = line.substring(colon + 1).trim();
+                if (key.equals("vendor_id") && vendor.isEmpty()) {
+                    vendor = value;
+                } else if (key.equals("cpu family") && family < 0) {
+                    family = Integer.parseInt(value);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return vectorBits;
+        }
+        return datapathBits(vendor, family, vectorBits);
+    }
+
+    /** The FMA datapath width for a CPU vendor and family given the JVM's preferred vector width (bits). */
+    static int datapathBits(String vendor, int family, int vectorBits) {
+        return "AuthenticAMD".equals(vendor) && family >= 0 && family <= 25 ? Math.min(256, vectorBits) : vectorBits;
     }
 
     /** The peak of this machine (see the class comment for where the clock comes from). */
@@ -59,6 +98,19 @@ public final class FmaPeak {
         return new FmaPeak(ghz, "given");
     }
 
+    /** A peak for a given clock and FMA datapath width in bits (for tests and other machines). */
+    public static FmaPeak of(double ghz, int datapathBits) {
+        if (datapathBits < 64 || Integer.bitCount(datapathBits) != 1) {
+            throw new IllegalArgumentException("datapath must be a power of two >= 64 bits, got " + datapathBits);
+        }
+        return new FmaPeak(ghz, "given", datapathBits);
+    }
+
+    /** Width of one FMA pipe's datapath in bits (256 on AVX2 machines and on Zen 4). */
+    public int datapathBits() {
+        return datapathBits;
+    }
+
     public double ghz() {
         return ghz;
     }
@@ -71,11 +123,13 @@ public final class FmaPeak {
     /** Peak GFLOP/s of {@code threads} cores in {@code dtype}. */
     public double gflops(DType dtype, int threads) {
         int lanes = dtype == DType.F32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
+        lanes = Math.min(lanes, datapathBits / (dtype == DType.F32 ? Float.SIZE : Double.SIZE));
         return FMA_PIPES * 2.0 * lanes * ghz * threads;
     }
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%.2f GHz (%s) x %d FMA pipes", ghz, clockSource, FMA_PIPES);
+        return String.format(Locale.ROOT, "%.2f GHz (%s) x %d FMA pipes x %d bits", ghz, clockSource, FMA_PIPES,
+                datapathBits);
     }
 }

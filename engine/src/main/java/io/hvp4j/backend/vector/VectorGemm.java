@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -20,8 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Determinism: every element of C is accumulated over the same k-blocks in the same order with the same
  * fused multiply-adds whatever the thread count and whatever tile (interior or edge) it falls in, so results are
- * bit-identical for any {@link WorkerPool} size. Threads split C into disjoint rectangles and pack their own panels,
- * so no synchronisation is needed inside a call. Safe for concurrent calls (packing buffers are per thread).
+ * bit-identical for any {@link WorkerPool} size. Threads split C into disjoint rectangles. When they split it by
+ * rows they pack the shared panels of B together and meet at a barrier ({@link WorkerPool#runTogether}); otherwise
+ * each packs its own panels with no synchronisation. Safe for concurrent calls (A panels are per thread; the shared
+ * B panel is taken by one call at a time and a concurrent call allocates its own).
  */
 public final class VectorGemm {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -55,6 +58,9 @@ public final class VectorGemm {
 
     private final WorkerPool pool;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
+    /** The B panel shared by the threads of one call, kept for the next call (taken while in use). */
+    private final AtomicReference<float[]> sharedF32 = new AtomicReference<>();
+    private final AtomicReference<double[]> sharedF64 = new AtomicReference<>();
 
     public VectorGemm(WorkerPool pool) {
         this.pool = Objects.requireNonNull(pool, "pool");
@@ -138,6 +144,11 @@ public final class VectorGemm {
      * multiply-adds plus packing. Depends only on the shape and the pool size.
      */
     static int[] grid(int m, int n, int k, int mr, int nr, int nc, int threads) {
+        return grid(m, n, k, mr, nr, nc, threads, false);
+    }
+
+    /** As above; with {@code sharedB} a row split (tn = 1) packs 1/tm of B per thread (see sharedBF32). */
+    static int[] grid(int m, int n, int k, int mr, int nr, int nc, int threads, boolean sharedB) {
         int tilesM = ceilDiv(m, mr), tilesN = ceilDiv(n, nr);
         long t = (long) m * n * k < PAR_MIN ? 1 : Math.min(threads, (long) tilesM * tilesN);
         for (; t > 1; t--) {
@@ -149,7 +160,8 @@ public final class VectorGemm {
                     continue;
                 }
                 long mt = (long) ceilDiv(tilesM, tm) * mr, nt = (long) ceilDiv(tilesN, tn) * nr;
-                long cost = mt * nt * k + PACK_COST * k * (nt + mt * ((nt + nc - 1) / nc));
+                long packB = sharedB && tn == 1 ? ceilDiv((int) nt, tm) : nt;
+                long cost = mt * nt * k + PACK_COST * k * (packB + mt * ((nt + nc - 1) / nc));
                 if (cost < bestCost) {
                     bestCost = cost;
                     best = new int[] {tm, tn};
@@ -225,9 +237,14 @@ public final class VectorGemm {
 
     private void blockedF32(int m, int n, int k, float alpha, MemorySegment a, long ars, long acs,
                             MemorySegment b, long brs, long bcs, float beta, MemorySegment c, long crs, long ccs) {
-        int[] grid = grid(m, n, k, MR, NR_F, NC_F, pool.threads());
+        boolean together = pool.canRunTogether();
+        int[] grid = grid(m, n, k, MR, NR_F, NC_F, pool.threads(), together);
         int tm = grid[0], tn = grid[1];
         int tilesM = ceilDiv(m, MR), tilesN = ceilDiv(n, NR_F);
+        if (together && tn == 1 && tm > 1) {
+            sharedBF32(tm, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, crs, ccs);
+            return;
+        }
         pool.run(tm * tn, part -> {
             int pi = part / tn, pj = part % tn;
             int i0 = (int) WorkerPool.split(tilesM, tm, pi) * MR;
@@ -238,6 +255,74 @@ public final class VectorGemm {
                 blockF32(i0, i1, j0, j1, k, alpha, a, ars, acs, b, brs, bcs, beta, c, crs, ccs);
             }
         });
+    }
+
+    /**
+     * Rows of C split between {@code parts} threads that pack each k x nc panel of B together (each its share of
+     * the NR-wide panels) and then all read it: every thread packs 1/parts of B instead of all of it, and the panel
+     * sits once in the shared cache. Two barriers per panel: after packing, and before it is overwritten. The
+     * arithmetic per element of C is that of {@link #blockF32}, so the bits do not depend on the path.
+     */
+    private void sharedBF32(int parts, int m, int n, int k, float alpha, MemorySegment a, long ars, long acs,
+                            MemorySegment b, long brs, long bcs, float beta, MemorySegment c, long crs, long ccs) {
+        int kcMax = Math.min(KC_F, k);
+        int need = roundUp(Math.min(NC_F, n), NR_F) * kcMax;
+        float[] cached = sharedF32.getAndSet(null);
+        float[] pb = cached != null && cached.length >= need ? cached : new float[need];
+        int tilesM = ceilDiv(m, MR);
+        SpinBarrier barrier = new SpinBarrier(parts);
+        try {
+            pool.runTogether(parts, barrier, part -> {
+                Buffers buf = buffers.get();
+                float[] pa = buf.f32A(MC_F * kcMax);
+                float[] tmp = buf.f32Tmp(Math.max(NR_F * kcMax, MC_F));
+                float[] t = buf.f32T;
+                int i0 = (int) WorkerPool.split(tilesM, parts, part) * MR;
+                int i1 = Math.min(m, (int) WorkerPool.split(tilesM, parts, part + 1) * MR);
+                for (int jc = 0; jc < n; jc += NC_F) {
+                    int nc = Math.min(NC_F, n - jc);
+                    int panels = ceilDiv(nc, NR_F);
+                    int q0 = (int) WorkerPool.split(panels, parts, part) * NR_F;
+                    int q1 = Math.min(nc, (int) WorkerPool.split(panels, parts, part + 1) * NR_F);
+                    for (int pc = 0; pc < k; pc += KC_F) {
+                        int kc = Math.min(KC_F, k - pc);
+                        boolean first = pc == 0;
+                        float bet = first ? beta : 1;
+                        boolean overwrite = first && beta == 0;
+                        if (q0 < q1) {
+                            packBF32(pb, q0 * kc, tmp, b, brs, bcs, pc, kc, jc + q0, q1 - q0);
+                        }
+                        barrier.await();
+                        for (int ic = i0; ic < i1; ic += MC_F) {
+                            int mc = Math.min(MC_F, i1 - ic);
+                            packAF32(pa, tmp, a, ars, acs, ic, mc, pc, kc);
+                            macroF32(ic, mc, jc, nc, kc, pa, pb, t, c, crs, ccs, alpha, bet, overwrite);
+                        }
+                        barrier.await();
+                    }
+                }
+            });
+        } finally {
+            sharedF32.set(pb);
+        }
+    }
+
+    /** The two inner loops over one packed mc x kc block of A and kc x nc panel of B: C tiles at (ic, jc). */
+    private static void macroF32(int ic, int mc, int jc, int nc, int kc, float[] pa, float[] pb, float[] t, MemorySegment c,
+                                long crs, long ccs, float alpha, float bet, boolean overwrite) {
+        for (int jr = 0; jr < nc; jr += NR_F) {
+            int nr = Math.min(NR_F, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                long co = ((ic + ir) * crs + (jc + jr) * ccs) * Float.BYTES;
+                kernelF32(kc, pa, ir * kc, pb, jr * kc, t);
+                if (mr == MR && nr == NR_F && ccs == 1) {
+                    storeFullF32(t, c, co, crs * Float.BYTES, alpha, bet, overwrite);
+                } else {
+                    storeF32(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
+                }
+            }
+        }
     }
 
     /** One thread's share: the GotoBLAS loops over C[i0:i1, j0:j1]; the k-blocking is the same for every share. */
@@ -255,36 +340,24 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 float bet = first ? beta : 1f;
                 boolean overwrite = first && beta == 0;
-                packBF32(pb, buf.f32Tmp(Math.max(NR_F * kcMax, MC_F)), b, brs, bcs, pc, kc, jc, nc);
+                packBF32(pb, 0, buf.f32Tmp(Math.max(NR_F * kcMax, MC_F)), b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_F) {
                     int mc = Math.min(MC_F, i1 - ic);
                     packAF32(pa, buf.f32Tmp(Math.max(NR_F * kcMax, MC_F)), a, ars, acs, ic, mc, pc, kc);
-                    for (int jr = 0; jr < nc; jr += NR_F) {
-                        int nr = Math.min(NR_F, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            long co = ((ic + ir) * crs + (jc + jr) * ccs) * Float.BYTES;
-                            kernelF32(kc, pa, ir * kc, pb, jr * kc, t);
-                            if (mr == MR && nr == NR_F && ccs == 1) {
-                                storeFullF32(t, c, co, crs * Float.BYTES, alpha, bet, overwrite);
-                            } else {
-                                storeF32(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
-                            }
-                        }
-                    }
+                    macroF32(ic, mc, jc, nc, kc, pa, pb, t, c, crs, ccs, alpha, bet, overwrite);
                 }
             }
         }
     }
 
     /** B[pc:pc+kc, jc:jc+nc] into NR-wide panels, element (p, j) of a panel at p*NR + j; zero padded. */
-    private static void packBF32(float[] dst, float[] tmp, MemorySegment b, long brs, long bcs, int pc, int kc, int jc,
-                                 int nc) {
+    private static void packBF32(float[] dst, int dOff, float[] tmp, MemorySegment b, long brs, long bcs, int pc,
+                                 int kc, int jc, int nc) {
         int full = nc / NR_F * NR_F;
         if (bcs == 1) {
             // Rows of B are contiguous: vector copies for whole panels.
             for (int jr = 0; jr < full; jr += NR_F) {
-                int d = jr * kc;
+                int d = dOff + jr * kc;
                 long src = (pc * brs + jc + jr) * Float.BYTES;
                 long step = brs * Float.BYTES;
                 for (int p = 0; p < kc; p++, src += step, d += NR_F) {
@@ -293,7 +366,7 @@ public final class VectorGemm {
                 }
             }
             if (full < nc) {
-                int nr = nc - full, d = full * kc;
+                int nr = nc - full, d = dOff + full * kc;
                 for (int p = 0; p < kc; p++) {
                     MemorySegment.copy(b, F32, ((pc + p) * brs + jc + full) * Float.BYTES, dst, d + p * NR_F, nr);
                     Arrays.fill(dst, d + p * NR_F + nr, d + (p + 1) * NR_F, 0f);
@@ -308,7 +381,7 @@ public final class VectorGemm {
                     MemorySegment.copy(b, F32, ((jc + jr + j) * bcs + pc * brs) * Float.BYTES, tmp, j * kc, kc);
                 }
                 Arrays.fill(tmp, nr * kc, NR_F * kc, 0f);
-                interleaveF32(tmp, kc, NR_F, dst, jr * kc);
+                interleaveF32(tmp, kc, NR_F, dst, dOff + jr * kc);
             }
         }
     }
@@ -530,9 +603,14 @@ public final class VectorGemm {
 
     private void blockedF64(int m, int n, int k, double alpha, MemorySegment a, long ars, long acs,
                             MemorySegment b, long brs, long bcs, double beta, MemorySegment c, long crs, long ccs) {
-        int[] grid = grid(m, n, k, MR, NR_D, NC_D, pool.threads());
+        boolean together = pool.canRunTogether();
+        int[] grid = grid(m, n, k, MR, NR_D, NC_D, pool.threads(), together);
         int tm = grid[0], tn = grid[1];
         int tilesM = ceilDiv(m, MR), tilesN = ceilDiv(n, NR_D);
+        if (together && tn == 1 && tm > 1) {
+            sharedBF64(tm, m, n, k, alpha, a, ars, acs, b, brs, bcs, beta, c, crs, ccs);
+            return;
+        }
         pool.run(tm * tn, part -> {
             int pi = part / tn, pj = part % tn;
             int i0 = (int) WorkerPool.split(tilesM, tm, pi) * MR;
@@ -543,6 +621,74 @@ public final class VectorGemm {
                 blockF64(i0, i1, j0, j1, k, alpha, a, ars, acs, b, brs, bcs, beta, c, crs, ccs);
             }
         });
+    }
+
+    /**
+     * Rows of C split between {@code parts} threads that pack each k x nc panel of B together (each its share of
+     * the NR-wide panels) and then all read it: every thread packs 1/parts of B instead of all of it, and the panel
+     * sits once in the shared cache. Two barriers per panel: after packing, and before it is overwritten. The
+     * arithmetic per element of C is that of {@link #blockF64}, so the bits do not depend on the path.
+     */
+    private void sharedBF64(int parts, int m, int n, int k, double alpha, MemorySegment a, long ars, long acs,
+                            MemorySegment b, long brs, long bcs, double beta, MemorySegment c, long crs, long ccs) {
+        int kcMax = Math.min(KC_D, k);
+        int need = roundUp(Math.min(NC_D, n), NR_D) * kcMax;
+        double[] cached = sharedF64.getAndSet(null);
+        double[] pb = cached != null && cached.length >= need ? cached : new double[need];
+        int tilesM = ceilDiv(m, MR);
+        SpinBarrier barrier = new SpinBarrier(parts);
+        try {
+            pool.runTogether(parts, barrier, part -> {
+                Buffers buf = buffers.get();
+                double[] pa = buf.f64A(MC_D * kcMax);
+                double[] tmp = buf.f64Tmp(Math.max(NR_D * kcMax, MC_D));
+                double[] t = buf.f64T;
+                int i0 = (int) WorkerPool.split(tilesM, parts, part) * MR;
+                int i1 = Math.min(m, (int) WorkerPool.split(tilesM, parts, part + 1) * MR);
+                for (int jc = 0; jc < n; jc += NC_D) {
+                    int nc = Math.min(NC_D, n - jc);
+                    int panels = ceilDiv(nc, NR_D);
+                    int q0 = (int) WorkerPool.split(panels, parts, part) * NR_D;
+                    int q1 = Math.min(nc, (int) WorkerPool.split(panels, parts, part + 1) * NR_D);
+                    for (int pc = 0; pc < k; pc += KC_D) {
+                        int kc = Math.min(KC_D, k - pc);
+                        boolean first = pc == 0;
+                        double bet = first ? beta : 1;
+                        boolean overwrite = first && beta == 0;
+                        if (q0 < q1) {
+                            packBF64(pb, q0 * kc, tmp, b, brs, bcs, pc, kc, jc + q0, q1 - q0);
+                        }
+                        barrier.await();
+                        for (int ic = i0; ic < i1; ic += MC_D) {
+                            int mc = Math.min(MC_D, i1 - ic);
+                            packAF64(pa, tmp, a, ars, acs, ic, mc, pc, kc);
+                            macroF64(ic, mc, jc, nc, kc, pa, pb, t, c, crs, ccs, alpha, bet, overwrite);
+                        }
+                        barrier.await();
+                    }
+                }
+            });
+        } finally {
+            sharedF64.set(pb);
+        }
+    }
+
+    /** The two inner loops over one packed mc x kc block of A and kc x nc panel of B: C tiles at (ic, jc). */
+    private static void macroF64(int ic, int mc, int jc, int nc, int kc, double[] pa, double[] pb, double[] t, MemorySegment c,
+                                long crs, long ccs, double alpha, double bet, boolean overwrite) {
+        for (int jr = 0; jr < nc; jr += NR_D) {
+            int nr = Math.min(NR_D, nc - jr);
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                long co = ((ic + ir) * crs + (jc + jr) * ccs) * Double.BYTES;
+                kernelF64(kc, pa, ir * kc, pb, jr * kc, t);
+                if (mr == MR && nr == NR_D && ccs == 1) {
+                    storeFullF64(t, c, co, crs * Double.BYTES, alpha, bet, overwrite);
+                } else {
+                    storeF64(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
+                }
+            }
+        }
     }
 
     /** One thread's share: the GotoBLAS loops over C[i0:i1, j0:j1]; the k-blocking is the same for every share. */
@@ -560,36 +706,24 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 double bet = first ? beta : 1d;
                 boolean overwrite = first && beta == 0;
-                packBF64(pb, buf.f64Tmp(Math.max(NR_D * kcMax, MC_D)), b, brs, bcs, pc, kc, jc, nc);
+                packBF64(pb, 0, buf.f64Tmp(Math.max(NR_D * kcMax, MC_D)), b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_D) {
                     int mc = Math.min(MC_D, i1 - ic);
                     packAF64(pa, buf.f64Tmp(Math.max(NR_D * kcMax, MC_D)), a, ars, acs, ic, mc, pc, kc);
-                    for (int jr = 0; jr < nc; jr += NR_D) {
-                        int nr = Math.min(NR_D, nc - jr);
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir);
-                            long co = ((ic + ir) * crs + (jc + jr) * ccs) * Double.BYTES;
-                            kernelF64(kc, pa, ir * kc, pb, jr * kc, t);
-                            if (mr == MR && nr == NR_D && ccs == 1) {
-                                storeFullF64(t, c, co, crs * Double.BYTES, alpha, bet, overwrite);
-                            } else {
-                                storeF64(t, mr, nr, c, co, crs, ccs, alpha, bet, overwrite);
-                            }
-                        }
-                    }
+                    macroF64(ic, mc, jc, nc, kc, pa, pb, t, c, crs, ccs, alpha, bet, overwrite);
                 }
             }
         }
     }
 
     /** B[pc:pc+kc, jc:jc+nc] into NR-wide panels, element (p, j) of a panel at p*NR + j; zero padded. */
-    private static void packBF64(double[] dst, double[] tmp, MemorySegment b, long brs, long bcs, int pc, int kc, int jc,
-                                 int nc) {
+    private static void packBF64(double[] dst, int dOff, double[] tmp, MemorySegment b, long brs, long bcs, int pc,
+                                 int kc, int jc, int nc) {
         int full = nc / NR_D * NR_D;
         if (bcs == 1) {
             // Rows of B are contiguous: vector copies for whole panels.
             for (int jr = 0; jr < full; jr += NR_D) {
-                int d = jr * kc;
+                int d = dOff + jr * kc;
                 long src = (pc * brs + jc + jr) * Double.BYTES;
                 long step = brs * Double.BYTES;
                 for (int p = 0; p < kc; p++, src += step, d += NR_D) {
@@ -598,7 +732,7 @@ public final class VectorGemm {
                 }
             }
             if (full < nc) {
-                int nr = nc - full, d = full * kc;
+                int nr = nc - full, d = dOff + full * kc;
                 for (int p = 0; p < kc; p++) {
                     MemorySegment.copy(b, F64, ((pc + p) * brs + jc + full) * Double.BYTES, dst, d + p * NR_D, nr);
                     Arrays.fill(dst, d + p * NR_D + nr, d + (p + 1) * NR_D, 0d);
@@ -613,7 +747,7 @@ public final class VectorGemm {
                     MemorySegment.copy(b, F64, ((jc + jr + j) * bcs + pc * brs) * Double.BYTES, tmp, j * kc, kc);
                 }
                 Arrays.fill(tmp, nr * kc, NR_D * kc, 0d);
-                interleaveF64(tmp, kc, NR_D, dst, jr * kc);
+                interleaveF64(tmp, kc, NR_D, dst, dOff + jr * kc);
             }
         }
     }

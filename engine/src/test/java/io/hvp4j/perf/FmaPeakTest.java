@@ -1,0 +1,29 @@
+package io.hvp4j.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.hvp4j.memory.DType;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+class FmaPeakTest {
+    @Test
+    void zen4SplitsWideVectorsInTwo() {
+        assertEquals(256, FmaPeak.datapathBits("AuthenticAMD", 25, 512)); // Zen 3/4
+        assertEquals(256, FmaPeak.datapathBits("AuthenticAMD", 25, 256));
+        assertEquals(512, FmaPeak.datapathBits("AuthenticAMD", 26, 512)); // Zen 5
+        assertEquals(512, FmaPeak.datapathBits("GenuineIntel", 6, 512));
+        assertEquals(256, FmaPeak.datapathBits("GenuineIntel", 6, 256));
+    }
+
+    @Test
+    void peakCountsLanesOfTheDatapath() {
+        int preferred = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        FmaPeak p = FmaPeak.of(2.0, 256);
+        int lanes32 = Math.min(preferred, 256) / 32;
+        assertEquals(2 * 2.0 * lanes32 * 2.0 * 3, p.gflops(DType.F32, 3), 1e-9);
+        assertEquals(2 * 2.0 * lanes32 / 2 * 2.0, p.gflops(DType.F64, 1), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> FmaPeak.of(2.0, 100));
+    }
+}
