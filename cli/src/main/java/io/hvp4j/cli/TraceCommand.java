@@ -122,18 +122,24 @@ final class TraceCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             TraceEstimators.Estimate total;
             TraceEstimators.Layerwise layers = null;
+            PrintWriter err = spec.commandLine().getErr();
+            io.hvp4j.Progress bar = ProgressBar.forTerminal(err, "tr(" + c.id() + ") " + m.id(), "products");
             if (layerwise) {
-                layers = TraceEstimators.layerwise(obj, c, m, probes, probe, seed, HvpCommand.MAX_BLOCK);
+                layers = TraceEstimators.layerwise(obj, c, m, probes, probe, seed, HvpCommand.MAX_BLOCK, bar);
                 total = layers.total();
             } else {
                 total = TraceEstimators.estimate(Operators.curvature(obj, c, -1), m, probes, probe, seed,
-                        HvpCommand.MAX_BLOCK);
+                        HvpCommand.MAX_BLOCK, bar);
             }
+            ProgressBar.clear(bar);
             if (diagonal != null) {
                 io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, -1);
+                io.hvp4j.Progress dbar = ProgressBar.forTerminal(err, "diag(" + c.id() + ")", "products");
                 double[] d = m == TraceEstimators.Method.EXACT
-                        ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK)
-                        : TraceEstimators.diagonal(op, probes, probe, seed ^ 0x9E3779B97F4A7C15L, HvpCommand.MAX_BLOCK);
+                        ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK, dbar)
+                        : TraceEstimators.diagonal(op, probes, probe, seed ^ 0x9E3779B97F4A7C15L, HvpCommand.MAX_BLOCK,
+                                dbar);
+                ProgressBar.clear(dbar);
                 io.hvp4j.io.Npy.write(diagonal, d, new long[] {d.length}, io.hvp4j.memory.DType.F64);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;

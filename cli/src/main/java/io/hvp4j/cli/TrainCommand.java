@@ -188,8 +188,14 @@ final class TrainCommand implements Callable<Integer> {
                 if (rows.isEmpty()) {
                     rows.add(row(0, Double.NaN, Double.NaN, measure(p, trackData, t, tracked, 0)));
                 }
+                // One bar over the steps of all epochs run here (a resumed run counts from where it resumed).
+                io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(), "train", "steps");
+                int first = t.epochsDone();
+                long stepsPerEpoch = t.stepsPerEpoch();
+                long totalSteps = Math.max(0, epochs - first) * stepsPerEpoch;
                 while (t.epochsDone() < epochs) {
-                    Trainer.EpochStats s = t.epoch();
+                    long offset = (t.epochsDone() - first) * stepsPerEpoch;
+                    Trainer.EpochStats s = t.epoch((done, total) -> bar.update(offset + done, totalSteps));
                     int e = t.epochsDone();
                     rows.add(row(e, s.loss(), s.penalty(), measure(p, trackData, t, tracked, e)));
                     Tensor th = Tensor.of(p.arena, p.dtype, p.mlp.parameterCount(), 1, t.parameters());
@@ -199,6 +205,7 @@ final class TrainCommand implements Callable<Integer> {
                         TrainingCheckpoint.write(ckFile, new TrainingCheckpoint.State(fingerprint, e, t.parameters(),
                                 t.momentumBuffer(), String.join("\n", rows)));
                     }
+                    ProgressBar.clear(bar); // the epoch line goes on a clean line; the next step redraws the bar
                     stdout.printf(Locale.ROOT, "epoch %d: loss %.6g%s%n", e, s.loss(),
                             Double.isNaN(s.penalty()) ? "" : String.format(Locale.ROOT, ", htr penalty %.6g", s.penalty()));
                     stdout.flush();

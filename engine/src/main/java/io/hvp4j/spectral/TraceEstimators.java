@@ -1,7 +1,10 @@
 package io.hvp4j.spectral;
 
 import io.hvp4j.MlpObjective;
+import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -27,6 +30,12 @@ import java.util.SplittableRandom;
  *       standard deviation of the s leave-one-out estimates over √s (the paper's error estimate: they are
  *       exchangeable, not independent).</li>
  * </ul>
+ *
+ * <p>Every estimator has an overload taking a {@link Progress}: it is told the operator-vector products done
+ * (after each {@code apply} call, so in steps of at most {@code block}) out of the products the estimate will
+ * use, and ends with {@code done == total}. Reporting wraps the operator and never changes what is computed: the
+ * results are bit-identical with and without a listener. Static methods; thread-safe as far as the operator is
+ * (the operator is used from the calling thread only).
  */
 public final class TraceEstimators {
     private TraceEstimators() {
@@ -85,7 +94,12 @@ public final class TraceEstimators {
 
     /** The exact trace (and diagonal, see {@link #exactDiagonal}) by n unit products. */
     public static Estimate exact(SymmetricOperator a, int block) {
-        double[] d = exactDiagonal(a, block);
+        return exact(a, block, Progress.NONE);
+    }
+
+    /** As {@link #exact(SymmetricOperator, int)}, telling {@code progress} the n unit products done. */
+    public static Estimate exact(SymmetricOperator a, int block, Progress progress) {
+        double[] d = exactDiagonal(a, block, progress);
         double s = 0;
         for (double x : d) s += x;
         return new Estimate(Method.EXACT, s, 0, d.length);
@@ -93,6 +107,18 @@ public final class TraceEstimators {
 
     /** {@code diag(A)} by n unit products, {@code block} at a time. */
     public static double[] exactDiagonal(SymmetricOperator a, int block) {
+        return exactDiagonal(a, block, Progress.NONE);
+    }
+
+    /** As {@link #exactDiagonal(SymmetricOperator, int)}, telling {@code progress} the n unit products done. */
+    public static double[] exactDiagonal(SymmetricOperator a, int block, Progress progress) {
+        Counted counted = new Counted(a, progress, a.dimension());
+        double[] d = exactDiagonalOf(counted, block);
+        counted.finish();
+        return d;
+    }
+
+    private static double[] exactDiagonalOf(SymmetricOperator a, int block) {
         int n = a.dimension();
         double[] d = new double[n];
         int b = Math.max(1, Math.min(Math.min(block, a.maxBlock()), n));
@@ -113,7 +139,20 @@ public final class TraceEstimators {
 
     /** Hutchinson's estimator with {@code probes} probes, {@code block} per product call. */
     public static Estimate hutchinson(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
+        return hutchinson(a, probes, dist, seed, block, Progress.NONE);
+    }
+
+    /** As {@link #hutchinson(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the probes done. */
+    public static Estimate hutchinson(SymmetricOperator a, int probes, Probe dist, long seed, int block,
+                                      Progress progress) {
         checkProbes(probes, 1);
+        Counted counted = new Counted(a, progress, probes);
+        Estimate e = hutchinsonOf(counted, probes, dist, seed, block);
+        counted.finish();
+        return e;
+    }
+
+    private static Estimate hutchinsonOf(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
         int n = a.dimension();
         SplittableRandom rng = new SplittableRandom(seed);
         double[] terms = new double[probes];
@@ -130,7 +169,19 @@ public final class TraceEstimators {
 
     /** Hutch++ with {@code products} products in total (at least 3), Rademacher probes. */
     public static Estimate hutchPlusPlus(SymmetricOperator a, int products, long seed, int block) {
+        return hutchPlusPlus(a, products, seed, block, Progress.NONE);
+    }
+
+    /** As {@link #hutchPlusPlus(SymmetricOperator, int, long, int)}, telling {@code progress} the products done. */
+    public static Estimate hutchPlusPlus(SymmetricOperator a, int products, long seed, int block, Progress progress) {
         checkProbes(products, 3);
+        Counted counted = new Counted(a, progress, products);
+        Estimate e = hutchPlusPlusOf(counted, products, seed, block);
+        counted.finish();
+        return e;
+    }
+
+    private static Estimate hutchPlusPlusOf(SymmetricOperator a, int products, long seed, int block) {
         int n = a.dimension();
         SplittableRandom rng = new SplittableRandom(seed);
         int k = Math.min(products / 3, n);
@@ -171,10 +222,27 @@ public final class TraceEstimators {
      * {@code tr(QᵀAQ)} plus Hutchinson on the deflated probes, as in Hutch++.
      */
     public static Estimate xtrace(SymmetricOperator a, int products, Probe dist, long seed, int block) {
+        return xtrace(a, products, dist, seed, block, Progress.NONE);
+    }
+
+    /**
+     * As {@link #xtrace(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the products done
+     * out of {@code 2·min(products/2, n)}. The rank-deficient fallback uses up to rank(A) products more than that;
+     * the count stops at the total (so the updates stay monotone with one total) while those finish.
+     */
+    public static Estimate xtrace(SymmetricOperator a, int products, Probe dist, long seed, int block,
+                                  Progress progress) {
         checkProbes(products, 4);
         if (products % 2 != 0) {
             throw new IllegalArgumentException("xtrace needs an even number of products, got " + products);
         }
+        Counted counted = new Counted(a, progress, 2L * Math.min(products / 2, a.dimension()));
+        Estimate e = xtraceOf(counted, products, dist, seed, block);
+        counted.finish();
+        return e;
+    }
+
+    private static Estimate xtraceOf(SymmetricOperator a, int products, Probe dist, long seed, int block) {
         int n = a.dimension();
         int s = Math.min(products / 2, n);
         SplittableRandom rng = new SplittableRandom(seed);
@@ -293,7 +361,20 @@ public final class TraceEstimators {
 
     /** Hutchinson-style diagonal estimate {@code Σ v⊙Av / Σ v⊙v} with {@code probes} probes. */
     public static double[] diagonal(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
+        return diagonal(a, probes, dist, seed, block, Progress.NONE);
+    }
+
+    /** As {@link #diagonal(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the probes done. */
+    public static double[] diagonal(SymmetricOperator a, int probes, Probe dist, long seed, int block,
+                                    Progress progress) {
         checkProbes(probes, 1);
+        Counted counted = new Counted(a, progress, probes);
+        double[] d = diagonalOf(counted, probes, dist, seed, block);
+        counted.finish();
+        return d;
+    }
+
+    private static double[] diagonalOf(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
         int n = a.dimension();
         SplittableRandom rng = new SplittableRandom(seed);
         double[] num = new double[n], den = new double[n];
@@ -316,11 +397,26 @@ public final class TraceEstimators {
 
     /** One estimate by {@code method} ({@code probes} is ignored for {@link Method#EXACT}). */
     public static Estimate estimate(SymmetricOperator a, Method method, int probes, Probe dist, long seed, int block) {
+        return estimate(a, method, probes, dist, seed, block, Progress.NONE);
+    }
+
+    /** As {@link #estimate(SymmetricOperator, Method, int, Probe, long, int)}, telling {@code progress} the products done. */
+    public static Estimate estimate(SymmetricOperator a, Method method, int probes, Probe dist, long seed, int block,
+                                    Progress progress) {
         return switch (method) {
-            case EXACT -> exact(a, block);
-            case HUTCHINSON -> hutchinson(a, probes, dist, seed, block);
-            case HUTCHPP -> hutchPlusPlus(a, probes, seed, block);
-            case XTRACE -> xtrace(a, probes, dist, seed, block);
+            case EXACT -> exact(a, block, progress);
+            case HUTCHINSON -> hutchinson(a, probes, dist, seed, block, progress);
+            case HUTCHPP -> hutchPlusPlus(a, probes, seed, block, progress);
+            case XTRACE -> xtrace(a, probes, dist, seed, block, progress);
+        };
+    }
+
+    /** The products {@link #estimate} with these arguments reports as its total, for an operator of dimension n. */
+    static long plannedProducts(Method method, int probes, int n) {
+        return switch (method) {
+            case EXACT -> n;
+            case HUTCHINSON, HUTCHPP -> probes;
+            case XTRACE -> 2L * Math.min(probes / 2, n);
         };
     }
 
@@ -334,17 +430,91 @@ public final class TraceEstimators {
 
     public static Layerwise layerwise(MlpObjective f, Curvature c, Method method, int probes, Probe dist, long seed,
                                       int block) {
+        return layerwise(f, c, method, probes, dist, seed, block, Progress.NONE);
+    }
+
+    /**
+     * As {@link #layerwise(MlpObjective, Curvature, Method, int, Probe, long, int)}, telling {@code progress} the
+     * products done over all layers together.
+     */
+    public static Layerwise layerwise(MlpObjective f, Curvature c, Method method, int probes, Probe dist, long seed,
+                                      int block, Progress progress) {
+        Progress pr = Progress.orNone(progress);
+        long total = 0;
+        for (int l = 0; l < f.mlp().layers(); l++) {
+            total += plannedProducts(method, probes, f.mlp().layerParameterCount(l));
+        }
+        long all = total;
         List<Estimate> out = new ArrayList<>();
         double sum = 0, var = 0;
         int products = 0;
+        long before = 0;
         for (int l = 0; l < f.mlp().layers(); l++) {
-            Estimate e = estimate(Operators.curvature(f, c, l), method, probes, dist, seed + l, block);
+            long offset = before;
+            SymmetricOperator op = Operators.curvature(f, c, l);
+            Estimate e = estimate(op, method, probes, dist, seed + l, block,
+                    (done, layerTotal) -> pr.update(offset + done, all));
+            before += plannedProducts(method, probes, op.dimension());
             out.add(e);
             sum += e.value();
             var += e.standardError() * e.standardError();
             products += e.products();
         }
         return new Layerwise(Collections.unmodifiableList(out), new Estimate(method, sum, Math.sqrt(var), products));
+    }
+
+    /**
+     * {@code a} with a count of the columns it has applied, reported to a {@link Progress} after each call
+     * (capped at {@code total}); everything else is delegated unchanged, so the estimate's bits do not depend on
+     * whether anyone listens.
+     */
+    private static final class Counted implements SymmetricOperator {
+        private final SymmetricOperator a;
+        private final Progress progress;
+        private final long total;
+        private long done;
+
+        Counted(SymmetricOperator a, Progress progress, long total) {
+            this.a = a;
+            this.progress = Progress.orNone(progress);
+            this.total = total;
+            this.progress.update(0, total);
+        }
+
+        @Override
+        public int dimension() {
+            return a.dimension();
+        }
+
+        @Override
+        public DType dtype() {
+            return a.dtype();
+        }
+
+        @Override
+        public int maxBlock() {
+            return a.maxBlock();
+        }
+
+        @Override
+        public void apply(Tensor v, Tensor out) {
+            a.apply(v, out);
+            done = Math.min(total, done + v.cols());
+            progress.update(done, total);
+        }
+
+        @Override
+        public String description() {
+            return a.description();
+        }
+
+        /** Ends at {@code done == total} even where fewer products than planned were needed. */
+        void finish() {
+            if (done < total) {
+                done = total;
+                progress.update(done, total);
+            }
+        }
     }
 
     static double mean(double[] x) {

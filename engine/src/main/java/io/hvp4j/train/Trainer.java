@@ -1,6 +1,7 @@
 package io.hvp4j.train;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.Progress;
 import io.hvp4j.autodiff.ForwardOverReverse;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
@@ -237,9 +238,22 @@ public final class Trainer implements AutoCloseable {
      * (may be null) after each; returns the stats of the epochs run here.
      */
     public java.util.List<EpochStats> train(int epochs, EpochListener listener) {
+        return train(epochs, listener, Progress.NONE);
+    }
+
+    /**
+     * As {@link #train(int, EpochListener)}, telling {@code progress} the optimizer steps done over all the epochs
+     * run here ({@code total = (epochs − epochsDone()) · stepsPerEpoch()}). Progress never changes the bits.
+     */
+    public java.util.List<EpochStats> train(int epochs, EpochListener listener, Progress progress) {
+        Progress pr = Progress.orNone(progress);
+        long spe = stepsPerEpoch();
+        int first = epochsDone;
+        long total = Math.max(0, epochs - first) * spe;
         java.util.List<EpochStats> out = new java.util.ArrayList<>();
         while (epochsDone < epochs) {
-            EpochStats s = epoch();
+            long offset = (epochsDone - first) * spe;
+            EpochStats s = epoch((done, t) -> pr.update(offset + done, total));
             out.add(s);
             if (listener != null) {
                 listener.afterEpoch(s, this);
@@ -248,8 +262,24 @@ public final class Trainer implements AutoCloseable {
         return out;
     }
 
+    /** Optimizer steps in one epoch: {@code ⌈N / batch⌉} (1 for full batch). */
+    public int stepsPerEpoch() {
+        return (data.size() + batch - 1) / batch;
+    }
+
     /** Runs the next epoch and returns what it did. */
     public EpochStats epoch() {
+        return epoch(Progress.NONE);
+    }
+
+    /**
+     * As {@link #epoch()}, telling {@code progress} the steps done (0 first, then after each step, out of
+     * {@link #stepsPerEpoch()}); the callback sees nothing of the computation, so the bits are the same.
+     */
+    public EpochStats epoch(Progress progress) {
+        Progress pr = Progress.orNone(progress);
+        int total = stepsPerEpoch();
+        pr.update(0, total);
         int e = epochsDone;
         int n = data.size();
         SplittableRandom root = epochStream(e);
@@ -304,6 +334,7 @@ public final class Trainer implements AutoCloseable {
             }
             roundToDtype(theta);
             steps++;
+            pr.update(steps, total);
         }
         for (double t : theta) {
             if (!Double.isFinite(t)) {

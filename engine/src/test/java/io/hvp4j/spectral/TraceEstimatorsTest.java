@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hvp4j.MlpObjective;
+import io.hvp4j.ProgressRecorder;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
@@ -219,5 +220,48 @@ class TraceEstimatorsTest {
         double s = 0;
         for (double[] row : m) for (double x : row) s += x * x;
         return Math.sqrt(s);
+    }
+
+    @Test
+    void progressEndsAtTheTotalAndDoesNotChangeTheEstimates() {
+        // Low rank (5) as well as full rank, so XTrace's range-captured fallback (fewer products) is covered too.
+        double[] lambda = new double[30];
+        for (int i = 0; i < 5; i++) lambda[i] = 1 + i;
+        for (double[][] a : new double[][][] {SpectralFixtures.randomSymmetric(30, 9),
+                SpectralFixtures.withSpectrum(lambda, 2)}) {
+            SymmetricOperator op = Operators.dense(a);
+            for (TraceEstimators.Method m : TraceEstimators.Method.values()) {
+                int probes = 14;
+                TraceEstimators.Estimate plain = TraceEstimators.estimate(op, m, probes, RAD, 5, 4);
+                ProgressRecorder rec = new ProgressRecorder();
+                TraceEstimators.Estimate listened = TraceEstimators.estimate(op, m, probes, RAD, 5, 4, rec);
+                assertEquals(plain, listened, m.id()); // record equality: the doubles' bits
+                rec.assertMonotoneToEnd(m == TraceEstimators.Method.EXACT ? 30 : probes, 3);
+            }
+            ProgressRecorder rec = new ProgressRecorder();
+            assertArrayEquals(TraceEstimators.diagonal(op, 9, RAD, 3, 4),
+                    TraceEstimators.diagonal(op, 9, RAD, 3, 4, rec));
+            rec.assertMonotoneToEnd(9, 3);
+            rec = new ProgressRecorder();
+            assertArrayEquals(TraceEstimators.exactDiagonal(op, 7), TraceEstimators.exactDiagonal(op, 7, rec));
+            rec.assertMonotoneToEnd(30, 5);
+        }
+    }
+
+    @Test
+    void layerwiseProgressRunsOverAllLayers() {
+        try (Arena arena = Arena.ofConfined()) {
+            MlpObjective f = SpectralFixtures.mlp(arena, new int[] {4, 6, 3}, Activation.TANH, true, Loss.CE, 12, 1);
+            for (TraceEstimators.Method m : TraceEstimators.Method.values()) {
+                TraceEstimators.Layerwise plain = TraceEstimators.layerwise(f, Curvature.HESSIAN, m, 8, RAD, 2, 16);
+                ProgressRecorder rec = new ProgressRecorder();
+                TraceEstimators.Layerwise listened = TraceEstimators.layerwise(f, Curvature.HESSIAN, m, 8, RAD, 2, 16,
+                        rec);
+                assertEquals(plain.layers(), listened.layers(), m.id());
+                assertEquals(plain.total(), listened.total(), m.id());
+                long expected = m == TraceEstimators.Method.EXACT ? f.parameterCount() : 2L * 8;
+                rec.assertMonotoneToEnd(expected, 4);
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.ProgressRecorder;
 import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
@@ -155,6 +156,32 @@ class TrainerTest {
                 assertEquals(3, stats.size());
                 assertArrayEquals(manual, t.parameters(), 0);
                 assertTrue(t.train(3, null).isEmpty(), "already done");
+            }
+        }
+    }
+
+    @Test
+    void progressCountsStepsAcrossEpochsAndDoesNotChangeTheBits() {
+        // Batches of 5 with a smaller last one; HTR on every other step of epochs >= 1.
+        Trainer.Options o = new Trainer.Options(0.05, 0.9, 5, 3, new Trainer.Htr(1e-2, new int[0], 2, 2, 1));
+        double[] plain = run(o, 3, DType.F64);
+        try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
+            double[] theta0 = Initializer.GLOROT_NORMAL.initialize(MLP, 9, 0.1);
+            Dataset d = data(arena, DType.F64);
+            assertTrue(d.size() % 5 != 0 && d.size() > 5, "fixture: " + d.size() + " samples");
+            int steps = (d.size() + 4) / 5;
+            try (Trainer t = new Trainer(MLP, Loss.CE, d, be, DType.F64, theta0, o)) {
+                assertEquals(steps, t.stepsPerEpoch());
+                ProgressRecorder epoch = new ProgressRecorder();
+                t.epoch(epoch);
+                epoch.assertMonotoneToEnd(steps, steps + 1);
+                ProgressRecorder rest = new ProgressRecorder();
+                t.train(3, null, rest); // the two epochs left
+                rest.assertMonotoneToEnd(2L * steps, 2 * steps + 1);
+                assertArrayEquals(plain, t.parameters());
+                ProgressRecorder none = new ProgressRecorder();
+                t.train(3, null, none); // nothing left to run: no steps, nothing reported as partly done
+                assertTrue(none.updates().isEmpty());
             }
         }
     }
