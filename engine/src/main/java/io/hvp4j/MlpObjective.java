@@ -27,6 +27,8 @@ public final class MlpObjective implements AutoCloseable {
     private final ForwardOverReverse engine;
     private final int batchSize;
     private final Arena arena = Arena.ofShared();
+    /** One batch of converted inputs when the data set is streamed, else null. */
+    private final Tensor batchInputs;
     private boolean parametersSet;
     private int primalBatch = -1;
 
@@ -50,6 +52,7 @@ public final class MlpObjective implements AutoCloseable {
         this.scale = reduction == Loss.Reduction.MEAN ? 1.0 / data.size() : 1.0;
         this.batchSize = Math.max(1, Math.min(batchSize, data.size()));
         this.engine = new ForwardOverReverse(mlp, loss, backend, dtype, this.batchSize, maxBlock);
+        this.batchInputs = data.streamed() ? Tensor.allocate(arena, dtype, this.batchSize, mlp.inputs()) : null;
     }
 
     public Mlp mlp() {
@@ -109,7 +112,8 @@ public final class MlpObjective implements AutoCloseable {
 
     private void primal(int b, Tensor grad) {
         int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
-        engine.forwardBackward(data.inputs().rowSlice(from, count), data.targets().rowSlice(from, count), scale, grad);
+        engine.forwardBackward(data.inputRows(from, count, batchInputs), data.targets().rowSlice(from, count), scale,
+                grad);
         primalBatch = b;
     }
 
@@ -163,7 +167,8 @@ public final class MlpObjective implements AutoCloseable {
         double value = 0;
         for (int b = 0, nb = batches(); b < nb; b++) {
             int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
-            value += engine.forward(data.inputs().rowSlice(from, count), data.targets().rowSlice(from, count), scale);
+            value += engine.forward(data.inputRows(from, count, batchInputs), data.targets().rowSlice(from, count),
+                    scale);
         }
         return value;
     }

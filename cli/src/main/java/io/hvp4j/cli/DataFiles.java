@@ -4,6 +4,7 @@ import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.io.Csv;
+import io.hvp4j.io.Idx;
 import io.hvp4j.io.Npy;
 import io.hvp4j.io.NpyArray;
 import io.hvp4j.io.Npz;
@@ -25,7 +26,11 @@ import java.util.Map;
  *       probability columns.</li>
  *   <li>{@code .npz} alone: two arrays, inputs named {@code x}, {@code X} or {@code inputs} and targets named
  *       {@code y}, {@code Y}, {@code targets} or {@code labels} (or unnamed {@code arr_0}, {@code arr_1}).</li>
+ *   <li>IDX (MNIST layout: a name with {@code idx} and a digit, e.g. {@code train-images-idx3-ubyte}, raw or
+ *       {@code .gz}): inputs are unsigned-byte images divided by 255, flattened, or resized to √d×√d as
+ *       {@link Idx#imageRows} does; targets an integer label file (ce only).</li>
  * </ul>
+ * Large inputs are mapped or streamed rather than read (see {@link io.hvp4j.io.MappedFiles}).
  */
 final class DataFiles {
     private static final List<String> X_NAMES = List.of("x", "X", "inputs", "arr_0");
@@ -43,19 +48,28 @@ final class DataFiles {
         return file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
     }
 
+    /** Whether {@code file} is named as an IDX file ({@code idx} followed by a digit, as MNIST's). */
+    static boolean idx(Path file) {
+        return name(file).matches(".*idx[0-9].*");
+    }
+
     static Dataset read(Path inputs, Path targets, Mlp mlp, Loss loss, DType dtype, Arena arena) {
         int d = mlp.inputs();
-        Tensor x;
+        Dataset.Rows x;
         Tensor y;
         if (targets == null && name(inputs).endsWith(".csv")) {
-            Csv.Table t = Csv.read(inputs);
-            if (t.cols() <= d) {
-                throw new InvalidInputException(inputs + ": has " + t.cols() + " column(s); --arch "
-                        + mlp.architecture() + " needs " + d + " input column(s) followed by the target column(s)");
-            }
-            x = t.columns(0, d, arena, dtype);
-            y = csvTargets(t, d, inputs + " (targets: columns " + (d + 1) + ".." + t.cols() + ")", mlp, loss, dtype,
+            Csv.Columns t = Csv.read(inputs, Csv.Header.AUTO, cols -> {
+                if (cols <= d) {
+                    throw new InvalidInputException(inputs + ": has " + cols + " column(s); --arch "
+                            + mlp.architecture() + " needs " + d + " input column(s) followed by the target column(s)");
+                }
+                return d;
+            }, arena, dtype);
+            x = Dataset.Rows.of(t.left());
+            y = csvTargets(t, inputs + " (targets: columns " + (d + 1) + ".." + t.cols() + ")", mlp, loss, dtype,
                     arena);
+        } else if (targets == null && idx(inputs)) {
+            throw new InvalidInputException(inputs + ": an IDX image file needs --targets (an IDX label file)");
         } else if (targets == null) { // .npz
             try (Arena tmp = Arena.ofConfined()) {
                 Map<String, NpyArray> a = Npz.read(inputs, tmp);
@@ -65,7 +79,7 @@ final class DataFiles {
                     throw new InvalidInputException(inputs + ": a data archive holds exactly two arrays (inputs and"
                             + " targets), this one has " + a.size() + " " + a.keySet());
                 }
-                x = Npy.toMatrix(a.get(xn), arena, dtype, inputs + ": array '" + xn + "' (inputs)");
+                x = Dataset.Rows.of(Npy.toMatrix(a.get(xn), arena, dtype, inputs + ": array '" + xn + "' (inputs)"));
                 String label = inputs + ": array '" + yn + "' (targets)";
                 NpyArray ya = a.get(yn);
                 y = loss == Loss.CE && ya.rank() == 1
@@ -73,10 +87,17 @@ final class DataFiles {
                         : checkTargets(Npy.toMatrix(ya, arena, dtype, label), label, mlp, loss);
             }
         } else {
-            x = matrix(inputs, "inputs", dtype, arena);
+            x = idx(inputs) ? Idx.imageRows(inputs, Idx.header(inputs).items(), d, arena, dtype)
+                    : Dataset.Rows.of(matrix(inputs, "inputs", dtype, arena));
             String label = targets + " (targets)";
             if (name(targets).endsWith(".csv")) {
-                y = csvTargets(Csv.read(targets), 0, label, mlp, loss, dtype, arena);
+                y = csvTargets(Csv.read(targets, Csv.Header.AUTO, cols -> 0, arena, dtype), label, mlp, loss, dtype,
+                        arena);
+            } else if (idx(targets)) {
+                if (loss != Loss.CE) {
+                    throw new InvalidInputException(label + ": IDX targets are class labels, which need --loss ce");
+                }
+                y = oneHot(Idx.readLabels(targets, Integer.MAX_VALUE), targets + " (labels)", mlp, dtype, arena);
             } else if (loss == Loss.CE && npyRank(targets) == 1) {
                 y = oneHot(Npy.readLabels(targets), targets + " (labels)", mlp, dtype, arena);
             } else {
@@ -106,19 +127,17 @@ final class DataFiles {
 
     private static Tensor matrix(Path file, String what, DType dtype, Arena arena) {
         if (name(file).endsWith(".csv")) {
-            Csv.Table t = Csv.read(file);
-            return t.columns(0, t.cols(), arena, dtype);
+            return Csv.read(file, Csv.Header.AUTO, cols -> cols, arena, dtype).left();
         }
         return Npy.readMatrix(file, arena, dtype, what);
     }
 
-    /** Columns {@code from..} of a CSV table as targets: for ce one label column or K probability columns. */
-    private static Tensor csvTargets(Csv.Table t, int from, String label, Mlp mlp, Loss loss, DType dtype,
-                                     Arena arena) {
-        if (loss == Loss.CE && t.cols() - from == 1) {
-            return oneHot(t.labels(from), label, mlp, dtype, arena);
+    /** The columns after the split of a CSV file as targets: for ce one label column or K probability columns. */
+    private static Tensor csvTargets(Csv.Columns t, String label, Mlp mlp, Loss loss, DType dtype, Arena arena) {
+        if (loss == Loss.CE && t.right().cols() == 1) {
+            return oneHot(t.labels(), label, mlp, dtype, arena);
         }
-        return checkTargets(t.columns(from, t.cols(), arena, dtype), label, mlp, loss);
+        return checkTargets(t.right(), label, mlp, loss);
     }
 
     private static Tensor checkTargets(Tensor y, String label, Mlp mlp, Loss loss) {

@@ -166,8 +166,7 @@ final class TrainCommand implements Callable<Integer> {
                     throw new InvalidInputException("--track-samples must be in [1, " + p.data.size() + "], got "
                             + trackSamples);
                 }
-                trackData = new Dataset(p.data.inputs().rowSlice(0, trackSamples),
-                        p.data.targets().rowSlice(0, trackSamples), "tracked samples");
+                trackData = p.data.head(trackSamples, p.arena, "tracked samples");
             }
             String fingerprint = fingerprint(p, options);
             List<String> rows = new ArrayList<>();

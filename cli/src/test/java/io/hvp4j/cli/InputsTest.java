@@ -115,4 +115,54 @@ class InputsTest {
         assertEquals(2, r.code());
         assertTrue(r.err().toLowerCase(Locale.ROOT).contains("needs --targets"), r.err());
     }
+
+    /** An IDX file of unsigned bytes: magic, type 0x08, the dimensions, the bytes. */
+    private static byte[] idx(int[] dims, byte[] payload) {
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(4 + 4 * dims.length + payload.length);
+        bb.put((byte) 0).put((byte) 0).put((byte) 0x08).put((byte) dims.length);
+        for (int d : dims) bb.putInt(d);
+        return bb.put(payload).array();
+    }
+
+    @Test
+    void idxImagesAndLabelsMatchNpyStoredOrStreamed() throws IOException {
+        byte[] pixels = new byte[N * 4];
+        double[] x = new double[N * 4];
+        long[] labels = new long[N];
+        byte[] labelBytes = new byte[N];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i * 37 + 11);
+            x[i] = (pixels[i] & 0xFF) / 255.0;
+        }
+        for (int i = 0; i < N; i++) labelBytes[i] = (byte) (labels[i] = (i * 5) % 3);
+        Path xf = dir.resolve("x.npy"), lf = dir.resolve("l.npy");
+        Npy.write(xf, x, new long[] {N, 4}, DType.F64);
+        Npy.write(lf, labels, new long[] {N});
+        Path images = Files.write(dir.resolve("train-images-idx3-ubyte"), idx(new int[] {N, 2, 2}, pixels));
+        Path gz = dir.resolve("train-images-idx3-ubyte.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            out.write(Files.readAllBytes(images));
+        }
+        Path lab = Files.write(dir.resolve("train-labels-idx1-ubyte"), idx(new int[] {N}, labelBytes));
+        byte[] reference = gradient("--loss", "ce", "--inputs", xf.toString(), "--targets", lf.toString());
+        assertArrayEquals(reference, gradient("--loss", "ce", "--inputs", images.toString(), "--targets",
+                lab.toString()));
+        byte[] batched = gradient("--loss", "ce", "--batch-size", "3", "--inputs", xf.toString(), "--targets",
+                lf.toString());
+        System.setProperty(io.hvp4j.io.MappedFiles.THRESHOLD_PROPERTY, "1");
+        try {
+            for (Path p : new Path[] {images, gz}) {
+                assertArrayEquals(batched, gradient("--loss", "ce", "--batch-size", "3", "--inputs", p.toString(),
+                        "--targets", lab.toString()));
+            }
+        } finally {
+            System.clearProperty(io.hvp4j.io.MappedFiles.THRESHOLD_PROPERTY);
+        }
+        MainTest.Result r = run("grad", "--arch", ARCH, "--loss", "mse", "--inputs", images.toString(), "--targets", lab.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("IDX targets are class labels"), r.err());
+        r = run("grad", "--arch", "5,5,3", "--loss", "ce", "--inputs", images.toString(), "--targets", lab.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("not a perfect square"), r.err());
+    }
 }

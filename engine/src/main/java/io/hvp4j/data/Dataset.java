@@ -9,16 +9,81 @@ import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 
 /**
- * A data set held in memory: inputs {@code N × d} and targets {@code N × K}, row-major, one sample per row.
- * Classification targets are stored as probability rows (one-hot for integer labels). Immutable after
- * construction; its tensors live as long as the arena they were built in.
+ * A data set: inputs {@code N × d} and targets {@code N × K}, row-major, one sample per row. Classification
+ * targets are stored as probability rows (one-hot for integer labels). Immutable after construction; its tensors
+ * live as long as the arena they were built in.
+ *
+ * <p>The inputs are either a tensor (in memory, or a read-only mapping of a large file in the run's dtype) or
+ * {@linkplain #streamed() streamed}: {@link Rows} converted on demand, e.g. from the mapped bytes of a large IDX
+ * image file, so that a data set larger than memory is never held whole. Batch loops read inputs through
+ * {@link #inputRows} or {@link #copyInputs}, which work for both.
  */
 public final class Dataset {
-    private final Tensor inputs;
+    private final Tensor stored;
+    private final Rows rows;
     private final Tensor targets;
+    private Tensor materialized;
+
+    /**
+     * Input rows produced on demand in the data set's dtype (e.g. converted from mapped bytes). Implementations
+     * validate their source (shape, finiteness) before they are handed to a {@link Dataset}, and must allow
+     * concurrent reads.
+     */
+    public interface Rows {
+        /** Number of rows, N. */
+        int rows();
+
+        /** Values per row, d. */
+        int cols();
+
+        /** The dtype of the rows written by {@link #copy}. */
+        DType dtype();
+
+        /** Writes rows {@code [from, from + dst.rows())} into {@code dst} ({@code dst.cols() == cols()}). */
+        void copy(int from, Tensor dst);
+
+        /** The stored tensor when the rows are one (then nothing is converted), else null. */
+        default Tensor tensor() {
+            return null;
+        }
+
+        /** The rows of a tensor. */
+        static Rows of(Tensor t) {
+            return new Rows() {
+                public int rows() {
+                    return t.rows();
+                }
+
+                public int cols() {
+                    return t.cols();
+                }
+
+                public DType dtype() {
+                    return t.dtype();
+                }
+
+                public void copy(int from, Tensor dst) {
+                    dst.copyFrom(t.rowSlice(from, dst.rows()));
+                }
+
+                @Override
+                public Tensor tensor() {
+                    return t;
+                }
+            };
+        }
+    }
 
     /** Validates shapes and finiteness; {@code what} names the source in error messages. */
     public Dataset(Tensor inputs, Tensor targets, String what) {
+        this(Rows.of(inputs), targets, what);
+    }
+
+    /**
+     * A data set of input rows (streamed when {@code inputs} is not a {@linkplain Rows#tensor() tensor}: their
+     * finiteness is then the source's to check) and target rows; {@code what} names the source in messages.
+     */
+    public Dataset(Rows inputs, Tensor targets, String what) {
         if (inputs.rows() != targets.rows()) {
             throw new InvalidInputException(what + ": " + inputs.rows() + " input rows but " + targets.rows()
                     + " target rows");
@@ -29,9 +94,12 @@ public final class Dataset {
         if (inputs.dtype() != targets.dtype()) {
             throw new IllegalArgumentException("inputs and targets differ in dtype");
         }
-        requireFinite(inputs, what + " inputs");
+        this.stored = inputs.tensor();
+        if (stored != null) {
+            requireFinite(stored, what + " inputs");
+        }
         requireFinite(targets, what + " targets");
-        this.inputs = inputs;
+        this.rows = inputs;
         this.targets = targets;
     }
 
@@ -43,8 +111,60 @@ public final class Dataset {
         }
     }
 
-    public Tensor inputs() {
-        return inputs;
+    /** Whether the inputs are converted on demand (not held as one tensor). */
+    public boolean streamed() {
+        return stored == null;
+    }
+
+    /**
+     * The inputs as one {@code N × d} tensor. For {@linkplain #streamed() streamed} inputs the first call converts
+     * every row into memory (kept while the data set is reachable), which a data set larger than memory cannot
+     * afford: batch loops use {@link #inputRows} instead.
+     */
+    public synchronized Tensor inputs() {
+        if (stored != null) {
+            return stored;
+        }
+        if (materialized == null) {
+            Tensor t = Tensor.allocate(Arena.ofAuto(), rows.dtype(), rows.rows(), rows.cols());
+            rows.copy(0, t);
+            materialized = t;
+        }
+        return materialized;
+    }
+
+    /**
+     * Input rows {@code [from, from + count)}: a view of the stored tensor, or for streamed inputs those rows
+     * converted into the first {@code count} rows of {@code scratch} (a tensor of at least {@code count} rows
+     * of {@code d} columns in the data set's dtype; unused, and may be null, when the inputs are stored).
+     */
+    public Tensor inputRows(int from, int count, Tensor scratch) {
+        if (stored != null) {
+            return stored.rowSlice(from, count);
+        }
+        Tensor dst = scratch.rowSlice(0, count);
+        copyInputs(from, dst);
+        return dst;
+    }
+
+    /** Copies input rows {@code [from, from + dst.rows())} into {@code dst}. */
+    public void copyInputs(int from, Tensor dst) {
+        java.util.Objects.checkFromIndexSize(from, dst.rows(), size());
+        if (dst.cols() != inputDimension()) {
+            throw new IllegalArgumentException("input rows have " + inputDimension() + " columns, not "
+                    + dst.cols());
+        }
+        rows.copy(from, dst);
+    }
+
+    /**
+     * The first {@code n} samples: views when the inputs are stored, a converted copy in {@code arena} when they
+     * are streamed.
+     */
+    public Dataset head(int n, Arena arena, String what) {
+        Tensor x = stored != null ? stored.rowSlice(0, n) : inputRows(0, n,
+                Tensor.allocate(arena, dtype(), n, inputDimension()));
+        return new Dataset(x, targets.rowSlice(0, n), what);
     }
 
     public Tensor targets() {
@@ -52,11 +172,11 @@ public final class Dataset {
     }
 
     public int size() {
-        return inputs.rows();
+        return rows.rows();
     }
 
     public int inputDimension() {
-        return inputs.cols();
+        return rows.cols();
     }
 
     public int outputDimension() {
@@ -64,7 +184,7 @@ public final class Dataset {
     }
 
     public DType dtype() {
-        return inputs.dtype();
+        return rows.dtype();
     }
 
     /** One-hot rows for integer labels in {@code [0, classes)}. */

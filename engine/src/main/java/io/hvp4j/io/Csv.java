@@ -8,6 +8,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Reads numeric CSV files: one sample per line, fields separated by commas, an optional header line.
@@ -29,8 +31,12 @@ import java.util.Objects;
  * empty file, a field longer than {@value #MAX_FIELD} characters, more than {@value #MAX_COLUMNS} columns.
  * Lines and columns are counted from 1, as editors do.
  *
- * <p>The values are parsed into heap memory (8 bytes per value) and then copied into tensors by the caller;
- * files of more than {@code 2^31 − 8} values are refused.
+ * <p>{@link #read(Path, Header)} parses the values into heap memory (8 bytes per value) as a {@link Table};
+ * files of more than {@code 2^31 − 8} values are refused. {@link #read(Path, Header, IntUnaryOperator, Arena,
+ * DType)} reads in two passes and never holds the values in the heap: the first pass validates the whole file
+ * and counts its rows and columns, the second writes the values in the run's dtype straight into tensors, which
+ * for data of at least {@link MappedFiles#threshold()} bytes are a mapped temporary file (see
+ * {@link MappedFiles}) rather than memory.
  */
 public final class Csv {
     static final int MAX_FIELD = 256;
@@ -78,17 +84,121 @@ public final class Csv {
 
         /** Column {@code col} as class labels: every value must be a non-negative integer. */
         public int[] labels(int col) {
-            String file = source;
             int[] out = new int[rows];
             for (int r = 0; r < rows; r++) {
-                double v = values[r * cols + col];
-                if (v != Math.rint(v) || v < 0 || v > Integer.MAX_VALUE) {
-                    throw new InvalidInputException(file + ": row " + (r + 1) + ", column " + (col + 1)
-                            + ": label " + v + " is not a non-negative integer");
-                }
-                out[r] = (int) v;
+                out[r] = label(source, r, col, values[r * cols + col]);
             }
             return out;
+        }
+    }
+
+    /** {@code v}, the value at data row {@code r}, column {@code col} (0-based), as a class label. */
+    private static int label(String source, int r, int col, double v) {
+        if (v != Math.rint(v) || v < 0 || v > Integer.MAX_VALUE) {
+            throw new InvalidInputException(source + ": row " + (r + 1) + ", column " + (col + 1)
+                    + ": label " + v + " is not a non-negative integer");
+        }
+        return (int) v;
+    }
+
+    /**
+     * A CSV file read into tensors of one dtype, split at a column.
+     *
+     * @param source the file, for messages
+     * @param header column names, or null without a header line
+     * @param rows   data rows
+     * @param cols   fields per row
+     * @param split  the first column of {@code right}
+     * @param left   columns {@code [0, split)}, {@code rows × split}
+     * @param right  columns {@code [split, cols)}, or null when {@code split == cols}
+     */
+    public record Columns(String source, List<String> header, int rows, int cols, int split, Tensor left,
+                          Tensor right) {
+        public Columns {
+            header = header == null ? null : List.copyOf(header);
+        }
+
+        /** The single column of {@code right} as class labels: every value must be a non-negative integer. */
+        public int[] labels() {
+            if (right == null || right.cols() != 1) {
+                throw new IllegalStateException("labels need exactly one column after the split");
+            }
+            int[] out = new int[rows];
+            for (int r = 0; r < rows; r++) {
+                out[r] = label(source, r, split, right.get(r));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Reads and validates a CSV file in two passes into tensors of {@code dtype}: columns {@code [0, s)} and
+     * {@code [s, cols)} with {@code s = split.applyAsInt(cols)} (which may throw an
+     * {@link InvalidInputException} to refuse the column count). The first pass checks every line (including
+     * that values fit {@code dtype}) and counts rows; the second writes the values into memory of
+     * {@code arena}, or into a mapped temporary file when the data take at least {@link MappedFiles#threshold()}
+     * bytes. The heap never holds the values.
+     *
+     * @throws InvalidInputException on any problem with the file, naming its line and column
+     */
+    public static Columns read(Path file, Header header, IntUnaryOperator split, Arena arena, DType dtype) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(header, "header");
+        Objects.requireNonNull(dtype, "dtype");
+        Layout first = pass(file, header, (parser, row, v) -> {
+            if (dtype == DType.F32) {
+                for (int c = 0; c < v.length; c++) {
+                    if (Float.isInfinite((float) v[c])) {
+                        throw parser.error(c + 1, "value " + v[c] + " overflows f32");
+                    }
+                }
+            }
+        });
+        int rows = first.rows, cols = first.cols;
+        int s = split.applyAsInt(cols);
+        if (s < 0 || s > cols) {
+            throw new IllegalArgumentException("split " + s + " outside [0, " + cols + "]");
+        }
+        long leftBytes = (long) rows * s * dtype.bytes(), rightBytes = (long) rows * (cols - s) * dtype.bytes();
+        Tensor left, right;
+        if (MappedFiles.large(leftBytes + rightBytes)) {
+            MemorySegment seg = MappedFiles.temporary(leftBytes + rightBytes,
+                    file + " (converted to " + dtype + ")", arena);
+            left = Tensor.wrap(seg.asSlice(0, leftBytes), dtype, rows, s);
+            right = Tensor.wrap(seg.asSlice(leftBytes, rightBytes), dtype, rows, cols - s);
+        } else {
+            left = Tensor.allocate(arena, dtype, rows, s);
+            right = Tensor.allocate(arena, dtype, rows, cols - s);
+        }
+        Layout second = pass(file, header, (parser, row, v) -> {
+            if (row >= rows || v.length != cols) {
+                throw parser.error(0, "the file changed while it was being read");
+            }
+            for (int c = 0; c < s; c++) left.set(row, c, v[c]);
+            for (int c = s; c < cols; c++) right.set(row, c - s, v[c]);
+        });
+        if (second.rows != rows) {
+            throw new InvalidInputException(file + ": the file changed while it was being read");
+        }
+        return new Columns(file.toString(), first.header, rows, cols, s, left, s == cols ? null : right);
+    }
+
+    /** Receives each data row's values (0-based data row); may throw the parser's errors. */
+    @FunctionalInterface
+    private interface RowSink {
+        void row(Parser parser, int row, double[] values);
+    }
+
+    /** What one pass found: the header and the counts. */
+    private record Layout(List<String> header, int rows, int cols) {
+    }
+
+    private static Layout pass(Path file, Header header, RowSink sink) {
+        try (FileChannel ch = IoSupport.openRead(file);
+             InputStream in = new BufferedInputStream(Channels.newInputStream(ch), 1 << 16)) {
+            return new Parser(file.toString(), in, header).scan(sink);
+        } catch (IOException e) {
+            throw IoSupport.readError(file, e);
         }
     }
 
@@ -136,17 +246,34 @@ public final class Csv {
             this.headerMode = headerMode;
         }
 
-        private InvalidInputException error(int column, String msg) {
+        InvalidInputException error(int column, String msg) {
             return new InvalidInputException(file + ": line " + line + (column > 0 ? ", column " + column : "")
                     + ": " + msg);
         }
 
         Table parse() throws IOException {
+            double[][] values = {new double[1024]};
+            long[] n = {0};
+            Layout l = scan((parser, row, v) -> {
+                if (n[0] + v.length > MAX_VALUES) {
+                    throw error(0, "too many values (more than " + MAX_VALUES + ")");
+                }
+                if (n[0] + v.length > values[0].length) {
+                    values[0] = Arrays.copyOf(values[0],
+                            (int) Math.min(MAX_VALUES, Math.max(n[0] + v.length, 2L * values[0].length)));
+                }
+                System.arraycopy(v, 0, values[0], (int) n[0], v.length);
+                n[0] += v.length;
+            });
+            return new Table(file, l.header, l.rows, l.cols, Arrays.copyOf(values[0], (int) n[0]));
+        }
+
+        /** Validates every line, handing each data row's values to {@code sink}. */
+        Layout scan(RowSink sink) throws IOException {
             List<String> header = null;
             int cols = -1;
-            double[] values = new double[1024];
-            long n = 0;
             int rows = 0;
+            double[] row = null;
             List<String> raw = new ArrayList<>();
             while (true) {
                 raw.clear();
@@ -160,6 +287,7 @@ public final class Csv {
                 }
                 if (cols < 0) {
                     cols = raw.size();
+                    row = new double[cols];
                     boolean word = false;
                     for (String f : raw) {
                         word |= !f.isEmpty() && !isNumber(f) && !isNanOrInf(f);
@@ -172,22 +300,20 @@ public final class Csv {
                 } else if (raw.size() != cols) {
                     throw error(0, "has " + raw.size() + " field(s) but the first line has " + cols);
                 }
-                if (n + cols > MAX_VALUES) {
-                    throw error(0, "too many values (more than " + MAX_VALUES + ")");
-                }
-                if (n + cols > values.length) {
-                    values = Arrays.copyOf(values, (int) Math.min(MAX_VALUES, Math.max(n + cols, 2L * values.length)));
+                if (rows == Integer.MAX_VALUE - 8) {
+                    throw error(0, "too many rows (more than " + rows + ")");
                 }
                 for (int i = 0; i < cols; i++) {
-                    values[(int) n++] = number(raw.get(i), i + 1);
+                    row[i] = number(raw.get(i), i + 1);
                 }
+                sink.row(this, rows, row);
                 rows++;
                 line++;
             }
             if (rows == 0) {
                 throw new InvalidInputException(file + ": no data rows" + (header != null ? " (only a header)" : ""));
             }
-            return new Table(file, header, rows, cols, Arrays.copyOf(values, (int) n));
+            return new Layout(header, rows, cols);
         }
 
         /**

@@ -10,6 +10,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -239,24 +241,122 @@ public final class Idx {
         if (n < 1 || n > dims[0]) {
             throw new InvalidInputException("asked for " + n + " images but " + dims[0] + " are available");
         }
-        int side = (int) Math.round(Math.sqrt(d));
-        if (d < 1 || side * side != d) {
-            throw new InvalidInputException("the input dimension " + d + " is not a perfect square (the images are"
-                    + " resized to sqrt(d) x sqrt(d))");
-        }
-        int rows = dims[1], cols = dims[2];
-        int[] ri = nearestIndices(rows, side), ci = nearestIndices(cols, side);
+        int[] offsets = resizeOffsets(images.shape(), d, "");
+        long item = images.shape().itemElements();
         Tensor x = Tensor.allocate(arena, dtype, n, d);
         double[] v = images.values();
         for (int i = 0; i < n; i++) {
-            long base = (long) i * rows * cols;
-            for (int a = 0; a < side; a++) {
-                for (int b = 0; b < side; b++) {
-                    x.set(i, a * side + b, v[(int) (base + (long) ri[a] * cols + ci[b])] / 255.0);
-                }
+            for (int j = 0; j < d; j++) {
+                x.set(i, j, v[(int) (i * item + offsets[j])] / 255.0);
             }
         }
         return x;
+    }
+
+    /**
+     * The first {@code n} images of an unsigned-byte IDX file as {@code n × d} input rows, divided by 255: each
+     * image flattened when {@code d} is its number of pixels, else ({@code (items, rows, cols)} files only)
+     * resized to {@code √d × √d} as {@link #preprocessImages} does.
+     *
+     * <p>When the {@code n × d} rows in {@code dtype} would take at least {@link MappedFiles#threshold()} bytes,
+     * the rows are streamed: an uncompressed file is mapped read-only and each batch is converted from the
+     * mapped bytes when it is used; a gzip file is first decompressed once into a temporary file (the raw
+     * bytes of the n images, one per pixel; its size is checked against the free space of
+     * {@code java.io.tmpdir} first, and it is unlinked as soon as it is mapped), which is then mapped the same
+     * way. Smaller files are converted into a tensor in {@code arena}. Either way the whole file is validated
+     * first, the mapping lives as long as {@code arena}, and the Java heap never holds the images.
+     */
+    public static Dataset.Rows imageRows(Path file, int n, int d, Arena arena, DType dtype) {
+        try (Source s = open(file)) {
+            Header h = s.header;
+            if (h.type() != ElementType.UNSIGNED_BYTE) {
+                throw new InvalidInputException(file + ": expected unsigned-byte images, got " + h.type().id()
+                        + " with dimensions " + Arrays.toString(h.dims()));
+            }
+            if (n < 1 || n > h.items()) {
+                throw new InvalidInputException(file + ": asked for " + n + " images but " + h.items()
+                        + " are available");
+            }
+            long item = h.itemElements();
+            int[] offsets = item == d ? identity(d) : resizeOffsets(h, d, file + ": ");
+            long bytes = n * item;
+            long dataStart = h.headerBytes();
+            if (!MappedFiles.large((long) n * d * dtype.bytes())) {
+                try (Arena tmp = Arena.ofConfined()) {
+                    MemorySegment raw = IoSupport.allocate(tmp, bytes);
+                    s.copy(raw);
+                    s.skipRestAndCheckEnd((h.items() - n) * item);
+                    Tensor x = Tensor.allocate(arena, dtype, n, d);
+                    new ImageRows(raw, n, item, offsets, dtype).copy(0, x);
+                    return Dataset.Rows.of(x);
+                }
+            }
+            MemorySegment raw;
+            if (h.gzip()) {
+                raw = MappedFiles.temporary(bytes, file + " (decompressed)", arena);
+                s.copy(raw);
+                s.skipRestAndCheckEnd((h.items() - n) * item);
+            } else {
+                raw = MappedFiles.mapReadOnly(s.channel, dataStart, bytes, arena);
+            }
+            return new ImageRows(raw, n, item, offsets, dtype);
+        } catch (IOException e) {
+            throw IoSupport.readError(file, e);
+        }
+    }
+
+    /**
+     * Input rows converted on demand from unsigned-byte pixels: row i, column j is
+     * {@code (pixels[i·item + offsets[j]] & 0xFF) / 255}. Reads only, so concurrent use is safe.
+     */
+    private record ImageRows(MemorySegment pixels, int rows, long item, int[] offsets, DType dtype)
+            implements Dataset.Rows {
+        @Override
+        public int cols() {
+            return offsets.length;
+        }
+
+        @Override
+        public void copy(int from, Tensor dst) {
+            for (int r = 0; r < dst.rows(); r++) {
+                long base = (from + r) * item;
+                for (int j = 0; j < offsets.length; j++) {
+                    dst.set(r, j, (pixels.get(ValueLayout.JAVA_BYTE, base + offsets[j]) & 0xFF) / 255.0);
+                }
+            }
+        }
+    }
+
+    private static int[] identity(int d) {
+        int[] o = new int[d];
+        for (int i = 0; i < d; i++) o[i] = i;
+        return o;
+    }
+
+    /**
+     * For each of the {@code d} outputs of the §A.9 resize of {@code (items, rows, cols)} images to
+     * {@code √d × √d}, the pixel it reads within an image; {@code prefix} starts messages.
+     */
+    private static int[] resizeOffsets(Header h, int d, String prefix) {
+        int[] dims = h.dims();
+        int side = (int) Math.round(Math.sqrt(d));
+        if (dims.length != 3) {
+            throw new InvalidInputException(prefix + "images with dimensions " + Arrays.toString(dims) + " have "
+                    + h.itemElements() + " values each, not " + d + " (only (items, rows, cols) images are resized)");
+        }
+        if (d < 1 || side * side != d) {
+            throw new InvalidInputException(prefix + "the input dimension " + d + " is not a perfect square (the"
+                    + " images are resized to sqrt(d) x sqrt(d))");
+        }
+        int cols = dims[2];
+        int[] ri = nearestIndices(dims[1], side), ci = nearestIndices(cols, side);
+        int[] offsets = new int[d];
+        for (int a = 0; a < side; a++) {
+            for (int b = 0; b < side; b++) {
+                offsets[a * side + b] = ri[a] * cols + ci[b];
+            }
+        }
+        return offsets;
     }
 
     /**
@@ -279,7 +379,8 @@ public final class Idx {
 
     /**
      * A classification data set from an image file and a label file (§A.9): the first {@code n} images
-     * preprocessed by {@link #preprocessImages} to {@code n × d}, and one-hot targets {@code n × classes}.
+     * preprocessed as by {@link #preprocessImages} to {@code n × d} (streamed when large: see
+     * {@link #imageRows}), and one-hot targets {@code n × classes}.
      */
     public static Dataset classification(Path images, Path labels, int n, int d, int classes, Arena arena,
                                          DType dtype) {
@@ -294,7 +395,7 @@ public final class Idx {
         if (n > hi.items()) {
             throw new InvalidInputException("asked for " + n + " samples but " + images + " has " + hi.items());
         }
-        Tensor x = preprocessImages(read(images, n), n, d, arena, dtype);
+        Dataset.Rows x = imageRows(images, n, d, arena, dtype);
         int[] y = readLabels(labels, n);
         return new Dataset(x, Dataset.oneHot(arena, dtype, y, classes), images.toString());
     }
@@ -329,6 +430,17 @@ public final class Idx {
                 throw truncated();
             } catch (IOException e) {
                 throw damaged(e);
+            }
+        }
+
+        /** Reads the next {@code dst.byteSize()} bytes of the stream into {@code dst}. */
+        void copy(MemorySegment dst) {
+            byte[] buf = new byte[1 << 16];
+            for (long off = 0, size = dst.byteSize(); off < size; ) {
+                int take = (int) Math.min(buf.length, size - off);
+                readFully(buf, take);
+                MemorySegment.copy(buf, 0, dst, ValueLayout.JAVA_BYTE, off, take);
+                off += take;
             }
         }
 

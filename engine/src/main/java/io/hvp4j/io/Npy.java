@@ -63,24 +63,16 @@ public final class Npy {
         }
     }
 
-    /** System property: files of at least this many data bytes are mapped by {@link #readMatrix} (default 64 MiB). */
-    public static final String MAP_THRESHOLD_PROPERTY = "hvp4j.npy.mapBytes";
-
-    static long mapThreshold() {
-        try {
-            return Long.parseLong(System.getProperty(MAP_THRESHOLD_PROPERTY, Long.toString(64L << 20)));
-        } catch (NumberFormatException e) {
-            return 64L << 20;
-        }
-    }
+    /** The older name of {@link MappedFiles#THRESHOLD_PROPERTY}, which now applies to every data reader. */
+    public static final String MAP_THRESHOLD_PROPERTY = MappedFiles.LEGACY_THRESHOLD_PROPERTY;
 
     /**
      * Reads a 1-d {@code (n,)} array as an n×1 tensor or a 2-d {@code (n, m)} array as an n×m tensor of
      * {@code want}, converting from f32, f64, i32 or i64. NaN and infinite values (also those created by
      * rounding f64 to f32) are rejected, as are int64 values beyond ±2^53 (not exactly representable).
      *
-     * <p>A file already in {@code want} whose data has at least {@value #MAP_THRESHOLD_PROPERTY} bytes (system
-     * property; 64 MiB by default) is mapped read-only rather than copied: data sets larger than memory are then
+     * <p>A file already in {@code want} whose data has at least {@link MappedFiles#threshold()} bytes (64 MiB by
+     * default) is mapped read-only rather than copied: data sets larger than memory are then
      * read batch by batch through the page cache. The tensor must not be written.
      *
      * @param what what the file holds, for messages ("vector", "inputs", ...)
@@ -97,8 +89,8 @@ public final class Npy {
                 // read-only instead of read, so that data sets larger than memory stream through the page cache
                 // batch by batch (the mapping lives as long as the arena).
                 MemorySegment data;
-                if (h.dataBytes >= mapThreshold() && h.dataStart % 8 == 0) {
-                    data = ch.map(FileChannel.MapMode.READ_ONLY, h.dataStart, h.dataBytes, arena);
+                if (MappedFiles.large(h.dataBytes) && h.dataStart % 8 == 0) {
+                    data = MappedFiles.mapReadOnly(ch, h.dataStart, h.dataBytes, arena);
                 } else {
                     data = IoSupport.allocate(arena, h.dataBytes);
                     IoSupport.readFully(ch, file, h.dataStart, data);

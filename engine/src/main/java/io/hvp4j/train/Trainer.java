@@ -141,7 +141,7 @@ public final class Trainer implements AutoCloseable {
         thetaT = Tensor.allocate(arena, dtype, p, 1);
         grad = Tensor.allocate(arena, dtype, p, 1);
         boolean mini = batch < data.size();
-        xb = mini ? Tensor.allocate(arena, dtype, batch, mlp.inputs()) : null;
+        xb = mini || data.streamed() ? Tensor.allocate(arena, dtype, batch, mlp.inputs()) : null;
         yb = mini ? Tensor.allocate(arena, dtype, batch, mlp.outputs()) : null;
         Htr h = options.htr();
         if (h != null) {
@@ -302,13 +302,13 @@ public final class Trainer implements AutoCloseable {
             int b = Math.min(batch, n - from);
             Tensor x, y;
             if (order == null) {
-                x = data.inputs();
+                x = data.inputRows(0, n, xb);
                 y = data.targets();
             } else {
                 x = xb.rowSlice(0, b);
                 y = yb.rowSlice(0, b);
                 for (int r = 0; r < b; r++) {
-                    x.rowSlice(r, 1).copyFrom(data.inputs().rowSlice(order[from + r], 1));
+                    data.copyInputs(order[from + r], x.rowSlice(r, 1));
                     y.rowSlice(r, 1).copyFrom(data.targets().rowSlice(order[from + r], 1));
                 }
             }

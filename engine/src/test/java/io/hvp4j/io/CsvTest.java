@@ -74,4 +74,56 @@ class CsvTest {
         assertThrows(InvalidInputException.class, () -> Csv.read(dir));
         assertThrows(InvalidInputException.class, () -> Csv.read(dir.resolve("missing.csv")));
     }
+
+    @Test
+    void twoPassReadSplitsColumnsIntoMemoryOrAMappedTemporaryFile() throws Exception {
+        StringBuilder sb = new StringBuilder("# savetxt header\nx0,x1,x2,label\n");
+        for (int r = 0; r < 500; r++) {
+            sb.append(r * 0.5).append(',').append(-r).append(",\"").append(r % 7).append("e-1\",").append(r % 3)
+                    .append(r % 50 == 0 ? "\n\n" : "\r\n");
+        }
+        Path p = file(sb.toString());
+        Csv.Table table = Csv.read(p);
+        for (long threshold : new long[] {Long.MAX_VALUE, 1024}) {
+            MapThreshold.with(threshold, () -> {
+                for (DType dt : DType.values()) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        Csv.Columns c = Csv.read(p, Csv.Header.AUTO, cols -> 3, arena, dt);
+                        assertEquals(List.of("x0", "x1", "x2", "label"), c.header());
+                        assertEquals(500, c.rows());
+                        assertEquals(4, c.cols());
+                        assertArrayEquals(table.columns(0, 3, arena, dt).toDoubleArray(), c.left().toDoubleArray());
+                        assertArrayEquals(table.labels(3), c.labels());
+                        // Large data live in a mapped temporary file (already unlinked), small data in memory.
+                        assertEquals(threshold == 1024, c.left().segment().isMapped());
+                        Csv.Columns all = Csv.read(p, Csv.Header.AUTO, cols -> cols, arena, dt);
+                        assertNull(all.right());
+                        assertArrayEquals(table.columns(0, 4, arena, dt).toDoubleArray(), all.left().toDoubleArray());
+                    }
+                }
+            });
+        }
+    }
+
+    @Test
+    void twoPassReadReportsLinesAndRefusedSplits() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            Path p = file("1,2\n3,4\n5,x\n");
+            assertEquals(p + ": line 3, column 2: 'x' is not a number", assertThrows(InvalidInputException.class,
+                    () -> Csv.read(p, Csv.Header.AUTO, c -> 1, arena, DType.F64)).getMessage());
+            Path big = file("1,2\n3,1e39\n");
+            assertEquals(big + ": line 2, column 2: value 1.0E39 overflows f32", assertThrows(
+                    InvalidInputException.class, () -> Csv.read(big, Csv.Header.AUTO, c -> 1, arena, DType.F32))
+                    .getMessage());
+            assertEquals(1e39, Csv.read(big, Csv.Header.AUTO, c -> 1, arena, DType.F64).right().get(1));
+            assertEquals("refused", assertThrows(InvalidInputException.class, () -> Csv.read(big, Csv.Header.AUTO,
+                    c -> {
+                        throw new InvalidInputException("refused");
+                    }, arena, DType.F64)).getMessage());
+            Path labels = file("1,2\n3,0.5\n");
+            assertEquals(labels + ": row 2, column 2: label 0.5 is not a non-negative integer",
+                    assertThrows(InvalidInputException.class,
+                            () -> Csv.read(labels, Csv.Header.AUTO, c -> 1, arena, DType.F64).labels()).getMessage());
+        }
+    }
 }

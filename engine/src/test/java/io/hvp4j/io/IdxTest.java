@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.MlpObjective;
+import io.hvp4j.autodiff.Activation;
+import io.hvp4j.autodiff.Loss;
+import io.hvp4j.backend.vector.VectorBackend;
+import io.hvp4j.model.Mlp;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
@@ -275,5 +280,71 @@ class IdxTest {
             }
         }
         return null;
+    }
+
+    @Test
+    void largeImageFilesAreStreamedFromMappedBytes() throws Exception {
+        int n = 40, side = 28;
+        byte[] raw = idx(0x08, new int[] {n, side, side}, images(n, side, side));
+        Path plain = write("big-idx3-ubyte", raw);
+        Path gz = write("big-idx3-ubyte.gz", gzip(raw));
+        Path labels = write("big-idx1-ubyte", idx(0x08, new int[] {n}, new byte[n]));
+        Path tmp = Files.createDirectory(dir.resolve("tmp"));
+        String oldTmp = System.getProperty("java.io.tmpdir");
+        System.setProperty("java.io.tmpdir", tmp.toString());
+        try (Arena arena = Arena.ofShared(); VectorBackend be = new VectorBackend(1)) {
+            for (int d : new int[] {side * side, 64}) {
+                for (DType dt : DType.values()) {
+                    Tensor expected = Idx.preprocessImages(Idx.read(plain), 30, d, arena, dt);
+                    Dataset stored = Idx.classification(plain, labels, 30, d, 10, arena, dt);
+                    org.junit.jupiter.api.Assertions.assertFalse(stored.streamed());
+                    assertArrayEquals(expected.toDoubleArray(), stored.inputs().toDoubleArray());
+                    Dataset[] streamed = new Dataset[2];
+                    MapThreshold.with(1, () -> {
+                        streamed[0] = Idx.classification(plain, labels, 30, d, 10, arena, dt);
+                        streamed[1] = Idx.classification(gz, labels, 30, d, 10, arena, dt);
+                    });
+                    // The decompressed copy is unlinked as soon as it is mapped.
+                    try (var left = Files.list(tmp)) {
+                        assertEquals(0, left.count());
+                    }
+                    for (Dataset s : streamed) {
+                        assertTrue(s.streamed());
+                        Tensor scratch = Tensor.allocate(arena, dt, 7, d);
+                        assertArrayEquals(expected.rowSlice(11, 7).toDoubleArray(),
+                                s.inputRows(11, 7, scratch).toDoubleArray());
+                        assertArrayEquals(expected.toDoubleArray(), s.inputs().toDoubleArray());
+                        assertArrayEquals(expected.rowSlice(0, 5).toDoubleArray(),
+                                s.head(5, arena, "head").inputs().toDoubleArray());
+                        // Batches converted on demand give the same bits as the stored tensor.
+                        assertEquals(gradient(stored, be, dt), gradient(s, be, dt));
+                    }
+                }
+            }
+            Path floats = write("floats-idx1", idx(0x0D, new int[] {1}, new byte[4]));
+            assertTrue(message(() -> Idx.imageRows(floats, 1, 1, arena, DType.F64)).contains("unsigned-byte images"));
+            assertTrue(message(() -> Idx.imageRows(plain, 41, 64, arena, DType.F64)).contains("40 are available"));
+            Path flat = write("flat-idx2-ubyte", idx(0x08, new int[] {2, 6}, new byte[12]));
+            assertEquals(6, Idx.imageRows(flat, 2, 6, arena, DType.F64).cols());
+            assertTrue(message(() -> Idx.imageRows(flat, 2, 4, arena, DType.F64)).contains("not 4"));
+        } finally {
+            System.setProperty("java.io.tmpdir", oldTmp);
+        }
+    }
+
+    /** Loss and gradient of a small tanh network over {@code data} in batches of 8 rows. */
+    private static java.util.List<Double> gradient(Dataset data, VectorBackend be, DType dt) {
+        Mlp mlp = new Mlp(new int[] {data.inputDimension(), 5, 10}, Activation.TANH, true);
+        try (Arena arena = Arena.ofConfined();
+             MlpObjective f = new MlpObjective(mlp, Loss.CE, Loss.Reduction.MEAN, data, be, dt, 8, 1)) {
+            Tensor theta = Tensor.allocate(arena, dt, mlp.parameterCount(), 1);
+            for (int i = 0; i < mlp.parameterCount(); i++) theta.set(i, Math.sin(i) * 0.1);
+            f.setParameters(theta);
+            Tensor g = Tensor.allocate(arena, dt, mlp.parameterCount(), 1);
+            java.util.List<Double> out = new java.util.ArrayList<>();
+            out.add(f.gradient(g));
+            for (double v : g.toDoubleArray()) out.add(v);
+            return out;
+        }
     }
 }

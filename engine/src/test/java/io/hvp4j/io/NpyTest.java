@@ -461,18 +461,22 @@ class NpyTest {
         double[] values = new double[3 * 1000];
         for (int i = 0; i < values.length; i++) values[i] = Math.sin(i);
         Npy.write(p, values, new long[] {1000, 3}, DType.F64);
-        String old = System.getProperty(Npy.MAP_THRESHOLD_PROPERTY);
+        MapThreshold.with(1024, () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                Tensor t = Npy.readMatrix(p, arena, DType.F64, "inputs");
+                assertTrue(t.segment().isMapped() && t.segment().isReadOnly());
+                assertArrayEquals(values, t.toDoubleArray(), 0.0);
+                // Another dtype is converted into memory as before.
+                Tensor f = Npy.readMatrix(p, arena, DType.F32, "inputs");
+                assertFalse(f.segment().isMapped());
+            }
+        });
+        // The older property name is still honoured.
         System.setProperty(Npy.MAP_THRESHOLD_PROPERTY, "1024");
         try (Arena arena = Arena.ofConfined()) {
-            Tensor t = Npy.readMatrix(p, arena, DType.F64, "inputs");
-            assertTrue(t.segment().isMapped() && t.segment().isReadOnly());
-            assertArrayEquals(values, t.toDoubleArray(), 0.0);
-            // Another dtype is converted into memory as before.
-            Tensor f = Npy.readMatrix(p, arena, DType.F32, "inputs");
-            assertFalse(f.segment().isMapped());
+            assertTrue(Npy.readMatrix(p, arena, DType.F64, "inputs").segment().isMapped());
         } finally {
-            if (old == null) System.clearProperty(Npy.MAP_THRESHOLD_PROPERTY);
-            else System.setProperty(Npy.MAP_THRESHOLD_PROPERTY, old);
+            System.clearProperty(Npy.MAP_THRESHOLD_PROPERTY);
         }
     }
 }
