@@ -27,11 +27,16 @@ public final class LeakProbe {
     private LeakProbe() {
     }
 
-    static long otherCommittedKb() throws Exception {
-        Object r = ManagementFactory.getPlatformMBeanServer().invoke(
+    /** The JVM's native memory tracking summary (needs {@code -XX:NativeMemoryTracking=summary}). */
+    public static String nmtSummary() throws Exception {
+        return ManagementFactory.getPlatformMBeanServer().invoke(
                 new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
-                new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()});
-        Matcher m = OTHER.matcher(r.toString());
+                new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()}).toString();
+    }
+
+    static long otherCommittedKb() throws Exception {
+        String r = nmtSummary();
+        Matcher m = OTHER.matcher(r);
         if (!m.find()) {
             throw new IllegalStateException("no NMT 'Other' line (is -XX:NativeMemoryTracking=summary set?): " + r);
         }
