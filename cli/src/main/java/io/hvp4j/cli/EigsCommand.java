@@ -118,6 +118,8 @@ final class EigsCommand implements Callable<Integer> {
             long seed = model.seed ^ START_SEED_MIX;
             long t0 = System.nanoTime();
             StringBuilder sb = new StringBuilder();
+            io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(), "eigs " + m,
+                    m.equals("power") ? "iterations" : "products");
             if (!m.equals("power")) {
                 Lanczos.Result r;
                 int maxBasis = maxIter != null ? maxIter : m.equals("lanczos")
@@ -130,12 +132,13 @@ final class EigsCommand implements Callable<Integer> {
                     Lanczos.Options o = Lanczos.Options.of(top, bottom, p.dtype).withSeed(seed);
                     if (maxIter != null) o = o.withMaxIterations(maxIter);
                     if (tol != null) o = o.withTolerance(tol);
-                    r = Lanczos.compute(op, o);
+                    r = Lanczos.compute(op, o, bar);
                 } else {
                     int b = Math.min(block, HvpCommand.MAX_BLOCK);
                     r = BlockLanczos.compute(op, new BlockLanczos.Options(top, bottom, b, maxBasis,
-                            tol != null ? tol : Lanczos.defaultTolerance(p.dtype), seed));
+                            tol != null ? tol : Lanczos.defaultTolerance(p.dtype), seed), bar);
                 }
+                ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {
                     sb.append("{\"params\": ").append(p.mlp.parameterCount()).append(", \"dimension\": ").append(n)
@@ -159,7 +162,8 @@ final class EigsCommand implements Callable<Integer> {
             } else {
                 PowerIteration.Result r = PowerIteration.compute(op, top,
                         maxIter == null ? PowerIteration.DEFAULT_MAX_ITERATIONS : maxIter,
-                        tol == null ? PowerIteration.DEFAULT_TOLERANCE : tol, seed);
+                        tol == null ? PowerIteration.DEFAULT_TOLERANCE : tol, seed, bar);
+                ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {
                     sb.append("{\"params\": ").append(p.mlp.parameterCount()).append(", \"dimension\": ").append(n)

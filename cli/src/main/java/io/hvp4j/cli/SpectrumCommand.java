@@ -193,7 +193,11 @@ final class SpectrumCommand implements Callable<Integer> {
             p.requireHeap(8L * n * (Math.min(basis, n) + 1 + 2L * k), "the Lanczos basis of " + Math.min(basis, n)
                     + " vectors of length " + n);
             if (m.equals("lanczos")) {
-                Lanczos.Result r = Lanczos.compute(op, Math.min(k, op.dimension()), Math.min(k, op.dimension()), seed);
+                io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(), "spectrum lanczos",
+                        "products");
+                Lanczos.Result r = Lanczos.compute(op, Math.min(k, op.dimension()), Math.min(k, op.dimension()), seed,
+                        bar);
+                ProgressBar.clear(bar);
                 csv.append("index,eigenvalue,residual,converged\n");
                 List<Lanczos.RitzPair> pairs = new java.util.ArrayList<>(r.bottom());
                 List<Lanczos.RitzPair> top = new java.util.ArrayList<>(r.top());

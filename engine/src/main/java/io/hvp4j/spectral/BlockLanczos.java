@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.Progress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -66,6 +67,31 @@ public final class BlockLanczos {
     }
 
     public static Lanczos.Result compute(SymmetricOperator a, Options o) {
+        return compute(a, o, Progress.NONE);
+    }
+
+    /**
+     * As {@link #compute(SymmetricOperator, Options)}, telling {@code progress} the operator-vector products done
+     * (after each block product) out of {@code total = min(max(maxBasis, b), n) + min(top, n) + min(bottom, n)}
+     * ({@code b} the block size used): the products of a run that fills the largest basis and checks the
+     * residuals of the wanted pairs once. Counts are capped at {@code total}, and the last update is
+     * {@code done == total} also when convergence stopped the run early. The result is bit-identical with and
+     * without a listener.
+     */
+    public static Lanczos.Result compute(SymmetricOperator a, Options o, Progress progress) {
+        int n = a.dimension();
+        if (n < 1) {
+            throw new IllegalArgumentException("operator of dimension " + n);
+        }
+        int b = Math.min(Math.min(o.block(), n), a.maxBlock());
+        CountedOperator counted = new CountedOperator(a, progress,
+                (long) Math.min(Math.max(o.maxBasis(), b), n) + Math.min(o.top(), n) + Math.min(o.bottom(), n));
+        Lanczos.Result r = run(counted, o);
+        counted.finish();
+        return r;
+    }
+
+    private static Lanczos.Result run(SymmetricOperator a, Options o) {
         int n = a.dimension();
         if (n < 1) {
             throw new IllegalArgumentException("operator of dimension " + n);

@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.Progress;
 import io.hvp4j.memory.DType;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -107,10 +108,39 @@ public final class Lanczos {
 
     /** {@code top} largest and {@code bottom} smallest eigenpairs with default settings. */
     public static Result compute(SymmetricOperator a, int top, int bottom, long seed) {
-        return compute(a, Options.of(top, bottom, a.dtype()).withSeed(seed));
+        return compute(a, top, bottom, seed, Progress.NONE);
+    }
+
+    /** As {@link #compute(SymmetricOperator, int, int, long)}, telling {@code progress} the products done. */
+    public static Result compute(SymmetricOperator a, int top, int bottom, long seed, Progress progress) {
+        return compute(a, Options.of(top, bottom, a.dtype()).withSeed(seed), progress);
     }
 
     public static Result compute(SymmetricOperator a, Options o) {
+        return compute(a, o, Progress.NONE);
+    }
+
+    /**
+     * As {@link #compute(SymmetricOperator, Options)}, telling {@code progress} the operator-vector products done
+     * out of {@code total = min(maxIterations, n) + min(top, n) + min(bottom, n)}: the products of a run that
+     * builds the largest basis and checks the residuals of the wanted pairs once. Counts are capped at
+     * {@code total} (a run that needs more than one explicit residual check may reach it before it returns) and
+     * the last update is {@code done == total} also when convergence stopped the run early. The result is
+     * bit-identical with and without a listener.
+     */
+    public static Result compute(SymmetricOperator a, Options o, Progress progress) {
+        int n = a.dimension();
+        if (n < 1) {
+            throw new IllegalArgumentException("operator of dimension " + n);
+        }
+        CountedOperator counted = new CountedOperator(a, progress,
+                (long) Math.min(o.maxIterations(), n) + Math.min(o.top(), n) + Math.min(o.bottom(), n));
+        Result r = run(counted, o);
+        counted.finish();
+        return r;
+    }
+
+    private static Result run(SymmetricOperator a, Options o) {
         int n = a.dimension();
         if (n < 1) {
             throw new IllegalArgumentException("operator of dimension " + n);

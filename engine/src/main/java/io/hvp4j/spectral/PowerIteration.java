@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.Progress;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -54,6 +55,17 @@ public final class PowerIteration {
     }
 
     public static Result compute(SymmetricOperator a, int count, int maxIterations, double relTol, long seed) {
+        return compute(a, count, maxIterations, relTol, seed, Progress.NONE);
+    }
+
+    /**
+     * As {@link #compute(SymmetricOperator, int, int, double, long)}, telling {@code progress} the iterations
+     * done out of {@code count · maxIterations}: one unit per product, and a pair that converges before
+     * {@code maxIterations} counts its remaining iterations as done, so the count rises monotonically and ends at
+     * {@code done == total}. The result is bit-identical with and without a listener.
+     */
+    public static Result compute(SymmetricOperator a, int count, int maxIterations, double relTol, long seed,
+                                 Progress progress) {
         int n = a.dimension();
         if (count < 1 || count > n) {
             throw new IllegalArgumentException("count must be in [1, " + n + "], got " + count);
@@ -64,6 +76,8 @@ public final class PowerIteration {
         if (!(relTol >= 0)) {
             throw new IllegalArgumentException("relTol must be non-negative, got " + relTol);
         }
+        CountedOperator counted = new CountedOperator(a, progress, (long) count * maxIterations);
+        a = counted;
         SplittableRandom rng = new SplittableRandom(seed);
         double[][] found = new double[count][];
         List<Pair> pairs = new ArrayList<>();
@@ -106,6 +120,7 @@ public final class PowerIteration {
             }
             found[k] = v;
             pairs.add(new Pair(theta, v, residual, it, converged));
+            counted.skipTo((long) (k + 1) * maxIterations);
         }
         return new Result(a.description(), Collections.unmodifiableList(pairs), pairs.get(0).value() < 0, products);
     }
@@ -130,7 +145,17 @@ public final class PowerIteration {
      */
     public static LambdaMax lambdaMax(SymmetricOperator a, int maxIterations, double relTol, double minGap,
                                       long seed) {
-        Result r = compute(a, Math.min(2, a.dimension()), maxIterations, relTol, seed);
+        return lambdaMax(a, maxIterations, relTol, minGap, seed, Progress.NONE);
+    }
+
+    /**
+     * As {@link #lambdaMax(SymmetricOperator, int, double, double, long)}, telling {@code progress} the iterations
+     * done out of {@code min(2, n) · maxIterations} as {@link #compute(SymmetricOperator, int, int, double, long,
+     * Progress)} does.
+     */
+    public static LambdaMax lambdaMax(SymmetricOperator a, int maxIterations, double relTol, double minGap,
+                                      long seed, Progress progress) {
+        Result r = compute(a, Math.min(2, a.dimension()), maxIterations, relTol, seed, progress);
         Pair first = r.pairs().get(0);
         double ratio = r.pairs().size() < 2 ? Double.POSITIVE_INFINITY
                 : Math.abs(first.value()) / Math.abs(r.pairs().get(1).value());

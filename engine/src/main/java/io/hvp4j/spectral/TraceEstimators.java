@@ -112,7 +112,7 @@ public final class TraceEstimators {
 
     /** As {@link #exactDiagonal(SymmetricOperator, int)}, telling {@code progress} the n unit products done. */
     public static double[] exactDiagonal(SymmetricOperator a, int block, Progress progress) {
-        Counted counted = new Counted(a, progress, a.dimension());
+        CountedOperator counted = new CountedOperator(a, progress, a.dimension());
         double[] d = exactDiagonalOf(counted, block);
         counted.finish();
         return d;
@@ -146,7 +146,7 @@ public final class TraceEstimators {
     public static Estimate hutchinson(SymmetricOperator a, int probes, Probe dist, long seed, int block,
                                       Progress progress) {
         checkProbes(probes, 1);
-        Counted counted = new Counted(a, progress, probes);
+        CountedOperator counted = new CountedOperator(a, progress, probes);
         Estimate e = hutchinsonOf(counted, probes, dist, seed, block);
         counted.finish();
         return e;
@@ -175,7 +175,7 @@ public final class TraceEstimators {
     /** As {@link #hutchPlusPlus(SymmetricOperator, int, long, int)}, telling {@code progress} the products done. */
     public static Estimate hutchPlusPlus(SymmetricOperator a, int products, long seed, int block, Progress progress) {
         checkProbes(products, 3);
-        Counted counted = new Counted(a, progress, products);
+        CountedOperator counted = new CountedOperator(a, progress, products);
         Estimate e = hutchPlusPlusOf(counted, products, seed, block);
         counted.finish();
         return e;
@@ -236,7 +236,7 @@ public final class TraceEstimators {
         if (products % 2 != 0) {
             throw new IllegalArgumentException("xtrace needs an even number of products, got " + products);
         }
-        Counted counted = new Counted(a, progress, 2L * Math.min(products / 2, a.dimension()));
+        CountedOperator counted = new CountedOperator(a, progress, 2L * Math.min(products / 2, a.dimension()));
         Estimate e = xtraceOf(counted, products, dist, seed, block);
         counted.finish();
         return e;
@@ -368,7 +368,7 @@ public final class TraceEstimators {
     public static double[] diagonal(SymmetricOperator a, int probes, Probe dist, long seed, int block,
                                     Progress progress) {
         checkProbes(probes, 1);
-        Counted counted = new Counted(a, progress, probes);
+        CountedOperator counted = new CountedOperator(a, progress, probes);
         double[] d = diagonalOf(counted, probes, dist, seed, block);
         counted.finish();
         return d;
@@ -461,60 +461,6 @@ public final class TraceEstimators {
             products += e.products();
         }
         return new Layerwise(Collections.unmodifiableList(out), new Estimate(method, sum, Math.sqrt(var), products));
-    }
-
-    /**
-     * {@code a} with a count of the columns it has applied, reported to a {@link Progress} after each call
-     * (capped at {@code total}); everything else is delegated unchanged, so the estimate's bits do not depend on
-     * whether anyone listens.
-     */
-    private static final class Counted implements SymmetricOperator {
-        private final SymmetricOperator a;
-        private final Progress progress;
-        private final long total;
-        private long done;
-
-        Counted(SymmetricOperator a, Progress progress, long total) {
-            this.a = a;
-            this.progress = Progress.orNone(progress);
-            this.total = total;
-            this.progress.update(0, total);
-        }
-
-        @Override
-        public int dimension() {
-            return a.dimension();
-        }
-
-        @Override
-        public DType dtype() {
-            return a.dtype();
-        }
-
-        @Override
-        public int maxBlock() {
-            return a.maxBlock();
-        }
-
-        @Override
-        public void apply(Tensor v, Tensor out) {
-            a.apply(v, out);
-            done = Math.min(total, done + v.cols());
-            progress.update(done, total);
-        }
-
-        @Override
-        public String description() {
-            return a.description();
-        }
-
-        /** Ends at {@code done == total} even where fewer products than planned were needed. */
-        void finish() {
-            if (done < total) {
-                done = total;
-                progress.update(done, total);
-            }
-        }
     }
 
     static double mean(double[] x) {
