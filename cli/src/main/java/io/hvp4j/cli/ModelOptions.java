@@ -53,13 +53,16 @@ public final class ModelOptions {
     long seed;
 
     @Option(names = "--inputs", paramLabel = "X.npy|D.csv|D.npz",
-            description = "Inputs, N×d (.npy or .csv; needs --targets), or inputs and targets together: a .csv whose"
+            description = "Inputs, N×d (.npy, .csv or IDX unsigned-byte images ÷ 255 such as"
+                    + " train-images-idx3-ubyte[.gz]; needs --targets), or inputs and targets together: a .csv whose"
                     + " first d columns are inputs and the rest targets (ce: one label column or K probability"
-                    + " columns; header optional), or a .npz with arrays x and y.")
+                    + " columns; header optional), or a .npz with arrays x and y. Large files are mapped or"
+                    + " streamed batch by batch (README, Data).")
     Path inputs;
 
     @Option(names = "--targets", paramLabel = "Y.npy|Y.csv",
-            description = "Targets: N×K floats for mse/cosh; for ce int labels (N,) or N×K probability rows.")
+            description = "Targets: N×K floats for mse/cosh; for ce int labels (N,) or N×K probability rows (or an"
+                    + " IDX label file such as train-labels-idx1-ubyte).")
     Path targets;
 
     @Option(names = "--data", paramLabel = "SPEC",
