@@ -39,15 +39,17 @@ public final class VectorGemm {
     static final int MR = 6;
     static final int NR_F = 2 * FL;
     static final int NR_D = 2 * DL;
-    // Zen 3: 32 KiB L1d, 512 KiB L2 per core. f32: a kc x NR panel of B (32 KiB) streams from L1/L2, an mc x kc
-    // block of A (192 KiB) stays in L2, a kc x nc panel of B in L3. kc = 512 rather than 256 halves the
+    // Zen 3 (AVX2): 32 KiB L1d, 512 KiB L2 per core. f32: a kc x NR panel of B (32 KiB) streams from L1/L2, an
+    // mc x kc block of A (192 KiB) stays in L2, a kc x nc panel of B in L3. kc = 512 rather than 256 halves the
     // read-modify-write passes over C, whose tiles miss in cache (measured: 1024^3 2 threads 65 -> 77 GFLOP/s).
     // f64: kc x NR panel 16 KiB, mc x kc block 144 KiB.
+    // With 512-bit vectors (Zen 4: 1 MiB L2) f64 takes kc = 512, mc = 96 (A block 384 KiB): the C updates of
+    // kc = 256 were 18% of the time at 2048^3 (JFR), and 1 thread went 42 -> 46, 2 threads 81 -> 89 GFLOP/s.
     static final int KC_F = 512;
     static final int MC_F = 96;
     static final int NC_F = 2048;
-    static final int KC_D = 256;
-    static final int MC_D = 72;
+    static final int KC_D = DL >= 8 ? 512 : 256;
+    static final int MC_D = DL >= 8 ? 96 : 72;
     static final int NC_D = 1024;
     /** Below this many multiply-adds a plain loop beats packing. */
     static final long DIRECT_MAX = 4096;

@@ -65,19 +65,74 @@ class WorkerPoolTest {
                 a.setAtIndex(ValueLayout.JAVA_DOUBLE, i, Math.sin(i));
                 b.setAtIndex(ValueLayout.JAVA_DOUBLE, i, Math.cos(0.5 * i));
             }
-            MemorySegment outside = arena.allocate((long) n * n * 8), inside = arena.allocate((long) n * n * 8);
+            MemorySegment outside = arena.allocate((long) n * n * 8);
+            MemorySegment[] inside = {arena.allocate((long) n * n * 8), arena.allocate((long) n * n * 8)};
             gemm.dgemm(false, false, n, n, n, 1, a, n, b, n, 0, outside, n);
             boolean[] could = new boolean[2];
             pool.run(2, part -> {
                 could[part] = pool.canRunTogether();
-                if (part == 1) {
-                    // On a worker: the shared-panel path would wait for itself; the call must still finish.
-                    gemm.dgemm(false, false, n, n, n, 1, a, n, b, n, 0, inside, n);
-                }
+                // Inside a piece (on the caller or on a worker) the shared-panel path would wait for itself; the
+                // call must still finish, with the same bits.
+                gemm.dgemm(false, false, n, n, n, 1, a, n, b, n, 0, inside[part], n);
             });
-            assertTrue(could[0]);
+            assertFalse(could[0]);
             assertFalse(could[1]);
-            assertArrayEquals(outside.toArray(ValueLayout.JAVA_DOUBLE), inside.toArray(ValueLayout.JAVA_DOUBLE));
+            assertTrue(pool.canRunTogether());
+            for (MemorySegment in : inside) {
+                assertArrayEquals(outside.toArray(ValueLayout.JAVA_DOUBLE), in.toArray(ValueLayout.JAVA_DOUBLE));
+            }
         }
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void everyPieceRunsOnceOverManyQuickCallsFromTwoThreads() throws Exception {
+        // Quick successive calls exercise the spinning hand-off; a second calling thread the turn-taking; 5 pieces
+        // on 3 threads the round-robin of pieces over threads.
+        try (WorkerPool pool = new WorkerPool(3)) {
+            int calls = 20_000, parts = 5;
+            long[][] counts = new long[2][parts];
+            Thread[] callers = new Thread[2];
+            AtomicInteger errors = new AtomicInteger();
+            for (int c = 0; c < 2; c++) {
+                long[] mine = counts[c];
+                callers[c] = new Thread(() -> {
+                    try {
+                        for (int r = 0; r < calls; r++) {
+                            pool.run(parts, i -> mine[i]++);
+                        }
+                    } catch (Throwable t) {
+                        errors.incrementAndGet();
+                    }
+                });
+                callers[c].start();
+            }
+            for (Thread t : callers) {
+                t.join();
+            }
+            assertEquals(0, errors.get());
+            for (long[] c : counts) {
+                for (long x : c) {
+                    assertEquals(calls, x);
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void parkedWorkersWakeUpAndClosedPoolRefuses() throws Exception {
+        WorkerPool pool = new WorkerPool(2);
+        int[] hits = new int[2];
+        pool.run(2, i -> hits[i]++);
+        Thread.sleep(5 * WorkerPool.SPIN_NANOS / 1_000_000 + 20); // the worker has parked by now
+        pool.run(2, i -> hits[i]++);
+        assertArrayEquals(new int[] {2, 2}, hits);
+        RuntimeException e = assertThrows(ArithmeticException.class,
+                () -> pool.run(2, i -> { if (i == 1) { throw new ArithmeticException("piece 1"); } }));
+        assertEquals("piece 1", e.getMessage());
+        pool.close();
+        assertThrows(IllegalStateException.class, () -> pool.run(2, i -> { }));
+        assertFalse(pool.canRunTogether());
     }
 }
