@@ -34,7 +34,7 @@ public final class GemmReport {
         List<String> trans = List.of("NN");
         List<Integer> threads = List.of(1, 2);
         int rounds = 7;
-        FmaPeak machine = FmaPeak.detect();
+        FmaPeak machine = FmaPeak.measure();
         double peakF32 = machine.gflops(DType.F32, 1);
         double peakF64 = machine.gflops(DType.F64, 1);
         for (int i = 0; i + 1 < args.length; i += 2) {

@@ -43,7 +43,7 @@ public final class Suite {
     public static void main(String[] args) throws Exception {
         CommandLineOptions options = new CommandLineOptions(args);
         Collection<RunResult> results = new Runner(options).run();
-        FmaPeak peak = FmaPeak.detect();
+        FmaPeak peak = FmaPeak.measure();
         System.out.println();
         System.out.println("<!-- io.hvp4j.benchmarks.Suite " + String.join(" ", args) + " -->");
         System.out.printf(Locale.ROOT, "Java %s, %d CPUs, vector %s; FMA peak %s: %.1f (f32) / %.1f (f64)"

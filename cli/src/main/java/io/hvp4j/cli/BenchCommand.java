@@ -173,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
                         + ForwardOverReverse.estimateWorkingBytes(mlp, dt, b, 1) + 4L * P * (k + 2) * dt.bytes(),
                 "the working memory for a batch of " + b + " and a block of " + k, model.force);
         FlopModel flops = new FlopModel(mlp, b);
-        FmaPeak peak = FmaPeak.detect();
+        FmaPeak peak = FmaPeak.measure();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("arch", mlp.architecture());
         r.put("act", mlp.activation().id());
@@ -314,7 +314,7 @@ final class BenchCommand implements Callable<Integer> {
         int[] mnk = GemmProblem.parseShape(shapeSpec);
         Problem.requireMemory(((long) mnk[0] * mnk[2] + (long) mnk[2] * mnk[1] + (long) mnk[0] * mnk[1]) * dt.bytes(),
                 "the GEMM operands", model.force);
-        FmaPeak peak = FmaPeak.detect();
+        FmaPeak peak = FmaPeak.measure();
         OpenBlas blas = OpenBlas.get().orElse(null);
         Map<String, Object> r = new LinkedHashMap<>();
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(t)) {

@@ -2,6 +2,7 @@ package io.hvp4j.perf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hvp4j.memory.DType;
 import jdk.incubator.vector.FloatVector;
@@ -25,5 +26,15 @@ class FmaPeakTest {
         assertEquals(2 * 2.0 * lanes32 * 2.0 * 3, p.gflops(DType.F32, 3), 1e-9);
         assertEquals(2 * 2.0 * lanes32 / 2 * 2.0, p.gflops(DType.F64, 1), 1e-9);
         assertThrows(IllegalArgumentException.class, () -> FmaPeak.of(2.0, 100));
+    }
+
+    @Test
+    void measuredClockIsAPlausibleCoreClock() {
+        // An FMA-only loop runs at the flops per cycle the model counts; a result far outside 0.5-7 GHz would mean
+        // the loop is not vectorised or the lane count is wrong.
+        FmaPeak p = FmaPeak.measure();
+        if (p.clockSource().startsWith("measured")) {
+            assertTrue(p.ghz() > 0.5 && p.ghz() < 7, p.toString());
+        }
     }
 }
