@@ -29,12 +29,19 @@ public final class WorkerPool implements AutoCloseable {
     private static final ThreadLocal<WorkerPool> OWNER = new ThreadLocal<>();
 
     private final int threads;
+    private final long spinNanos;
     private final Worker[] workers;
     /** Held by the thread whose pieces occupy the workers. */
     private final ReentrantLock dispatch = new ReentrantLock();
     private volatile boolean closed;
 
     public WorkerPool(int threads) {
+        this(threads, SPIN_NANOS);
+    }
+
+    /** As {@link #WorkerPool(int)} with idle workers spinning {@code spinNanos} (0: park at once) before parking. */
+    WorkerPool(int threads, long spinNanos) {
+        this.spinNanos = Math.max(0, spinNanos);
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be >= 1, got " + threads);
         }
@@ -102,7 +109,7 @@ public final class WorkerPool implements AutoCloseable {
                         LockSupport.unpark(j.caller);
                     }
                     idleSince = System.nanoTime();
-                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                } else if (System.nanoTime() - idleSince < spinNanos) {
                     Thread.onSpinWait();
                 } else {
                     // Dekker-style with the submitter: it writes job then reads parked; we write parked then read

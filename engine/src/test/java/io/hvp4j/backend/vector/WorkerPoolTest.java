@@ -88,9 +88,15 @@ class WorkerPoolTest {
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void everyPieceRunsOnceOverManyQuickCallsFromTwoThreads() throws Exception {
         // Quick successive calls exercise the spinning hand-off; a second calling thread the turn-taking; 5 pieces
-        // on 3 threads the round-robin of pieces over threads.
-        try (WorkerPool pool = new WorkerPool(3)) {
-            int calls = 20_000, parts = 5;
+        // on 3 threads the round-robin of pieces over threads; spin 0 makes every hand-off go through park/unpark.
+        for (long spin : new long[] {WorkerPool.SPIN_NANOS, 0}) {
+            handOffs(new WorkerPool(3, spin));
+        }
+    }
+
+    private static void handOffs(WorkerPool pool) throws InterruptedException {
+        try (pool) {
+            int calls = 10_000, parts = 5;
             long[][] counts = new long[2][parts];
             Thread[] callers = new Thread[2];
             AtomicInteger errors = new AtomicInteger();
