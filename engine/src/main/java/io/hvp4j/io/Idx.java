@@ -41,6 +41,14 @@ import java.util.zip.ZipException;
 public final class Idx {
     /** Most dimensions accepted in a header. */
     public static final int MAX_DIMENSIONS = 8;
+    /**
+     * Deflate's largest compression ratio (a stream of maximal back-references): a gzip file of {@code s} bytes
+     * decompresses to less than {@code 1032·s} bytes, so a header that declares more is a lie that the gzip trailer
+     * (which records the size only modulo 2^32) cannot reveal.
+     */
+    static final long MAX_GZIP_RATIO = 1032;
+    /** Values allocated at first when reading a gzip file; the array grows as the decompressed data arrive. */
+    private static final int GZIP_INITIAL_VALUES = 1 << 16;
 
     private Idx() {
     }
@@ -182,11 +190,15 @@ public final class Idx {
                 throw new InvalidInputException(file + ": reading " + n + " items of " + h.itemElements()
                         + " elements needs more than 2^31 values; read fewer items");
             }
-            double[] values = new double[(int) count];
+            // A gzip header is checked against the trailer only modulo 2^32: allocate as the data arrive.
+            double[] values = new double[(int) (h.gzip() ? Math.min(count, GZIP_INITIAL_VALUES) : count)];
             int bytes = h.type().bytes();
             byte[] buf = new byte[8192 * 8];
             int done = 0;
-            while (done < values.length) {
+            while (done < count) {
+                if (done == values.length) {
+                    values = Arrays.copyOf(values, (int) Math.min(count, 2L * values.length));
+                }
                 int take = Math.min(buf.length / bytes, values.length - done);
                 s.readFully(buf, take * bytes);
                 ByteBuffer bb = ByteBuffer.wrap(buf, 0, take * bytes).order(ByteOrder.BIG_ENDIAN);
@@ -343,6 +355,10 @@ public final class Idx {
         if (dims.length != 3) {
             throw new InvalidInputException(prefix + "images with dimensions " + Arrays.toString(dims) + " have "
                     + h.itemElements() + " values each, not " + d + " (only (items, rows, cols) images are resized)");
+        }
+        if (h.itemElements() > Integer.MAX_VALUE) {
+            throw new InvalidInputException(prefix + "images of " + dims[1] + " x " + dims[2] + " pixels are too"
+                    + " large to resize (at most 2^31 - 1 pixels each)");
         }
         if (d < 1 || side * side != d) {
             throw new InvalidInputException(prefix + "the input dimension " + d + " is not a perfect square (the"
@@ -514,6 +530,11 @@ public final class Idx {
             }
             Header h = readHeader(file, new DataInputStream(in), gzip, size);
             long declared = h.declaredBytes();
+            if (gzip && declared / MAX_GZIP_RATIO >= size) {
+                throw new InvalidInputException(file + ": its header declares dimensions " + Arrays.toString(h.dims())
+                        + " of " + h.type().id() + " (" + declared + " bytes), more than a gzip file of " + size
+                        + " bytes can hold (damaged header?)");
+            }
             if (gzip ? (declared & 0xFFFFFFFFL) != uncompressed : declared != size) {
                 String what = gzip ? "its gzip trailer records " + uncompressed + " uncompressed bytes"
                         : "the file has " + size + " bytes";

@@ -490,7 +490,7 @@ public final class RandomizedRank {
                 String stored = h.readUTF();
                 if (!stored.equals(fp)) {
                     throw new InvalidInputException(what + " was written for other arguments (delete it or change"
-                            + " the path): stored '" + stored + "', now '" + fp + "'");
+                            + " the path): stored '" + printable(stored) + "', now '" + printable(fp) + "'");
                 }
                 int m = h.readInt();
                 int bb = h.readInt();
@@ -515,7 +515,7 @@ public final class RandomizedRank {
                 for (int k = 0; k < blocks && k <= m; k++) {
                     int start = h.readInt();
                     int width = h.readInt();
-                    if (start < 0 || width < 1 || start + width > m) {
+                    if (start < 0 || width < 1 || (long) start + width > m) {
                         throw new InvalidInputException(what + " is corrupted (a block of T out of range)");
                     }
                     shapes.add(new int[] {start, width});
@@ -578,9 +578,28 @@ public final class RandomizedRank {
                 w.samples = samples;
                 System.arraycopy(floor, 0, w.floor, 0, bb);
                 return new State(sigmaHat, restarts, bb, res, fromRandom);
+            } catch (java.io.EOFException e) {
+                throw new InvalidInputException(what + " is truncated", e);
+            } catch (java.io.UTFDataFormatException e) {
+                throw new InvalidInputException(what + " is corrupted (its fingerprint is not valid modified UTF-8)", e);
             } catch (java.io.IOException e) {
                 throw new InvalidInputException("cannot read " + what + ": " + e.getMessage(), e);
             }
+        }
+
+        /** {@code s} with control characters escaped, so that a damaged fingerprint keeps a message on one line. */
+        private static String printable(String s) {
+            StringBuilder out = new StringBuilder(s.length());
+            for (int i = 0; i < s.length(); i++) {
+                char ch = s.charAt(i);
+                if (Character.isISOControl(ch) || Character.getType(ch) == Character.LINE_SEPARATOR
+                        || Character.getType(ch) == Character.PARAGRAPH_SEPARATOR) {
+                    out.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) ch));
+                } else {
+                    out.append(ch);
+                }
+            }
+            return out.toString();
         }
 
         private static void readFully(java.nio.channels.FileChannel ch, java.nio.ByteBuffer b)

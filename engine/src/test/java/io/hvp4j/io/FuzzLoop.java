@@ -14,27 +14,27 @@ import static org.junit.jupiter.api.Assertions.fail;
  * The loop shared by the reader fuzz tests: mutate a seed file, write it, read it; the reader must either
  * succeed or throw InvalidInputException with a one-line message. Anything else fails the test with the bytes.
  */
-final class FuzzLoop {
+public final class FuzzLoop {
     /** Mutates seed {@code seed} (its index in the list) of iteration {@code it}. */
     @FunctionalInterface
-    interface Mutation {
+    public interface Mutation {
         byte[] apply(byte[] seed, int it);
     }
 
     /** Reads the file of iteration {@code it}. */
     @FunctionalInterface
-    interface Reader {
+    public interface Reader {
         void read(Path file, int it) throws Exception;
     }
 
     /** Counts of one run. */
-    record Counts(int ok, int rejected) {
+    public record Counts(int ok, int rejected) {
     }
 
     private FuzzLoop() {
     }
 
-    static Counts run(int iterations, Mutator m, List<byte[]> seeds, Path file, Mutation mutation, Reader reader)
+    public static Counts run(int iterations, Mutator m, List<byte[]> seeds, Path file, Mutation mutation, Reader reader)
             throws IOException {
         int ok = 0;
         int rejected = 0;
@@ -54,7 +54,7 @@ final class FuzzLoop {
         return new Counts(ok, rejected);
     }
 
-    static void requireOneLine(InvalidInputException e) {
+    public static void requireOneLine(InvalidInputException e) {
         String msg = e.getMessage();
         assertTrue(msg != null && !msg.isBlank() && !msg.contains("\n"), msg);
     }

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Random;
 
 /** Seeded random corruption of valid files for the fuzz tests. */
-final class Mutator {
+public final class Mutator {
     private static final String[] NUMBERS = {
         "0", "1", "-1", "-0", "7", "255", "65535", "2147483647", "2147483648", "4294967296", "-9223372036854775808",
         "9223372036854775807", "9223372036854775808", "99999999999999999999999999", "1e999", "1.5", "-2", "1e3",
@@ -20,11 +20,11 @@ final class Mutator {
 
     private final Random rnd;
 
-    Mutator(long seed) {
+    public Mutator(long seed) {
         rnd = new Random(seed);
     }
 
-    Random random() {
+    public Random random() {
         return rnd;
     }
 
@@ -32,7 +32,7 @@ final class Mutator {
      * Applies 1–3 random mutations. {@code headerEnd} bounds the region most mutations aim at (the header),
      * {@code lengthField}/{@code lengthBytes} locate the header length field.
      */
-    byte[] mutate(byte[] in, int headerEnd, int lengthField, int lengthBytes) {
+    public byte[] mutate(byte[] in, int headerEnd, int lengthField, int lengthBytes) {
         byte[] b = in;
         int k = rnd.nextInt(10) < 6 ? 1 : 2 + rnd.nextInt(2);
         for (int i = 0; i < k; i++) {
@@ -143,6 +143,22 @@ final class Mutator {
         return splice(b, r[0], r[1] - r[0], num.getBytes(StandardCharsets.ISO_8859_1));
     }
 
+    /**
+     * A copy of {@code b} whose CRC-32C field at {@code at} (8 bytes in {@code order}) is the checksum of
+     * {@code b[0, at)}, so that a mutant reaches the structural checks behind a checkpoint's checksum; unchanged
+     * when {@code b} is too short.
+     */
+    public static byte[] withCrc32c(byte[] b, int at, ByteOrder order) {
+        if (at < 0 || at + 8 > b.length) {
+            return b;
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, at);
+        byte[] out = b.clone();
+        ByteBuffer.wrap(out).order(order).putLong(at, crc.getValue());
+        return out;
+    }
+
     static byte[] splice(byte[] b, int at, int remove, byte[] insert) {
         byte[] out = new byte[b.length - remove + insert.length];
         System.arraycopy(b, 0, out, 0, at);
@@ -151,7 +167,7 @@ final class Mutator {
         return out;
     }
 
-    static String hex(byte[] b) {
+    public static String hex(byte[] b) {
         return HexFormat.of().formatHex(b, 0, Math.min(b.length, 400)) + (b.length > 400 ? "..." : "");
     }
 }
