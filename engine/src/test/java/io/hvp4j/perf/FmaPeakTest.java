@@ -32,9 +32,10 @@ class FmaPeakTest {
     void measuredClockIsAPlausibleCoreClock() {
         // An FMA-only loop runs at the flops per cycle the model counts; a result far outside 0.5-7 GHz would mean
         // the loop is not vectorised or the lane count is wrong.
+        // The test JVM is busy compiling other code: the loop must still settle on a compiled rate.
         FmaPeak p = FmaPeak.measure();
-        if (p.clockSource().startsWith("measured")) {
-            assertTrue(p.ghz() > 0.5 && p.ghz() < 7, p.toString());
-        }
+        assertTrue(p.ghz() > 0.5 && p.ghz() < 7, p.toString());
+        assertTrue(p.clockSource().startsWith("measured") || System.getenv("HVP4J_CLOCK_GHZ") != null,
+                p.toString());
     }
 }
