@@ -6,6 +6,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.perf.FmaPeak;
 import io.hvp4j.perf.GemmProblem;
 import io.hvp4j.perf.OpenBlas;
+import io.hvp4j.perf.Timing;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.List;
@@ -87,7 +88,7 @@ public final class GemmReport {
     /**
      * Median seconds per call of {@code a} and {@code b} (b may be null) over {@code rounds} rounds, alternating
      * a and b within each round (so both see the same background load), each timed for at least 0.2 s after a pause
-     * of {@link #QUIESCE_MILLIS} (so neither runs beside the other's spinning threads), after
+     * of {@link Timing#QUIESCE_MILLIS} (so neither runs beside the other's spinning threads), after
      * about 1 s of warm-up each.
      */
     private static double[] interleavedMedians(Runnable a, Runnable b, int rounds) {
@@ -137,23 +138,7 @@ public final class GemmReport {
         return Math.max(1, calls / 5);
     }
 
-    /**
-     * Idle threads of both libraries spin before they sleep (hvp4j's workers 0.1 ms, OpenBLAS's up to 2^28 cycles,
-     * about 80 ms): without a pause the first library's spinners share the two cores with the second one's
-     * threads. Measured on 256^3 f32, 2 threads: 90 GFLOP/s for hvp4j right after OpenBLAS, 160 alone.
-     */
-    static final long QUIESCE_MILLIS = 250;
-
     private static double time(Runnable op, int calls) {
-        try {
-            Thread.sleep(QUIESCE_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        long t0 = System.nanoTime();
-        for (int i = 0; i < calls; i++) {
-            op.run();
-        }
-        return (System.nanoTime() - t0) / 1e9 / calls;
+        return Timing.batchMillis(op, calls) / 1e3;
     }
 }

@@ -328,8 +328,8 @@ final class BenchCommand implements Callable<Integer> {
             double[] mine = new double[reps];
             double[] theirs = new double[reps];
             for (int i = 0; i < reps; i++) { // alternating, so that both see the same background load
-                mine[i] = perCall(() -> p.run(g), callsMine);
-                theirs[i] = blas == null ? Double.NaN : perCall(() -> p.run(blas), callsBlas);
+                mine[i] = Timing.batchMillis(() -> p.run(g), callsMine);
+                theirs[i] = blas == null ? Double.NaN : Timing.batchMillis(() -> p.run(blas), callsBlas);
             }
             double ms = Timing.median(mine), blasMs = blas == null ? Double.NaN : Timing.median(theirs);
             double pk = peak.gflops(dt, t);
@@ -364,12 +364,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         double perCallMs = Math.max(1e-6, (System.nanoTime() - start) / 1e6 / c);
         return (int) Math.max(1, Math.min(100_000, Math.round(50 / perCallMs)));
-    }
-
-    private static double perCall(Runnable op, int calls) {
-        long t0 = System.nanoTime();
-        for (int i = 0; i < calls; i++) op.run();
-        return (System.nanoTime() - t0) / 1e6 / calls;
     }
 
     // ------------------------------------------------------------------------------------------------ output

@@ -29,6 +29,31 @@ public final class Timing {
         return median(t);
     }
 
+    /**
+     * Pause before each timed batch when two libraries' batches alternate. Idle threads of both spin before they
+     * sleep (hvp4j's workers 0.1 ms, OpenBLAS's up to 2^28 cycles, about 80 ms): without a pause the batch timed
+     * second shares the cores with the first one's spinning threads. Measured on 256^3 f32, 2 threads, Zen 4:
+     * hvp4j 90 GFLOP/s right after OpenBLAS, 160 alone.
+     */
+    public static final long QUIESCE_MILLIS = 250;
+
+    /**
+     * Milliseconds per call of {@code calls} back-to-back calls of {@code op}, timed after a pause of
+     * {@link #QUIESCE_MILLIS} (for alternating batches of different libraries).
+     */
+    public static double batchMillis(Runnable op, int calls) {
+        try {
+            Thread.sleep(QUIESCE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < calls; i++) {
+            op.run();
+        }
+        return (System.nanoTime() - t0) / 1e6 / calls;
+    }
+
     /** The median (mean of the middle two for an even count); sorts a copy. */
     public static double median(double[] values) {
         double[] t = values.clone();
