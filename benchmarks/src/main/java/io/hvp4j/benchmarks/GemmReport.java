@@ -53,7 +53,7 @@ public final class GemmReport {
         }
         OpenBlas blas = OpenBlas.get().orElse(null);
         System.out.println("java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs; "
-                + (blas != null ? "OpenBLAS: " + blas.library() : "OpenBLAS SKIPPED: " + OpenBlas.unavailableReason())
+                + (blas != null ? "OpenBLAS: " + blas.describe() : "OpenBLAS SKIPPED: " + OpenBlas.unavailableReason())
                 + String.format(Locale.ROOT, "; peak per thread %.1f (f32) / %.1f (f64) GFLOP/s, clock %s", peakF32,
                 peakF64, machine));
         System.out.printf(Locale.ROOT, "%-5s %-4s %-12s %3s %10s %10s %8s %8s %8s%n", "prec", "op", "MxNxK", "thr",

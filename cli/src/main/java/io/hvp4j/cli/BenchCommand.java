@@ -344,7 +344,7 @@ final class BenchCommand implements Callable<Integer> {
             r.put("openblas_ms", blasMs);
             r.put("openblas_gflops", gflops(p.flops(), blasMs));
             r.put("fraction_of_openblas", blasMs / ms);
-            r.put("openblas", blas != null ? blas.library() : "absent: " + OpenBlas.unavailableReason());
+            r.put("openblas", blas != null ? blas.describe() : "absent: " + OpenBlas.unavailableReason());
             r.put("peak_gflops", pk);
             r.put("clock_ghz", peak.ghz());
             r.put("clock_source", peak.clockSource());

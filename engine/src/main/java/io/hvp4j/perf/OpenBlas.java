@@ -48,6 +48,7 @@ public final class OpenBlas {
     private final MethodHandle sgemm;
     private final MethodHandle dgemm;
     private final MethodHandle setThreads;
+    private final MethodHandle coreName;
 
     private OpenBlas(String library, SymbolLookup lookup) {
         this.library = library;
@@ -65,6 +66,9 @@ public final class OpenBlas {
         setThreads = lookup.find("openblas_set_num_threads")
                 .map(f -> linker.downcallHandle(f, FunctionDescriptor.ofVoid(i)))
                 .orElse(null);
+        coreName = lookup.find("openblas_get_corename")
+                .map(f -> linker.downcallHandle(f, FunctionDescriptor.of(p)))
+                .orElse(null);
     }
 
     public static Optional<OpenBlas> get() {
@@ -78,6 +82,28 @@ public final class OpenBlas {
 
     public String library() {
         return library;
+    }
+
+    /**
+     * The kernel set OpenBLAS picked for this CPU (e.g. "Zen", "Haswell", "SkylakeX"), or empty when the library
+     * has no {@code openblas_get_corename}. A DYNAMIC_ARCH build picks it at load time; {@code OPENBLAS_CORETYPE}
+     * overrides the choice (Debian's 0.3.21 picks its AVX2 Haswell kernels on Zen 5, which has AVX-512).
+     */
+    public Optional<String> coreName() {
+        if (coreName == null) {
+            return Optional.empty();
+        }
+        try {
+            MemorySegment s = (MemorySegment) coreName.invokeExact();
+            return s.equals(MemorySegment.NULL) ? Optional.empty() : Optional.of(s.reinterpret(256).getString(0));
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** {@link #library()} and, when known, the {@link #coreName() core}: "libopenblas.so.0 (core Zen)". */
+    public String describe() {
+        return library + coreName().map(c -> " (core " + c + ")").orElse("");
     }
 
     /** Sets OpenBLAS's thread count; returns false when the library has no {@code openblas_set_num_threads}. */
