@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dense GEMM on the JDK Vector API, structured like GotoBLAS/BLIS: k/m/n cache blocking, A and B packed into
- * per-thread panels, and one MR x (2 vectors) register-tiled micro-kernel per precision.
+ * per-thread panels, and an MR x (2 vectors) register-tiled micro-kernel per precision (MR = 6 with 512-bit vectors,
+ * 4 with 256-bit ones: the rows that fit the register file without spills).
  *
  * <p>Row-major {@code C = alpha*op(A)*op(B) + beta*C}; {@code op(A)} is m x k, {@code op(B)} is k x n. Element 0 of
  * each segment is element (0,0) of the stored matrix; lda/ldb/ldc are row strides (in elements) of the stored
