@@ -48,8 +48,9 @@ import picocli.CommandLine.Spec;
                     + " one batch. Each timed call recomputes the primal pass (as PyTorch's double-backward HVP"
                     + " does): forward (loss only), gradient, HVP, GGN product, functional product (each one"
                     + " vector), and a block of --block K Hessian-vector products (reported per vector).",
-            "Timing: all operations in turn for --warmup-ms (at least two rounds), then per operation one more"
-                    + " warm-up call and the median of --reps calls.",
+            "Timing: all operations in turn for --warmup-ms (at least two rounds) and then until the JIT has"
+                    + " compiled nothing for 1 s (at most 30 s in all; JSON: warmup_ms, jit_settled), then per"
+                    + " operation one more warm-up call and the median of --reps calls.",
             "GFLOP/s by the flop model of io.hvp4j.perf.FlopModel (F = 2B·Σ in·out, F1 its first-layer term):"
                     + " forward F, gradient 3F-F1, HVP and functional 9F-5F1, GGN 5F-2F1, block"
                     + " (3F-F1)+K(6F-4F1). Peak: 2 FMA pipes x vector lanes x clock (HVP4J_CLOCK_GHZ, else"
@@ -100,6 +101,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Least warm-up time (MLP: all operations in turn, at least twice each; GEMM: per"
                     + " library). Default: ${DEFAULT-VALUE}.")
     long warmupMs;
+
+    /** The MLP warm-up ends once the JIT has compiled nothing for this long... */
+    private static final long JIT_QUIET_MS = 1000;
+    /** ...or after this long (unless --warmup-ms asks for more). */
+    private static final long WARMUP_CAP_MS = 30_000;
 
     @Option(names = "--no-memory", description = "MLP mode: skip the peak-memory measurement.")
     boolean noMemory;
@@ -211,10 +217,11 @@ final class BenchCommand implements Callable<Integer> {
                 () -> product(many, Curvature.HESSIAN, vb, hvb)};
             // All operations share the kernels: warm them up together, so that C2 has compiled (and
             // settled) every kernel before the first timed call of any operation.
-            long end = System.nanoTime() + warmupMs * 1_000_000L;
-            for (int round = 0; round < 2 || System.nanoTime() < end; round++) {
+            Timing.WarmUp w = Timing.warmUp(() -> {
                 for (Runnable op : ops) op.run();
-            }
+            }, warmupMs, JIT_QUIET_MS, Math.max(warmupMs, WARMUP_CAP_MS));
+            r.put("warmup_ms", w.millis());
+            r.put("jit_settled", w.jitSettled());
             fwd = time(ops[0]);
             grad = time(ops[1]);
             hvp = time(ops[2]);
@@ -416,6 +423,9 @@ final class BenchCommand implements Callable<Integer> {
                             + " H·v at %.0f%% of the FMA peak (%.1f GFLOP/s at %.2f GHz, %s)%n", r.get("hvp_grad_ratio"),
                     r.get("hvp_block_per_vector_vs_hvp"), 100 * (double) r.get("hvp_fraction_of_peak"),
                     r.get("peak_gflops"), r.get("clock_ghz"), r.get("clock_source")));
+            sb.append(String.format(Locale.ROOT, "warm-up %.1f s, %s%n", ((Number) r.get("warmup_ms")).longValue() / 1e3,
+                    (boolean) r.get("jit_settled") ? "JIT settled (nothing compiled in the last 1 s)"
+                            : "JIT NOT settled: still compiling at the cap, timings may be high"));
             if (r.containsKey("memory_bytes")) {
                 @SuppressWarnings("unchecked")
                 Map<String, Map<String, Long>> mem = (Map<String, Map<String, Long>>) r.get("memory_bytes");
