@@ -41,7 +41,7 @@ public final class VectorGemm {
      * loop of {@link #kernelF32}, 93% of peak on Zen 5. With narrower vectors (16 registers) 4 rows: C2 loads a whole
      * k-step's operands before its FMAs, so 6 rows (12 + 2 + 6 live vectors) spill an accumulator once its loop is
      * free of range checks, and with the checks (loop-carried indices) the loop has 107 instructions per 24 FMAs;
-     * 4 rows (8 + 2 + 4) run spill-free and check-free at 24 instructions per 8 FMAs ({@link #kernel4F32}).
+     * 4 rows (8 + 2 + 4) run spill-free and check-free at 19 instructions per 8 FMAs ({@link #kernel4F32}).
      */
     static final int MR = FL >= 16 ? 6 : 4;
     static final int NR_F = 2 * FL;
