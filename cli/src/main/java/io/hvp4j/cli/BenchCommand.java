@@ -424,8 +424,10 @@ final class BenchCommand implements Callable<Integer> {
                     r.get("hvp_block_per_vector_vs_hvp"), 100 * (double) r.get("hvp_fraction_of_peak"),
                     r.get("peak_gflops"), r.get("clock_ghz"), r.get("clock_source")));
             sb.append(String.format(Locale.ROOT, "warm-up %.1f s, %s%n", ((Number) r.get("warmup_ms")).longValue() / 1e3,
-                    (boolean) r.get("jit_settled") ? "JIT settled (nothing compiled in the last 1 s)"
-                            : "JIT NOT settled: still compiling at the cap, timings may be high"));
+                    (boolean) r.get("jit_settled")
+                            ? "JIT settled (nothing compiled in the last " + JIT_QUIET_MS + " ms)"
+                            : "JIT NOT known to be settled (still compiling at the cap, or no JIT monitoring):"
+                                    + " timings may be high"));
             if (r.containsKey("memory_bytes")) {
                 @SuppressWarnings("unchecked")
                 Map<String, Map<String, Long>> mem = (Map<String, Map<String, Long>>) r.get("memory_bytes");

@@ -63,7 +63,8 @@ public final class Timing {
 
     /**
      * Runs {@code round} until the JIT compiler has settled: at least two rounds and {@code minMillis}, then
-     * until {@code quietMillis} have passed in which the JIT compiled nothing, or {@code maxMillis} in all. A
+     * until {@code quietMillis} have passed in which the JIT compiled nothing, or {@code maxMillis} in all (a JVM
+     * without compilation-time monitoring stops at {@code minMillis}, reported as not settled). A
      * fixed warm-up is not enough on 2 cores: C2 compiles the engine's many kernels on the same cores that are
      * timed. Measured with {@code hvp4j bench} (784,512,512,10, B = 256, f32, 2 threads, 10 reps): after 3 s
      * the forward took 18.4 ms and the gradient 35.5 ms; after 10 s, 5.3 and 12.0 ms.
@@ -89,8 +90,9 @@ public final class Timing {
             long now = nanoTime.getAsLong();
             long elapsed = (now - start) / 1_000_000L;
             if (rounds >= 2 && elapsed >= minMillis) {
+                // Without JIT monitoring nothing can tell a settled JIT apart: stop at the minimum.
                 boolean quiet = compileMillis != null && (now - quietSince) / 1_000_000L >= quietMillis;
-                if (quiet || elapsed >= maxMillis) {
+                if (quiet || compileMillis == null || elapsed >= maxMillis) {
                     return new WarmUp(elapsed, quiet);
                 }
             }

@@ -58,9 +58,10 @@ class TimingTest {
     @Test
     void warmUpWithoutJitMonitoringRunsTheMinimumAndSaysSo() {
         Fake f = new Fake();
-        Timing.WarmUp w = Timing.warmUp(f.round(0), 2000, 1000, 2000, null, f.nanos::get);
+        Timing.WarmUp w = Timing.warmUp(f.round(0), 2000, 1000, 30_000, null, f.nanos::get);
         assertFalse(w.jitSettled());
         assertEquals(2000, w.millis());
+        assertEquals(20, f.rounds);
     }
 
     @Test
@@ -71,7 +72,7 @@ class TimingTest {
 
     @Test
     void realJitMonitoringSettlesOnATrivialRound() {
-        Timing.WarmUp w = Timing.warmUp(() -> { }, 0, 200, 20_000);
+        Timing.WarmUp w = Timing.warmUp(() -> { }, 0, 200, 5_000);
         assertTrue(w.millis() >= 200 || !w.jitSettled(), w.toString());
     }
 }
