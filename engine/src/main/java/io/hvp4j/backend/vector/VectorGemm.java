@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -68,6 +69,16 @@ public final class VectorGemm {
     static final long PAR_MIN = 1L << 17;
     /** Rough cost of packing one element, in multiply-adds, for choosing how to split C between threads. */
     private static final long PACK_COST = 8;
+    /**
+     * Index and blend tables of the vector transpose that packs a full 6-row panel of A ({@link #panel6F32}): output
+     * vector j of a 6 x L block holds interleaved elements jL..jL+L-1, element e = (k-step e/6, row e%6). Entry
+     * [(j*3 + q)*L + i] is the lane of the row pair (2q, 2q+1) that lane i takes, as a two-vector index (the second
+     * row's lanes count from L); the mask marks the lanes that pair supplies.
+     */
+    private static final float[] A6_IDX_F = floats(panel6Index(FL));
+    private static final boolean[] A6_MASK_F = panel6Mask(FL);
+    private static final double[] A6_IDX_D = doubles(panel6Index(DL));
+    private static final boolean[] A6_MASK_D = panel6Mask(DL);
 
     private final WorkerPool pool;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
@@ -193,6 +204,40 @@ public final class VectorGemm {
 
     private static int roundUp(int a, int b) {
         return ceilDiv(a, b) * b;
+    }
+
+    private static int[] panel6Index(int lanes) {
+        int[] idx = new int[6 * 3 * lanes];
+        for (int e = 0; e < 6 * lanes; e++) {
+            int j = e / lanes, i = e % lanes, p = e / 6, r = e % 6;
+            idx[(j * 3 + r / 2) * lanes + i] = (r % 2) * lanes + p;
+        }
+        return idx;
+    }
+
+    private static float[] floats(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = v[i];
+        }
+        return f;
+    }
+
+    private static double[] doubles(int[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    private static boolean[] panel6Mask(int lanes) {
+        boolean[] mask = new boolean[6 * 3 * lanes];
+        for (int e = 0; e < 6 * lanes; e++) {
+            int j = e / lanes, i = e % lanes, r = e % 6;
+            mask[(j * 3 + r / 2) * lanes + i] = true;
+        }
+        return mask;
     }
 
     // ---------------------------------------------------------------- f32
@@ -407,9 +452,14 @@ public final class VectorGemm {
     private static void packAF32(float[] dst, float[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
                                  int kc) {
         if (acs == 1) {
-            // Rows of A are contiguous along k: bulk-copy a panel's rows, then interleave them.
+            // Rows of A are contiguous along k: a full 6-row panel by the vector transpose; otherwise bulk-copy a
+            // panel's rows, then interleave them.
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
+                if (MR == 6 && mr == 6) {
+                    panel6F32(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    continue;
+                }
                 for (int r = 0; r < mr; r++) {
                     MemorySegment.copy(a, F32, ((ic + ir + r) * ars + pc) * Float.BYTES, tmp, r * kc, kc);
                 }
@@ -426,6 +476,60 @@ public final class VectorGemm {
             }
             int full = mc / MR * MR;
             zeroLanesF32(dst, full * kc, MR, mc - full, kc);
+        }
+    }
+
+    /**
+     * Rows ic..ic+5 of A (row stride ars elements), k-steps pc..pc+kc-1, into the 6-tall panel at dst[d]: element
+     * (r, p) at d + 6p + r, as {@link #interleaveF32} would place it. Six row vectors of L k-steps become six output
+     * vectors, each assembled by three two-vector lane selections (row pairs) and two blends; the k-steps past the
+     * last full vector go one by one. About 5x faster than copying and interleaving (0.08 against 0.44 ns per
+     * element, f32, Zen 5), which was 10% of a 512^3 GEMM on one thread.
+     */
+    private static void panel6F32(float[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
+        float[] x = A6_IDX_F;
+        boolean[] mk = A6_MASK_F;
+        final int l = FL;
+        FloatVector i00 = FloatVector.fromArray(FS, x, 0), i01 = FloatVector.fromArray(FS, x, l), i02 = FloatVector.fromArray(FS, x, 2 * l);
+        FloatVector i10 = FloatVector.fromArray(FS, x, 3 * l), i11 = FloatVector.fromArray(FS, x, 4 * l), i12 = FloatVector.fromArray(FS, x, 5 * l);
+        FloatVector i20 = FloatVector.fromArray(FS, x, 6 * l), i21 = FloatVector.fromArray(FS, x, 7 * l), i22 = FloatVector.fromArray(FS, x, 8 * l);
+        FloatVector i30 = FloatVector.fromArray(FS, x, 9 * l), i31 = FloatVector.fromArray(FS, x, 10 * l), i32 = FloatVector.fromArray(FS, x, 11 * l);
+        FloatVector i40 = FloatVector.fromArray(FS, x, 12 * l), i41 = FloatVector.fromArray(FS, x, 13 * l), i42 = FloatVector.fromArray(FS, x, 14 * l);
+        FloatVector i50 = FloatVector.fromArray(FS, x, 15 * l), i51 = FloatVector.fromArray(FS, x, 16 * l), i52 = FloatVector.fromArray(FS, x, 17 * l);
+        VectorMask<Float> m01 = VectorMask.fromArray(FS, mk, l), m02 = VectorMask.fromArray(FS, mk, 2 * l);
+        VectorMask<Float> m11 = VectorMask.fromArray(FS, mk, 4 * l), m12 = VectorMask.fromArray(FS, mk, 5 * l);
+        VectorMask<Float> m21 = VectorMask.fromArray(FS, mk, 7 * l), m22 = VectorMask.fromArray(FS, mk, 8 * l);
+        VectorMask<Float> m31 = VectorMask.fromArray(FS, mk, 10 * l), m32 = VectorMask.fromArray(FS, mk, 11 * l);
+        VectorMask<Float> m41 = VectorMask.fromArray(FS, mk, 13 * l), m42 = VectorMask.fromArray(FS, mk, 14 * l);
+        VectorMask<Float> m51 = VectorMask.fromArray(FS, mk, 16 * l), m52 = VectorMask.fromArray(FS, mk, 17 * l);
+        long rs = ars * Float.BYTES;
+        long base = (ic * ars + pc) * Float.BYTES;
+        int full = kc / l * l;
+        for (int p = 0; p < full; p += l) {
+            long o = base + (long) p * Float.BYTES;
+            FloatVector r0 = FloatVector.fromMemorySegment(FS, a, o, LE);
+            FloatVector r1 = FloatVector.fromMemorySegment(FS, a, o + rs, LE);
+            FloatVector r2 = FloatVector.fromMemorySegment(FS, a, o + 2 * rs, LE);
+            FloatVector r3 = FloatVector.fromMemorySegment(FS, a, o + 3 * rs, LE);
+            FloatVector r4 = FloatVector.fromMemorySegment(FS, a, o + 4 * rs, LE);
+            FloatVector r5 = FloatVector.fromMemorySegment(FS, a, o + 5 * rs, LE);
+            int q = d + 6 * p;
+            i00.selectFrom(r0, r1).blend(i01.selectFrom(r2, r3), m01).blend(i02.selectFrom(r4, r5), m02).intoArray(dst, q);
+            i10.selectFrom(r0, r1).blend(i11.selectFrom(r2, r3), m11).blend(i12.selectFrom(r4, r5), m12)
+                    .intoArray(dst, q + l);
+            i20.selectFrom(r0, r1).blend(i21.selectFrom(r2, r3), m21).blend(i22.selectFrom(r4, r5), m22)
+                    .intoArray(dst, q + 2 * l);
+            i30.selectFrom(r0, r1).blend(i31.selectFrom(r2, r3), m31).blend(i32.selectFrom(r4, r5), m32)
+                    .intoArray(dst, q + 3 * l);
+            i40.selectFrom(r0, r1).blend(i41.selectFrom(r2, r3), m41).blend(i42.selectFrom(r4, r5), m42)
+                    .intoArray(dst, q + 4 * l);
+            i50.selectFrom(r0, r1).blend(i51.selectFrom(r2, r3), m51).blend(i52.selectFrom(r4, r5), m52)
+                    .intoArray(dst, q + 5 * l);
+        }
+        for (int p = full; p < kc; p++) {
+            for (int r = 0; r < 6; r++) {
+                dst[d + 6 * p + r] = a.get(F32, base + r * rs + (long) p * Float.BYTES);
+            }
         }
     }
 
@@ -819,9 +923,14 @@ public final class VectorGemm {
     private static void packAF64(double[] dst, double[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
                                  int kc) {
         if (acs == 1) {
-            // Rows of A are contiguous along k: bulk-copy a panel's rows, then interleave them.
+            // Rows of A are contiguous along k: a full 6-row panel by the vector transpose; otherwise bulk-copy a
+            // panel's rows, then interleave them.
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
+                if (MR == 6 && mr == 6) {
+                    panel6F64(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    continue;
+                }
                 for (int r = 0; r < mr; r++) {
                     MemorySegment.copy(a, F64, ((ic + ir + r) * ars + pc) * Double.BYTES, tmp, r * kc, kc);
                 }
@@ -838,6 +947,60 @@ public final class VectorGemm {
             }
             int full = mc / MR * MR;
             zeroLanesF64(dst, full * kc, MR, mc - full, kc);
+        }
+    }
+
+    /**
+     * Rows ic..ic+5 of A (row stride ars elements), k-steps pc..pc+kc-1, into the 6-tall panel at dst[d]: element
+     * (r, p) at d + 6p + r, as {@link #interleaveF64} would place it. Six row vectors of L k-steps become six output
+     * vectors, each assembled by three two-vector lane selections (row pairs) and two blends; the k-steps past the
+     * last full vector go one by one. About 5x faster than copying and interleaving (0.08 against 0.44 ns per
+     * element, f32, Zen 5), which was 10% of a 512^3 GEMM on one thread.
+     */
+    private static void panel6F64(double[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
+        double[] x = A6_IDX_D;
+        boolean[] mk = A6_MASK_D;
+        final int l = DL;
+        DoubleVector i00 = DoubleVector.fromArray(DS, x, 0), i01 = DoubleVector.fromArray(DS, x, l), i02 = DoubleVector.fromArray(DS, x, 2 * l);
+        DoubleVector i10 = DoubleVector.fromArray(DS, x, 3 * l), i11 = DoubleVector.fromArray(DS, x, 4 * l), i12 = DoubleVector.fromArray(DS, x, 5 * l);
+        DoubleVector i20 = DoubleVector.fromArray(DS, x, 6 * l), i21 = DoubleVector.fromArray(DS, x, 7 * l), i22 = DoubleVector.fromArray(DS, x, 8 * l);
+        DoubleVector i30 = DoubleVector.fromArray(DS, x, 9 * l), i31 = DoubleVector.fromArray(DS, x, 10 * l), i32 = DoubleVector.fromArray(DS, x, 11 * l);
+        DoubleVector i40 = DoubleVector.fromArray(DS, x, 12 * l), i41 = DoubleVector.fromArray(DS, x, 13 * l), i42 = DoubleVector.fromArray(DS, x, 14 * l);
+        DoubleVector i50 = DoubleVector.fromArray(DS, x, 15 * l), i51 = DoubleVector.fromArray(DS, x, 16 * l), i52 = DoubleVector.fromArray(DS, x, 17 * l);
+        VectorMask<Double> m01 = VectorMask.fromArray(DS, mk, l), m02 = VectorMask.fromArray(DS, mk, 2 * l);
+        VectorMask<Double> m11 = VectorMask.fromArray(DS, mk, 4 * l), m12 = VectorMask.fromArray(DS, mk, 5 * l);
+        VectorMask<Double> m21 = VectorMask.fromArray(DS, mk, 7 * l), m22 = VectorMask.fromArray(DS, mk, 8 * l);
+        VectorMask<Double> m31 = VectorMask.fromArray(DS, mk, 10 * l), m32 = VectorMask.fromArray(DS, mk, 11 * l);
+        VectorMask<Double> m41 = VectorMask.fromArray(DS, mk, 13 * l), m42 = VectorMask.fromArray(DS, mk, 14 * l);
+        VectorMask<Double> m51 = VectorMask.fromArray(DS, mk, 16 * l), m52 = VectorMask.fromArray(DS, mk, 17 * l);
+        long rs = ars * Double.BYTES;
+        long base = (ic * ars + pc) * Double.BYTES;
+        int full = kc / l * l;
+        for (int p = 0; p < full; p += l) {
+            long o = base + (long) p * Double.BYTES;
+            DoubleVector r0 = DoubleVector.fromMemorySegment(DS, a, o, LE);
+            DoubleVector r1 = DoubleVector.fromMemorySegment(DS, a, o + rs, LE);
+            DoubleVector r2 = DoubleVector.fromMemorySegment(DS, a, o + 2 * rs, LE);
+            DoubleVector r3 = DoubleVector.fromMemorySegment(DS, a, o + 3 * rs, LE);
+            DoubleVector r4 = DoubleVector.fromMemorySegment(DS, a, o + 4 * rs, LE);
+            DoubleVector r5 = DoubleVector.fromMemorySegment(DS, a, o + 5 * rs, LE);
+            int q = d + 6 * p;
+            i00.selectFrom(r0, r1).blend(i01.selectFrom(r2, r3), m01).blend(i02.selectFrom(r4, r5), m02).intoArray(dst, q);
+            i10.selectFrom(r0, r1).blend(i11.selectFrom(r2, r3), m11).blend(i12.selectFrom(r4, r5), m12)
+                    .intoArray(dst, q + l);
+            i20.selectFrom(r0, r1).blend(i21.selectFrom(r2, r3), m21).blend(i22.selectFrom(r4, r5), m22)
+                    .intoArray(dst, q + 2 * l);
+            i30.selectFrom(r0, r1).blend(i31.selectFrom(r2, r3), m31).blend(i32.selectFrom(r4, r5), m32)
+                    .intoArray(dst, q + 3 * l);
+            i40.selectFrom(r0, r1).blend(i41.selectFrom(r2, r3), m41).blend(i42.selectFrom(r4, r5), m42)
+                    .intoArray(dst, q + 4 * l);
+            i50.selectFrom(r0, r1).blend(i51.selectFrom(r2, r3), m51).blend(i52.selectFrom(r4, r5), m52)
+                    .intoArray(dst, q + 5 * l);
+        }
+        for (int p = full; p < kc; p++) {
+            for (int r = 0; r < 6; r++) {
+                dst[d + 6 * p + r] = a.get(F64, base + r * rs + (long) p * Double.BYTES);
+            }
         }
     }
 
