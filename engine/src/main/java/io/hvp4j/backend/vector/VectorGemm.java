@@ -466,6 +466,20 @@ public final class VectorGemm {
                 Arrays.fill(tmp, mr * kc, MR * kc, 0f);
                 interleaveF32(tmp, kc, MR, dst, ir * kc);
             }
+        } else if (MR == 6 && ars == 1) {
+            // Transposed A: for each k a panel's 6 values are contiguous.
+            int full = mc / 6 * 6;
+            for (int ir = 0; ir < full; ir += 6) {
+                panelT6F32(dst, ir * kc, a, acs, ic + ir, pc, kc);
+            }
+            if (full < mc) {
+                for (int p = 0; p < kc; p++) {
+                    int d = full * kc + 6 * p;
+                    for (int r = 0; r < 6; r++) {
+                        dst[d + r] = full + r < mc ? a.get(F32, ((pc + p) * acs + ic + full + r) * Float.BYTES) : 0;
+                    }
+                }
+            }
         } else {
             // Transposed A: for each k the mc values are contiguous.
             for (int p = 0; p < kc; p++) {
@@ -529,6 +543,26 @@ public final class VectorGemm {
         for (int p = full; p < kc; p++) {
             for (int r = 0; r < 6; r++) {
                 dst[d + 6 * p + r] = a.get(F32, base + r * rs + (long) p * Float.BYTES);
+            }
+        }
+    }
+
+    /**
+     * Rows i..i+5 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the 6-tall panel at
+     * dst[d]: one 8-lane load and store per k-step, whose two extra lanes land on the next step's slots and are
+     * rewritten by it; the last step, and steps whose 8-lane load would pass the end of A, go one by one.
+     */
+    private static void panelT6F32(float[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
+        long step = acs * Float.BYTES;
+        long o = (pc * acs + i) * Float.BYTES;
+        long last = a.byteSize() - 8L * Float.BYTES;
+        int p = 0;
+        for (; p < kc - 1 && o <= last; p++, o += step) {
+            FloatVector.fromMemorySegment(FloatVector.SPECIES_256, a, o, LE).intoArray(dst, d + 6 * p);
+        }
+        for (; p < kc; p++, o += step) {
+            for (int r = 0; r < 6; r++) {
+                dst[d + 6 * p + r] = a.get(F32, o + (long) r * Float.BYTES);
             }
         }
     }
@@ -937,6 +971,20 @@ public final class VectorGemm {
                 Arrays.fill(tmp, mr * kc, MR * kc, 0d);
                 interleaveF64(tmp, kc, MR, dst, ir * kc);
             }
+        } else if (MR == 6 && ars == 1) {
+            // Transposed A: for each k a panel's 6 values are contiguous.
+            int full = mc / 6 * 6;
+            for (int ir = 0; ir < full; ir += 6) {
+                panelT6F64(dst, ir * kc, a, acs, ic + ir, pc, kc);
+            }
+            if (full < mc) {
+                for (int p = 0; p < kc; p++) {
+                    int d = full * kc + 6 * p;
+                    for (int r = 0; r < 6; r++) {
+                        dst[d + r] = full + r < mc ? a.get(F64, ((pc + p) * acs + ic + full + r) * Double.BYTES) : 0;
+                    }
+                }
+            }
         } else {
             // Transposed A: for each k the mc values are contiguous.
             for (int p = 0; p < kc; p++) {
@@ -1000,6 +1048,26 @@ public final class VectorGemm {
         for (int p = full; p < kc; p++) {
             for (int r = 0; r < 6; r++) {
                 dst[d + 6 * p + r] = a.get(F64, base + r * rs + (long) p * Double.BYTES);
+            }
+        }
+    }
+
+    /**
+     * Rows i..i+5 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the 6-tall panel at
+     * dst[d]: one 8-lane load and store per k-step, whose two extra lanes land on the next step's slots and are
+     * rewritten by it; the last step, and steps whose 8-lane load would pass the end of A, go one by one.
+     */
+    private static void panelT6F64(double[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
+        long step = acs * Double.BYTES;
+        long o = (pc * acs + i) * Double.BYTES;
+        long last = a.byteSize() - 8L * Double.BYTES;
+        int p = 0;
+        for (; p < kc - 1 && o <= last; p++, o += step) {
+            DoubleVector.fromMemorySegment(DoubleVector.SPECIES_512, a, o, LE).intoArray(dst, d + 6 * p);
+        }
+        for (; p < kc; p++, o += step) {
+            for (int r = 0; r < 6; r++) {
+                dst[d + 6 * p + r] = a.get(F64, o + (long) r * Double.BYTES);
             }
         }
     }
