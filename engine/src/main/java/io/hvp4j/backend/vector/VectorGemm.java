@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -84,6 +85,12 @@ public final class VectorGemm {
      * {@link #panelTBF64}: 8 x 8 doubles, i.e. 512-bit vectors); other vector widths take the scalar interleave.
      * Rows 2s and 2s+1 of a table are the two-vector indices of butterfly stage s.
      */
+    /** Lanes of one k-step's load when packing a transposed A: MR rows rounded up to a vector shape (4 or 8). */
+    private static final int TA_LANES = MR == 6 ? 8 : 4;
+    private static final VectorSpecies<Float> TA_F32 =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(32 * TA_LANES));
+    private static final VectorSpecies<Double> TA_F64 =
+            VectorSpecies.of(double.class, VectorShape.forBitSize(64 * TA_LANES));
     private static final int TB_LANES_F32 = 16;
     private static final int TB_LANES_F64 = 8;
     private static final float[] TB_IDX_F = floats(butterflyIndex(FL == TB_LANES_F32 ? FL : 1));
@@ -494,30 +501,21 @@ public final class VectorGemm {
                 Arrays.fill(tmp, mr * kc, MR * kc, 0f);
                 interleaveF32(tmp, kc, MR, dst, ir * kc);
             }
-        } else if (MR == 6 && ars == 1) {
-            // Transposed A: for each k a panel's 6 values are contiguous.
-            int full = mc / 6 * 6;
-            for (int ir = 0; ir < full; ir += 6) {
-                panelT6F32(dst, ir * kc, a, acs, ic + ir, pc, kc);
-            }
-            if (full < mc) {
+        } else {
+            // Transposed A: for each k a panel's MR values are contiguous (ars is 1 whenever acs is not).
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                if (mr == MR && ars == 1) {
+                    panelTAF32(dst, ir * kc, a, acs, ic + ir, pc, kc);
+                    continue;
+                }
                 for (int p = 0; p < kc; p++) {
-                    int d = full * kc + 6 * p;
-                    for (int r = 0; r < 6; r++) {
-                        dst[d + r] = full + r < mc ? a.get(F32, ((pc + p) * acs + ic + full + r) * Float.BYTES) : 0;
+                    for (int r = 0; r < MR; r++) {
+                        dst[ir * kc + MR * p + r] =
+                                r < mr ? a.get(F32, ((pc + p) * acs + (ic + ir + r) * ars) * Float.BYTES) : 0f;
                     }
                 }
             }
-        } else {
-            // Transposed A: for each k the mc values are contiguous.
-            for (int p = 0; p < kc; p++) {
-                MemorySegment.copy(a, F32, ((pc + p) * acs + ic * ars) * Float.BYTES, tmp, 0, mc);
-                for (int i = 0; i < mc; i++) {
-                    dst[(i / MR) * MR * kc + p * MR + i % MR] = tmp[i];
-                }
-            }
-            int full = mc / MR * MR;
-            zeroLanesF32(dst, full * kc, MR, mc - full, kc);
         }
     }
 
@@ -589,21 +587,22 @@ public final class VectorGemm {
     }
 
     /**
-     * Rows i..i+5 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the 6-tall panel at
-     * dst[d]: one 8-lane load and store per k-step, whose two extra lanes land on the next step's slots and are
-     * rewritten by it; the last step, and steps whose 8-lane load would pass the end of A, go one by one.
+     * Rows i..i+MR-1 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the MR-tall panel at
+     * dst[d]: one load and store of TA_LANES lanes per k-step. With MR = 6 that is 8 lanes, and the two extra ones land
+     * on the next step's slots and are rewritten by it; the last step, and steps whose load would pass the end of A,
+     * go one by one.
      */
-    private static void panelT6F32(float[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
+    private static void panelTAF32(float[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
         long step = acs * Float.BYTES;
         long o = (pc * acs + i) * Float.BYTES;
-        long last = a.byteSize() - 8L * Float.BYTES;
+        long last = a.byteSize() - (long) TA_LANES * Float.BYTES;
         int p = 0;
         for (; p < kc - 1 && o <= last; p++, o += step) {
-            FloatVector.fromMemorySegment(FloatVector.SPECIES_256, a, o, LE).intoArray(dst, d + 6 * p);
+            FloatVector.fromMemorySegment(TA_F32, a, o, LE).intoArray(dst, d + MR * p);
         }
         for (; p < kc; p++, o += step) {
-            for (int r = 0; r < 6; r++) {
-                dst[d + 6 * p + r] = a.get(F32, o + (long) r * Float.BYTES);
+            for (int r = 0; r < MR; r++) {
+                dst[d + MR * p + r] = a.get(F32, o + (long) r * Float.BYTES);
             }
         }
     }
@@ -775,16 +774,6 @@ public final class VectorGemm {
             for (int j = 0, i = p; j < width; j++, i += kc) {
                 dst[o + j] = src[i];
             }
-        }
-    }
-
-    /** Zeroes lanes w..width-1 of the width-wide panel at d (nothing when w == 0: no partial panel). */
-    private static void zeroLanesF32(float[] dst, int d, int width, int w, int kc) {
-        if (w == 0) {
-            return;
-        }
-        for (int p = 0; p < kc; p++) {
-            Arrays.fill(dst, d + p * width + w, d + (p + 1) * width, 0f);
         }
     }
 
@@ -1213,30 +1202,21 @@ public final class VectorGemm {
                 Arrays.fill(tmp, mr * kc, MR * kc, 0d);
                 interleaveF64(tmp, kc, MR, dst, ir * kc);
             }
-        } else if (MR == 6 && ars == 1) {
-            // Transposed A: for each k a panel's 6 values are contiguous.
-            int full = mc / 6 * 6;
-            for (int ir = 0; ir < full; ir += 6) {
-                panelT6F64(dst, ir * kc, a, acs, ic + ir, pc, kc);
-            }
-            if (full < mc) {
+        } else {
+            // Transposed A: for each k a panel's MR values are contiguous (ars is 1 whenever acs is not).
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                if (mr == MR && ars == 1) {
+                    panelTAF64(dst, ir * kc, a, acs, ic + ir, pc, kc);
+                    continue;
+                }
                 for (int p = 0; p < kc; p++) {
-                    int d = full * kc + 6 * p;
-                    for (int r = 0; r < 6; r++) {
-                        dst[d + r] = full + r < mc ? a.get(F64, ((pc + p) * acs + ic + full + r) * Double.BYTES) : 0;
+                    for (int r = 0; r < MR; r++) {
+                        dst[ir * kc + MR * p + r] =
+                                r < mr ? a.get(F64, ((pc + p) * acs + (ic + ir + r) * ars) * Double.BYTES) : 0d;
                     }
                 }
             }
-        } else {
-            // Transposed A: for each k the mc values are contiguous.
-            for (int p = 0; p < kc; p++) {
-                MemorySegment.copy(a, F64, ((pc + p) * acs + ic * ars) * Double.BYTES, tmp, 0, mc);
-                for (int i = 0; i < mc; i++) {
-                    dst[(i / MR) * MR * kc + p * MR + i % MR] = tmp[i];
-                }
-            }
-            int full = mc / MR * MR;
-            zeroLanesF64(dst, full * kc, MR, mc - full, kc);
         }
     }
 
@@ -1308,21 +1288,22 @@ public final class VectorGemm {
     }
 
     /**
-     * Rows i..i+5 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the 6-tall panel at
-     * dst[d]: one 8-lane load and store per k-step, whose two extra lanes land on the next step's slots and are
-     * rewritten by it; the last step, and steps whose 8-lane load would pass the end of A, go one by one.
+     * Rows i..i+MR-1 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the MR-tall panel at
+     * dst[d]: one load and store of TA_LANES lanes per k-step. With MR = 6 that is 8 lanes, and the two extra ones land
+     * on the next step's slots and are rewritten by it; the last step, and steps whose load would pass the end of A,
+     * go one by one.
      */
-    private static void panelT6F64(double[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
+    private static void panelTAF64(double[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
         long step = acs * Double.BYTES;
         long o = (pc * acs + i) * Double.BYTES;
-        long last = a.byteSize() - 8L * Double.BYTES;
+        long last = a.byteSize() - (long) TA_LANES * Double.BYTES;
         int p = 0;
         for (; p < kc - 1 && o <= last; p++, o += step) {
-            DoubleVector.fromMemorySegment(DoubleVector.SPECIES_512, a, o, LE).intoArray(dst, d + 6 * p);
+            DoubleVector.fromMemorySegment(TA_F64, a, o, LE).intoArray(dst, d + MR * p);
         }
         for (; p < kc; p++, o += step) {
-            for (int r = 0; r < 6; r++) {
-                dst[d + 6 * p + r] = a.get(F64, o + (long) r * Double.BYTES);
+            for (int r = 0; r < MR; r++) {
+                dst[d + MR * p + r] = a.get(F64, o + (long) r * Double.BYTES);
             }
         }
     }
@@ -1416,16 +1397,6 @@ public final class VectorGemm {
             for (int j = 0, i = p; j < width; j++, i += kc) {
                 dst[o + j] = src[i];
             }
-        }
-    }
-
-    /** Zeroes lanes w..width-1 of the width-wide panel at d (nothing when w == 0: no partial panel). */
-    private static void zeroLanesF64(double[] dst, int d, int width, int w, int kc) {
-        if (w == 0) {
-            return;
-        }
-        for (int p = 0; p < kc; p++) {
-            Arrays.fill(dst, d + p * width + w, d + (p + 1) * width, 0d);
         }
     }
 
