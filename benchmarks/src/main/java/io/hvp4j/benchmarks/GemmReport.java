@@ -106,8 +106,8 @@ public final class GemmReport {
     }
 
     /**
-     * About 4 s of calls on mixed shapes and transposes first, so that C2 has compiled (and settled) the kernels
-     * before the first timed shape; otherwise the first row measures the JIT.
+     * About 4 s of calls on mixed shapes and transposes first (one with several k-blocks), so that C2 has compiled
+     * (and settled) the kernels before the first timed shape; otherwise the first row measures the JIT.
      */
     private static void warmUp(boolean f64) {
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(2)) {
@@ -117,6 +117,9 @@ public final class GemmReport {
                 ps.add(new GemmProblem("256", tr, f64, arena));
                 ps.add(new GemmProblem("250x10x130", tr, f64, arena));
                 ps.add(new GemmProblem("10x250x130", tr, f64, arena));
+                // k above every kc: later k-blocks add to C, a path the shapes above never take (without it C2
+                // compiled that path as a trap and recompiled the GEMM in the middle of the first large shape).
+                ps.add(new GemmProblem("100x70x2100", tr, f64, arena));
             }
             long end = System.nanoTime() + 4_000_000_000L;
             while (System.nanoTime() < end) {
