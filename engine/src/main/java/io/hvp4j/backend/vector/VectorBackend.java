@@ -475,10 +475,11 @@ public final class VectorBackend implements Backend {
     }
 
     /**
-     * {@code dst (d1 × d0) = srcᵀ} for {@code src} of {@code d0 × d1}, by tiles: each tile is copied in bulk to a
-     * heap buffer, transposed there and copied out in bulk. A side of at most 64 is taken whole, so that the
-     * tile's rows on that side are one contiguous run (the block-layout conversions have k = 16 on one side and
-     * up to millions on the other; element-wise segment access would cost more than the GEMMs they feed).
+     * {@code dst (d1 × d0) = srcᵀ} for {@code src} of {@code d0 × d1}, by tiles: each tile is transposed from src
+     * into a heap buffer (by register blocks, {@link Transposes}) and copied out in bulk. A side of at most 64 is
+     * taken whole, so that the tile's rows on that side are one contiguous run (the block-layout conversions have
+     * k = 16 on one side and up to millions on the other; element-wise segment access would cost more than the
+     * GEMMs they feed).
      */
     private void transpose(MemorySegment src, MemorySegment dst, int d0, int d1, boolean f32) {
         final int ta = d0 <= 64 ? d0 : 64;
@@ -488,24 +489,15 @@ public final class VectorBackend implements Backend {
         int w = f32 ? 4 : 8;
         ValueLayout layout = f32 ? F : D;
         rowRanges(tiles, (long) ta * tb, (t0, t1) -> {
-            Object in = f32 ? new float[ta * tb] : new double[ta * tb];
             Object out = f32 ? new float[ta * tb] : new double[ta * tb];
             for (long t = t0; t < t1; t++) {
                 int a0 = (int) (t / nb) * ta, b0 = (int) (t % nb) * tb;
                 int ra = Math.min(ta, d0 - a0), rb = Math.min(tb, d1 - b0);
-                if (rb == d1) {
-                    MemorySegment.copy(src, layout, (long) a0 * d1 * w, in, 0, ra * rb);
-                } else {
-                    for (int a = 0; a < ra; a++) {
-                        MemorySegment.copy(src, layout, ((long) (a0 + a) * d1 + b0) * w, in, a * rb, rb);
-                    }
-                }
+                long at = ((long) a0 * d1 + b0) * w;
                 if (f32) {
-                    float[] x = (float[]) in, y = (float[]) out;
-                    for (int a = 0; a < ra; a++) for (int b = 0; b < rb; b++) y[b * ra + a] = x[a * rb + b];
+                    Transposes.f32(src, at, (long) d1 * w, ra, rb, (float[]) out);
                 } else {
-                    double[] x = (double[]) in, y = (double[]) out;
-                    for (int a = 0; a < ra; a++) for (int b = 0; b < rb; b++) y[b * ra + a] = x[a * rb + b];
+                    Transposes.f64(src, at, (long) d1 * w, ra, rb, (double[]) out);
                 }
                 if (ra == d0) {
                     MemorySegment.copy(out, 0, dst, layout, (long) b0 * d0 * w, ra * rb);

@@ -79,25 +79,16 @@ public final class VectorGemm {
      * [(j*3 + q)*L + i] is the lane of the row pair (2q, 2q+1) that lane i takes, as a two-vector index (the second
      * row's lanes count from L); the mask marks the lanes that pair supplies.
      */
-    private static final float[] A6_IDX_F = floats(panel6Index(FL));
+    private static final float[] A6_IDX_F = Transposes.floats(panel6Index(FL));
     private static final boolean[] A6_MASK_F = panel6Mask(FL);
-    private static final double[] A6_IDX_D = doubles(panel6Index(DL));
+    private static final double[] A6_IDX_D = Transposes.doubles(panel6Index(DL));
     private static final boolean[] A6_MASK_D = panel6Mask(DL);
-    /**
-     * Lane counts of the in-register transposes that pack transposed B panels ({@link #panelTBF32}: 16 x 16 floats,
-     * {@link #panelTBF64}: 8 x 8 doubles, i.e. 512-bit vectors); other vector widths take the scalar interleave.
-     * Rows 2s and 2s+1 of a table are the two-vector indices of butterfly stage s.
-     */
     /** Lanes of one k-step's load when packing a transposed A: MR rows rounded up to a vector shape (4 or 8). */
     private static final int TA_LANES = MR == 6 ? 8 : 4;
     private static final VectorSpecies<Float> TA_F32 =
             VectorSpecies.of(float.class, VectorShape.forBitSize(32 * TA_LANES));
     private static final VectorSpecies<Double> TA_F64 =
             VectorSpecies.of(double.class, VectorShape.forBitSize(64 * TA_LANES));
-    private static final int TB_LANES_F32 = 16;
-    private static final int TB_LANES_F64 = 8;
-    private static final float[] TB_IDX_F = floats(butterflyIndex(FL == TB_LANES_F32 ? FL : 1));
-    private static final double[] TB_IDX_D = doubles(butterflyIndex(DL == TB_LANES_F64 ? DL : 1));
 
     private final WorkerPool pool;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
@@ -232,37 +223,6 @@ public final class VectorGemm {
             idx[(j * 3 + r / 2) * lanes + i] = (r % 2) * lanes + p;
         }
         return idx;
-    }
-
-    /** Stage s (bit b = 2^s): x' takes x's lanes with bit s clear and y's lanes j^b elsewhere; y' the mirror. */
-    private static int[] butterflyIndex(int lanes) {
-        int stages = Integer.numberOfTrailingZeros(lanes);
-        int[] idx = new int[2 * stages * lanes];
-        for (int st = 0; st < stages; st++) {
-            int b = 1 << st;
-            for (int j = 0; j < lanes; j++) {
-                boolean low = (j & b) == 0;
-                idx[2 * st * lanes + j] = low ? j : lanes + (j ^ b);
-                idx[(2 * st + 1) * lanes + j] = low ? (j ^ b) : lanes + j;
-            }
-        }
-        return idx;
-    }
-
-    private static float[] floats(int[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = v[i];
-        }
-        return f;
-    }
-
-    private static double[] doubles(int[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            d[i] = v[i];
-        }
-        return d;
     }
 
     private static boolean[] panel6Mask(int lanes) {
@@ -473,8 +433,21 @@ public final class VectorGemm {
             // that the stores into the panel are sequential.
             for (int jr = 0; jr < nc; jr += NR_F) {
                 int nr = Math.min(NR_F, nc - jr);
-                if (FL == TB_LANES_F32 && nr == NR_F && brs == 1) {
-                    panelTBF32(dst, dOff + jr * kc, b, bcs, jc + jr, pc, kc);
+                if (Transposes.F32_FAST && nr == NR_F && brs == 1) {
+                    // Full panel: register-block transposes straight from B, the last k-steps one by one.
+                    int steps = kc / Transposes.F32_SIDE * Transposes.F32_SIDE, d = dOff + jr * kc;
+                    for (int h = 0; h < NR_F; h += Transposes.F32_SIDE) {
+                        long col = ((jc + jr + h) * bcs + pc) * Float.BYTES;
+                        for (int p = 0; p < steps; p += Transposes.F32_SIDE) {
+                            Transposes.f32(b, col + (long) p * Float.BYTES, bcs * Float.BYTES, dst, d + p * NR_F + h,
+                                    NR_F);
+                        }
+                    }
+                    for (int p = steps; p < kc; p++) {
+                        for (int j = 0; j < NR_F; j++) {
+                            dst[d + p * NR_F + j] = b.get(F32, ((jc + jr + j) * bcs + pc + p) * Float.BYTES);
+                        }
+                    }
                     continue;
                 }
                 for (int j = 0; j < nr; j++) {
@@ -606,166 +579,6 @@ public final class VectorGemm {
         for (; p < kc; p++, o += step) {
             for (int r = 0; r < MR; r++) {
                 dst[d + MR * p + r] = a.get(F32, o + (long) r * Float.BYTES);
-            }
-        }
-    }
-
-    /**
-     * Columns j..j+NR_F-1 of a transposed B (element (p, j) at j*bcs + p), k-steps pc..pc+kc-1, into the NR_F-wide
-     * panel at dst[d] (element (p, j) at d + p*NR_F + j): 16 x 16 blocks loaded as 16 column vectors and transposed in
-     * registers by 4 butterfly stages of two-vector lane selections (stage s swaps bit s of the row and lane
-     * indices); the k-steps past the last full block go one by one.
-     */
-    private static void panelTBF32(float[] dst, int d, MemorySegment b, long bcs, int j, int pc, int kc) {
-        FloatVector s0a = FloatVector.fromArray(FS, TB_IDX_F, 0 * 16);
-        FloatVector s0b = FloatVector.fromArray(FS, TB_IDX_F, 1 * 16);
-        FloatVector s1a = FloatVector.fromArray(FS, TB_IDX_F, 2 * 16);
-        FloatVector s1b = FloatVector.fromArray(FS, TB_IDX_F, 3 * 16);
-        FloatVector s2a = FloatVector.fromArray(FS, TB_IDX_F, 4 * 16);
-        FloatVector s2b = FloatVector.fromArray(FS, TB_IDX_F, 5 * 16);
-        FloatVector s3a = FloatVector.fromArray(FS, TB_IDX_F, 6 * 16);
-        FloatVector s3b = FloatVector.fromArray(FS, TB_IDX_F, 7 * 16);
-        long cs = bcs * Float.BYTES;
-        int full = kc / 16 * 16;
-        for (int h = 0; h < NR_F; h += 16) {
-            long col = ((j + h) * bcs + pc) * Float.BYTES;
-            for (int p = 0; p < full; p += 16) {
-                long o = col + (long) p * Float.BYTES;
-                FloatVector v0 = FloatVector.fromMemorySegment(FS, b, o + 0 * cs, LE);
-                FloatVector v1 = FloatVector.fromMemorySegment(FS, b, o + 1 * cs, LE);
-                FloatVector v2 = FloatVector.fromMemorySegment(FS, b, o + 2 * cs, LE);
-                FloatVector v3 = FloatVector.fromMemorySegment(FS, b, o + 3 * cs, LE);
-                FloatVector v4 = FloatVector.fromMemorySegment(FS, b, o + 4 * cs, LE);
-                FloatVector v5 = FloatVector.fromMemorySegment(FS, b, o + 5 * cs, LE);
-                FloatVector v6 = FloatVector.fromMemorySegment(FS, b, o + 6 * cs, LE);
-                FloatVector v7 = FloatVector.fromMemorySegment(FS, b, o + 7 * cs, LE);
-                FloatVector v8 = FloatVector.fromMemorySegment(FS, b, o + 8 * cs, LE);
-                FloatVector v9 = FloatVector.fromMemorySegment(FS, b, o + 9 * cs, LE);
-                FloatVector v10 = FloatVector.fromMemorySegment(FS, b, o + 10 * cs, LE);
-                FloatVector v11 = FloatVector.fromMemorySegment(FS, b, o + 11 * cs, LE);
-                FloatVector v12 = FloatVector.fromMemorySegment(FS, b, o + 12 * cs, LE);
-                FloatVector v13 = FloatVector.fromMemorySegment(FS, b, o + 13 * cs, LE);
-                FloatVector v14 = FloatVector.fromMemorySegment(FS, b, o + 14 * cs, LE);
-                FloatVector v15 = FloatVector.fromMemorySegment(FS, b, o + 15 * cs, LE);
-                FloatVector t;
-                t = v0;
-                v0 = s0a.selectFrom(t, v1);
-                v1 = s0b.selectFrom(t, v1);
-                t = v2;
-                v2 = s0a.selectFrom(t, v3);
-                v3 = s0b.selectFrom(t, v3);
-                t = v4;
-                v4 = s0a.selectFrom(t, v5);
-                v5 = s0b.selectFrom(t, v5);
-                t = v6;
-                v6 = s0a.selectFrom(t, v7);
-                v7 = s0b.selectFrom(t, v7);
-                t = v8;
-                v8 = s0a.selectFrom(t, v9);
-                v9 = s0b.selectFrom(t, v9);
-                t = v10;
-                v10 = s0a.selectFrom(t, v11);
-                v11 = s0b.selectFrom(t, v11);
-                t = v12;
-                v12 = s0a.selectFrom(t, v13);
-                v13 = s0b.selectFrom(t, v13);
-                t = v14;
-                v14 = s0a.selectFrom(t, v15);
-                v15 = s0b.selectFrom(t, v15);
-                t = v0;
-                v0 = s1a.selectFrom(t, v2);
-                v2 = s1b.selectFrom(t, v2);
-                t = v1;
-                v1 = s1a.selectFrom(t, v3);
-                v3 = s1b.selectFrom(t, v3);
-                t = v4;
-                v4 = s1a.selectFrom(t, v6);
-                v6 = s1b.selectFrom(t, v6);
-                t = v5;
-                v5 = s1a.selectFrom(t, v7);
-                v7 = s1b.selectFrom(t, v7);
-                t = v8;
-                v8 = s1a.selectFrom(t, v10);
-                v10 = s1b.selectFrom(t, v10);
-                t = v9;
-                v9 = s1a.selectFrom(t, v11);
-                v11 = s1b.selectFrom(t, v11);
-                t = v12;
-                v12 = s1a.selectFrom(t, v14);
-                v14 = s1b.selectFrom(t, v14);
-                t = v13;
-                v13 = s1a.selectFrom(t, v15);
-                v15 = s1b.selectFrom(t, v15);
-                t = v0;
-                v0 = s2a.selectFrom(t, v4);
-                v4 = s2b.selectFrom(t, v4);
-                t = v1;
-                v1 = s2a.selectFrom(t, v5);
-                v5 = s2b.selectFrom(t, v5);
-                t = v2;
-                v2 = s2a.selectFrom(t, v6);
-                v6 = s2b.selectFrom(t, v6);
-                t = v3;
-                v3 = s2a.selectFrom(t, v7);
-                v7 = s2b.selectFrom(t, v7);
-                t = v8;
-                v8 = s2a.selectFrom(t, v12);
-                v12 = s2b.selectFrom(t, v12);
-                t = v9;
-                v9 = s2a.selectFrom(t, v13);
-                v13 = s2b.selectFrom(t, v13);
-                t = v10;
-                v10 = s2a.selectFrom(t, v14);
-                v14 = s2b.selectFrom(t, v14);
-                t = v11;
-                v11 = s2a.selectFrom(t, v15);
-                v15 = s2b.selectFrom(t, v15);
-                t = v0;
-                v0 = s3a.selectFrom(t, v8);
-                v8 = s3b.selectFrom(t, v8);
-                t = v1;
-                v1 = s3a.selectFrom(t, v9);
-                v9 = s3b.selectFrom(t, v9);
-                t = v2;
-                v2 = s3a.selectFrom(t, v10);
-                v10 = s3b.selectFrom(t, v10);
-                t = v3;
-                v3 = s3a.selectFrom(t, v11);
-                v11 = s3b.selectFrom(t, v11);
-                t = v4;
-                v4 = s3a.selectFrom(t, v12);
-                v12 = s3b.selectFrom(t, v12);
-                t = v5;
-                v5 = s3a.selectFrom(t, v13);
-                v13 = s3b.selectFrom(t, v13);
-                t = v6;
-                v6 = s3a.selectFrom(t, v14);
-                v14 = s3b.selectFrom(t, v14);
-                t = v7;
-                v7 = s3a.selectFrom(t, v15);
-                v15 = s3b.selectFrom(t, v15);
-                int q = d + p * NR_F + h;
-                v0.intoArray(dst, q + 0 * NR_F);
-                v1.intoArray(dst, q + 1 * NR_F);
-                v2.intoArray(dst, q + 2 * NR_F);
-                v3.intoArray(dst, q + 3 * NR_F);
-                v4.intoArray(dst, q + 4 * NR_F);
-                v5.intoArray(dst, q + 5 * NR_F);
-                v6.intoArray(dst, q + 6 * NR_F);
-                v7.intoArray(dst, q + 7 * NR_F);
-                v8.intoArray(dst, q + 8 * NR_F);
-                v9.intoArray(dst, q + 9 * NR_F);
-                v10.intoArray(dst, q + 10 * NR_F);
-                v11.intoArray(dst, q + 11 * NR_F);
-                v12.intoArray(dst, q + 12 * NR_F);
-                v13.intoArray(dst, q + 13 * NR_F);
-                v14.intoArray(dst, q + 14 * NR_F);
-                v15.intoArray(dst, q + 15 * NR_F);
-            }
-        }
-        for (int p = full; p < kc; p++) {
-            for (int c = 0; c < NR_F; c++) {
-                dst[d + p * NR_F + c] = b.get(F32, ((j + c) * bcs + pc + p) * Float.BYTES);
             }
         }
     }
@@ -1174,8 +987,21 @@ public final class VectorGemm {
             // that the stores into the panel are sequential.
             for (int jr = 0; jr < nc; jr += NR_D) {
                 int nr = Math.min(NR_D, nc - jr);
-                if (DL == TB_LANES_F64 && nr == NR_D && brs == 1) {
-                    panelTBF64(dst, dOff + jr * kc, b, bcs, jc + jr, pc, kc);
+                if (Transposes.F64_FAST && nr == NR_D && brs == 1) {
+                    // Full panel: register-block transposes straight from B, the last k-steps one by one.
+                    int steps = kc / Transposes.F64_SIDE * Transposes.F64_SIDE, d = dOff + jr * kc;
+                    for (int h = 0; h < NR_D; h += Transposes.F64_SIDE) {
+                        long col = ((jc + jr + h) * bcs + pc) * Double.BYTES;
+                        for (int p = 0; p < steps; p += Transposes.F64_SIDE) {
+                            Transposes.f64(b, col + (long) p * Double.BYTES, bcs * Double.BYTES, dst, d + p * NR_D + h,
+                                    NR_D);
+                        }
+                    }
+                    for (int p = steps; p < kc; p++) {
+                        for (int j = 0; j < NR_D; j++) {
+                            dst[d + p * NR_D + j] = b.get(F64, ((jc + jr + j) * bcs + pc + p) * Double.BYTES);
+                        }
+                    }
                     continue;
                 }
                 for (int j = 0; j < nr; j++) {
@@ -1307,88 +1133,6 @@ public final class VectorGemm {
         for (; p < kc; p++, o += step) {
             for (int r = 0; r < MR; r++) {
                 dst[d + MR * p + r] = a.get(F64, o + (long) r * Double.BYTES);
-            }
-        }
-    }
-
-    /**
-     * Columns j..j+NR_D-1 of a transposed B (element (p, j) at j*bcs + p), k-steps pc..pc+kc-1, into the NR_D-wide
-     * panel at dst[d] (element (p, j) at d + p*NR_D + j): 8 x 8 blocks loaded as 8 column vectors and transposed in
-     * registers by 3 butterfly stages of two-vector lane selections (stage s swaps bit s of the row and lane
-     * indices); the k-steps past the last full block go one by one.
-     */
-    private static void panelTBF64(double[] dst, int d, MemorySegment b, long bcs, int j, int pc, int kc) {
-        DoubleVector s0a = DoubleVector.fromArray(DS, TB_IDX_D, 0 * 8);
-        DoubleVector s0b = DoubleVector.fromArray(DS, TB_IDX_D, 1 * 8);
-        DoubleVector s1a = DoubleVector.fromArray(DS, TB_IDX_D, 2 * 8);
-        DoubleVector s1b = DoubleVector.fromArray(DS, TB_IDX_D, 3 * 8);
-        DoubleVector s2a = DoubleVector.fromArray(DS, TB_IDX_D, 4 * 8);
-        DoubleVector s2b = DoubleVector.fromArray(DS, TB_IDX_D, 5 * 8);
-        long cs = bcs * Double.BYTES;
-        int full = kc / 8 * 8;
-        for (int h = 0; h < NR_D; h += 8) {
-            long col = ((j + h) * bcs + pc) * Double.BYTES;
-            for (int p = 0; p < full; p += 8) {
-                long o = col + (long) p * Double.BYTES;
-                DoubleVector v0 = DoubleVector.fromMemorySegment(DS, b, o + 0 * cs, LE);
-                DoubleVector v1 = DoubleVector.fromMemorySegment(DS, b, o + 1 * cs, LE);
-                DoubleVector v2 = DoubleVector.fromMemorySegment(DS, b, o + 2 * cs, LE);
-                DoubleVector v3 = DoubleVector.fromMemorySegment(DS, b, o + 3 * cs, LE);
-                DoubleVector v4 = DoubleVector.fromMemorySegment(DS, b, o + 4 * cs, LE);
-                DoubleVector v5 = DoubleVector.fromMemorySegment(DS, b, o + 5 * cs, LE);
-                DoubleVector v6 = DoubleVector.fromMemorySegment(DS, b, o + 6 * cs, LE);
-                DoubleVector v7 = DoubleVector.fromMemorySegment(DS, b, o + 7 * cs, LE);
-                DoubleVector t;
-                t = v0;
-                v0 = s0a.selectFrom(t, v1);
-                v1 = s0b.selectFrom(t, v1);
-                t = v2;
-                v2 = s0a.selectFrom(t, v3);
-                v3 = s0b.selectFrom(t, v3);
-                t = v4;
-                v4 = s0a.selectFrom(t, v5);
-                v5 = s0b.selectFrom(t, v5);
-                t = v6;
-                v6 = s0a.selectFrom(t, v7);
-                v7 = s0b.selectFrom(t, v7);
-                t = v0;
-                v0 = s1a.selectFrom(t, v2);
-                v2 = s1b.selectFrom(t, v2);
-                t = v1;
-                v1 = s1a.selectFrom(t, v3);
-                v3 = s1b.selectFrom(t, v3);
-                t = v4;
-                v4 = s1a.selectFrom(t, v6);
-                v6 = s1b.selectFrom(t, v6);
-                t = v5;
-                v5 = s1a.selectFrom(t, v7);
-                v7 = s1b.selectFrom(t, v7);
-                t = v0;
-                v0 = s2a.selectFrom(t, v4);
-                v4 = s2b.selectFrom(t, v4);
-                t = v1;
-                v1 = s2a.selectFrom(t, v5);
-                v5 = s2b.selectFrom(t, v5);
-                t = v2;
-                v2 = s2a.selectFrom(t, v6);
-                v6 = s2b.selectFrom(t, v6);
-                t = v3;
-                v3 = s2a.selectFrom(t, v7);
-                v7 = s2b.selectFrom(t, v7);
-                int q = d + p * NR_D + h;
-                v0.intoArray(dst, q + 0 * NR_D);
-                v1.intoArray(dst, q + 1 * NR_D);
-                v2.intoArray(dst, q + 2 * NR_D);
-                v3.intoArray(dst, q + 3 * NR_D);
-                v4.intoArray(dst, q + 4 * NR_D);
-                v5.intoArray(dst, q + 5 * NR_D);
-                v6.intoArray(dst, q + 6 * NR_D);
-                v7.intoArray(dst, q + 7 * NR_D);
-            }
-        }
-        for (int p = full; p < kc; p++) {
-            for (int c = 0; c < NR_D; c++) {
-                dst[d + p * NR_D + c] = b.get(F64, ((j + c) * bcs + pc + p) * Double.BYTES);
             }
         }
     }
