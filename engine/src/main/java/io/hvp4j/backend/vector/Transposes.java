@@ -23,7 +23,7 @@ final class Transposes {
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(LE);
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_512;
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_512;
-    /** Whether the preferred vectors are 512 bits wide, so that the blocks below compile to register code. */
+    /** Whether the preferred vectors are at least 512 bits wide, so that the blocks below compile to register code. */
     static final boolean F32_FAST = FloatVector.SPECIES_PREFERRED.length() >= 16;
     static final boolean F64_FAST = DoubleVector.SPECIES_PREFERRED.length() >= 8;
     /** Block sides. */

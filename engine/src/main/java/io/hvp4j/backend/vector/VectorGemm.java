@@ -58,8 +58,8 @@ public final class VectorGemm {
     // f32 takes kc = 1024 there (A block 384 KiB, B panel 128 KiB in L2): on Zen 5, 2 threads, against OpenBLAS's
     // AVX-512 kernels in the same run, 1024^3 went 78% -> 90% and 2048^3 76% -> 86% (kc = 512 stays the faster
     // choice for the micro-kernel alone; the gain is one read-modify-write pass over C fewer per 1024 of k).
-    // nc keeps the kc x nc panel of B at 4 MiB in either case (f32 with 512-bit vectors: nc = 1024): then the C
-    // columns of one panel (m x nc) stay in L3 from one k-block to the next. Zen 5, f32 2048^3, paired windows
+    // f32 nc keeps the kc x nc panel of B at 4 MiB with either vector width (512-bit: nc = 1024, as f64's panel
+    // there): then the C columns of one panel (m x nc) stay in L3 from one k-block to the next. Zen 5, f32 2048^3, paired windows
     // against nc = 2048: 2 threads +0.5..+8.9% (median of four runs +3.7%), 1 thread +3.8%, 1024x4096x1024 +8%.
     static final int KC_F = FL >= 16 ? 1024 : 512;
     static final int MC_F = 96;
@@ -565,8 +565,8 @@ public final class VectorGemm {
     /**
      * Rows i..i+MR-1 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the MR-tall panel at
      * dst[d]: one load and store of TA_LANES lanes per k-step. With MR = 6 that is 8 lanes, and the two extra ones land
-     * on the next step's slots and are rewritten by it; the last step, and steps whose load would pass the end of A,
-     * go one by one.
+     * on the next step's slots and are rewritten by it. The last step goes one by one (and, as a guard only, any step
+     * whose load would pass the end of A: for operands that pass checkArgs, none does).
      */
     private static void panelTAF32(float[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
         long step = acs * Float.BYTES;
@@ -1119,8 +1119,8 @@ public final class VectorGemm {
     /**
      * Rows i..i+MR-1 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the MR-tall panel at
      * dst[d]: one load and store of TA_LANES lanes per k-step. With MR = 6 that is 8 lanes, and the two extra ones land
-     * on the next step's slots and are rewritten by it; the last step, and steps whose load would pass the end of A,
-     * go one by one.
+     * on the next step's slots and are rewritten by it. The last step goes one by one (and, as a guard only, any step
+     * whose load would pass the end of A: for operands that pass checkArgs, none does).
      */
     private static void panelTAF64(double[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
         long step = acs * Double.BYTES;
@@ -1279,8 +1279,8 @@ public final class VectorGemm {
         // Same arithmetic as storeF64, lane by lane, so that edge and interior tiles round alike.
         if (MR == 6 && !overwrite) {
             // All of the tile's loads of C before its first store: C's rows are often a multiple of 4 KiB apart,
-            // and a load behind a store with the same low 12 address bits can wait on it (measured: f32 2048^3, 2
-            // threads, +3-5% against the row-by-row loop).
+            // and a load behind a store with the same low 12 address bits can wait on it (measured: f64 2048^3, 2
+            // threads, +8% against the row-by-row loop).
             long h = (long) DL * Double.BYTES;
             long o0 = co + 0 * rowBytes;
             long o1 = co + 1 * rowBytes;
