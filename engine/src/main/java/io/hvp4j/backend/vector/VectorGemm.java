@@ -59,8 +59,9 @@ public final class VectorGemm {
     // AVX-512 kernels in the same run, 1024^3 went 78% -> 90% and 2048^3 76% -> 86% (kc = 512 stays the faster
     // choice for the micro-kernel alone; the gain is one read-modify-write pass over C fewer per 1024 of k).
     // f32 nc keeps the kc x nc panel of B at 4 MiB with either vector width (512-bit: nc = 1024, as f64's panel
-    // there): then the C columns of one panel (m x nc) stay in L3 from one k-block to the next. Zen 5, f32 2048^3, paired windows
-    // against nc = 2048: 2 threads +0.5..+8.9% (median of four runs +3.7%), 1 thread +3.8%, 1024x4096x1024 +8%.
+    // there): then the C columns of one panel (m x nc) stay in L3 from one k-block to the next. Zen 5, f32 2048^3,
+    // paired windows against nc = 2048: 2 threads +0.5..+8.9% (median of four runs +3.7%), 1 thread +3.8%,
+    // 1024x4096x1024 +8%.
     static final int KC_F = FL >= 16 ? 1024 : 512;
     static final int MC_F = 96;
     static final int NC_F = FL >= 16 ? 1024 : 2048;
@@ -327,7 +328,7 @@ public final class VectorGemm {
             pool.runTogether(parts, barrier, part -> {
                 Buffers buf = buffers.get();
                 float[] pa = buf.f32A(MC_F * kcMax);
-                float[] tmp = buf.f32Tmp(Math.max(NR_F * kcMax, MC_F));
+                float[] tmp = buf.f32Tmp(NR_F * kcMax);
                 float[] t = buf.f32T;
                 int i0 = (int) WorkerPool.split(tilesM, parts, part) * MR;
                 int i1 = Math.min(m, (int) WorkerPool.split(tilesM, parts, part + 1) * MR);
@@ -389,6 +390,7 @@ public final class VectorGemm {
         float[] pa = buf.f32A(MC_F * kcMax);
         float[] pb = buf.f32B(roundUp(Math.min(NC_F, j1 - j0), NR_F) * kcMax);
         float[] t = buf.f32T;
+        float[] tmp = buf.f32Tmp(NR_F * kcMax);
         for (int jc = j0; jc < j1; jc += NC_F) {
             int nc = Math.min(NC_F, j1 - jc);
             for (int pc = 0; pc < k; pc += KC_F) {
@@ -396,10 +398,10 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 float bet = first ? beta : 1f;
                 boolean overwrite = first && beta == 0;
-                packBF32(pb, 0, buf.f32Tmp(Math.max(NR_F * kcMax, MC_F)), b, brs, bcs, pc, kc, jc, nc);
+                packBF32(pb, 0, tmp, b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_F) {
                     int mc = Math.min(MC_F, i1 - ic);
-                    packAF32(pa, buf.f32Tmp(Math.max(NR_F * kcMax, MC_F)), a, ars, acs, ic, mc, pc, kc);
+                    packAF32(pa, tmp, a, ars, acs, ic, mc, pc, kc);
                     macroF32(ic, mc, jc, nc, kc, pa, pb, t, c, crs, ccs, alpha, bet, overwrite);
                 }
             }
@@ -565,15 +567,14 @@ public final class VectorGemm {
     /**
      * Rows i..i+MR-1 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the MR-tall panel at
      * dst[d]: one load and store of TA_LANES lanes per k-step. With MR = 6 that is 8 lanes, and the two extra ones land
-     * on the next step's slots and are rewritten by it. The last step goes one by one (and, as a guard only, any step
-     * whose load would pass the end of A: for operands that pass checkArgs, none does).
+     * on the next step's slots and are rewritten by it; the last step goes one by one. The loads stay inside A: a
+     * vector step's extra lanes reach at most into the next stored row (k-step p+1 <= pc+kc-1), which exists.
      */
     private static void panelTAF32(float[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
         long step = acs * Float.BYTES;
         long o = (pc * acs + i) * Float.BYTES;
-        long last = a.byteSize() - (long) TA_LANES * Float.BYTES;
         int p = 0;
-        for (; p < kc - 1 && o <= last; p++, o += step) {
+        for (; p < kc - 1; p++, o += step) {
             FloatVector.fromMemorySegment(TA_F32, a, o, LE).intoArray(dst, d + MR * p);
         }
         for (; p < kc; p++, o += step) {
@@ -881,7 +882,7 @@ public final class VectorGemm {
             pool.runTogether(parts, barrier, part -> {
                 Buffers buf = buffers.get();
                 double[] pa = buf.f64A(MC_D * kcMax);
-                double[] tmp = buf.f64Tmp(Math.max(NR_D * kcMax, MC_D));
+                double[] tmp = buf.f64Tmp(NR_D * kcMax);
                 double[] t = buf.f64T;
                 int i0 = (int) WorkerPool.split(tilesM, parts, part) * MR;
                 int i1 = Math.min(m, (int) WorkerPool.split(tilesM, parts, part + 1) * MR);
@@ -943,6 +944,7 @@ public final class VectorGemm {
         double[] pa = buf.f64A(MC_D * kcMax);
         double[] pb = buf.f64B(roundUp(Math.min(NC_D, j1 - j0), NR_D) * kcMax);
         double[] t = buf.f64T;
+        double[] tmp = buf.f64Tmp(NR_D * kcMax);
         for (int jc = j0; jc < j1; jc += NC_D) {
             int nc = Math.min(NC_D, j1 - jc);
             for (int pc = 0; pc < k; pc += KC_D) {
@@ -950,10 +952,10 @@ public final class VectorGemm {
                 boolean first = pc == 0;
                 double bet = first ? beta : 1d;
                 boolean overwrite = first && beta == 0;
-                packBF64(pb, 0, buf.f64Tmp(Math.max(NR_D * kcMax, MC_D)), b, brs, bcs, pc, kc, jc, nc);
+                packBF64(pb, 0, tmp, b, brs, bcs, pc, kc, jc, nc);
                 for (int ic = i0; ic < i1; ic += MC_D) {
                     int mc = Math.min(MC_D, i1 - ic);
-                    packAF64(pa, buf.f64Tmp(Math.max(NR_D * kcMax, MC_D)), a, ars, acs, ic, mc, pc, kc);
+                    packAF64(pa, tmp, a, ars, acs, ic, mc, pc, kc);
                     macroF64(ic, mc, jc, nc, kc, pa, pb, t, c, crs, ccs, alpha, bet, overwrite);
                 }
             }
@@ -1119,15 +1121,14 @@ public final class VectorGemm {
     /**
      * Rows i..i+MR-1 of a transposed A (element (i, p) at p*acs + i), k-steps pc..pc+kc-1, into the MR-tall panel at
      * dst[d]: one load and store of TA_LANES lanes per k-step. With MR = 6 that is 8 lanes, and the two extra ones land
-     * on the next step's slots and are rewritten by it. The last step goes one by one (and, as a guard only, any step
-     * whose load would pass the end of A: for operands that pass checkArgs, none does).
+     * on the next step's slots and are rewritten by it; the last step goes one by one. The loads stay inside A: a
+     * vector step's extra lanes reach at most into the next stored row (k-step p+1 <= pc+kc-1), which exists.
      */
     private static void panelTAF64(double[] dst, int d, MemorySegment a, long acs, int i, int pc, int kc) {
         long step = acs * Double.BYTES;
         long o = (pc * acs + i) * Double.BYTES;
-        long last = a.byteSize() - (long) TA_LANES * Double.BYTES;
         int p = 0;
-        for (; p < kc - 1 && o <= last; p++, o += step) {
+        for (; p < kc - 1; p++, o += step) {
             DoubleVector.fromMemorySegment(TA_F64, a, o, LE).intoArray(dst, d + MR * p);
         }
         for (; p < kc; p++, o += step) {
