@@ -1,0 +1,214 @@
+package io.hvp4j.graph;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * An immutable network function {@code f(x; θ)} as a DAG of {@link Op} nodes in topological order. Values are the
+ * one data input (batched, the batch axis first), parameters (named as in PyTorch's {@code state_dict}, in the
+ * order of {@code model.parameters()}, which is the order of the flat parameter vector θ), constants (data without
+ * tangents, e.g. BatchNorm running statistics) and node outputs. The output is the batched value the loss reads
+ * ({@code rows × K}). Build one with {@link GraphBuilder}. Thread-safe (immutable).
+ */
+public final class Graph {
+    /** What a value is. */
+    public enum Kind { INPUT, PARAMETER, CONSTANT, COMPUTED }
+
+    /** A value of the graph: its shape is per sample when batched, whole otherwise. */
+    public static final class Value {
+        final int id;
+        final String name;
+        final Kind kind;
+        final Shape shape;
+        final double[] constant; // CONSTANT only
+        final Init init;         // PARAMETER only
+
+        Value(int id, String name, Kind kind, Shape shape, double[] constant, Init init) {
+            this.id = id;
+            this.name = name;
+            this.kind = kind;
+            this.shape = shape;
+            this.constant = constant;
+            this.init = init;
+        }
+
+        public int id() {
+            return id;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public Kind kind() {
+            return kind;
+        }
+
+        public Shape shape() {
+            return shape;
+        }
+
+        /** True for the data input and node outputs (one row per sample), false for parameters and constants. */
+        public boolean batched() {
+            return kind == Kind.INPUT || kind == Kind.COMPUTED;
+        }
+
+        @Override
+        public String toString() {
+            return name + shape;
+        }
+    }
+
+    /** How a parameter is initialised by {@link #initialParameters}: PyTorch's defaults for its module. */
+    public record Init(String kind, double bound) {
+        static Init uniform(double bound) {
+            return new Init("uniform", bound);
+        }
+
+        static Init constant(double value) {
+            return new Init("constant", value);
+        }
+    }
+
+    /** An op applied to input values, producing one value. */
+    public record Node(String name, Op op, List<Value> inputs, Value output) {
+    }
+
+    private final List<Value> values;
+    private final List<Node> nodes;
+    private final List<Value> parameters;
+    private final Value input;
+    private final Value output;
+    private final long[] offsets;
+    private final long parameterCount;
+    private final Map<String, Value> byName;
+
+    Graph(List<Value> values, List<Node> nodes, Value input, Value output) {
+        this.values = List.copyOf(values);
+        this.nodes = List.copyOf(nodes);
+        this.input = input;
+        this.output = output;
+        List<Value> ps = new ArrayList<>();
+        Map<String, Value> names = new LinkedHashMap<>();
+        for (Value v : values) {
+            names.put(v.name, v);
+            if (v.kind == Kind.PARAMETER) {
+                ps.add(v);
+            }
+        }
+        this.parameters = Collections.unmodifiableList(ps);
+        this.byName = Collections.unmodifiableMap(names);
+        offsets = new long[ps.size() + 1];
+        for (int i = 0; i < ps.size(); i++) {
+            offsets[i + 1] = offsets[i] + ps.get(i).shape.size();
+        }
+        parameterCount = offsets[ps.size()];
+        if (parameterCount > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("more than 2^31 parameters: " + parameterCount);
+        }
+    }
+
+    /** One more than the largest value id (ids index per-value arrays). */
+    public int valueSlots() {
+        int m = 0;
+        for (Value v : values) {
+            m = Math.max(m, v.id + 1);
+        }
+        return m;
+    }
+
+    /** Every value, inputs first, in topological order. */
+    public List<Value> values() {
+        return values;
+    }
+
+    /** The nodes in topological order. */
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    /** The parameters in the order of the flat parameter vector. */
+    public List<Value> parameters() {
+        return parameters;
+    }
+
+    public Value input() {
+        return input;
+    }
+
+    public Value output() {
+        return output;
+    }
+
+    /** The value named {@code name}, or null. */
+    public Value value(String name) {
+        return byName.get(name);
+    }
+
+    /** Total parameter count P. */
+    public int parameterCount() {
+        return (int) parameterCount;
+    }
+
+    /** Offset of parameter {@code i} (index into {@link #parameters()}) in the flat vector. */
+    public long offset(int i) {
+        return offsets[i];
+    }
+
+    /** Index of parameter {@code v} in {@link #parameters()}. */
+    public int parameterIndex(Value v) {
+        int i = parameters.indexOf(v);
+        if (i < 0) {
+            throw new IllegalArgumentException(v + " is not a parameter");
+        }
+        return i;
+    }
+
+    /** Per-sample input size (e.g. {@code C·H·W}). */
+    public int inputSize() {
+        return input.shape.intSize();
+    }
+
+    /** Per-sample output size (the number of classes K for a classifier). */
+    public int outputSize() {
+        return output.shape.intSize();
+    }
+
+    /**
+     * Parameters drawn as PyTorch initialises its modules (uniform in {@code ±1/√fan_in} for linear and convolution
+     * weights and biases; ones and zeros for normalisation scales and shifts), from {@code seed}: the same seed gives
+     * the same vector. The distribution matches PyTorch's, the numbers do not (another generator).
+     */
+    public double[] initialParameters(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] theta = new double[parameterCount()];
+        for (int i = 0; i < parameters.size(); i++) {
+            Value p = parameters.get(i);
+            int off = (int) offsets[i];
+            for (int j = 0; j < p.shape.size(); j++) {
+                theta[off + j] = p.init.kind().equals("constant") ? p.init.bound()
+                        : (2 * r.nextDouble() - 1) * p.init.bound();
+            }
+        }
+        return theta;
+    }
+
+    /** One line per node: name, op, input names and output shape. */
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        b.append("input ").append(input).append('\n');
+        for (Node n : nodes) {
+            b.append(n.name).append(" = ").append(n.op.type()).append('(');
+            for (int i = 0; i < n.inputs.size(); i++) {
+                b.append(i == 0 ? "" : ", ").append(n.inputs.get(i).name);
+            }
+            b.append(") -> ").append(n.output.shape).append('\n');
+        }
+        b.append("parameters ").append(parameterCount).append(" in ").append(parameters.size()).append(" tensors");
+        return b.toString();
+    }
+}

@@ -1,0 +1,203 @@
+package io.hvp4j.graph;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.autodiff.ElementwiseFunction;
+import io.hvp4j.graph.Graph.Init;
+import io.hvp4j.graph.Graph.Kind;
+import io.hvp4j.graph.Graph.Node;
+import io.hvp4j.graph.Graph.Value;
+import io.hvp4j.graph.ops.Activation;
+import io.hvp4j.graph.ops.Add;
+import io.hvp4j.graph.ops.BatchNormEval;
+import io.hvp4j.graph.ops.Conv2d;
+import io.hvp4j.graph.ops.Linear;
+import io.hvp4j.graph.ops.Pool2d;
+import io.hvp4j.graph.ops.Reshape;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Builds a {@link Graph} in code, with modules named as in PyTorch so that parameter names come out as in
+ * {@code model.state_dict()}: {@code linear("fc1", x, 120, true)} creates {@code fc1.weight} {@code (120, in)} and
+ * {@code fc1.bias}. Parameters are registered in call order, which must be the order of the PyTorch model's
+ * {@code parameters()} for the flat vectors to agree. Not thread-safe; one builder makes one graph.
+ */
+public final class GraphBuilder {
+    private final List<Value> values = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private final Set<String> names = new HashSet<>();
+    private Value input;
+    private int anonymous;
+
+    private Value add(String name, Kind kind, Shape shape, double[] constant, Init init) {
+        if (!names.add(name)) {
+            throw new InvalidInputException("graph: the name '" + name + "' is used twice");
+        }
+        Value v = new Value(values.size(), name, kind, shape, constant, init);
+        values.add(v);
+        return v;
+    }
+
+    /** The data input: per-sample shape, e.g. {@code (1, 28, 28)} or {@code (784,)}. One per graph. */
+    public Value input(String name, int... dims) {
+        if (input != null) {
+            throw new IllegalStateException("the graph already has an input: " + input.name);
+        }
+        input = add(name, Kind.INPUT, Shape.of(dims), null, null);
+        return input;
+    }
+
+    /** A parameter initialised uniformly in {@code ±bound} (PyTorch's default for its module). */
+    public Value parameter(String name, Shape shape, double bound) {
+        return add(name, Kind.PARAMETER, shape, null, Init.uniform(bound));
+    }
+
+    /** A parameter initialised to {@code value} (ones for normalisation scales, zeros for shifts). */
+    public Value parameterFilled(String name, Shape shape, double value) {
+        return add(name, Kind.PARAMETER, shape, null, Init.constant(value));
+    }
+
+    /** A constant: data without a tangent (for example a BatchNorm running mean). */
+    public Value constant(String name, Shape shape, double[] data) {
+        if (data.length != shape.size()) {
+            throw new InvalidInputException("constant " + name + ": " + data.length + " values for shape " + shape);
+        }
+        return add(name, Kind.CONSTANT, shape, data.clone(), null);
+    }
+
+    /** Applies {@code op} to {@code inputs}; {@code name} may be null (a generated name). */
+    public Value apply(String name, Op op, Value... inputs) {
+        for (Value v : inputs) {
+            if (v == null || values.get(v.id) != v) {
+                throw new IllegalArgumentException("input " + v + " is not a value of this builder");
+            }
+        }
+        Shape[] shapes = new Shape[inputs.length];
+        boolean[] batched = new boolean[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            shapes[i] = inputs[i].shape;
+            batched[i] = inputs[i].batched();
+        }
+        Shape out = op.outputShape(shapes, batched);
+        Value v = add(name != null ? name : op.type() + "_" + anonymous++, Kind.COMPUTED, out, null, null);
+        nodes.add(new Node(v.name, op, List.of(inputs), v));
+        return v;
+    }
+
+    // ---- modules, named as PyTorch names their parameters
+
+    /** {@code nn.Linear(in, out, bias)}: parameters {@code module.weight} (out, in) and {@code module.bias}. */
+    public Value linear(String module, Value x, int out, boolean bias) {
+        int in = x.shape.dim(-1);
+        double bound = 1 / Math.sqrt(in);
+        Value w = parameter(module + ".weight", Shape.of(out, in), bound);
+        if (!bias) {
+            return apply(module, Linear.INSTANCE, x, w);
+        }
+        Value b = parameter(module + ".bias", Shape.of(out), bound);
+        return apply(module, Linear.INSTANCE, x, w, b);
+    }
+
+    /** {@code nn.Conv2d(C, out, kernel, stride, padding, dilation, groups, bias)} with square kernels. */
+    public Value conv2d(String module, Value x, int out, int kernel, int stride, int padding, int dilation, int groups,
+                        boolean bias) {
+        if (x.shape.rank() != 3) {
+            throw new InvalidInputException("Conv2d " + module + ": input " + x + " must be (C, H, W)");
+        }
+        int cin = x.shape.dim(0);
+        if (cin % groups != 0) {
+            throw new InvalidInputException("Conv2d " + module + ": " + cin + " channels not divisible by groups " + groups);
+        }
+        double bound = 1 / Math.sqrt((double) cin / groups * kernel * kernel);
+        Value w = parameter(module + ".weight", Shape.of(out, cin / groups, kernel, kernel), bound);
+        Conv2d op = new Conv2d(stride, padding, dilation, groups);
+        if (!bias) {
+            return apply(module, op, x, w);
+        }
+        Value b = parameter(module + ".bias", Shape.of(out), bound);
+        return apply(module, op, x, w, b);
+    }
+
+    /**
+     * {@code nn.BatchNorm2d(C, eps)} (or 1d) in eval mode: parameters {@code module.weight} (ones) and
+     * {@code module.bias} (zeros), constants {@code module.running_mean} and {@code module.running_var}.
+     */
+    public Value batchNorm(String module, Value x, double eps, double[] runningMean, double[] runningVar) {
+        int C = x.shape.dim(0);
+        Value g = parameterFilled(module + ".weight", Shape.of(C), 1);
+        Value b = parameterFilled(module + ".bias", Shape.of(C), 0);
+        double[] mu = runningMean != null ? runningMean : new double[C];
+        double[] var = runningVar;
+        if (var == null) {
+            var = new double[C];
+            Arrays.fill(var, 1);
+        }
+        Value m = constant(module + ".running_mean", Shape.of(C), mu);
+        Value v = constant(module + ".running_var", Shape.of(C), var);
+        return apply(module, new BatchNormEval(eps), x, g, b, m, v);
+    }
+
+    public Value activation(Value x, ElementwiseFunction f) {
+        return apply(null, new Activation(f), x);
+    }
+
+    public Value add(Value a, Value b) {
+        return apply(null, Add.INSTANCE, a, b);
+    }
+
+    public Value avgPool2d(Value x, int kernel, int stride) {
+        return apply(null, new Pool2d(Pool2d.Mode.AVG, kernel, stride, 0), x);
+    }
+
+    public Value maxPool2d(Value x, int kernel, int stride, int padding) {
+        return apply(null, new Pool2d(Pool2d.Mode.MAX, kernel, stride, padding), x);
+    }
+
+    /** {@code nn.AdaptiveAvgPool2d(1)}: {@code (C, H, W) → (C, 1, 1)}. */
+    public Value globalAvgPool(Value x) {
+        return apply(null, Pool2d.globalAverage(), x);
+    }
+
+    /** {@code torch.flatten(x, 1)}. */
+    public Value flatten(Value x) {
+        return apply(null, new Reshape(null), x);
+    }
+
+    /**
+     * The graph whose network output is {@code output} (batched, {@code (K,)} for a classifier). Nodes the output
+     * does not depend on are dropped; a parameter they alone used is refused, so that θ has no dead entries.
+     */
+    public Graph build(Value output) {
+        if (input == null) {
+            throw new IllegalStateException("the graph has no input");
+        }
+        if (!output.batched()) {
+            throw new InvalidInputException("the graph output " + output + " must be batched");
+        }
+        boolean[] live = new boolean[values.size()];
+        live[output.id] = true;
+        List<Node> kept = new ArrayList<>();
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node n = nodes.get(i);
+            if (live[n.output().id]) {
+                kept.add(0, n);
+                for (Value v : n.inputs()) {
+                    live[v.id] = true;
+                }
+            }
+        }
+        List<Value> vs = new ArrayList<>();
+        for (Value v : values) {
+            if (live[v.id] || v == input) {
+                vs.add(v);
+            } else if (v.kind == Kind.PARAMETER) {
+                throw new InvalidInputException("parameter " + v.name + " does not affect the output");
+            }
+        }
+        return new Graph(vs, kept, input, output);
+    }
+}

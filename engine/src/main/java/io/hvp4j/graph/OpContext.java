@@ -1,0 +1,109 @@
+package io.hvp4j.graph;
+
+import io.hvp4j.backend.Backend;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+
+/**
+ * The buffers of one node as its rules see them (layouts in {@link Op}). The executor fills the fields before each
+ * rule; a rule reads its inputs and writes only the outputs that rule defines. Not thread-safe; owned by one
+ * {@link GraphEngine}.
+ */
+public final class OpContext {
+    Backend be;
+    DType dtype;
+    int rows;
+    int k;
+    Shape[] inShape;
+    boolean[] batched;
+    Shape outShape;
+    Tensor[] in;
+    Tensor[] inDot;
+    Tensor[] inGrad;
+    Tensor[] inGradDot;
+    Tensor out;
+    Tensor outDot;
+    Tensor outGrad;
+    Tensor outGradDot;
+    Tensor[] state;
+    Tensor scratch;
+
+    public Backend backend() {
+        return be;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** Samples in the batch. */
+    public int rows() {
+        return rows;
+    }
+
+    /** Tangents in the block. */
+    public int k() {
+        return k;
+    }
+
+    public int inputs() {
+        return in.length;
+    }
+
+    public Shape inShape(int i) {
+        return inShape[i];
+    }
+
+    public boolean batched(int i) {
+        return batched[i];
+    }
+
+    public Shape outShape() {
+        return outShape;
+    }
+
+    public Tensor in(int i) {
+        return in[i];
+    }
+
+    /** Tangent block of input {@code i}, or null (a zero tangent). */
+    public Tensor inDot(int i) {
+        return inDot[i];
+    }
+
+    /** Where the adjoint of input {@code i} goes, or null when it is not wanted. */
+    public Tensor inGrad(int i) {
+        return inGrad[i];
+    }
+
+    /** Where the adjoint's tangent block of input {@code i} goes, or null when it is not wanted. */
+    public Tensor inGradDot(int i) {
+        return inGradDot[i];
+    }
+
+    public Tensor out() {
+        return out;
+    }
+
+    public Tensor outDot() {
+        return outDot;
+    }
+
+    public Tensor outGrad() {
+        return outGrad;
+    }
+
+    public Tensor outGradDot() {
+        return outGradDot;
+    }
+
+    /** State buffer {@code j} ({@code rows × stateSizes[j]}), written by forward, read by the later rules. */
+    public Tensor state(int j) {
+        return state[j];
+    }
+
+    /** The first {@code n} elements of the shared scratch, as a {@code rows × cols} matrix ({@code rows·cols ≤} {@link Op#scratchSize}). */
+    public Tensor scratch(long offset, int rows, int cols) {
+        return scratch.view(offset, rows, cols);
+    }
+}

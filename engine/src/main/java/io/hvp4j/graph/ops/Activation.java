@@ -1,0 +1,67 @@
+package io.hvp4j.graph.ops;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.autodiff.ElementwiseFunction;
+import io.hvp4j.graph.Op;
+import io.hvp4j.graph.OpContext;
+import io.hvp4j.graph.Shape;
+
+/**
+ * An element-wise activation {@code y = σ(x)} ({@link ElementwiseFunction}: relu, tanh, gelu, ...). The forward rule
+ * keeps {@code σ'(x)} and, unless σ is piecewise linear, {@code σ''(x)}; the other rules are one multiply (-add)
+ * per element of each tangent.
+ */
+public final class Activation implements Op {
+    private final ElementwiseFunction f;
+
+    public Activation(ElementwiseFunction f) {
+        this.f = f;
+    }
+
+    public ElementwiseFunction function() {
+        return f;
+    }
+
+    @Override
+    public String type() {
+        return f.id();
+    }
+
+    @Override
+    public Shape outputShape(Shape[] in, boolean[] batched) {
+        if (in.length != 1 || !batched[0]) {
+            throw new InvalidInputException("activation " + f.id() + " takes one batched input");
+        }
+        return in[0];
+    }
+
+    @Override
+    public long[] stateSizes(Shape[] in, Shape out) {
+        return f.piecewiseLinear() ? new long[] {out.size()} : new long[] {out.size(), out.size()};
+    }
+
+    @Override
+    public void forward(OpContext c) {
+        c.backend().evaluate(f, c.in(0), c.out(), c.state(0), f.piecewiseLinear() ? null : c.state(1));
+    }
+
+    @Override
+    public void tangent(OpContext c) {
+        c.backend().broadcastMultiply(c.state(0), c.inDot(0), c.outDot());
+    }
+
+    @Override
+    public void backward(OpContext c) {
+        c.backend().broadcastMultiply(c.state(0), c.outGrad(), c.inGrad(0));
+    }
+
+    @Override
+    public void tangentOfBackward(OpContext c, boolean secondOrder) {
+        if (secondOrder && !f.piecewiseLinear() && c.inDot(0) != null) {
+            c.backend().elementwiseBackwardTangent(c.state(0), c.state(1), c.outGrad(), c.inDot(0), c.outGradDot(),
+                    c.inGradDot(0));
+        } else {
+            c.backend().broadcastMultiply(c.state(0), c.outGradDot(), c.inGradDot(0));
+        }
+    }
+}

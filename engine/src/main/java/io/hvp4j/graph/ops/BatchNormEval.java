@@ -1,0 +1,152 @@
+package io.hvp4j.graph.ops;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.graph.Op;
+import io.hvp4j.graph.OpContext;
+import io.hvp4j.graph.Shape;
+import io.hvp4j.memory.Tensor;
+
+/**
+ * {@code torch.nn.BatchNorm1d/2d} in eval mode: {@code y = γ·(x − μ)/√(σ² + ε) + β} per channel (axis 0 of a sample),
+ * with the running statistics {@code μ}, {@code σ²} fixed (constants) and {@code γ}, {@code β} parameters. This is
+ * the Hessian PyHessian and BackPACK analyse: the map is affine in {@code x}, so its only second-order terms are the
+ * mixed {@code γ}–{@code x} ones. Inputs: {@code x}, {@code γ}, {@code β}, {@code μ}, {@code σ²}. The forward rule keeps
+ * {@code x̂ = (x − μ)/√(σ² + ε)}.
+ */
+public final class BatchNormEval implements Op {
+    private final double eps;
+
+    public BatchNormEval(double eps) {
+        if (!(eps > 0)) {
+            throw new InvalidInputException("BatchNorm: eps must be positive, got " + eps);
+        }
+        this.eps = eps;
+    }
+
+    @Override
+    public String type() {
+        return "BatchNorm";
+    }
+
+    @Override
+    public Shape outputShape(Shape[] in, boolean[] batched) {
+        if (in.length != 5 || !batched[0] || batched[1] || batched[2] || batched[3] || batched[4]) {
+            throw new InvalidInputException("BatchNorm takes a batched input, weight, bias, running mean and variance");
+        }
+        int C = in[0].dim(0);
+        for (int i = 1; i < 5; i++) {
+            if (in[i].size() != C) {
+                throw new InvalidInputException("BatchNorm: input " + in[0] + " has " + C + " channels, input " + i
+                        + " has shape " + in[i]);
+            }
+        }
+        return in[0];
+    }
+
+    @Override
+    public long[] stateSizes(Shape[] in, Shape out) {
+        return new long[] {out.size()};
+    }
+
+    private double inv(OpContext c, int ch) {
+        double var = c.in(4).get(ch);
+        if (!(var + eps > 0)) {
+            throw new InvalidInputException("BatchNorm: running variance " + var + " of channel " + ch + " is negative");
+        }
+        return 1 / Math.sqrt(var + eps);
+    }
+
+    @Override
+    public void forward(OpContext c) {
+        Shape s = c.inShape(0);
+        int C = s.dim(0), S = (int) (s.size() / C);
+        Tensor x = c.in(0), y = c.out(), xh = c.state(0);
+        for (int ch = 0; ch < C; ch++) {
+            double inv = inv(c, ch), mu = c.in(3).get(ch), g = c.in(1).get(ch), b = c.in(2).get(ch);
+            for (int r = 0; r < c.rows(); r++) {
+                long at = ((long) r * C + ch) * S;
+                for (int p = 0; p < S; p++) {
+                    double h = (x.get(at + p) - mu) * inv;
+                    xh.set(at + p, h);
+                    y.set(at + p, g * h + b);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void tangent(OpContext c) {
+        Shape s = c.inShape(0);
+        int C = s.dim(0), S = (int) (s.size() / C), k = c.k();
+        Tensor xd = c.inDot(0), gd = c.inDot(1), bd = c.inDot(2), yd = c.outDot(), xh = c.state(0);
+        for (int r = 0; r < c.rows(); r++) {
+            for (int j = 0; j < k; j++) {
+                for (int ch = 0; ch < C; ch++) {
+                    double a = c.in(1).get(ch) * inv(c, ch);
+                    double gj = gd == null ? 0 : gd.get((long) j * C + ch), bj = bd == null ? 0 : bd.get((long) j * C + ch);
+                    long at = (((long) r * k + j) * C + ch) * S, h0 = ((long) r * C + ch) * S;
+                    for (int p = 0; p < S; p++) {
+                        double v = bj + gj * xh.get(h0 + p);
+                        if (xd != null) {
+                            v += a * xd.get(at + p);
+                        }
+                        yd.set(at + p, v);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void backward(OpContext c) {
+        adjoint(c, c.outGrad(), c.inGrad(0), c.inGrad(1), c.inGrad(2), 1, null, null);
+    }
+
+    @Override
+    public void tangentOfBackward(OpContext c, boolean secondOrder) {
+        adjoint(c, c.outGradDot(), c.inGradDot(0), c.inGradDot(1), c.inGradDot(2), c.k(),
+                secondOrder ? c.inDot(0) : null, secondOrder ? c.inDot(1) : null);
+    }
+
+    /**
+     * {@code gx = γ/s·g (+ γ̇/s·G)}, {@code gγ = Σ g·x̂ (+ Σ G·ẋ/s)}, {@code gβ = Σ g}, per tangent j; the terms in
+     * parentheses are the second-order ones ({@code xDot}, {@code gammaDot} non-null).
+     */
+    private void adjoint(OpContext c, Tensor g, Tensor gx, Tensor gGamma, Tensor gBeta, int k, Tensor xDot,
+                         Tensor gammaDot) {
+        Shape s = c.inShape(0);
+        int C = s.dim(0), S = (int) (s.size() / C);
+        Tensor xh = c.state(0), G = c.outGrad();
+        for (int j = 0; j < k; j++) {
+            for (int ch = 0; ch < C; ch++) {
+                double inv = inv(c, ch), a = c.in(1).get(ch) * inv;
+                double gdj = gammaDot == null ? 0 : gammaDot.get((long) j * C + ch) * inv;
+                double sg = 0, sb = 0;
+                for (int r = 0; r < c.rows(); r++) {
+                    long at = (((long) r * k + j) * C + ch) * S, h0 = ((long) r * C + ch) * S;
+                    for (int p = 0; p < S; p++) {
+                        double gv = g.get(at + p);
+                        sb += gv;
+                        sg += gv * xh.get(h0 + p);
+                        if (xDot != null) {
+                            sg += G.get(h0 + p) * xDot.get(at + p) * inv;
+                        }
+                        if (gx != null) {
+                            double v = a * gv;
+                            if (gammaDot != null) {
+                                v += gdj * G.get(h0 + p);
+                            }
+                            gx.set(at + p, v);
+                        }
+                    }
+                }
+                if (gGamma != null) {
+                    gGamma.set((long) j * C + ch, sg);
+                }
+                if (gBeta != null) {
+                    gBeta.set((long) j * C + ch, sb);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+package io.hvp4j.graph.ops;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.Backend;
+import io.hvp4j.graph.Op;
+import io.hvp4j.graph.OpContext;
+import io.hvp4j.graph.Shape;
+import io.hvp4j.memory.Tensor;
+
+/**
+ * {@code torch.nn.Conv2d}: inputs {@code x} {@code (C, H, W)} (batched), weight {@code (C_out, C/groups, kh, kw)} and
+ * an optional bias {@code (C_out,)}; square stride, zero padding and dilation, any number of groups (depthwise
+ * included). Computed as im2col and GEMM ({@link Images}), in chunks of images so that the column buffer stays
+ * bounded. A block of {@code k} tangents is {@code rows·k} images for the input tangent ({@code Ẋ * W}) and, with
+ * one group, a stack of {@code k·C_out} output channels for the weight tangent ({@code X * Ẇ_j} for all j is one
+ * GEMM), as for the dense layer.
+ */
+public final class Conv2d implements Op {
+    /** Elements of the column buffer per chunk (plus as much for the GEMM result): 2^21, 8 MiB in f32. */
+    static final long CHUNK_ELEMENTS = 1L << 21;
+
+    private final int stride, padding, dilation, groups;
+
+    public Conv2d(int stride, int padding, int dilation, int groups) {
+        if (stride < 1 || padding < 0 || dilation < 1 || groups < 1) {
+            throw new InvalidInputException("Conv2d: stride " + stride + ", padding " + padding + ", dilation "
+                    + dilation + ", groups " + groups + " out of range");
+        }
+        this.stride = stride;
+        this.padding = padding;
+        this.dilation = dilation;
+        this.groups = groups;
+    }
+
+    @Override
+    public String type() {
+        return "Conv2d";
+    }
+
+    @Override
+    public Shape outputShape(Shape[] in, boolean[] batched) {
+        if (in.length < 2 || in.length > 3 || !batched[0] || batched[1] || (in.length == 3 && batched[2])) {
+            throw new InvalidInputException("Conv2d takes a batched input, a weight and an optional bias");
+        }
+        Shape x = in[0], w = in[1];
+        if (x.rank() != 3 || w.rank() != 4) {
+            throw new InvalidInputException("Conv2d: input " + x + " must be (C, H, W) and weight " + w
+                    + " (C_out, C/groups, kh, kw)");
+        }
+        if (x.dim(0) % groups != 0 || w.dim(0) % groups != 0 || w.dim(1) * groups != x.dim(0)) {
+            throw new InvalidInputException("Conv2d: " + x.dim(0) + " input channels, weight " + w + " and groups "
+                    + groups + " do not match");
+        }
+        if (in.length == 3 && (in[2].rank() != 1 || in[2].dim(0) != w.dim(0))) {
+            throw new InvalidInputException("Conv2d: bias " + in[2] + " does not match weight " + w);
+        }
+        int ho = outSize(x.dim(1), w.dim(2)), wo = outSize(x.dim(2), w.dim(3));
+        if (ho < 1 || wo < 1) {
+            throw new InvalidInputException("Conv2d: input " + x + " is smaller than the kernel " + w.dim(2) + "x"
+                    + w.dim(3) + " (dilation " + dilation + ", padding " + padding + ")");
+        }
+        return Shape.of(w.dim(0), ho, wo);
+    }
+
+    private int outSize(int n, int kn) {
+        return (n + 2 * padding - dilation * (kn - 1) - 1) / stride + 1;
+    }
+
+    private Images.Geometry geometry(OpContext c) {
+        return geometry(c.inShape(0), c.inShape(1), c.outShape());
+    }
+
+    private Images.Geometry geometry(Shape x, Shape w, Shape out) {
+        return new Images.Geometry(x.dim(0), x.dim(1), x.dim(2), w.dim(2), w.dim(3), stride, padding, dilation,
+                out.dim(1), out.dim(2));
+    }
+
+    /** Images per chunk, so that the columns and the GEMM result each stay within {@link #CHUNK_ELEMENTS}. */
+    private static int chunk(int count, long colRows, long outRows, long pixels) {
+        long per = Math.max(colRows, outRows) * pixels;
+        return (int) Math.max(1, Math.min(count, CHUNK_ELEMENTS / per));
+    }
+
+    @Override
+    public long scratchSize(Shape[] in, Shape out, int rows, int k) {
+        long cgkk = (long) in[1].dim(1) * in[1].dim(2) * in[1].dim(3);
+        long per = Math.max(cgkk, (long) k * in[1].dim(0)) * out.dim(1) * out.dim(2);
+        // Each chunk holds m images with m·per ≤ max(CHUNK_ELEMENTS, per), twice (columns and GEMM result).
+        return 2 * Math.min((long) rows * k * per, Math.max(CHUNK_ELEMENTS, per));
+    }
+
+    // ---- the three building blocks, over sets of images addressed as base + n·step (+ jj for stacked tangents)
+
+    /**
+     * {@code dst[dBase + n·dStep + jj][g·og + o] (+)= Σ W_{jj,g}[o] · cols_g(src[sBase + n·sStep])} for n < count;
+     * {@code w} is {@code (J·C_out) × cgkk} (J stacked weights; J > 1 needs one group).
+     */
+    private void convolve(OpContext c, Tensor src, long sBase, long sStep, int count, Tensor w, int J, Tensor dst,
+                          long dBase, long dStep, boolean accumulate) {
+        Backend be = c.backend();
+        Images.Geometry g = geometry(c);
+        int cout = c.inShape(1).dim(0), og = cout / groups, cg = g.channels() / groups;
+        int cgkk = cg * g.kh() * g.kw(), P = g.ho() * g.wo();
+        int nc = chunk(count, cgkk, (long) J * og, P);
+        for (int n0 = 0; n0 < count; n0 += nc) {
+            int m = Math.min(nc, count - n0);
+            Tensor cols = c.scratch(0, cgkk, m * P);
+            Tensor res = c.scratch((long) nc * Math.max(cgkk, J * og) * P, J * og, m * P);
+            for (int gi = 0; gi < groups; gi++) {
+                Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
+                Tensor wg = w.view((long) gi * og * cgkk, J * og, cgkk);
+                be.gemm(false, false, 1, wg, cols, 0, res);
+                Images.transfer(false, dst, dBase + n0 * dStep, dStep, m, J, cout, gi * og, og, P, res, accumulate);
+            }
+        }
+    }
+
+    /**
+     * {@code dst[dBase + n·dStep] += col2im_g(W_gᵀ · G_g)} with {@code G = grad[gBase + n·gStep]} ({@code w} is
+     * {@code C_out × cgkk}); dst is not cleared.
+     */
+    private void convolveTranspose(OpContext c, Tensor grad, long gBase, long gStep, int count, Tensor w, Tensor dst,
+                                   long dBase, long dStep) {
+        Backend be = c.backend();
+        Images.Geometry g = geometry(c);
+        int cout = c.inShape(1).dim(0), og = cout / groups, cg = g.channels() / groups;
+        int cgkk = cg * g.kh() * g.kw(), P = g.ho() * g.wo();
+        int nc = chunk(count, cgkk, og, P);
+        for (int n0 = 0; n0 < count; n0 += nc) {
+            int m = Math.min(nc, count - n0);
+            Tensor cols = c.scratch(0, cgkk, m * P);
+            Tensor gm = c.scratch((long) nc * Math.max(cgkk, og) * P, og, m * P);
+            for (int gi = 0; gi < groups; gi++) {
+                Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, 1, cout, gi * og, og, P, gm, false);
+                be.gemm(true, false, 1, w.view((long) gi * og * cgkk, og, cgkk), gm, 0, cols);
+                Images.col2im(cols, dBase + n0 * dStep, dStep, m, g, gi * cg, cg, dst);
+            }
+        }
+    }
+
+    /**
+     * {@code dw[jj·C_out + g·og + o] (+)= G_{jj,g} · cols_g(src)ᵀ} summed over the images, with
+     * {@code G = grad[gBase + n·gStep + jj]} and {@code src[sBase + n·sStep]}; {@code dw} is {@code (J·C_out) × cgkk}.
+     */
+    private void weightGradient(OpContext c, Tensor grad, long gBase, long gStep, int J, Tensor src, long sBase,
+                                long sStep, int count, Tensor dw, boolean accumulate) {
+        Backend be = c.backend();
+        Images.Geometry g = geometry(c);
+        int cout = c.inShape(1).dim(0), og = cout / groups, cg = g.channels() / groups;
+        int cgkk = cg * g.kh() * g.kw(), P = g.ho() * g.wo();
+        int nc = chunk(count, cgkk, (long) J * og, P);
+        for (int n0 = 0; n0 < count; n0 += nc) {
+            int m = Math.min(nc, count - n0);
+            Tensor cols = c.scratch(0, cgkk, m * P);
+            Tensor gm = c.scratch((long) nc * Math.max(cgkk, J * og) * P, J * og, m * P);
+            double beta = accumulate || n0 > 0 ? 1 : 0;
+            for (int gi = 0; gi < groups; gi++) {
+                Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
+                Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, J, cout, gi * og, og, P, gm, false);
+                be.gemm(false, true, 1, gm, cols, beta, dw.view((long) gi * og * cgkk, J * og, cgkk));
+            }
+        }
+    }
+
+    /** {@code db[j·C_out + o] = Σ_n Σ_p grad[n·k + j][o][p]} for the k tangents (k = 1: the plain bias gradient). */
+    private static void biasGradient(Tensor grad, int images, int k, int cout, int P, Tensor db) {
+        for (int j = 0; j < k; j++) {
+            for (int o = 0; o < cout; o++) {
+                double s = 0;
+                for (int n = 0; n < images; n++) {
+                    long at = ((long) n * k + j) * cout * P + (long) o * P;
+                    for (int p = 0; p < P; p++) {
+                        s += grad.get(at + p);
+                    }
+                }
+                db.set((long) j * cout + o, s);
+            }
+        }
+    }
+
+    private static void addBias(Tensor bias, Tensor out, int images, int stride, int cout, int P) {
+        for (int n = 0; n < images; n++) {
+            for (int o = 0; o < cout; o++) {
+                double b = bias.get((long) (n % stride) * cout + o);
+                long at = ((long) n * cout + o) * P;
+                for (int p = 0; p < P; p++) {
+                    out.set(at + p, out.get(at + p) + b);
+                }
+            }
+        }
+    }
+
+    private Tensor weightMatrix(OpContext c, Tensor flat, int J) {
+        Shape w = c.inShape(1);
+        return flat.reshape(J * w.dim(0), w.dim(1) * w.dim(2) * w.dim(3));
+    }
+
+    // ---- the rules
+
+    @Override
+    public void forward(OpContext c) {
+        int rows = c.rows();
+        convolve(c, c.in(0), 0, 1, rows, weightMatrix(c, c.in(1), 1), 1, c.out(), 0, 1, false);
+        if (c.inputs() == 3) {
+            addBias(c.in(2), c.out(), rows, 1, c.outShape().dim(0), c.outShape().dim(1) * c.outShape().dim(2));
+        }
+    }
+
+    @Override
+    public void tangent(OpContext c) {
+        int rows = c.rows(), k = c.k(), cout = c.outShape().dim(0);
+        int P = c.outShape().dim(1) * c.outShape().dim(2);
+        Tensor out = c.outDot();
+        boolean written = false;
+        if (c.inDot(0) != null) {
+            convolve(c, c.inDot(0), 0, 1, rows * k, weightMatrix(c, c.in(1), 1), 1, out, 0, 1, false);
+            written = true;
+        }
+        if (c.inDot(1) != null) {
+            if (groups == 1) {
+                convolve(c, c.in(0), 0, 1, rows, weightMatrix(c, c.inDot(1), k), k, out, 0, k, written);
+            } else {
+                Tensor wk = weightMatrix(c, c.inDot(1), k);
+                long per = wk.size() / k;
+                for (int j = 0; j < k; j++) {
+                    convolve(c, c.in(0), 0, 1, rows, wk.view(j * per, cout, (int) (per / cout)), 1, out, j, k, written);
+                }
+            }
+            written = true;
+        }
+        if (c.inputs() == 3 && c.inDot(2) != null) {
+            if (!written) {
+                c.backend().zero(out);
+            }
+            addBias(c.inDot(2), out, rows * k, k, cout, P);
+        } else if (!written) {
+            c.backend().zero(out);
+        }
+    }
+
+    @Override
+    public void backward(OpContext c) {
+        int rows = c.rows(), cout = c.outShape().dim(0), P = c.outShape().dim(1) * c.outShape().dim(2);
+        if (c.inGrad(1) != null) {
+            weightGradient(c, c.outGrad(), 0, 1, 1, c.in(0), 0, 1, rows, weightMatrix(c, c.inGrad(1), 1), false);
+        }
+        if (c.inputs() == 3 && c.inGrad(2) != null) {
+            biasGradient(c.outGrad(), rows, 1, cout, P, c.inGrad(2));
+        }
+        if (c.inGrad(0) != null) {
+            c.backend().zero(c.inGrad(0));
+            convolveTranspose(c, c.outGrad(), 0, 1, rows, weightMatrix(c, c.in(1), 1), c.inGrad(0), 0, 1);
+        }
+    }
+
+    @Override
+    public void tangentOfBackward(OpContext c, boolean secondOrder) {
+        int rows = c.rows(), k = c.k(), cout = c.outShape().dim(0), P = c.outShape().dim(1) * c.outShape().dim(2);
+        Tensor gDot = c.outGradDot(), g = c.outGrad();
+        Tensor xDot = secondOrder ? c.inDot(0) : null, wDot = secondOrder ? c.inDot(1) : null;
+        Tensor dWDot = c.inGradDot(1);
+        if (dWDot != null) {
+            Tensor dw = weightMatrix(c, dWDot, k);
+            long per = dw.size() / k;
+            int cgkk = (int) (per / cout);
+            if (groups == 1) {
+                weightGradient(c, gDot, 0, k, k, c.in(0), 0, 1, rows, dw, false);
+            } else {
+                for (int j = 0; j < k; j++) {
+                    weightGradient(c, gDot, j, k, 1, c.in(0), 0, 1, rows, dw.view(j * per, cout, cgkk), false);
+                }
+            }
+            if (xDot != null) {
+                for (int j = 0; j < k; j++) {
+                    weightGradient(c, g, 0, 1, 1, xDot, j, k, rows, dw.view(j * per, cout, cgkk), true);
+                }
+            }
+        }
+        if (c.inputs() == 3 && c.inGradDot(2) != null) {
+            biasGradient(gDot, rows, k, cout, P, c.inGradDot(2));
+        }
+        Tensor gXDot = c.inGradDot(0);
+        if (gXDot != null) {
+            c.backend().zero(gXDot);
+            convolveTranspose(c, gDot, 0, 1, rows * k, weightMatrix(c, c.in(1), 1), gXDot, 0, 1);
+            if (wDot != null) {
+                Tensor wk = weightMatrix(c, wDot, k);
+                long per = wk.size() / k;
+                for (int j = 0; j < k; j++) {
+                    convolveTranspose(c, g, 0, 1, rows, wk.view(j * per, cout, (int) (per / cout)), gXDot, j, k);
+                }
+            }
+        }
+    }
+}
