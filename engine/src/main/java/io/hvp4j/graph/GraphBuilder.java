@@ -88,10 +88,27 @@ public final class GraphBuilder {
         return v;
     }
 
+    /** Runs a module's construction; if it fails, the values it registered are removed again. */
+    private Value module(java.util.function.Supplier<Value> body) {
+        int mark = values.size();
+        try {
+            return body.get();
+        } catch (RuntimeException e) {
+            while (values.size() > mark) {
+                names.remove(values.remove(values.size() - 1).name);
+            }
+            throw e;
+        }
+    }
+
     // ---- modules, named as PyTorch names their parameters
 
     /** {@code nn.Linear(in, out, bias)}: parameters {@code module.weight} (out, in) and {@code module.bias}. */
     public Value linear(String module, Value x, int out, boolean bias) {
+        return module(() -> linearModule(module, x, out, bias));
+    }
+
+    private Value linearModule(String module, Value x, int out, boolean bias) {
         int in = x.shape.dim(-1);
         double bound = 1 / Math.sqrt(in);
         Value w = parameter(module + ".weight", Shape.of(out, in), bound);
@@ -105,6 +122,11 @@ public final class GraphBuilder {
     /** {@code nn.Conv2d(C, out, kernel, stride, padding, dilation, groups, bias)} with square kernels. */
     public Value conv2d(String module, Value x, int out, int kernel, int stride, int padding, int dilation, int groups,
                         boolean bias) {
+        return module(() -> conv2dModule(module, x, out, kernel, stride, padding, dilation, groups, bias));
+    }
+
+    private Value conv2dModule(String module, Value x, int out, int kernel, int stride, int padding, int dilation,
+                               int groups, boolean bias) {
         if (x.shape.rank() != 3) {
             throw new InvalidInputException("Conv2d " + module + ": input " + x + " must be (C, H, W)");
         }
@@ -127,6 +149,10 @@ public final class GraphBuilder {
      * {@code module.bias} (zeros), constants {@code module.running_mean} and {@code module.running_var}.
      */
     public Value batchNorm(String module, Value x, double eps, double[] runningMean, double[] runningVar) {
+        return module(() -> batchNormModule(module, x, eps, runningMean, runningVar));
+    }
+
+    private Value batchNormModule(String module, Value x, double eps, double[] runningMean, double[] runningVar) {
         int C = x.shape.dim(0);
         Value g = parameterFilled(module + ".weight", Shape.of(C), 1);
         Value b = parameterFilled(module + ".bias", Shape.of(C), 0);
