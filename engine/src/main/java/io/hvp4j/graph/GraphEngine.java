@@ -231,9 +231,9 @@ public final class GraphEngine implements AutoCloseable {
         primalReady = false;
     }
 
-    /** The parameters ({@code 1 × P}, this engine's dtype; read only unless followed by {@link #invalidate()}). */
+    /** The parameters ({@code P × 1}, this engine's dtype; read only unless followed by {@link #invalidate()}). */
     public Tensor parameters() {
-        return theta.view(0, 1, graph.parameterCount());
+        return theta.view(0, graph.parameterCount(), 1);
     }
 
     public void invalidate() {

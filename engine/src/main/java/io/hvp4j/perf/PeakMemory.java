@@ -1,15 +1,15 @@
 package io.hvp4j.perf;
 
-import io.hvp4j.MlpObjective;
+import io.hvp4j.objective.Objective;
 import java.lang.management.ManagementFactory;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Peak memory of one operation on an {@link MlpObjective}, measured from a fresh objective (and, by the caller,
+ * Peak memory of one operation on an {@link Objective}, measured from a fresh objective (and, by the caller,
  * a fresh backend, so that GEMM packing buffers are allocated by this call as in a fresh process):
  * <ul>
- *   <li>off-heap: the objective's working memory after the operation ({@link MlpObjective#workingBytes()}: the
+ *   <li>off-heap: the objective's working memory after the operation ({@link Objective#workingBytes()}: the
  *       engine's own accounting of the buffers it allocated; the tangent buffers count only once a product has
  *       run) plus {@code callerBytes} (data set, vectors);</li>
  *   <li>heap: bytes allocated on the Java heap by all threads while the objective is built and the operation runs
@@ -30,11 +30,11 @@ public final class PeakMemory {
     }
 
     /** Builds an objective with {@code fresh}, runs {@code op} on it once, closes it; see the class comment. */
-    public static Bytes measure(Supplier<MlpObjective> fresh, Consumer<MlpObjective> op, long callerBytes) {
+    public static <T extends Objective> Bytes measure(Supplier<T> fresh, Consumer<T> op, long callerBytes) {
         com.sun.management.ThreadMXBean tm = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = tm.getTotalThreadAllocatedBytes();
         long engine;
-        try (MlpObjective o = fresh.get()) {
+        try (T o = fresh.get()) {
             op.accept(o);
             engine = o.workingBytes();
         }

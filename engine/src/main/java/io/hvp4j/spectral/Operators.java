@@ -3,11 +3,13 @@ package io.hvp4j.spectral;
 import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.DType;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.memory.Tensor;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 
-/** Operators over an {@link MlpObjective} and their compositions (sum, scale, shift, restriction). */
+/** Curvature operators of an {@link Objective} and their compositions (sum, scale, shift, restriction). */
 public final class Operators {
     private Operators() {
     }
@@ -18,17 +20,37 @@ public final class Operators {
      */
     public static SymmetricOperator curvature(MlpObjective f, Curvature c, int layer) {
         int n = layer < 0 ? f.parameterCount() : f.mlp().layerParameterCount(layer);
-        String what = switch (c) {
-            case HESSIAN -> "H";
-            case GAUSS_NEWTON -> "H_O";
-            case FUNCTIONAL -> "H_F";
-        } + (layer < 0 ? "" : " (layer " + layer + ")");
+        String what = label(c) + (layer < 0 ? "" : " (layer " + layer + ")");
         return new SymmetricOperator() {
             public int dimension() { return n; }
             public DType dtype() { return f.dtype(); }
             public int maxBlock() { return f.maxBlock(); }
             public void apply(Tensor v, Tensor out) { f.apply(c, layer, v, out); }
             public String description() { return what; }
+        };
+    }
+
+    /**
+     * The curvature {@code c} of {@code f} over all parameters ({@code group} null) or its diagonal block for a
+     * parameter group (dimension = the group's size; its parameters in flat order).
+     */
+    public static SymmetricOperator curvature(Objective f, Curvature c, ParameterGroup group) {
+        int n = group == null ? f.parameterCount() : group.size();
+        String what = label(c) + (group == null ? "" : " (" + group.name() + ")");
+        return new SymmetricOperator() {
+            public int dimension() { return n; }
+            public DType dtype() { return f.dtype(); }
+            public int maxBlock() { return f.maxBlock(); }
+            public void apply(Tensor v, Tensor out) { f.apply(c, group, v, out); }
+            public String description() { return what; }
+        };
+    }
+
+    private static String label(Curvature c) {
+        return switch (c) {
+            case HESSIAN -> "H";
+            case GAUSS_NEWTON -> "H_O";
+            case FUNCTIONAL -> "H_F";
         };
     }
 

@@ -1,6 +1,7 @@
 package io.hvp4j.spectral;
 
-import io.hvp4j.MlpObjective;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.DType;
@@ -428,30 +429,31 @@ public final class TraceEstimators {
     public record Layerwise(List<Estimate> layers, Estimate total) {
     }
 
-    public static Layerwise layerwise(MlpObjective f, Curvature c, Method method, int probes, Probe dist, long seed,
+    public static Layerwise layerwise(Objective f, Curvature c, Method method, int probes, Probe dist, long seed,
                                       int block) {
         return layerwise(f, c, method, probes, dist, seed, block, Progress.NONE);
     }
 
     /**
-     * As {@link #layerwise(MlpObjective, Curvature, Method, int, Probe, long, int)}, telling {@code progress} the
+     * As {@link #layerwise(Objective, Curvature, Method, int, Probe, long, int)}, telling {@code progress} the
      * products done over all layers together.
      */
-    public static Layerwise layerwise(MlpObjective f, Curvature c, Method method, int probes, Probe dist, long seed,
+    public static Layerwise layerwise(Objective f, Curvature c, Method method, int probes, Probe dist, long seed,
                                       int block, Progress progress) {
         Progress pr = Progress.orNone(progress);
         long total = 0;
-        for (int l = 0; l < f.mlp().layers(); l++) {
-            total += plannedProducts(method, probes, f.mlp().layerParameterCount(l));
+        List<ParameterGroup> groups = f.groups();
+        for (ParameterGroup g : groups) {
+            total += plannedProducts(method, probes, g.size());
         }
         long all = total;
         List<Estimate> out = new ArrayList<>();
         double sum = 0, var = 0;
         int products = 0;
         long before = 0;
-        for (int l = 0; l < f.mlp().layers(); l++) {
+        for (int l = 0; l < groups.size(); l++) {
             long offset = before;
-            SymmetricOperator op = Operators.curvature(f, c, l);
+            SymmetricOperator op = Operators.curvature(f, c, groups.get(l));
             Estimate e = estimate(op, method, probes, dist, seed + l, block,
                     (done, layerTotal) -> pr.update(offset + done, all));
             before += plannedProducts(method, probes, op.dimension());

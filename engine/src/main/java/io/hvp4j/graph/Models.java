@@ -1,0 +1,72 @@
+package io.hvp4j.graph;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.autodiff.Activation;
+import io.hvp4j.graph.Graph.Value;
+
+import java.util.Locale;
+
+/**
+ * Built-in networks, named and ordered as the PyTorch modules of {@code benchmarks/peers/pytorch_peer.py}, so that
+ * parameter vectors agree with {@code parameters_to_vector(model.parameters())}.
+ */
+public final class Models {
+    private Models() {
+    }
+
+    /** The names {@link #byName} knows. */
+    public static final String NAMES = "lenet5, resnet8, resnet8-nobn, resnet8-noskip";
+
+    /** A built-in network by name ({@link #NAMES}), for {@code classes} outputs. */
+    public static Graph byName(String name, int classes) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "lenet5" -> lenet5(classes);
+            case "resnet8" -> resnet8(16, classes, true, true);
+            case "resnet8-nobn" -> resnet8(16, classes, false, true);
+            case "resnet8-noskip" -> resnet8(16, classes, true, false);
+            default -> throw new InvalidInputException("unknown model '" + name + "'; built-in models: " + NAMES);
+        };
+    }
+
+    /**
+     * LeNet-5 on {@code 1×28×28}: {@code conv1} 6@5×5 (padding 2), tanh, 2×2 average pooling, {@code conv2} 16@5×5,
+     * tanh, 2×2 average pooling, flatten (400), {@code fc1} 120, tanh, {@code fc2} 84, tanh, {@code fc3} classes.
+     * 61,706 parameters for 10 classes.
+     */
+    public static Graph lenet5(int classes) {
+        GraphBuilder b = new GraphBuilder();
+        Value h = b.input("x", 1, 28, 28);
+        h = b.avgPool2d(b.activation(b.conv2d("conv1", h, 6, 5, 1, 2, 1, 1, true), Activation.TANH), 2, 2);
+        h = b.avgPool2d(b.activation(b.conv2d("conv2", h, 16, 5, 1, 0, 1, 1, true), Activation.TANH), 2, 2);
+        h = b.flatten(h);
+        h = b.activation(b.linear("fc1", h, 120, true), Activation.TANH);
+        h = b.activation(b.linear("fc2", h, 84, true), Activation.TANH);
+        return b.build(b.linear("fc3", h, classes, true));
+    }
+
+    /**
+     * A ResNet-8-style network on {@code 3×32×32} with {@code width} channels: stem {@code conv1} 3×3 (no bias),
+     * {@code bn1} (eval), relu; three residual blocks {@code layers.i} of {@code conv1}-{@code bn1}-relu-{@code conv2}-
+     * {@code bn2}, added to the block input, relu; global average pooling; linear head {@code fc}. Without
+     * {@code batchNorm} the convolutions have biases and no BatchNorm; without {@code skip} the adds are dropped (the
+     * PyHessian ablation). 14,650 parameters with width 16, BatchNorm and 10 classes.
+     */
+    public static Graph resnet8(int width, int classes, boolean batchNorm, boolean skip) {
+        GraphBuilder b = new GraphBuilder();
+        Value h = b.input("x", 3, 32, 32);
+        h = b.activation(convBn(b, "conv1", "bn1", h, width, batchNorm), Activation.RELU);
+        for (int i = 0; i < 3; i++) {
+            String p = "layers." + i + ".";
+            Value r = b.activation(convBn(b, p + "conv1", p + "bn1", h, width, batchNorm), Activation.RELU);
+            r = convBn(b, p + "conv2", p + "bn2", r, width, batchNorm);
+            h = b.activation(skip ? b.add(r, h) : r, Activation.RELU);
+        }
+        h = b.flatten(b.globalAvgPool(h));
+        return b.build(b.linear("fc", h, classes, true));
+    }
+
+    private static Value convBn(GraphBuilder b, String conv, String bn, Value x, int width, boolean batchNorm) {
+        Value c = b.conv2d(conv, x, width, 3, 1, 1, 1, 1, !batchNorm);
+        return batchNorm ? b.batchNorm(bn, c, 1e-5, null, null) : c;
+    }
+}

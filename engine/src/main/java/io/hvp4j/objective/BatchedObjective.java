@@ -1,0 +1,210 @@
+package io.hvp4j.objective;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.autodiff.Loss;
+import io.hvp4j.data.Dataset;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+
+import java.lang.foreign.Arena;
+
+/**
+ * The batching every {@link Objective} shares: the data set is processed in batches of at most {@code batchSize}
+ * rows, in order; with more than one batch the per-batch results are added in float64, batch by batch in order
+ * (deterministic for a fixed thread count). With one batch the primal pass is computed once per parameter setting
+ * and shared by every product. A subclass supplies the one-batch engine through the {@code engine*} hooks.
+ */
+public abstract class BatchedObjective implements Objective {
+    protected final Dataset data;
+    protected final double scale;
+    protected final int batchSize;
+    private final DType dtype;
+    private final Arena arena = Arena.ofShared();
+    /** One batch of converted inputs when the data set is streamed, else null. */
+    private final Tensor batchInputs;
+    private boolean parametersSet;
+    /** The batch whose primal pass the engine holds, or -1. */
+    protected int primalBatch = -1;
+
+    protected BatchedObjective(Dataset data, Loss.Reduction reduction, DType dtype, int batchSize) {
+        if (data.dtype() != dtype) {
+            throw new IllegalArgumentException("data dtype " + data.dtype() + " differs from " + dtype);
+        }
+        this.data = data;
+        this.dtype = dtype;
+        this.scale = reduction == Loss.Reduction.MEAN ? 1.0 / data.size() : 1.0;
+        this.batchSize = Math.max(1, Math.min(batchSize, data.size()));
+        this.batchInputs = data.streamed() ? Tensor.allocate(arena, dtype, this.batchSize, data.inputDimension()) : null;
+    }
+
+    /** Primal forward and backward pass of one batch; fills {@code grad} (engine dtype) unless null. */
+    protected abstract double engineForwardBackward(Tensor x, Tensor y, double scale, Tensor grad);
+
+    /** Primal forward pass of one batch only. */
+    protected abstract double engineForward(Tensor x, Tensor y, double scale);
+
+    /** The product on the batch of the last {@link #engineForwardBackward}; v and out have the engine's dtype. */
+    protected abstract void engineProduct(Curvature c, ParameterGroup group, Tensor v, Tensor out);
+
+    /** Copies θ into the engine. */
+    protected abstract void engineSetParameters(Tensor theta);
+
+    protected abstract Tensor engineParameters();
+
+    protected abstract void engineInvalidate();
+
+    protected abstract long engineWorkingBytes();
+
+    protected abstract void engineClose();
+
+    /** A one-line description of the model, for messages. */
+    protected abstract String modelName();
+
+    @Override
+    public final DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public int batches() {
+        return (data.size() + batchSize - 1) / batchSize;
+    }
+
+    @Override
+    public void setParameters(Tensor theta) {
+        if (theta.size() != parameterCount()) {
+            throw new InvalidInputException("expected " + parameterCount() + " parameters for " + modelName()
+                    + ", got " + theta.size());
+        }
+        long bad = theta.firstNonFinite();
+        if (bad >= 0) {
+            throw new InvalidInputException("parameters contain a non-finite value at index " + bad);
+        }
+        if (dtype == DType.F32) {
+            // Checked on the host (the engine's copy may be device memory): Tensor.set rounds the same way.
+            for (long i = 0, n = theta.size(); i < n; i++) {
+                if (Float.isInfinite((float) theta.get(i))) {
+                    parametersSet = false;
+                    throw new InvalidInputException("parameter " + i + " (" + theta.get(i) + ") overflows " + dtype);
+                }
+            }
+        }
+        engineSetParameters(theta);
+        parametersSet = true;
+        primalBatch = -1;
+    }
+
+    @Override
+    public Tensor parameters() {
+        return engineParameters();
+    }
+
+    @Override
+    public void invalidate() {
+        engineInvalidate();
+        primalBatch = -1;
+    }
+
+    /** Runs the primal pass of batch {@code b} (gradient into {@code grad} unless null); returns the batch loss. */
+    protected double primal(int b, Tensor grad) {
+        int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
+        double l = engineForwardBackward(data.inputRows(from, count, batchInputs),
+                data.targets().rowSlice(from, count), scale, grad);
+        primalBatch = b;
+        return l;
+    }
+
+    protected void requireParameters() {
+        if (!parametersSet) {
+            throw new IllegalStateException("setParameters() first");
+        }
+    }
+
+    @Override
+    public double gradient(Tensor grad) {
+        requireParameters();
+        int p = parameterCount();
+        if (grad != null && grad.size() != p) {
+            throw new IllegalArgumentException("gradient needs " + p + " elements, got " + grad);
+        }
+        int nb = batches();
+        if (nb == 1 && (grad == null || grad.dtype() == dtype)) {
+            return primal(0, grad == null ? null : grad.reshape((int) grad.size(), 1));
+        }
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
+            Tensor part = Tensor.allocate(tmp, dtype, p, 1);
+            double[] acc = grad == null ? null : new double[p];
+            double value = 0;
+            for (int b = 0; b < nb; b++) {
+                value += primal(b, grad == null ? null : part);
+                if (acc != null) {
+                    for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+                }
+            }
+            if (grad != null) {
+                for (int i = 0; i < acc.length; i++) grad.set(i, acc[i]);
+            }
+            return value;
+        }
+    }
+
+    @Override
+    public double forwardLoss() {
+        requireParameters();
+        primalBatch = -1;
+        double value = 0;
+        for (int b = 0, nb = batches(); b < nb; b++) {
+            int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
+            value += engineForward(data.inputRows(from, count, batchInputs), data.targets().rowSlice(from, count),
+                    scale);
+        }
+        return value;
+    }
+
+    @Override
+    public long workingBytes() {
+        return engineWorkingBytes();
+    }
+
+    @Override
+    public void apply(Curvature curvature, ParameterGroup group, Tensor v, Tensor out) {
+        requireParameters();
+        int nb = batches();
+        if (nb == 1) {
+            if (primalBatch != 0) {
+                primal(0, null);
+            }
+            if (v.dtype() == dtype && out.dtype() == dtype) {
+                engineProduct(curvature, group, v, out);
+                return;
+            }
+        }
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
+            Tensor vv = v;
+            if (v.dtype() != dtype) {
+                vv = Tensor.allocate(tmp, dtype, v.rows(), v.cols());
+                vv.copyFrom(v);
+            }
+            Tensor part = Tensor.allocate(tmp, dtype, out.rows(), out.cols());
+            if (nb == 1) {
+                engineProduct(curvature, group, vv, part);
+                out.copyFrom(part);
+                return;
+            }
+            double[] acc = new double[Math.toIntExact(out.size())];
+            for (int b = 0; b < nb; b++) {
+                primal(b, null);
+                engineProduct(curvature, group, vv, part);
+                for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+            }
+            for (int i = 0; i < acc.length; i++) out.set(i, acc[i]);
+        }
+    }
+
+    @Override
+    public void close() {
+        engineClose();
+        arena.close();
+    }
+}

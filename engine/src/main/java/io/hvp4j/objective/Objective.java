@@ -1,0 +1,68 @@
+package io.hvp4j.objective;
+
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+
+import java.util.List;
+
+/**
+ * A loss over a whole data set, {@code L(θ) = scale·Σ_i ℓ(f(x_i; θ), y_i)} ({@code scale} 1/N for mean, 1 for sum),
+ * with its gradient and exact curvature products: the Hessian {@code H}, the Gauss–Newton part {@code H_O} and the
+ * functional part {@code H_F = H − H_O}, for all parameters or a {@link ParameterGroup}, for blocks of vectors.
+ * The spectral tools (rank, Lanczos, SLQ, traces) take this interface, whatever the network.
+ *
+ * <p>Vectors are {@code n × k} row-major tensors (column j is vector j; {@code n = P} or the group's size; rows in
+ * the flat parameter order of {@code torch.nn.utils.parameters_to_vector}), of any dtype (converted). Batches are
+ * added in float64, in order, so results are deterministic for a fixed backend and thread count.
+ *
+ * <p>Implementations are not thread-safe and own their working memory; {@link #close} frees it.
+ */
+public interface Objective extends AutoCloseable {
+    /** The dtype the products are computed in. */
+    DType dtype();
+
+    /** P. */
+    int parameterCount();
+
+    /** The most vectors one {@link #apply} call takes. */
+    int maxBlock();
+
+    /** Batches one pass over the data takes. */
+    int batches();
+
+    /** The layerwise blocks: MLP layers, or the modules of a graph (parameters sharing a name prefix). */
+    List<ParameterGroup> groups();
+
+    /** Sets θ (P elements, any dtype); rejects NaN/Inf with {@link io.hvp4j.InvalidInputException}. */
+    void setParameters(Tensor theta);
+
+    /** The current parameters (read only). */
+    Tensor parameters();
+
+    /** Forgets cached primal passes, so that the next call recomputes everything (for timing). */
+    void invalidate();
+
+    /** Loss value; also fills {@code grad} (P elements, any dtype) when non-null. */
+    double gradient(Tensor grad);
+
+    /** The loss value. */
+    default double loss() {
+        return gradient(null);
+    }
+
+    /** The loss value by forward passes only (what an inference pass costs); forgets the cached primal pass. */
+    double forwardLoss();
+
+    /**
+     * {@code out = C·V} over the whole data set, for all parameters ({@code group} null) or the block {@code C_SS} of
+     * a group. {@code V} and {@code out}: {@code n × k}, {@code k ≤ maxBlock()}, not overlapping.
+     */
+    void apply(Curvature curvature, ParameterGroup group, Tensor v, Tensor out);
+
+    /** Bytes of off-heap working memory held now (not counting the data set and the caller's vectors). */
+    long workingBytes();
+
+    @Override
+    void close();
+}
