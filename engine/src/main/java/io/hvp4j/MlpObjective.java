@@ -34,6 +34,7 @@ public final class MlpObjective extends BatchedObjective {
         super(checked(mlp, loss, data), reduction, dtype, batchSize);
         this.mlp = mlp;
         this.engine = new ForwardOverReverse(mlp, loss, backend, dtype, this.batchSize, maxBlock);
+        engine(this.engine);
         List<ParameterGroup> gs = new ArrayList<>();
         int per = mlp.hasBias() ? 2 : 1;
         for (int l = 0; l < mlp.layers(); l++) {
@@ -67,11 +68,6 @@ public final class MlpObjective extends BatchedObjective {
     }
 
     @Override
-    public int maxBlock() {
-        return engine.maxBlock();
-    }
-
-    @Override
     public List<ParameterGroup> groups() {
         return groups;
     }
@@ -95,47 +91,12 @@ public final class MlpObjective extends BatchedObjective {
     }
 
     @Override
-    protected double engineForwardBackward(Tensor x, Tensor y, double scale, Tensor grad) {
-        return engine.forwardBackward(x, y, scale, grad);
-    }
-
-    @Override
-    protected double engineForward(Tensor x, Tensor y, double scale) {
-        return engine.forward(x, y, scale);
-    }
-
-    @Override
     protected void engineProduct(Curvature c, ParameterGroup group, Tensor v, Tensor out) {
         int layer = group == null ? -1 : groups.indexOf(group);
         if (group != null && layer < 0) {
             throw new IllegalArgumentException(group + " is not a layer of " + mlp.architecture());
         }
         engine.product(c, layer, v, out);
-    }
-
-    @Override
-    protected void engineSetParameters(Tensor theta) {
-        engine.setParameters(theta);
-    }
-
-    @Override
-    protected Tensor engineParameters() {
-        return engine.parameters();
-    }
-
-    @Override
-    protected void engineInvalidate() {
-        engine.invalidate();
-    }
-
-    @Override
-    protected long engineWorkingBytes() {
-        return engine.workingBytes();
-    }
-
-    @Override
-    protected void engineClose() {
-        engine.close();
     }
 
     @Override

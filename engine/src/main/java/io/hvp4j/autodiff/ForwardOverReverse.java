@@ -28,7 +28,7 @@ import java.lang.foreign.Arena;
  * arguments may be host tensors: they are uploaded into (and results downloaded from) staging buffers of
  * the same capacity, so that callers see the same API on every backend.
  */
-public final class ForwardOverReverse implements AutoCloseable {
+public final class ForwardOverReverse implements BatchEngine {
     private final Mlp mlp;
     private final Backend be;
     private final DType dtype;

@@ -30,7 +30,7 @@ import java.util.List;
  * calls throw {@link IllegalStateException}. Host backends only: a device backend is refused, naming the first op
  * without a verified device kernel (none has one yet).
  */
-public final class GraphEngine implements AutoCloseable {
+public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
     private final Graph graph;
     private final Backend be;
     private final DType dtype;

@@ -1,6 +1,7 @@
 package io.hvp4j.objective;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.autodiff.BatchEngine;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
@@ -38,25 +39,15 @@ public abstract class BatchedObjective implements Objective {
         this.batchInputs = data.streamed() ? Tensor.allocate(arena, dtype, this.batchSize, data.inputDimension()) : null;
     }
 
-    /** Primal forward and backward pass of one batch; fills {@code grad} (engine dtype) unless null. */
-    protected abstract double engineForwardBackward(Tensor x, Tensor y, double scale, Tensor grad);
+    /** The one-batch engine (set by the subclass constructor through {@link #engine(BatchEngine)}). */
+    private BatchEngine engine;
 
-    /** Primal forward pass of one batch only. */
-    protected abstract double engineForward(Tensor x, Tensor y, double scale);
+    protected final void engine(BatchEngine e) {
+        this.engine = e;
+    }
 
-    /** The product on the batch of the last {@link #engineForwardBackward}; v and out have the engine's dtype. */
+    /** The product on the batch of the last primal pass; v and out have the engine's dtype. */
     protected abstract void engineProduct(Curvature c, ParameterGroup group, Tensor v, Tensor out);
-
-    /** Copies θ into the engine. */
-    protected abstract void engineSetParameters(Tensor theta);
-
-    protected abstract Tensor engineParameters();
-
-    protected abstract void engineInvalidate();
-
-    protected abstract long engineWorkingBytes();
-
-    protected abstract void engineClose();
 
     /** A one-line description of the model, for messages. */
     protected abstract String modelName();
@@ -64,6 +55,11 @@ public abstract class BatchedObjective implements Objective {
     @Override
     public final DType dtype() {
         return dtype;
+    }
+
+    @Override
+    public int maxBlock() {
+        return engine.maxBlock();
     }
 
     @Override
@@ -90,26 +86,26 @@ public abstract class BatchedObjective implements Objective {
                 }
             }
         }
-        engineSetParameters(theta);
+        engine.setParameters(theta);
         parametersSet = true;
         primalBatch = -1;
     }
 
     @Override
     public Tensor parameters() {
-        return engineParameters();
+        return engine.parameters();
     }
 
     @Override
     public void invalidate() {
-        engineInvalidate();
+        engine.invalidate();
         primalBatch = -1;
     }
 
     /** Runs the primal pass of batch {@code b} (gradient into {@code grad} unless null); returns the batch loss. */
     protected double primal(int b, Tensor grad) {
         int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
-        double l = engineForwardBackward(data.inputRows(from, count, batchInputs),
+        double l = engine.forwardBackward(data.inputRows(from, count, batchInputs),
                 data.targets().rowSlice(from, count), scale, grad);
         primalBatch = b;
         return l;
@@ -156,7 +152,7 @@ public abstract class BatchedObjective implements Objective {
         double value = 0;
         for (int b = 0, nb = batches(); b < nb; b++) {
             int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
-            value += engineForward(data.inputRows(from, count, batchInputs), data.targets().rowSlice(from, count),
+            value += engine.forward(data.inputRows(from, count, batchInputs), data.targets().rowSlice(from, count),
                     scale);
         }
         return value;
@@ -164,7 +160,7 @@ public abstract class BatchedObjective implements Objective {
 
     @Override
     public long workingBytes() {
-        return engineWorkingBytes();
+        return engine.workingBytes();
     }
 
     @Override
@@ -204,7 +200,7 @@ public abstract class BatchedObjective implements Objective {
 
     @Override
     public void close() {
-        engineClose();
+        engine.close();
         arena.close();
     }
 }

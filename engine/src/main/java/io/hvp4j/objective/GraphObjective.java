@@ -33,6 +33,7 @@ public final class GraphObjective extends BatchedObjective {
         super(checked(graph, loss, data), reduction, dtype, batchSize);
         this.graph = graph;
         this.engine = new GraphEngine(graph, loss, backend, dtype, this.batchSize, maxBlock);
+        engine(this.engine);
         Map<String, List<Integer>> byModule = new LinkedHashMap<>();
         for (int i = 0; i < graph.parameters().size(); i++) {
             byModule.computeIfAbsent(module(graph.parameters().get(i).name()), m -> new ArrayList<>()).add(i);
@@ -108,53 +109,13 @@ public final class GraphObjective extends BatchedObjective {
     }
 
     @Override
-    public int maxBlock() {
-        return engine.maxBlock();
-    }
-
-    @Override
     public List<ParameterGroup> groups() {
         return groups;
     }
 
     @Override
-    protected double engineForwardBackward(Tensor x, Tensor y, double scale, Tensor grad) {
-        return engine.forwardBackward(x, y, scale, grad);
-    }
-
-    @Override
-    protected double engineForward(Tensor x, Tensor y, double scale) {
-        return engine.forward(x, y, scale);
-    }
-
-    @Override
     protected void engineProduct(Curvature c, ParameterGroup group, Tensor v, Tensor out) {
         engine.product(c, group == null ? null : group.members(), v, out);
-    }
-
-    @Override
-    protected void engineSetParameters(Tensor theta) {
-        engine.setParameters(theta);
-    }
-
-    @Override
-    protected Tensor engineParameters() {
-        return engine.parameters();
-    }
-
-    @Override
-    protected void engineInvalidate() {
-        engine.invalidate();
-    }
-
-    @Override
-    protected long engineWorkingBytes() {
-        return engine.workingBytes();
-    }
-
-    @Override
-    protected void engineClose() {
-        engine.close();
     }
 
     @Override
