@@ -15,6 +15,11 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.graph.Graph;
+import io.hvp4j.graph.Models;
+import io.hvp4j.objective.GraphObjective;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.perf.CountingBackend;
 import io.hvp4j.perf.FlopModel;
 import io.hvp4j.perf.FmaPeak;
 import io.hvp4j.perf.GemmProblem;
@@ -81,6 +86,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Vectors in the block HVP (1..256). Default: ${DEFAULT-VALUE}.")
     int block;
 
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "Time a built-in network graph instead of an --arch MLP: " + Models.NAMES + " (10 classes;"
+                    + " the data: --batch B standard-normal images of the model's input shape).")
+    String modelName;
+
     @Option(names = "--gemm", description = "Time one GEMM instead of the MLP products.")
     boolean gemm;
 
@@ -140,8 +150,12 @@ final class BenchCommand implements Callable<Integer> {
             if (n != null || shape != null) {
                 throw new InvalidInputException("--n and --shape need --gemm");
             }
-            if (model.arch == null) {
-                throw new InvalidInputException("bench needs --arch d,h1,...,K and --batch B (or --gemm --n N)");
+            if (model.arch == null && modelName == null) {
+                throw new InvalidInputException("bench needs --arch d,h1,...,K or --model NAME, and --batch B (or"
+                        + " --gemm --n N)");
+            }
+            if (model.arch != null && modelName != null) {
+                throw new InvalidInputException("--arch and --model exclude each other");
             }
             if (model.data != null || model.inputs != null || model.targets != null || model.batchSize != null) {
                 throw new InvalidInputException("bench generates its data (--batch B standard-normal samples, one"
@@ -156,9 +170,13 @@ final class BenchCommand implements Callable<Integer> {
             if (block < 1 || block > 256) {
                 throw new InvalidInputException("--block must be between 1 and 256, got " + block);
             }
-            model.data = "gaussian:" + batch;
-            try (Problem p = Problem.load(model)) {
-                result = mlp(p);
+            if (modelName != null) {
+                result = graph(Models.byName(modelName, 10), dt, t);
+            } else {
+                model.data = "gaussian:" + batch;
+                try (Problem p = Problem.load(model)) {
+                    result = mlp(p);
+                }
             }
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -193,18 +211,155 @@ final class BenchCommand implements Callable<Integer> {
         r.put("block", k);
         r.put("reps", reps);
         r.put("params", P);
-        long seed = model.seed;
-        Arena arena = pr.arena;
-        Dataset data = pr.data;
-        Tensor g = Tensor.allocate(arena, dt, P, 1);
-        Tensor v = random(arena, dt, P, 1, seed ^ HvpCommand.VECTOR_SEED_MIX);
-        Tensor hv = Tensor.allocate(arena, dt, P, 1);
-        Tensor vb = random(arena, dt, P, k, seed + 1);
-        Tensor hvb = Tensor.allocate(arena, dt, P, k);
-        double fwd, grad, hvp, ggn, fun, blk;
+        Flops fl = new Flops(flops.forward(), flops.gradient(), flops.hvp(), flops.ggn(), flops.functional(),
+                flops.blockHvp(k));
+        r.put("flop_model", Map.of("F", flops.f(), "F1", flops.f1()));
         Backend be = pr.backend();
-        try (MlpObjective one = objective(pr, be, 1);
-             MlpObjective many = objective(pr, be, k)) {
+        timeProducts(r, maxBlock -> objective(pr, be, maxBlock), pr.data, P, dt, t, fl, peak,
+                (maxBlock, callerBytes, op) -> memory(pr, maxBlock, callerBytes, op));
+        r.put("java", Runtime.version().toString());
+        r.put("vector_shape", VectorBackend.vectorShape());
+        return r;
+    }
+
+
+    /** GEMM flops of each timed operation (a closed-form model for the MLP, counted for graphs). */
+    private record Flops(double forward, double gradient, double hvp, double ggn, double functional, double block) {
+    }
+
+    /** Peak memory of one operation on a fresh objective with the given block size. */
+    private interface MemoryProbe {
+        Map<String, Long> measure(int maxBlock, long callerBytes, Consumer<Objective> op);
+    }
+
+    /** Times forward, gradient, the three products and the block HVP, and adds the figures to {@code r}. */
+    private void timeProducts(Map<String, Object> r, java.util.function.IntFunction<Objective> objective, Dataset data,
+                              int P, DType dt, int t, Flops flops, FmaPeak peak, MemoryProbe memory) {
+        int k = block;
+        long seed = model.seed;
+        try (Arena arena = Arena.ofShared()) {
+            Tensor g = Tensor.allocate(arena, dt, P, 1);
+            Tensor v = random(arena, dt, P, 1, seed ^ HvpCommand.VECTOR_SEED_MIX);
+            Tensor hv = Tensor.allocate(arena, dt, P, 1);
+            Tensor vb = random(arena, dt, P, k, seed + 1);
+            Tensor hvb = Tensor.allocate(arena, dt, P, k);
+            double fwd, grad, hvp, ggn, fun, blk;
+            try (Objective one = objective.apply(1);
+                 Objective many = objective.apply(k)) {
+                Runnable[] ops = {
+                    one::forwardLoss,
+                    () -> {
+                        one.invalidate();
+                        one.gradient(g);
+                    },
+                    () -> product(one, Curvature.HESSIAN, v, hv),
+                    () -> product(one, Curvature.GAUSS_NEWTON, v, hv),
+                    () -> product(one, Curvature.FUNCTIONAL, v, hv),
+                    () -> product(many, Curvature.HESSIAN, vb, hvb)};
+                // All operations share the kernels: warm them up together, so that C2 has compiled (and
+                // settled) every kernel before the first timed call of any operation.
+                Timing.WarmUp w = Timing.warmUp(() -> {
+                    for (Runnable op : ops) op.run();
+                }, warmupMs, JIT_QUIET_MS, Math.max(warmupMs, WARMUP_CAP_MS));
+                r.put("warmup_ms", w.millis());
+                r.put("jit_settled", w.jitSettled());
+                fwd = time(ops[0]);
+                grad = time(ops[1]);
+                hvp = time(ops[2]);
+                ggn = time(ops[3]);
+                fun = time(ops[4]);
+                blk = time(ops[5]);
+            }
+            r.put("forward_ms", fwd);
+            r.put("grad_ms", grad);
+            r.put("hvp_ms", hvp);
+            r.put("ggn_ms", ggn);
+            r.put("functional_ms", fun);
+            r.put("hvp_block_ms", blk);
+            r.put("hvp_block_ms_per_vector", blk / k);
+            r.put("hvp_grad_ratio", hvp / grad);
+            r.put("hvp_block_per_vector_vs_hvp", blk / k / hvp);
+            r.put("forward_gflops", gflops(flops.forward(), fwd));
+            r.put("grad_gflops", gflops(flops.gradient(), grad));
+            r.put("hvp_gflops", gflops(flops.hvp(), hvp));
+            r.put("ggn_gflops", gflops(flops.ggn(), ggn));
+            r.put("functional_gflops", gflops(flops.functional(), fun));
+            r.put("hvp_block_gflops", gflops(flops.block(), blk));
+            double pk = peak.gflops(dt, t);
+            r.put("peak_gflops", pk);
+            r.put("hvp_fraction_of_peak", gflops(flops.hvp(), hvp) / pk);
+            r.put("hvp_block_fraction_of_peak", gflops(flops.block(), blk) / pk);
+            r.put("clock_ghz", peak.ghz());
+            r.put("clock_source", peak.clockSource());
+            if (!noMemory) {
+                long dataBytes = (data.inputs().size() + data.targets().size()) * dt.bytes();
+                long vec = (long) P * dt.bytes();
+                Map<String, Object> mem = new LinkedHashMap<>();
+                mem.put("gradient", memory.measure(1, dataBytes + vec, o -> o.gradient(g)));
+                mem.put("hvp", memory.measure(1, dataBytes + 2 * vec, o -> product(o, Curvature.HESSIAN, v, hv)));
+                mem.put("hvp_block", memory.measure(k, dataBytes + 2L * k * vec,
+                        o -> product(o, Curvature.HESSIAN, vb, hvb)));
+                long gradBytes = total(mem.get("gradient"));
+                r.put("peak_memory_ratio", (double) total(mem.get("hvp")) / gradBytes);
+                r.put("block_peak_memory_ratio", (double) total(mem.get("hvp_block")) / gradBytes);
+                r.put("memory_bytes", mem);
+                r.put("memory_method", "off-heap: engine accounting of its buffers + data + vectors; heap: bytes"
+                        + " allocated by all threads while building the objective and running the operation once");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- graphs
+
+    private Map<String, Object> graph(Graph graph, DType dt, int t) {
+        Loss lossFn = model.lossFunction();
+        Loss.Reduction red = model.reductionMode();
+        int b = batch, k = block, P = graph.parameterCount();
+        FmaPeak peak = FmaPeak.measure();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("model", modelName);
+        r.put("input_shape", graph.input().shape().toString());
+        r.put("loss", lossFn.id());
+        r.put("reduction", red.name().toLowerCase(Locale.ROOT));
+        String backendName = model.backendName();
+        r.put("backend", backendName);
+        r.put("dtype", dt.toString());
+        r.put("threads", t);
+        r.put("batch", b);
+        r.put("block", k);
+        r.put("reps", reps);
+        r.put("params", P);
+        try (Arena arena = Arena.ofShared();
+             Backend be = backendName.equals("scalar") ? new ScalarBackend() : new VectorBackend(t)) {
+            Dataset data = Dataset.gaussian(arena, dt, b, graph.inputSize(), graph.outputSize(), lossFn, model.seed);
+            Tensor theta = Tensor.of(arena, dt, P, 1, graph.initialParameters(model.seed));
+            java.util.function.BiFunction<Backend, Integer, Objective> make = (bk, maxBlock) -> {
+                GraphObjective o = new GraphObjective(graph, lossFn, red, data, bk, dt, b, maxBlock);
+                o.setParameters(theta);
+                return o;
+            };
+            Flops fl = countFlops(make, be, P, dt, k);
+            timeProducts(r, maxBlock -> make.apply(be, maxBlock), data, P, dt, t, fl, peak,
+                    (maxBlock, callerBytes, op) -> {
+                        try (Backend fresh = backendName.equals("scalar") ? new ScalarBackend() : new VectorBackend(t)) {
+                            return memoryMap(PeakMemory.measure(() -> make.apply(fresh, maxBlock), op, callerBytes));
+                        }
+                    });
+            r.put("flop_count", "GEMM flops counted by running each operation once");
+        }
+        r.put("java", Runtime.version().toString());
+        r.put("vector_shape", VectorBackend.vectorShape());
+        return r;
+    }
+
+    /** GEMM flops of each operation, counted by running it once on a counting backend. */
+    private static Flops countFlops(java.util.function.BiFunction<Backend, Integer, Objective> make, Backend be, int P,
+                                    DType dt, int k) {
+        CountingBackend c1 = new CountingBackend(be), ck = new CountingBackend(be);
+        try (Arena arena = Arena.ofShared(); Objective one = make.apply(c1, 1); Objective many = make.apply(ck, k)) {
+            Tensor g = Tensor.allocate(arena, dt, P, 1), v = random(arena, dt, P, 1, 1), hv = Tensor.allocate(arena, dt, P, 1);
+            Tensor vb = random(arena, dt, P, k, 2), hvb = Tensor.allocate(arena, dt, P, k);
+            double[] f = new double[6];
             Runnable[] ops = {
                 one::forwardLoss,
                 () -> {
@@ -215,61 +370,16 @@ final class BenchCommand implements Callable<Integer> {
                 () -> product(one, Curvature.GAUSS_NEWTON, v, hv),
                 () -> product(one, Curvature.FUNCTIONAL, v, hv),
                 () -> product(many, Curvature.HESSIAN, vb, hvb)};
-            // All operations share the kernels: warm them up together, so that C2 has compiled (and
-            // settled) every kernel before the first timed call of any operation.
-            Timing.WarmUp w = Timing.warmUp(() -> {
-                for (Runnable op : ops) op.run();
-            }, warmupMs, JIT_QUIET_MS, Math.max(warmupMs, WARMUP_CAP_MS));
-            r.put("warmup_ms", w.millis());
-            r.put("jit_settled", w.jitSettled());
-            fwd = time(ops[0]);
-            grad = time(ops[1]);
-            hvp = time(ops[2]);
-            ggn = time(ops[3]);
-            fun = time(ops[4]);
-            blk = time(ops[5]);
+            for (int i = 0; i < ops.length; i++) {
+                CountingBackend c = i == 5 ? ck : c1;
+                c.reset();
+                ops[i].run();
+                f[i] = c.flops();
+            }
+            return new Flops(f[0], f[1], f[2], f[3], f[4], f[5]);
         }
-        r.put("forward_ms", fwd);
-        r.put("grad_ms", grad);
-        r.put("hvp_ms", hvp);
-        r.put("ggn_ms", ggn);
-        r.put("functional_ms", fun);
-        r.put("hvp_block_ms", blk);
-        r.put("hvp_block_ms_per_vector", blk / k);
-        r.put("hvp_grad_ratio", hvp / grad);
-        r.put("hvp_block_per_vector_vs_hvp", blk / k / hvp);
-        r.put("forward_gflops", gflops(flops.forward(), fwd));
-        r.put("grad_gflops", gflops(flops.gradient(), grad));
-        r.put("hvp_gflops", gflops(flops.hvp(), hvp));
-        r.put("ggn_gflops", gflops(flops.ggn(), ggn));
-        r.put("functional_gflops", gflops(flops.functional(), fun));
-        r.put("hvp_block_gflops", gflops(flops.blockHvp(k), blk));
-        double pk = peak.gflops(dt, t);
-        r.put("peak_gflops", pk);
-        r.put("hvp_fraction_of_peak", gflops(flops.hvp(), hvp) / pk);
-        r.put("hvp_block_fraction_of_peak", gflops(flops.blockHvp(k), blk) / pk);
-        r.put("clock_ghz", peak.ghz());
-        r.put("clock_source", peak.clockSource());
-        r.put("flop_model", Map.of("F", flops.f(), "F1", flops.f1()));
-        if (!noMemory) {
-            long dataBytes = (data.inputs().size() + data.targets().size()) * dt.bytes();
-            long vec = (long) P * dt.bytes();
-            Map<String, Object> mem = new LinkedHashMap<>();
-            mem.put("gradient", memory(pr, 1, dataBytes + vec, o -> o.gradient(g)));
-            mem.put("hvp", memory(pr, 1, dataBytes + 2 * vec, o -> product(o, Curvature.HESSIAN, v, hv)));
-            mem.put("hvp_block", memory(pr, k, dataBytes + 2L * k * vec,
-                    o -> product(o, Curvature.HESSIAN, vb, hvb)));
-            long gradBytes = total(mem.get("gradient"));
-            r.put("peak_memory_ratio", (double) total(mem.get("hvp")) / gradBytes);
-            r.put("block_peak_memory_ratio", (double) total(mem.get("hvp_block")) / gradBytes);
-            r.put("memory_bytes", mem);
-            r.put("memory_method", "off-heap: engine accounting of its buffers + data + vectors; heap: bytes"
-                    + " allocated by all threads while building the objective and running the operation once");
-        }
-        r.put("java", Runtime.version().toString());
-        r.put("vector_shape", VectorBackend.vectorShape());
-        return r;
     }
+
 
     private static MlpObjective objective(Problem p, Backend be, int maxBlock) {
         MlpObjective o = new MlpObjective(p.mlp, p.loss, p.reduction, p.data, be, p.dtype, p.data.size(), maxBlock);
@@ -277,9 +387,9 @@ final class BenchCommand implements Callable<Integer> {
         return o;
     }
 
-    private static void product(MlpObjective o, Curvature c, Tensor v, Tensor out) {
+    private static void product(Objective o, Curvature c, Tensor v, Tensor out) {
         o.invalidate();
-        o.apply(c, -1, v, out);
+        o.apply(c, null, v, out);
     }
 
     private double time(Runnable op) {
@@ -298,9 +408,14 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Peak memory of one call of {@code op} on a fresh backend and objective ({@link PeakMemory}). */
-    private static Map<String, Long> memory(Problem p, int maxBlock, long callerBytes, Consumer<MlpObjective> op) {
+    private static Map<String, Long> memory(Problem p, int maxBlock, long callerBytes, Consumer<Objective> op) {
         try (Backend be = p.backendName.equals("scalar") ? new ScalarBackend() : new VectorBackend(p.threads)) {
-            PeakMemory.Bytes b = PeakMemory.measure(() -> objective(p, be, maxBlock), op, callerBytes);
+            return memoryMap(PeakMemory.measure(() -> objective(p, be, maxBlock), op::accept, callerBytes));
+        }
+    }
+
+    private static Map<String, Long> memoryMap(PeakMemory.Bytes b) {
+        {
             Map<String, Long> m = new LinkedHashMap<>();
             m.put("off_heap", b.offHeap());
             m.put("heap", b.heap());
@@ -407,8 +522,10 @@ final class BenchCommand implements Callable<Integer> {
     private static String table(Map<String, Object> r) {
         StringBuilder sb = new StringBuilder();
         if (r.containsKey("hvp_ms")) {
-            sb.append(String.format(Locale.ROOT, "hvp4j bench: --arch %s --act %s --loss %s --dtype %s --threads %d"
-                            + " --batch %d --block %d (P=%d), medians of %d%n", r.get("arch"), r.get("act"),
+            String what = r.containsKey("model") ? "--model " + r.get("model")
+                    : "--arch " + r.get("arch") + " --act " + r.get("act");
+            sb.append(String.format(Locale.ROOT, "hvp4j bench: %s --loss %s --dtype %s --threads %d"
+                            + " --batch %d --block %d (P=%d), medians of %d%n", what,
                     r.get("loss"), r.get("dtype"), r.get("threads"), r.get("batch"), r.get("block"), r.get("params"),
                     r.get("reps")));
             sb.append(String.format(Locale.ROOT, "%-30s %12s %10s%n", "operation", "ms", "GFLOP/s"));

@@ -54,6 +54,27 @@ class BenchCommandTest {
     }
 
     @Test
+    void graphModelJsonHasTheMlpKeys() {
+        TraceCommandTest.Result r = run("bench", "--model", "lenet5", "--batch", "2", "--block", "2", "--reps", "1",
+                "--warmup-ms", "0", "--threads", "1", "--dtype", "f32", "--json");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Double> n = numbers(r.out().trim());
+        for (String key : new String[] {"forward_ms", "grad_ms", "hvp_ms", "ggn_ms", "functional_ms", "hvp_block_ms",
+            "hvp_block_ms_per_vector", "forward_gflops", "grad_gflops", "hvp_gflops", "ggn_gflops",
+            "functional_gflops", "hvp_block_gflops", "hvp_grad_ratio", "peak_gflops", "hvp_fraction_of_peak",
+            "peak_memory_ratio", "block_peak_memory_ratio"}) {
+            assertTrue(n.containsKey(key) && n.get(key) > 0, key + " in " + r.out());
+        }
+        assertEquals(61_706, n.get("params"));
+        assertTrue(r.out().contains("\"model\": \"lenet5\""), r.out());
+        TraceCommandTest.Result bad = run("bench", "--model", "vgg99", "--batch", "2");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("built-in models"), bad.err());
+        TraceCommandTest.Result both = run("bench", "--model", "lenet5", "--arch", "4,2", "--batch", "2");
+        assertEquals(2, both.code());
+    }
+
+    @Test
     void mlpTableWithoutJson() {
         TraceCommandTest.Result r = run("bench", "--arch", "4,3,2", "--batch", "5", "--block", "2", "--reps", "1",
                 "--warmup-ms", "0", "--threads", "2", "--no-memory");
