@@ -246,16 +246,7 @@ final class BenchCommand implements Callable<Integer> {
             double fwd, grad, hvp, ggn, fun, blk;
             try (Objective one = objective.apply(1);
                  Objective many = objective.apply(k)) {
-                Runnable[] ops = {
-                    one::forwardLoss,
-                    () -> {
-                        one.invalidate();
-                        one.gradient(g);
-                    },
-                    () -> product(one, Curvature.HESSIAN, v, hv),
-                    () -> product(one, Curvature.GAUSS_NEWTON, v, hv),
-                    () -> product(one, Curvature.FUNCTIONAL, v, hv),
-                    () -> product(many, Curvature.HESSIAN, vb, hvb)};
+                Runnable[] ops = operations(one, many, g, v, hv, vb, hvb);
                 // All operations share the kernels: warm them up together, so that C2 has compiled (and
                 // settled) every kernel before the first timed call of any operation.
                 Timing.WarmUp w = Timing.warmUp(() -> {
@@ -352,6 +343,21 @@ final class BenchCommand implements Callable<Integer> {
         return r;
     }
 
+    /** The six timed operations: forward, gradient, H·v, H_O·v, H_F·v (on {@code one}) and a block H·V (on {@code many}). */
+    private static Runnable[] operations(Objective one, Objective many, Tensor g, Tensor v, Tensor hv, Tensor vb,
+                                         Tensor hvb) {
+        return new Runnable[] {
+            one::forwardLoss,
+            () -> {
+                one.invalidate();
+                one.gradient(g);
+            },
+            () -> product(one, Curvature.HESSIAN, v, hv),
+            () -> product(one, Curvature.GAUSS_NEWTON, v, hv),
+            () -> product(one, Curvature.FUNCTIONAL, v, hv),
+            () -> product(many, Curvature.HESSIAN, vb, hvb)};
+    }
+
     /** GEMM flops of each operation, counted by running it once on a counting backend. */
     private static Flops countFlops(java.util.function.BiFunction<Backend, Integer, Objective> make, Backend be, int P,
                                     DType dt, int k) {
@@ -360,16 +366,7 @@ final class BenchCommand implements Callable<Integer> {
             Tensor g = Tensor.allocate(arena, dt, P, 1), v = random(arena, dt, P, 1, 1), hv = Tensor.allocate(arena, dt, P, 1);
             Tensor vb = random(arena, dt, P, k, 2), hvb = Tensor.allocate(arena, dt, P, k);
             double[] f = new double[6];
-            Runnable[] ops = {
-                one::forwardLoss,
-                () -> {
-                    one.invalidate();
-                    one.gradient(g);
-                },
-                () -> product(one, Curvature.HESSIAN, v, hv),
-                () -> product(one, Curvature.GAUSS_NEWTON, v, hv),
-                () -> product(one, Curvature.FUNCTIONAL, v, hv),
-                () -> product(many, Curvature.HESSIAN, vb, hvb)};
+            Runnable[] ops = operations(one, many, g, v, hv, vb, hvb);
             for (int i = 0; i < ops.length; i++) {
                 CountingBackend c = i == 5 ? ck : c1;
                 c.reset();
