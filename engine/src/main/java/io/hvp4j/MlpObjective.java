@@ -35,13 +35,18 @@ public final class MlpObjective extends BatchedObjective {
         this.mlp = mlp;
         this.engine = new ForwardOverReverse(mlp, loss, backend, dtype, this.batchSize, maxBlock);
         engine(this.engine);
+        this.groups = layers(mlp);
+    }
+
+    /** The layers of {@code mlp} as parameter groups, named as the Linear modules of {@code nn.Sequential}. */
+    public static List<ParameterGroup> layers(Mlp mlp) {
         List<ParameterGroup> gs = new ArrayList<>();
         int per = mlp.hasBias() ? 2 : 1;
         for (int l = 0; l < mlp.layers(); l++) {
             int[] members = mlp.hasBias() ? new int[] {per * l, per * l + 1} : new int[] {l};
             gs.add(new ParameterGroup(String.valueOf(2 * l), members, mlp.layerOffset(l), mlp.layerParameterCount(l)));
         }
-        this.groups = List.copyOf(gs);
+        return List.copyOf(gs);
     }
 
     private static Dataset checked(Mlp mlp, Loss loss, Dataset data) {

@@ -86,11 +86,6 @@ final class BenchCommand implements Callable<Integer> {
             description = "Vectors in the block HVP (1..256). Default: ${DEFAULT-VALUE}.")
     int block;
 
-    @Option(names = "--model", paramLabel = "NAME",
-            description = "Time a built-in network graph instead of an --arch MLP: " + Models.NAMES + " (10 classes;"
-                    + " the data: --batch B standard-normal images of the model's input shape).")
-    String modelName;
-
     @Option(names = "--gemm", description = "Time one GEMM instead of the MLP products.")
     boolean gemm;
 
@@ -150,11 +145,11 @@ final class BenchCommand implements Callable<Integer> {
             if (n != null || shape != null) {
                 throw new InvalidInputException("--n and --shape need --gemm");
             }
-            if (model.arch == null && modelName == null) {
+            if (model.arch == null && model.modelName == null) {
                 throw new InvalidInputException("bench needs --arch d,h1,...,K or --model NAME, and --batch B (or"
                         + " --gemm --n N)");
             }
-            if (model.arch != null && modelName != null) {
+            if (model.arch != null && model.modelName != null) {
                 throw new InvalidInputException("--arch and --model exclude each other");
             }
             if (model.data != null || model.inputs != null || model.targets != null || model.batchSize != null) {
@@ -170,8 +165,8 @@ final class BenchCommand implements Callable<Integer> {
             if (block < 1 || block > 256) {
                 throw new InvalidInputException("--block must be between 1 and 256, got " + block);
             }
-            if (modelName != null) {
-                result = graph(Models.byName(modelName, 10), dt, t);
+            if (model.modelName != null) {
+                result = graph(Models.byName(model.modelName, 10), dt, t);
             } else {
                 model.data = "gaussian:" + batch;
                 try (Problem p = Problem.load(model)) {
@@ -308,7 +303,7 @@ final class BenchCommand implements Callable<Integer> {
         int b = batch, k = block, P = graph.parameterCount();
         FmaPeak peak = FmaPeak.measure();
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("model", modelName);
+        r.put("model", model.modelName);
         r.put("input_shape", graph.input().shape().toString());
         r.put("loss", lossFn.id());
         r.put("reduction", red.name().toLowerCase(Locale.ROOT));

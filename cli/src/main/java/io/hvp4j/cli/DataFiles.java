@@ -53,15 +53,26 @@ final class DataFiles {
         return name(file).matches(".*idx[0-9].*");
     }
 
+    /** What the data must fit: inputs and outputs per sample, and the option that set them (for messages). */
+    record Dims(int inputs, int outputs, String what) {
+        static Dims of(Mlp mlp) {
+            return new Dims(mlp.inputs(), mlp.outputs(), "--arch " + mlp.architecture());
+        }
+    }
+
     static Dataset read(Path inputs, Path targets, Mlp mlp, Loss loss, DType dtype, Arena arena) {
+        return read(inputs, targets, Dims.of(mlp), loss, dtype, arena);
+    }
+
+    static Dataset read(Path inputs, Path targets, Dims mlp, Loss loss, DType dtype, Arena arena) {
         int d = mlp.inputs();
         Dataset.Rows x;
         Tensor y;
         if (targets == null && name(inputs).endsWith(".csv")) {
             Csv.Columns t = Csv.read(inputs, Csv.Header.AUTO, cols -> {
                 if (cols <= d) {
-                    throw new InvalidInputException(inputs + ": has " + cols + " column(s); --arch "
-                            + mlp.architecture() + " needs " + d + " input column(s) followed by the target column(s)");
+                    throw new InvalidInputException(inputs + ": has " + cols + " column(s); "
+                            + mlp.what() + " needs " + d + " input column(s) followed by the target column(s)");
                 }
                 return d;
             }, arena, dtype);
@@ -105,8 +116,8 @@ final class DataFiles {
             }
         }
         if (x.cols() != d) {
-            throw new InvalidInputException(inputs + " (inputs): has " + x.cols() + " column(s) but --arch "
-                    + mlp.architecture() + " has " + d + " inputs");
+            throw new InvalidInputException(inputs + " (inputs): has " + x.cols() + " column(s) but "
+                    + mlp.what() + " has " + d + " inputs");
         }
         if (x.rows() != y.rows()) {
             throw new InvalidInputException(inputs + " has " + x.rows() + " rows of inputs but "
@@ -133,29 +144,29 @@ final class DataFiles {
     }
 
     /** The columns after the split of a CSV file as targets: for ce one label column or K probability columns. */
-    private static Tensor csvTargets(Csv.Columns t, String label, Mlp mlp, Loss loss, DType dtype, Arena arena) {
+    private static Tensor csvTargets(Csv.Columns t, String label, Dims mlp, Loss loss, DType dtype, Arena arena) {
         if (loss == Loss.CE && t.right().cols() == 1) {
             return oneHot(t.labels(), label, mlp, dtype, arena);
         }
         return checkTargets(t.right(), label, mlp, loss);
     }
 
-    private static Tensor checkTargets(Tensor y, String label, Mlp mlp, Loss loss) {
+    private static Tensor checkTargets(Tensor y, String label, Dims mlp, Loss loss) {
         int k = mlp.outputs();
         if (y.cols() != k) {
-            throw new InvalidInputException(label + ": has " + y.cols() + " column(s) but --arch "
-                    + mlp.architecture() + " has " + k + " outputs"
+            throw new InvalidInputException(label + ": has " + y.cols() + " column(s) but "
+                    + mlp.what() + " has " + k + " outputs"
                     + (loss == Loss.CE ? " (for ce give labels (N,) or N×K probability rows)" : ""));
         }
         return y;
     }
 
-    private static Tensor oneHot(int[] labels, String label, Mlp mlp, DType dtype, Arena arena) {
+    private static Tensor oneHot(int[] labels, String label, Dims mlp, DType dtype, Arena arena) {
         int k = mlp.outputs();
         for (int i = 0; i < labels.length; i++) {
             if (labels[i] >= k) {
                 throw new InvalidInputException(label + ": label " + labels[i] + " at index " + i
-                        + " is not below the " + k + " outputs of --arch " + mlp.architecture());
+                        + " is not below the " + k + " outputs of " + mlp.what());
             }
         }
         return Dataset.oneHot(arena, dtype, labels, k);

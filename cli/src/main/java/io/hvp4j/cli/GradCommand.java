@@ -1,7 +1,7 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
+import io.hvp4j.objective.Objective;
 import io.hvp4j.io.Npy;
 import io.hvp4j.memory.Tensor;
 import java.io.PrintWriter;
@@ -36,8 +36,8 @@ final class GradCommand implements Callable<Integer> {
             Main.requireWritable(out, "--out");
         }
         try (Problem p = Problem.load(model)) {
-            MlpObjective obj = p.objective(1);
-            Tensor g = Tensor.allocate(p.arena, p.dtype, p.mlp.parameterCount(), 1);
+            Objective obj = p.anyObjective(1);
+            Tensor g = Tensor.allocate(p.arena, p.dtype, p.parameterCount(), 1);
             long t0 = System.nanoTime();
             double loss = obj.gradient(g);
             double ms = (System.nanoTime() - t0) / 1e6;
@@ -52,7 +52,7 @@ final class GradCommand implements Callable<Integer> {
                 Npy.write(out, g, true);
             }
             stdout.printf(Locale.ROOT, "grad: loss=%.17g P=%d dtype=%s backend=%s threads=%d time=%.3f ms"
-                            + " ||g||=%.10g%s%n", loss, p.mlp.parameterCount(), p.dtype, p.backend().name(),
+                            + " ||g||=%.10g%s%n", loss, p.parameterCount(), p.dtype, p.backend().name(),
                     p.backend().threads(), ms, norm, out == null ? "" : " -> " + out);
             stdout.flush();
             return 0;

@@ -1,7 +1,8 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.io.Npy;
 import io.hvp4j.io.NpyArray;
@@ -50,7 +51,8 @@ final class HvpCommand implements Callable<Integer> {
     Path vector;
 
     @Option(names = "--layer", paramLabel = "I",
-            description = "Apply the diagonal block of Linear layer I (0-based) only. V may have P rows (the"
+            description = "Apply the diagonal block of Linear layer I (0-based; with --model: module I, in"
+                    + " parameter order) only. V may have P rows (the"
                     + " layer's rows are used; the result has P rows, zero outside the layer) or exactly the"
                     + " layer's parameter count of rows.")
     Integer layer;
@@ -72,13 +74,15 @@ final class HvpCommand implements Callable<Integer> {
         Curvature curvature = Curvature.parse(product);
         Main.requireWritable(out, "--out");
         try (Problem p = Problem.load(model)) {
-            int P = p.mlp.parameterCount();
-            int L = p.mlp.layers();
+            int P = p.parameterCount();
+            java.util.List<ParameterGroup> groups = p.groups();
+            int L = groups.size();
             if (layer != null && (layer < 0 || layer >= L)) {
-                throw new InvalidInputException("--layer " + layer + " is out of range: --arch "
-                        + p.mlp.architecture() + " has " + L + " Linear layers (0.." + (L - 1) + ")");
+                throw new InvalidInputException("--layer " + layer + " is out of range: " + p.modelText + " has " + L
+                        + (p.graph == null ? " Linear layers" : " modules") + " (0.." + (L - 1) + ")");
             }
-            int layerRows = layer == null ? P : p.mlp.layerParameterCount(layer);
+            ParameterGroup group = layer == null ? null : groups.get(layer);
+            int layerRows = layer == null ? P : group.size();
             VectorFile vf;
             if (vector != null) {
                 Problem.requireFile(vector, "--vector");
@@ -91,27 +95,27 @@ final class HvpCommand implements Callable<Integer> {
             boolean embed; // V has P rows but only the layer's rows are used
             if (layer == null) {
                 if (n != P) {
-                    throw new InvalidInputException(vector + " (vector): has " + n + " rows but --arch "
-                            + p.mlp.architecture() + " has P = " + P + " parameters" + layerHint(p, n));
+                    throw new InvalidInputException(vector + " (vector): has " + n + " rows but " + p.modelText
+                            + " has P = " + P + " parameters" + layerHint(groups, n));
                 }
                 embed = false;
             } else if (n == layerRows) {
                 embed = false;
-            } else if (n == P) {
+            } else if (n == P && group.offset() >= 0) {
                 embed = true;
             } else {
                 throw new InvalidInputException(vector + " (vector): has " + n + " rows; with --layer " + layer
                         + " it needs P = " + P + " or the layer's " + layerRows + " parameters");
             }
-            Tensor vIn = embed ? v.view((long) p.mlp.layerOffset(layer) * k, layerRows, k) : v;
+            Tensor vIn = embed ? v.view(group.offset() * k, layerRows, k) : v;
             Tensor result = Tensor.allocate(p.arena, p.dtype, n, k);
-            Tensor resOut = embed ? result.view((long) p.mlp.layerOffset(layer) * k, layerRows, k) : result;
+            Tensor resOut = embed ? result.view(group.offset() * k, layerRows, k) : result;
 
             int block = Math.min(k, MAX_BLOCK);
-            MlpObjective obj = p.objective(block);
+            Objective obj = p.anyObjective(block);
             double lossValue = obj.loss();
             long t0 = System.nanoTime();
-            applyBlocked(obj, curvature, layer == null ? -1 : layer, vIn, resOut, block, p.arena);
+            applyBlocked(obj, curvature, group, vIn, resOut, block, p.arena);
             double ms = (System.nanoTime() - t0) / 1e6;
             double norm = 0;
             for (long i = 0, m = result.size(); i < m; i++) {
@@ -133,9 +137,9 @@ final class HvpCommand implements Callable<Integer> {
         }
     }
 
-    private static String layerHint(Problem p, int n) {
-        for (int l = 0; l < p.mlp.layers(); l++) {
-            if (p.mlp.layerParameterCount(l) == n) {
+    private static String layerHint(java.util.List<ParameterGroup> groups, int n) {
+        for (int l = 0; l < groups.size(); l++) {
+            if (groups.get(l).size() == n) {
                 return " (that is layer " + l + "'s parameter count: add --layer " + l + ")";
             }
         }
@@ -143,7 +147,8 @@ final class HvpCommand implements Callable<Integer> {
     }
 
     /** {@code out = C·V}, at most {@code block} columns at a time. */
-    static void applyBlocked(MlpObjective obj, Curvature c, int layer, Tensor v, Tensor out, int block, Arena arena) {
+    static void applyBlocked(Objective obj, Curvature c, ParameterGroup layer, Tensor v, Tensor out, int block,
+                             Arena arena) {
         int n = v.rows(), k = v.cols();
         if (k <= block) {
             obj.apply(c, layer, v, out);

@@ -19,6 +19,12 @@ public final class ModelOptions {
             description = "Layer widths: input dimension, hidden widths, outputs (e.g. 784,512,512,10). Required.")
     String arch;
 
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "A built-in network graph instead of --arch: lenet5 (1x28x28), resnet8, resnet8-nobn,"
+                    + " resnet8-noskip (3x32x32); 10 classes; parameters named as in PyTorch's state_dict."
+                    + " Works with hvp, grad and bench so far.")
+    String modelName;
+
     @Option(names = "--act", defaultValue = "relu", paramLabel = "NAME",
             description = "Activation between Linear layers: identity, relu, leaky_relu, tanh, sigmoid, softplus,"
                     + " gelu (tanh form). Default: ${DEFAULT-VALUE}.")
@@ -105,7 +111,7 @@ public final class ModelOptions {
 
     int[] widths() {
         if (arch == null) {
-            throw new InvalidInputException("Missing required option: '--arch=d,h1,...,K'");
+            throw new InvalidInputException("Missing required option: '--arch=d,h1,...,K' (or --model NAME)");
         }
         return Mlp.parseArchitecture(arch);
     }

@@ -8,6 +8,11 @@ import io.hvp4j.cuda.Backends;
 import io.hvp4j.cuda.CudaUnavailableException;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.data.GaussianClusters;
+import io.hvp4j.graph.Graph;
+import io.hvp4j.graph.GraphWeights;
+import io.hvp4j.graph.Models;
+import io.hvp4j.objective.GraphObjective;
+import io.hvp4j.objective.Objective;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
@@ -22,7 +27,12 @@ import java.nio.file.Path;
  */
 final class Problem implements AutoCloseable {
     final Arena arena = Arena.ofShared();
+    /** The MLP of --arch, or null with --model. */
     Mlp mlp;
+    /** The network graph of --model, or null with --arch. */
+    Graph graph;
+    /** The option that named the network, for messages: {@code --arch 4,3,2} or {@code --model lenet5}. */
+    String modelText;
     Loss loss;
     Loss.Reduction reduction;
     DType dtype;
@@ -40,6 +50,7 @@ final class Problem implements AutoCloseable {
     private Backend backend;
     private Backend hostBackend; // for host-side linear algebra when backend is a device backend
     private MlpObjective objective;
+    private GraphObjective graphObjective;
 
     private Problem() {
     }
@@ -57,9 +68,14 @@ final class Problem implements AutoCloseable {
     }
 
     private void init(ModelOptions o) {
+        if (o.modelName != null) {
+            initGraph(o);
+            return;
+        }
         // Names and numbers first: cheap, and errors in them should not wait for file reading.
         int[] widths = o.widths();
         mlp = new Mlp(widths, o.activation(), o.bias);
+        modelText = "--arch " + mlp.architecture();
         loss = o.lossFunction();
         reduction = o.reductionMode();
         dtype = o.dataType();
@@ -105,6 +121,78 @@ final class Problem implements AutoCloseable {
             Dataset.requireProbabilities(data.targets(), o.targets == null ? "targets" : o.targets.toString());
         }
         batchRows = o.batchRows(data.size());
+    }
+
+    /** {@code --model NAME}: a built-in graph, its weights by name, data of its input shape. */
+    private void initGraph(ModelOptions o) {
+        if (o.arch != null) {
+            throw new InvalidInputException("--arch and --model exclude each other");
+        }
+        graph = Models.byName(o.modelName, 10);
+        modelText = "--model " + o.modelName;
+        loss = o.lossFunction();
+        reduction = o.reductionMode();
+        dtype = o.dataType();
+        threads = o.threadCount();
+        backendName = o.backendName();
+        force = o.force;
+        maxSeconds = o.maxTimeSeconds();
+        if (o.inputs != null && o.targets == null) {
+            throw new InvalidInputException("--inputs needs --targets with --model");
+        }
+        if (o.inputs == null && o.targets != null) {
+            throw new InvalidInputException("--targets needs --inputs");
+        }
+        if (o.weights != null) {
+            requireFile(o.weights, "--weights");
+            GraphWeights.Loaded w = GraphWeights.load(o.weights, graph, dtype, arena);
+            graph = w.graph();
+            theta = w.parameters();
+        } else {
+            theta = Tensor.of(arena, dtype, graph.parameterCount(), 1, graph.initialParameters(o.seed));
+        }
+        if (o.inputs != null) {
+            requireFile(o.inputs, "--inputs");
+            requireFile(o.targets, "--targets");
+            data = DataFiles.read(o.inputs, o.targets,
+                    new DataFiles.Dims(graph.inputSize(), graph.outputSize(), modelText), loss, dtype, arena);
+        } else {
+            String spec = o.data == null ? "gaussian:256" : o.data;
+            int n = ModelOptions.gaussianSize(spec);
+            requireMemory((long) n * (graph.inputSize() + graph.outputSize()) * dtype.bytes(),
+                    "the gaussian:" + n + " data set");
+            data = Dataset.gaussian(arena, dtype, n, graph.inputSize(), graph.outputSize(), loss, o.seed);
+        }
+        if (loss == Loss.CE) {
+            Dataset.requireProbabilities(data.targets(), o.targets == null ? "targets" : o.targets.toString());
+        }
+        batchRows = o.batchRows(data.size());
+    }
+
+    /** The layerwise blocks: the MLP's layers or the graph's modules. */
+    java.util.List<io.hvp4j.objective.ParameterGroup> groups() {
+        return graph != null ? GraphObjective.modules(graph) : MlpObjective.layers(mlp);
+    }
+
+    /** P of the network. */
+    int parameterCount() {
+        return graph != null ? graph.parameterCount() : mlp.parameterCount();
+    }
+
+    /**
+     * A fresh objective of either kind (MLP or graph) with parameters set, for blocks of up to {@code maxBlock}
+     * vectors; closed with this.
+     */
+    Objective anyObjective(int maxBlock) {
+        if (graph == null) {
+            return objective(maxBlock);
+        }
+        if (graphObjective != null) {
+            graphObjective.close();
+        }
+        graphObjective = new GraphObjective(graph, loss, reduction, data, backend(), dtype, batchRows, maxBlock);
+        graphObjective.setParameters(theta);
+        return graphObjective;
     }
 
     private Dataset readData(Path inputs, Path targets) {
@@ -177,6 +265,10 @@ final class Problem implements AutoCloseable {
 
     /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
     MlpObjective objective(int maxBlock) {
+        if (graph != null) {
+            throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad"
+                    + " and bench");
+        }
         requireMemory(io.hvp4j.autodiff.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
                 + " rows and " + maxBlock + " vector(s)");
         if (objective != null) {
@@ -290,6 +382,9 @@ final class Problem implements AutoCloseable {
     public void close() {
         if (objective != null) {
             objective.close();
+        }
+        if (graphObjective != null) {
+            graphObjective.close();
         }
         if (hostBackend != null) {
             hostBackend.close();

@@ -197,6 +197,44 @@ public final class Graph {
         return theta;
     }
 
+    /**
+     * This graph with the data of some constants replaced (for example BatchNorm running statistics read from a
+     * {@code state_dict}); each name must be a constant of this graph with the same number of values.
+     */
+    public Graph withConstants(Map<String, double[]> data) {
+        Map<Value, Value> swap = new java.util.HashMap<>();
+        for (Map.Entry<String, double[]> e : data.entrySet()) {
+            Value v = byName.get(e.getKey());
+            if (v == null || v.kind != Kind.CONSTANT) {
+                throw new io.hvp4j.InvalidInputException("'" + e.getKey() + "' is not a constant of the graph");
+            }
+            if (e.getValue().length != v.shape.size()) {
+                throw new io.hvp4j.InvalidInputException("constant " + v.name + " has shape " + v.shape + ", got "
+                        + e.getValue().length + " values");
+            }
+            swap.put(v, new Value(v.id, v.name, v.kind, v.shape, e.getValue().clone(), null));
+        }
+        List<Value> vs = new ArrayList<>();
+        for (Value v : values) {
+            vs.add(swap.getOrDefault(v, v));
+        }
+        List<Node> ns = new ArrayList<>();
+        for (Node n : nodes) {
+            List<Value> in = new ArrayList<>();
+            for (Value v : n.inputs()) {
+                in.add(swap.getOrDefault(v, v));
+            }
+            ns.add(new Node(n.name(), n.op(), List.copyOf(in), n.output()));
+        }
+        return new Graph(vs, ns, input, output);
+    }
+
+    /** The constant's values (a copy), or null when {@code name} is not a constant. */
+    public double[] constant(String name) {
+        Value v = byName.get(name);
+        return v == null || v.kind != Kind.CONSTANT ? null : v.constant.clone();
+    }
+
     /** One line per node: name, op, input names and output shape. */
     public String describe() {
         StringBuilder b = new StringBuilder();

@@ -41,13 +41,56 @@ public final class ModelWeights {
     private ModelWeights() {
     }
 
-    /** Named arrays of a weight file. */
-    private interface Source {
+    /** Named arrays of a weight file ({@link #named}). */
+    public interface Source {
+        /** The array names, in file order. */
         List<String> names();
 
         long[] shape(String name);
 
+        /** The array converted to {@code dtype}, as a matrix of its first axis by the rest. */
         Tensor tensor(String name, DType dtype);
+    }
+
+    /**
+     * The named arrays of a {@code .safetensors} or {@code .npz} file (read and checked whole), for loaders of
+     * models that address parameters by name.
+     */
+    public static Source named(Path file, Arena arena) {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".npz")) {
+            Map<String, NpyArray> arrays = Npz.read(file, arena);
+            return new Source() {
+                public List<String> names() {
+                    return List.copyOf(arrays.keySet());
+                }
+
+                public long[] shape(String n) {
+                    return arrays.get(n).shape();
+                }
+
+                public Tensor tensor(String n, DType d) {
+                    return Npy.toMatrix(arrays.get(n), arena, d, file + ": array '" + Json.printable(n) + "'");
+                }
+            };
+        }
+        if (name.endsWith(".safetensors")) {
+            SafeTensors st = SafeTensors.read(file, arena);
+            return new Source() {
+                public List<String> names() {
+                    return List.copyOf(st.names());
+                }
+
+                public long[] shape(String n) {
+                    return st.shape(n);
+                }
+
+                public Tensor tensor(String n, DType d) {
+                    return st.tensor(n, d);
+                }
+            };
+        }
+        throw new InvalidInputException(file + ": unknown weight file type (expected .safetensors, .npz or .npy)");
     }
 
     /**
@@ -68,39 +111,7 @@ public final class ModelWeights {
             }
             return t;
         }
-        if (name.endsWith(".npz")) {
-            Map<String, NpyArray> arrays = Npz.read(file, arena);
-            return fromNamed(file, mlp, dtype, arena, new Source() {
-                public List<String> names() {
-                    return List.copyOf(arrays.keySet());
-                }
-
-                public long[] shape(String n) {
-                    return arrays.get(n).shape();
-                }
-
-                public Tensor tensor(String n, DType d) {
-                    return Npy.toMatrix(arrays.get(n), arena, d, file + ": array '" + Json.printable(n) + "'");
-                }
-            });
-        }
-        if (name.endsWith(".safetensors")) {
-            SafeTensors st = SafeTensors.read(file, arena);
-            return fromNamed(file, mlp, dtype, arena, new Source() {
-                public List<String> names() {
-                    return List.copyOf(st.names());
-                }
-
-                public long[] shape(String n) {
-                    return st.shape(n);
-                }
-
-                public Tensor tensor(String n, DType d) {
-                    return st.tensor(n, d);
-                }
-            });
-        }
-        throw new InvalidInputException(file + ": unknown weight file type (expected .safetensors, .npz or .npy)");
+        return fromNamed(file, mlp, dtype, arena, named(file, arena));
     }
 
     private static Tensor fromNamed(Path file, Mlp mlp, DType dtype, Arena arena, Source src) {

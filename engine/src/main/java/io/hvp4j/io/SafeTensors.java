@@ -313,9 +313,17 @@ public final class SafeTensors {
         } else if (e.shape.length == 1) {
             rows = e.shape[0];
             cols = 1;
+        } else if (e.shape.length > 2) {
+            // N-d (a convolution weight): its first axis by the rest, row-major as stored.
+            rows = e.shape[0];
+            long rest = 1;
+            for (int i = 1; i < e.shape.length; i++) {
+                rest = Math.multiplyExact(rest, e.shape[i]);
+            }
+            cols = rest;
         } else {
             throw new InvalidInputException(where + " has shape " + Arrays.toString(e.shape)
-                    + "; only 1-d and 2-d tensors can be loaded");
+                    + "; a scalar cannot be loaded as a parameter");
         }
         if (rows > Integer.MAX_VALUE - 8 || cols > Integer.MAX_VALUE - 8) {
             throw new InvalidInputException(where + " shape " + Arrays.toString(e.shape) + " is too large");

@@ -34,15 +34,20 @@ public final class GraphObjective extends BatchedObjective {
         this.graph = graph;
         this.engine = new GraphEngine(graph, loss, backend, dtype, this.batchSize, maxBlock);
         engine(this.engine);
+        this.groups = modules(graph);
+    }
+
+    /** The modules of {@code graph} as parameter groups, in flat order (see the class comment). */
+    public static List<ParameterGroup> modules(Graph graph) {
         Map<String, List<Integer>> byModule = new LinkedHashMap<>();
         for (int i = 0; i < graph.parameters().size(); i++) {
             byModule.computeIfAbsent(module(graph.parameters().get(i).name()), m -> new ArrayList<>()).add(i);
         }
         List<ParameterGroup> gs = new ArrayList<>();
         for (Map.Entry<String, List<Integer>> e : byModule.entrySet()) {
-            gs.add(group(e.getKey(), e.getValue().stream().mapToInt(Integer::intValue).toArray()));
+            gs.add(group(graph, e.getKey(), e.getValue().stream().mapToInt(Integer::intValue).toArray()));
         }
-        this.groups = List.copyOf(gs);
+        return List.copyOf(gs);
     }
 
     private static Dataset checked(Graph graph, Loss loss, Dataset data) {
@@ -65,7 +70,7 @@ public final class GraphObjective extends BatchedObjective {
         return dot < 0 ? parameter : parameter.substring(0, dot);
     }
 
-    private ParameterGroup group(String name, int[] members) {
+    private static ParameterGroup group(Graph graph, String name, int[] members) {
         int size = 0;
         boolean consecutive = true;
         for (int j = 0; j < members.length; j++) {
@@ -96,7 +101,7 @@ public final class GraphObjective extends BatchedObjective {
             throw new InvalidInputException("no parameter matches '" + pattern + "'; the modules are "
                     + groups.stream().map(ParameterGroup::name).toList());
         }
-        return group(pattern, hit.stream().mapToInt(Integer::intValue).toArray());
+        return group(graph, pattern, hit.stream().mapToInt(Integer::intValue).toArray());
     }
 
     public Graph graph() {
