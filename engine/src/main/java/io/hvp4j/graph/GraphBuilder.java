@@ -10,9 +10,13 @@ import io.hvp4j.graph.ops.Activation;
 import io.hvp4j.graph.ops.Add;
 import io.hvp4j.graph.ops.BatchNormEval;
 import io.hvp4j.graph.ops.Conv2d;
+import io.hvp4j.graph.ops.LayerNorm;
 import io.hvp4j.graph.ops.Linear;
+import io.hvp4j.graph.ops.MatMul;
+import io.hvp4j.graph.ops.Permute;
 import io.hvp4j.graph.ops.Pool2d;
 import io.hvp4j.graph.ops.Reshape;
+import io.hvp4j.graph.ops.Softmax;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -165,6 +169,37 @@ public final class GraphBuilder {
         Value m = constant(module + ".running_mean", Shape.of(C), mu);
         Value v = constant(module + ".running_var", Shape.of(C), var);
         return apply(module, new BatchNormEval(eps), x, g, b, m, v);
+    }
+
+    /**
+     * {@code nn.LayerNorm(normalizedShape, eps)} over the last {@code normalizedShape.length} axes of {@code x}:
+     * parameters {@code module.weight} (ones) and {@code module.bias} (zeros) of shape {@code normalizedShape}.
+     */
+    public Value layerNorm(String module, Value x, int[] normalizedShape, double eps) {
+        return module(() -> {
+            LayerNorm op = new LayerNorm(normalizedShape, eps);
+            Value g = parameterFilled(module + ".weight", Shape.of(normalizedShape), 1);
+            Value b = parameterFilled(module + ".bias", Shape.of(normalizedShape), 0);
+            return apply(module, op, x, g, b);
+        });
+    }
+
+    /** {@code torch.softmax(x, axis + 1)}: softmax over per-sample axis {@code axis} (negative counts from the end). */
+    public Value softmax(Value x, int axis) {
+        return apply(null, new Softmax(axis), x);
+    }
+
+    /**
+     * {@code torch.matmul(a, b)} of {@code (..., m, n)} and {@code (..., n, p)}: both batched with the same leading
+     * axes, or one of them a parameter or constant matrix.
+     */
+    public Value matmul(Value a, Value b) {
+        return apply(null, MatMul.INSTANCE, a, b);
+    }
+
+    /** {@code x.permute(0, 1 + axes[0], 1 + axes[1], ...)}: a permutation of the per-sample axes. */
+    public Value permute(Value x, int... axes) {
+        return apply(null, new Permute(axes), x);
     }
 
     public Value activation(Value x, ElementwiseFunction f) {

@@ -1,0 +1,173 @@
+package io.hvp4j.graph.ops;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.graph.Op;
+import io.hvp4j.graph.OpContext;
+import io.hvp4j.graph.Shape;
+import io.hvp4j.memory.Tensor;
+
+/**
+ * {@code torch.softmax(x, dim)} over one axis of the per-sample shape (a graph op, e.g. attention weights; the
+ * loss keeps its own softmax). With the per-sample shape split as {@code (outer, L, inner)} around the axis, every
+ * slice {@code y = softmax(x)} of length {@code L} is independent. The forward rule keeps {@code y}.
+ *
+ * <p>Rules per slice, with {@code ⟨·,·⟩} the sum along the axis:
+ * <ul>
+ *   <li>tangent {@code ẏ = y⊙(ẋ − ⟨y, ẋ⟩)}; backward {@code gx = y⊙(g − ⟨y, g⟩)} (the Jacobian is symmetric);</li>
+ *   <li>tangent of backward {@code ġx = y⊙(ġ − ⟨y, ġ⟩) + ẏ⊙(g − ⟨y, g⟩) − y·⟨ẏ, g⟩}: the first term is the
+ *       backward of {@code ġ} (Gauss–Newton), the other two carry the primal adjoint {@code g} (second order),
+ *       with {@code ẏ} recomputed from {@code ẋ}.</li>
+ * </ul>
+ */
+public final class Softmax implements Op {
+    private final int axis;
+
+    /** Softmax over per-sample axis {@code axis} (negative counts from the end; torch's {@code dim} is axis + 1). */
+    public Softmax(int axis) {
+        this.axis = axis;
+    }
+
+    @Override
+    public String type() {
+        return "Softmax";
+    }
+
+    @Override
+    public Shape outputShape(Shape[] in, boolean[] batched) {
+        if (in.length != 1 || !batched[0]) {
+            throw new InvalidInputException("Softmax takes one batched input");
+        }
+        int r = in[0].rank();
+        if (axis < -r || axis >= r) {
+            throw new InvalidInputException("Softmax: axis " + axis + " is out of range for per-sample shape " + in[0]);
+        }
+        return in[0];
+    }
+
+    @Override
+    public long[] stateSizes(Shape[] in, Shape out) {
+        return new long[] {out.size()};
+    }
+
+    /** {@code {outer, L, inner}} of the per-sample shape around the axis. */
+    private int[] split(Shape s) {
+        int a = axis < 0 ? axis + s.rank() : axis;
+        int outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) {
+            outer *= s.dim(i);
+        }
+        for (int i = a + 1; i < s.rank(); i++) {
+            inner *= s.dim(i);
+        }
+        return new int[] {outer, s.dim(a), inner};
+    }
+
+    @Override
+    public void forward(OpContext c) {
+        int[] d = split(c.inShape(0));
+        int L = d[1], inner = d[2];
+        Tensor x = c.in(0), y = c.out(), st = c.state(0);
+        long slices = (long) c.rows() * d[0];
+        for (long s = 0; s < slices; s++) {
+            for (int i = 0; i < inner; i++) {
+                long at = s * L * inner + i;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int l = 0; l < L; l++) {
+                    max = Math.max(max, x.get(at + (long) l * inner));
+                }
+                double sum = 0;
+                for (int l = 0; l < L; l++) {
+                    double e = Math.exp(x.get(at + (long) l * inner) - max);
+                    y.set(at + (long) l * inner, e);
+                    sum += e;
+                }
+                double inv = 1 / sum;
+                for (int l = 0; l < L; l++) {
+                    long e = at + (long) l * inner;
+                    double v = y.get(e) * inv;
+                    y.set(e, v);
+                    st.set(e, v);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void tangent(OpContext c) {
+        jvp(c, c.inDot(0), c.outDot());
+    }
+
+    @Override
+    public void backward(OpContext c) {
+        if (c.inGrad(0) != null) {
+            jvp(c, c.outGrad(), c.inGrad(0));
+        }
+    }
+
+    /** {@code out = y⊙(t − ⟨y, t⟩)} for blocks of {@code t.cols()/n} tangents (the Jacobian and its transpose). */
+    private void jvp(OpContext c, Tensor t, Tensor out) {
+        int[] d = split(c.inShape(0));
+        int L = d[1], inner = d[2], n = c.inShape(0).intSize(), k = t.cols() / n;
+        Tensor y = c.state(0);
+        for (int r = 0; r < c.rows(); r++) {
+            for (int j = 0; j < k; j++) {
+                for (int o = 0; o < d[0]; o++) {
+                    for (int i = 0; i < inner; i++) {
+                        long ay = (long) r * n + (long) o * L * inner + i, at = ((long) r * k + j) * n + (ay - (long) r * n);
+                        double s = 0;
+                        for (int l = 0; l < L; l++) {
+                            s += y.get(ay + (long) l * inner) * t.get(at + (long) l * inner);
+                        }
+                        for (int l = 0; l < L; l++) {
+                            long e = (long) l * inner;
+                            out.set(at + e, y.get(ay + e) * (t.get(at + e) - s));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void tangentOfBackward(OpContext c, boolean secondOrder) {
+        Tensor gxDot = c.inGradDot(0);
+        if (gxDot == null) {
+            return;
+        }
+        jvp(c, c.outGradDot(), gxDot);
+        Tensor xDot = c.inDot(0);
+        if (!secondOrder || xDot == null) {
+            return;
+        }
+        // + ẏ⊙(g − ⟨y, g⟩) − y·⟨ẏ, g⟩ with ẏ = y⊙(ẋ − a), a = ⟨y, ẋ⟩.
+        int[] d = split(c.inShape(0));
+        int L = d[1], inner = d[2], n = c.inShape(0).intSize(), k = c.k();
+        Tensor y = c.state(0), g = c.outGrad();
+        for (int r = 0; r < c.rows(); r++) {
+            for (int j = 0; j < k; j++) {
+                for (int o = 0; o < d[0]; o++) {
+                    for (int i = 0; i < inner; i++) {
+                        long ay = (long) r * n + (long) o * L * inner + i, at = ((long) r * k + j) * n + (ay - (long) r * n);
+                        double a = 0, s = 0;
+                        for (int l = 0; l < L; l++) {
+                            long e = (long) l * inner;
+                            a += y.get(ay + e) * xDot.get(at + e);
+                            s += y.get(ay + e) * g.get(ay + e);
+                        }
+                        double yDotG = 0;
+                        for (int l = 0; l < L; l++) {
+                            long e = (long) l * inner;
+                            yDotG += y.get(ay + e) * (xDot.get(at + e) - a) * g.get(ay + e);
+                        }
+                        for (int l = 0; l < L; l++) {
+                            long e = (long) l * inner;
+                            double yv = y.get(ay + e);
+                            double yDot = yv * (xDot.get(at + e) - a);
+                            gxDot.set(at + e, gxDot.get(at + e) + yDot * (g.get(ay + e) - s) - yv * yDotG);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
