@@ -134,92 +134,116 @@ class GraphEngineTest {
         try (Arena arena = Arena.ofShared(); Backend be = backend(backend)) {
             Graph g = smallCnn();
             Setup s = setup(arena, g, Loss.CE, be, 4, 1);
-            int P = g.parameterCount();
-            double[] th = s.theta.toDoubleArray();
-            double[] grad = s.gradient(th);
-            double h = 1e-5;
-            double[] fd = new double[P];
-            for (int i = 0; i < P; i++) {
-                double[] p = th.clone(), m = th.clone();
-                p[i] += h;
-                m[i] -= h;
-                fd[i] = (s.loss(p) - s.loss(m)) / (2 * h);
-            }
-            // Central differences: truncation ~h²·|ℓ'''| ≈ 1e-10, roundoff ~1e-16/h ≈ 1e-11 of the loss.
-            assertTrue(relErr(grad, fd) < 1e-7, "gradient vs FD: " + relErr(grad, fd));
-            double[][] hess = s.dense(Curvature.HESSIAN, null, P);
             SplittableRandom r = new SplittableRandom(5);
-            for (int t = 0; t < 12; t++) {
-                int i = r.nextInt(P);
-                double[] p = th.clone(), m = th.clone();
-                p[i] += h;
-                m[i] -= h;
-                double[] gp = s.gradient(p), gm = s.gradient(m), col = new double[P];
-                for (int j = 0; j < P; j++) {
-                    col[j] = (gp[j] - gm[j]) / (2 * h);
-                }
-                assertTrue(relErr(hess[i], col) < 1e-6, "Hessian column " + i + " vs FD: " + relErr(hess[i], col));
+            int[] columns = new int[12];
+            for (int t = 0; t < columns.length; t++) {
+                columns[t] = r.nextInt(g.parameterCount());
             }
-            double[][] ggn = s.dense(Curvature.GAUSS_NEWTON, null, P), fun = s.dense(Curvature.FUNCTIONAL, null, P);
-            double maxAbs = 0, asym = 0, split = 0;
-            for (int i = 0; i < P; i++) {
-                for (int j = 0; j < P; j++) {
-                    maxAbs = Math.max(maxAbs, Math.abs(hess[i][j]));
-                    asym = Math.max(asym, Math.abs(hess[i][j] - hess[j][i]));
-                    asym = Math.max(asym, Math.abs(ggn[i][j] - ggn[j][i]));
-                    split = Math.max(split, Math.abs(hess[i][j] - ggn[i][j] - fun[i][j]));
-                }
-            }
-            // Exact identities up to rounding: 1e-12 of the largest entry.
-            assertTrue(asym <= 1e-12 * maxAbs, "asymmetry " + asym);
-            assertTrue(split <= 1e-12 * maxAbs, "H - H_O - H_F = " + split);
-            double vGv = 0;
-            double[] v = new double[P];
-            for (int i = 0; i < P; i++) {
-                v[i] = r.nextGaussian();
-            }
-            for (int i = 0; i < P; i++) {
-                for (int j = 0; j < P; j++) {
-                    vGv += v[i] * ggn[i][j] * v[j];
-                }
-            }
-            assertTrue(vGv > 0, "Gauss-Newton of CE is positive semi-definite, got vGv = " + vGv);
-            // A block of 4 vectors equals 4 single products.
-            Tensor V = Tensor.allocate(arena, DType.F64, P, 4), out = Tensor.allocate(arena, DType.F64, P, 4);
-            for (long i = 0; i < V.size(); i++) {
-                V.set(i, r.nextGaussian());
-            }
-            s.engine.product(Curvature.HESSIAN, null, V, out);
-            for (int j = 0; j < 4; j++) {
-                double[] expect = new double[P];
-                for (int a = 0; a < P; a++) {
-                    for (int b2 = 0; b2 < P; b2++) {
-                        expect[a] += hess[a][b2] * V.get(b2, j);
-                    }
-                }
-                double[] got = new double[P];
-                for (int a = 0; a < P; a++) {
-                    got[a] = out.get(a, j);
-                }
-                assertTrue(relErr(got, expect) < 1e-12, "block column " + j + ": " + relErr(got, expect));
-            }
-            // Group products are the sub-blocks of the full Hessian (here: the stem conv and the BatchNorm).
-            int[] group = {0, 1, 2, 3};
-            int n = 0;
-            for (int i : group) {
-                n += g.parameters().get(i).shape().intSize();
-            }
-            int off = (int) g.offset(group[0]);
-            double[][] sub = s.dense(Curvature.HESSIAN, group, n);
-            double worst = 0;
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
-                    worst = Math.max(worst, Math.abs(sub[i][j] - hess[off + i][off + j]));
-                }
-            }
-            assertTrue(worst <= 1e-12 * maxAbs, "group block differs by " + worst);
+            // Group: the stem conv and the BatchNorm.
+            checkAgainstFiniteDifferences(arena, g, s, columns, 0, r, new int[] {0, 1, 2, 3});
             s.engine.close();
         }
+    }
+
+    /**
+     * The whole-graph checks on a set-up graph: gradient vs central differences of the loss, the given Hessian
+     * columns vs central differences of the gradient (error relative to {@code max(|column|, floor·max|H|)}),
+     * symmetric H and Gauss–Newton, {@code H = H_O + H_F}, a positive Gauss–Newton quadratic form (CE), a block of
+     * 4 equal to single products, and the group's products equal to its sub-block of H. Returns {H, H_O, H_F}.
+     */
+    static double[][][] checkAgainstFiniteDifferences(Arena arena, Graph g, Setup s, int[] columns, double floor,
+                                                    SplittableRandom r, int[] group) {
+        int P = g.parameterCount();
+        double[] th = s.theta.toDoubleArray();
+        double[] grad = s.gradient(th);
+        double h = 1e-5;
+        double[] fd = new double[P];
+        for (int i = 0; i < P; i++) {
+            double[] p = th.clone(), m = th.clone();
+            p[i] += h;
+            m[i] -= h;
+            fd[i] = (s.loss(p) - s.loss(m)) / (2 * h);
+        }
+        // Central differences: truncation ~h²·|ℓ'''| ≈ 1e-10, roundoff ~1e-16/h ≈ 1e-11 of the loss.
+        assertTrue(relErr(grad, fd) < 1e-7, "gradient vs FD: " + relErr(grad, fd));
+        double[][] hess = s.dense(Curvature.HESSIAN, null, P);
+        double maxAbs = 0;
+        for (double[] row : hess) {
+            for (double e : row) {
+                maxAbs = Math.max(maxAbs, Math.abs(e));
+            }
+        }
+        for (int i : columns) {
+            double[] p = th.clone(), m = th.clone();
+            p[i] += h;
+            m[i] -= h;
+            double[] gp = s.gradient(p), gm = s.gradient(m), col = new double[P];
+            double err = 0, norm = 0;
+            for (int j = 0; j < P; j++) {
+                col[j] = (gp[j] - gm[j]) / (2 * h);
+                err += (hess[i][j] - col[j]) * (hess[i][j] - col[j]);
+                norm += col[j] * col[j];
+            }
+            err = Math.sqrt(err) / Math.max(Math.max(Math.sqrt(norm), floor * maxAbs), 1e-300);
+            assertTrue(err < 1e-6, "Hessian column " + i + " vs FD: " + err);
+        }
+        double[][] ggn = s.dense(Curvature.GAUSS_NEWTON, null, P), fun = s.dense(Curvature.FUNCTIONAL, null, P);
+        double asym = 0, split = 0;
+        for (int i = 0; i < P; i++) {
+            for (int j = 0; j < P; j++) {
+                asym = Math.max(asym, Math.abs(hess[i][j] - hess[j][i]));
+                asym = Math.max(asym, Math.abs(ggn[i][j] - ggn[j][i]));
+                split = Math.max(split, Math.abs(hess[i][j] - ggn[i][j] - fun[i][j]));
+            }
+        }
+        // Exact identities up to rounding: 1e-12 of the largest entry.
+        assertTrue(asym <= 1e-12 * maxAbs, "asymmetry " + asym);
+        assertTrue(split <= 1e-12 * maxAbs, "H - H_O - H_F = " + split);
+        double vGv = 0;
+        double[] v = new double[P];
+        for (int i = 0; i < P; i++) {
+            v[i] = r.nextGaussian();
+        }
+        for (int i = 0; i < P; i++) {
+            for (int j = 0; j < P; j++) {
+                vGv += v[i] * ggn[i][j] * v[j];
+            }
+        }
+        assertTrue(vGv > 0, "Gauss-Newton of CE is positive semi-definite, got vGv = " + vGv);
+        // A block of 4 vectors equals 4 single products.
+        Tensor V = Tensor.allocate(arena, DType.F64, P, 4), out = Tensor.allocate(arena, DType.F64, P, 4);
+        for (long i = 0; i < V.size(); i++) {
+            V.set(i, r.nextGaussian());
+        }
+        s.engine.product(Curvature.HESSIAN, null, V, out);
+        for (int j = 0; j < 4; j++) {
+            double[] expect = new double[P];
+            for (int a = 0; a < P; a++) {
+                for (int b2 = 0; b2 < P; b2++) {
+                    expect[a] += hess[a][b2] * V.get(b2, j);
+                }
+            }
+            double[] got = new double[P];
+            for (int a = 0; a < P; a++) {
+                got[a] = out.get(a, j);
+            }
+            assertTrue(relErr(got, expect) < 1e-12, "block column " + j + ": " + relErr(got, expect));
+        }
+        // Group products are the sub-blocks of the full Hessian.
+        int n = 0;
+        for (int i : group) {
+            n += g.parameters().get(i).shape().intSize();
+        }
+        int off = (int) g.offset(group[0]);
+        double[][] sub = s.dense(Curvature.HESSIAN, group, n);
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                worst = Math.max(worst, Math.abs(sub[i][j] - hess[off + i][off + j]));
+            }
+        }
+        assertTrue(worst <= 1e-12 * maxAbs, "group block differs by " + worst);
+        return new double[][][] {hess, ggn, fun};
     }
 
     @ParameterizedTest
