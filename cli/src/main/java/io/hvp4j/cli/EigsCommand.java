@@ -1,11 +1,9 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.spectral.BlockLanczos;
 import io.hvp4j.spectral.Lanczos;
-import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.PowerIteration;
 import io.hvp4j.spectral.SymmetricOperator;
 import java.io.PrintWriter;
@@ -104,13 +102,7 @@ final class EigsCommand implements Callable<Integer> {
             throw new InvalidInputException("--tol must be a positive number, got " + tol);
         }
         try (Problem p = Problem.load(model)) {
-            int L = p.mlp.layers();
-            if (layer != null && (layer < 0 || layer >= L)) {
-                throw new InvalidInputException("--layer " + layer + " is out of range: --arch "
-                        + p.mlp.architecture() + " has " + L + " Linear layers (0.." + (L - 1) + ")");
-            }
-            MlpObjective obj = p.objective(HvpCommand.MAX_BLOCK);
-            SymmetricOperator op = Operators.curvature(obj, c, layer == null ? -1 : layer);
+            SymmetricOperator op = p.curvature(c, p.layerIndex(layer), HvpCommand.MAX_BLOCK);
             int n = op.dimension();
             if (m.equals("power") && top > n) {
                 throw new InvalidInputException("--top " + top + " exceeds the dimension " + n);
@@ -141,7 +133,7 @@ final class EigsCommand implements Callable<Integer> {
                 ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {
-                    sb.append("{\"params\": ").append(p.mlp.parameterCount()).append(", \"dimension\": ").append(n)
+                    sb.append("{\"params\": ").append(p.parameterCount()).append(", \"dimension\": ").append(n)
                             .append(", \"operator\": \"").append(c.id()).append("\", \"layer\": ")
                             .append(layer == null ? "null" : layer.toString())
                             .append(", \"method\": \"").append(m).append("\", \"iterations\": ").append(r.iterations())
@@ -166,7 +158,7 @@ final class EigsCommand implements Callable<Integer> {
                 ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {
-                    sb.append("{\"params\": ").append(p.mlp.parameterCount()).append(", \"dimension\": ").append(n)
+                    sb.append("{\"params\": ").append(p.parameterCount()).append(", \"dimension\": ").append(n)
                             .append(", \"operator\": \"").append(c.id()).append("\", \"layer\": ")
                             .append(layer == null ? "null" : layer.toString())
                             .append(", \"method\": \"power\", \"products\": ").append(r.products())

@@ -174,6 +174,33 @@ final class Problem implements AutoCloseable {
         return graph != null ? GraphObjective.modules(graph) : MlpObjective.layers(mlp);
     }
 
+    /** {@code --layer I} checked against the layers (MLP) or modules (graph); -1 without it. */
+    int layerIndex(Integer layer) {
+        if (layer == null) {
+            return -1;
+        }
+        int n = groups().size();
+        if (layer < 0 || layer >= n) {
+            throw new InvalidInputException("--layer " + layer + " is out of range: " + modelText + " has " + n
+                    + (graph == null ? " Linear layers" : " modules") + " (0.." + (n - 1) + ")");
+        }
+        return layer;
+    }
+
+    /** Rows of the operator of {@code layer} (P when {@code layer < 0}). */
+    int dimension(int layer) {
+        return layer < 0 ? parameterCount() : groups().get(layer).size();
+    }
+
+    /** The curvature operator (block {@code layer} when {@code >= 0}) on a fresh objective for blocks of maxBlock. */
+    io.hvp4j.spectral.SymmetricOperator curvature(io.hvp4j.autodiff.Curvature c, int layer, int maxBlock) {
+        if (graph == null) {
+            return io.hvp4j.spectral.Operators.curvature(objective(maxBlock), c, layer);
+        }
+        Objective f = anyObjective(maxBlock);
+        return io.hvp4j.spectral.Operators.curvature(f, c, layer < 0 ? null : f.groups().get(layer));
+    }
+
     /** P of the network. */
     int parameterCount() {
         return graph != null ? graph.parameterCount() : mlp.parameterCount();
@@ -266,8 +293,8 @@ final class Problem implements AutoCloseable {
     /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
     MlpObjective objective(int maxBlock) {
         if (graph != null) {
-            throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad"
-                    + " and bench");
+            throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad,"
+                    + " eigs, spectrum, trace and bench");
         }
         requireMemory(io.hvp4j.autodiff.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
                 + " rows and " + maxBlock + " vector(s)");

@@ -311,12 +311,7 @@ final class RankCommand implements Callable<Integer> {
         if (layer == null) {
             return -1;
         }
-        int layers = p.mlp.layers();
-        if (layer < 0 || layer >= layers) {
-            throw new InvalidInputException("--layer " + layer + " is out of range: --arch " + p.mlp.architecture()
-                    + " has " + layers + " Linear layers (0.." + (layers - 1) + ")");
-        }
-        return layer;
+        return p.layerIndex(layer);
     }
 
     /** Eigenvalues (ascending) of one dense curvature matrix and the asymmetry found while assembling it. */
@@ -326,7 +321,7 @@ final class RankCommand implements Callable<Integer> {
     /** Assembles curvature {@code c} (layer block when {@code layer >= 0}) and computes its eigenvalues. */
     static Dense denseEigenvalues(Problem p, Curvature c, int layer, int block, SymmetricEigen solver,
                                   Path checkpoint, double checkpointSeconds, PrintWriter err) {
-        int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
+        int n = p.dimension(layer);
         if (n > DenseAssembly.MAX_DIMENSION) {
             throw new Problem.ResourceLimitException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
                     + " parameters, " + label(c) + (layer < 0 ? "" : " of layer " + layer) + " has " + n
@@ -337,8 +332,7 @@ final class RankCommand implements Callable<Integer> {
         long bytes = (long) n * n * 8 * (solver.name().equals("ejml") ? 2 : 1);
         p.requireMemory(bytes, "the dense " + n + "×" + n + " matrix of " + label(c));
         int k = Math.max(1, Math.min(block, n));
-        MlpObjective f = p.objective(k);
-        SymmetricOperator op = Operators.curvature(f, c, layer);
+        SymmetricOperator op = p.curvature(c, layer, k);
         DenseAssembly.Options o = new DenseAssembly.Options().maxBlock(k);
         if (checkpoint != null) {
             o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer)).checkpointEverySeconds(checkpointSeconds);
@@ -364,8 +358,8 @@ final class RankCommand implements Callable<Integer> {
     static String fingerprint(Problem p, Curvature c, int layer) {
         StringBuilder sb = new StringBuilder("hvp4j dense assembly v1");
         sb.append("; op=").append(c.id()).append("; layer=").append(layer)
-                .append("; arch=").append(p.mlp.architecture()).append("; act=").append(p.mlp.activation().id())
-                .append("; bias=").append(p.mlp.hasBias()).append("; loss=").append(p.loss.id())
+                .append(p.graph == null ? "; arch=" + p.mlp.architecture() + "; act=" + p.mlp.activation().id()
+                        + "; bias=" + p.mlp.hasBias() : "; " + p.modelText).append("; loss=").append(p.loss.id())
                 .append("; reduction=").append(p.reduction).append("; dtype=").append(p.dtype)
                 .append("; backend=").append(p.backend().name()).append("; threads=").append(p.threads)
                 .append("; batch=").append(p.batchRows)

@@ -2,11 +2,9 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.plot.Chart;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.NumericalRank;
-import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.SpectralDensity;
 import io.hvp4j.spectral.SymmetricOperator;
 import io.hvp4j.spectral.RankReport;
@@ -144,7 +142,7 @@ final class SpectrumCommand implements Callable<Integer> {
             double[] eig = d.eigenvalues();
             if (plot != null) {
                 String title = RankCommand.label(c) + (layerIndex < 0 ? "" : " (layer " + layerIndex + ")")
-                        + " eigenvalues, P = " + p.mlp.parameterCount();
+                        + " eigenvalues, P = " + p.parameterCount();
                 Plots.save(Chart.of(title, "eigenvalue", "count").logY().histogram("eigenvalues", eig, bins), plot);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -156,7 +154,7 @@ final class SpectrumCommand implements Callable<Integer> {
                 RankReport r = NumericalRank.ofEigenvalues(eig, p.dtype, NumericalRank.Tolerance.DEFAULT);
                 stdout.printf(Locale.ROOT, "spectrum: P=%d%s operator=%s n=%d min=%.10g max=%.10g rank=%d"
                                 + " asymmetry=%.2e eigensolver=%s seconds=%.3f -> %s%n",
-                        p.mlp.parameterCount(), layerIndex < 0 ? "" : " layer=" + layerIndex, RankCommand.label(c),
+                        p.parameterCount(), layerIndex < 0 ? "" : " layer=" + layerIndex, RankCommand.label(c),
                         eig.length, eig.length == 0 ? Double.NaN : eig[0],
                         eig.length == 0 ? Double.NaN : eig[eig.length - 1], r.rank(), d.asymmetry(), solver.name(),
                         seconds, out);
@@ -183,8 +181,7 @@ final class SpectrumCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Problem p = Problem.load(model)) {
             int layerIndex = RankCommand.layerIndex(p, layer);
-            MlpObjective obj = p.objective(HvpCommand.MAX_BLOCK);
-            SymmetricOperator op = Operators.curvature(obj, c, layerIndex);
+            SymmetricOperator op = p.curvature(c, layerIndex, HvpCommand.MAX_BLOCK);
             long seed = model.seed ^ 0x6A09E667F3BCC909L;
             StringBuilder csv = new StringBuilder();
             String summary;
@@ -246,7 +243,7 @@ final class SpectrumCommand implements Callable<Integer> {
             } else {
                 writeTextAtomically(out, csv.toString());
                 stdout.printf(Locale.ROOT, "spectrum: P=%d%s operator=%s n=%d method=%s %s seconds=%.3f -> %s%n",
-                        p.mlp.parameterCount(), layerIndex < 0 ? "" : " layer=" + layerIndex, RankCommand.label(c),
+                        p.parameterCount(), layerIndex < 0 ? "" : " layer=" + layerIndex, RankCommand.label(c),
                         op.dimension(), m, summary, seconds, out);
             }
             stdout.flush();

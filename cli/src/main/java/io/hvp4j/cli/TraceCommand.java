@@ -1,7 +1,6 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.TraceEstimators;
@@ -112,12 +111,12 @@ final class TraceCommand implements Callable<Integer> {
             Main.requireWritable(diagonal, "--diagonal");
         }
         try (Problem p = Problem.load(model)) {
-            int P = p.mlp.parameterCount();
+            int P = p.parameterCount();
             if (m == TraceEstimators.Method.EXACT && P > EXACT_LIMIT && !p.force) {
                 throw new Problem.ResourceLimitException("--method exact needs P = " + P + " products; refused above "
                         + EXACT_LIMIT + " parameters (use --method hutchpp or hutchinson, or add --force)");
             }
-            MlpObjective obj = p.objective(HvpCommand.MAX_BLOCK);
+            io.hvp4j.objective.Objective obj = p.anyObjective(HvpCommand.MAX_BLOCK);
             long seed = model.seed ^ PROBE_SEED_MIX;
             long t0 = System.nanoTime();
             TraceEstimators.Estimate total;
@@ -128,12 +127,12 @@ final class TraceCommand implements Callable<Integer> {
                 layers = TraceEstimators.layerwise(obj, c, m, probes, probe, seed, HvpCommand.MAX_BLOCK, bar);
                 total = layers.total();
             } else {
-                total = TraceEstimators.estimate(Operators.curvature(obj, c, -1), m, probes, probe, seed,
+                total = TraceEstimators.estimate(Operators.curvature(obj, c, (io.hvp4j.objective.ParameterGroup) null), m, probes, probe, seed,
                         HvpCommand.MAX_BLOCK, bar);
             }
             ProgressBar.clear(bar);
             if (diagonal != null) {
-                io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, -1);
+                io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, (io.hvp4j.objective.ParameterGroup) null);
                 io.hvp4j.Progress dbar = ProgressBar.forTerminal(err, "diag(" + c.id() + ")", "products");
                 double[] d = m == TraceEstimators.Method.EXACT
                         ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK, dbar)
@@ -164,7 +163,7 @@ final class TraceCommand implements Callable<Integer> {
                     for (int l = 0; l < layers.layers().size(); l++) {
                         TraceEstimators.Estimate e = layers.layers().get(l);
                         sb.append(l == 0 ? "" : ", ").append("{\"layer\": ").append(l).append(", \"params\": ")
-                                .append(p.mlp.layerParameterCount(l)).append(", \"trace\": ").append(num(e.value()))
+                                .append(p.dimension(l)).append(", \"trace\": ").append(num(e.value()))
                                 .append(", \"standard_error\": ").append(num(e.standardError()))
                                 .append(", \"products\": ").append(e.products()).append('}');
                     }
@@ -180,7 +179,7 @@ final class TraceCommand implements Callable<Integer> {
                 if (layers != null) {
                     for (int l = 0; l < layers.layers().size(); l++) {
                         TraceEstimators.Estimate e = layers.layers().get(l);
-                        stdout.printf(Locale.ROOT, "  layer %d (%d params): %.10g%s%n", l, p.mlp.layerParameterCount(l),
+                        stdout.printf(Locale.ROOT, "  layer %d (%d params): %.10g%s%n", l, p.dimension(l),
                                 e.value(), se(e));
                     }
                     stdout.printf(Locale.ROOT, "  sum of layers = tr(%s): %.10g%s%n", c.id(), total.value(), se(total));

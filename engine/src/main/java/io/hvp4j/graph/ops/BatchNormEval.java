@@ -60,16 +60,19 @@ public final class BatchNormEval implements Op {
     public void forward(OpContext c) {
         Shape s = c.inShape(0);
         int C = s.dim(0), S = (int) (s.size() / C);
-        Tensor x = c.in(0), y = c.out(), xh = c.state(0);
+        Planes io = new Planes();
+        double[] x = new double[S], h = new double[S];
         for (int ch = 0; ch < C; ch++) {
             double inv = inv(c, ch), mu = c.in(3).get(ch), g = c.in(1).get(ch), b = c.in(2).get(ch);
             for (int r = 0; r < c.rows(); r++) {
                 long at = ((long) r * C + ch) * S;
+                io.read(c.in(0), at, S, x);
                 for (int p = 0; p < S; p++) {
-                    double h = (x.get(at + p) - mu) * inv;
-                    xh.set(at + p, h);
-                    y.set(at + p, g * h + b);
+                    h[p] = (x[p] - mu) * inv;
+                    x[p] = g * h[p] + b;
                 }
+                io.write(h, S, c.state(0), at);
+                io.write(x, S, c.out(), at);
             }
         }
     }
@@ -78,20 +81,27 @@ public final class BatchNormEval implements Op {
     public void tangent(OpContext c) {
         Shape s = c.inShape(0);
         int C = s.dim(0), S = (int) (s.size() / C), k = c.k();
-        Tensor xd = c.inDot(0), gd = c.inDot(1), bd = c.inDot(2), yd = c.outDot(), xh = c.state(0);
-        for (int r = 0; r < c.rows(); r++) {
-            for (int j = 0; j < k; j++) {
-                for (int ch = 0; ch < C; ch++) {
-                    double a = c.in(1).get(ch) * inv(c, ch);
+        Tensor xd = c.inDot(0), gd = c.inDot(1), bd = c.inDot(2);
+        Planes io = new Planes();
+        double[] h = new double[S], y = new double[S];
+        for (int ch = 0; ch < C; ch++) {
+            double a = c.in(1).get(ch) * inv(c, ch);
+            for (int r = 0; r < c.rows(); r++) {
+                io.read(c.state(0), ((long) r * C + ch) * S, S, h);
+                for (int j = 0; j < k; j++) {
                     double gj = gd == null ? 0 : gd.get((long) j * C + ch), bj = bd == null ? 0 : bd.get((long) j * C + ch);
-                    long at = (((long) r * k + j) * C + ch) * S, h0 = ((long) r * C + ch) * S;
-                    for (int p = 0; p < S; p++) {
-                        double v = bj + gj * xh.get(h0 + p);
-                        if (xd != null) {
-                            v += a * xd.get(at + p);
+                    long at = (((long) r * k + j) * C + ch) * S;
+                    if (xd != null) {
+                        io.read(xd, at, S, y);
+                        for (int p = 0; p < S; p++) {
+                            y[p] = a * y[p] + bj + gj * h[p];
                         }
-                        yd.set(at + p, v);
+                    } else {
+                        for (int p = 0; p < S; p++) {
+                            y[p] = bj + gj * h[p];
+                        }
                     }
+                    io.write(y, S, c.outDot(), at);
                 }
             }
         }
@@ -117,6 +127,8 @@ public final class BatchNormEval implements Op {
         Shape s = c.inShape(0);
         int C = s.dim(0), S = (int) (s.size() / C);
         Tensor xh = c.state(0), G = c.outGrad();
+        Planes io = new Planes();
+        double[] gv = new double[S], h = new double[S], g0 = new double[S], xd = new double[S];
         for (int j = 0; j < k; j++) {
             for (int ch = 0; ch < C; ch++) {
                 double inv = inv(c, ch), a = c.in(1).get(ch) * inv;
@@ -124,20 +136,26 @@ public final class BatchNormEval implements Op {
                 double sg = 0, sb = 0;
                 for (int r = 0; r < c.rows(); r++) {
                     long at = (((long) r * k + j) * C + ch) * S, h0 = ((long) r * C + ch) * S;
+                    io.read(g, at, S, gv);
+                    io.read(xh, h0, S, h);
+                    if (xDot != null || gammaDot != null) {
+                        io.read(G, h0, S, g0);
+                    }
+                    if (xDot != null) {
+                        io.read(xDot, at, S, xd);
+                    }
                     for (int p = 0; p < S; p++) {
-                        double gv = g.get(at + p);
-                        sb += gv;
-                        sg += gv * xh.get(h0 + p);
+                        sb += gv[p];
+                        sg += gv[p] * h[p];
                         if (xDot != null) {
-                            sg += G.get(h0 + p) * xDot.get(at + p) * inv;
+                            sg += g0[p] * xd[p] * inv;
                         }
-                        if (gx != null) {
-                            double v = a * gv;
-                            if (gammaDot != null) {
-                                v += gdj * G.get(h0 + p);
-                            }
-                            gx.set(at + p, v);
+                    }
+                    if (gx != null) {
+                        for (int p = 0; p < S; p++) {
+                            gv[p] = a * gv[p] + (gammaDot != null ? gdj * g0[p] : 0);
                         }
+                        io.write(gv, S, gx, at);
                     }
                 }
                 if (gGamma != null) {

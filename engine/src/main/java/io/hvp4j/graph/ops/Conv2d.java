@@ -164,28 +164,37 @@ public final class Conv2d implements Op {
 
     /** {@code db[j·C_out + o] = Σ_n Σ_p grad[n·k + j][o][p]} for the k tangents (k = 1: the plain bias gradient). */
     private static void biasGradient(Tensor grad, int images, int k, int cout, int P, Tensor db) {
-        for (int j = 0; j < k; j++) {
-            for (int o = 0; o < cout; o++) {
-                double s = 0;
-                for (int n = 0; n < images; n++) {
-                    long at = ((long) n * k + j) * cout * P + (long) o * P;
-                    for (int p = 0; p < P; p++) {
-                        s += grad.get(at + p);
+        Planes io = new Planes();
+        double[] plane = new double[P], sums = new double[k * cout];
+        for (int n = 0; n < images; n++) {
+            for (int j = 0; j < k; j++) {
+                for (int o = 0; o < cout; o++) {
+                    io.read(grad, (((long) n * k + j) * cout + o) * P, P, plane);
+                    double s = 0;
+                    for (int q = 0; q < P; q++) {
+                        s += plane[q];
                     }
+                    sums[j * cout + o] += s;
                 }
-                db.set((long) j * cout + o, s);
             }
         }
+        io.write(sums, k * cout, db, 0);
     }
 
+    /** {@code out[n][o][:] += bias[(n mod stride)·C_out + o]} for {@code images} images. */
     private static void addBias(Tensor bias, Tensor out, int images, int stride, int cout, int P) {
+        Planes io = new Planes();
+        double[] b = new double[stride * cout], plane = new double[P];
+        io.read(bias, 0, stride * cout, b);
         for (int n = 0; n < images; n++) {
             for (int o = 0; o < cout; o++) {
-                double b = bias.get((long) (n % stride) * cout + o);
                 long at = ((long) n * cout + o) * P;
-                for (int p = 0; p < P; p++) {
-                    out.set(at + p, out.get(at + p) + b);
+                double v = b[(n % stride) * cout + o];
+                io.read(out, at, P, plane);
+                for (int q = 0; q < P; q++) {
+                    plane[q] += v;
                 }
+                io.write(plane, P, out, at);
             }
         }
     }

@@ -82,44 +82,51 @@ public final class Pool2d implements Op {
     }
 
     /**
-     * Average pooling of {@code images} planes-sets, or its adjoint ({@code adjoint}: {@code src} is the output-shaped
-     * adjoint, {@code dst} the input-shaped one, overwritten).
+     * Average pooling of {@code images} images, or its adjoint ({@code adjoint}: {@code src} is the output-shaped
+     * adjoint, {@code dst} the input-shaped one, overwritten). Plane by plane through heap buffers.
      */
     private void average(Shape x, Shape y, Tensor src, Tensor dst, int images, boolean adjoint) {
         int H = x.dim(1), W = x.dim(2), ho = y.dim(1), wo = y.dim(2), kh = kh(x), kw = kw(x);
         int s = mode == Mode.GLOBAL_AVG ? 1 : stride, p = mode == Mode.GLOBAL_AVG ? 0 : padding;
         double scale = 1.0 / ((double) kh * kw);
         long planes = (long) images * x.dim(0);
-        if (adjoint) {
-            dst.zero();
-        }
+        Planes io = new Planes();
+        double[] in = new double[H * W], out = new double[ho * wo];
         for (long c = 0; c < planes; c++) {
             long in0 = c * H * W, out0 = c * ho * wo;
+            if (adjoint) {
+                io.read(src, out0, ho * wo, out);
+                java.util.Arrays.fill(in, 0);
+            } else {
+                io.read(src, in0, H * W, in);
+            }
             for (int oi = 0; oi < ho; oi++) {
+                int a0 = Math.max(0, p - oi * s), a1 = Math.min(kh, H + p - oi * s);
                 for (int oj = 0; oj < wo; oj++) {
-                    double acc = adjoint ? src.get(out0 + (long) oi * wo + oj) * scale : 0;
-                    for (int a = 0; a < kh; a++) {
-                        int ii = oi * s - p + a;
-                        if (ii < 0 || ii >= H) {
-                            continue;
-                        }
-                        for (int b = 0; b < kw; b++) {
-                            int jj = oj * s - p + b;
-                            if (jj < 0 || jj >= W) {
-                                continue;
-                            }
-                            long at = in0 + (long) ii * W + jj;
-                            if (adjoint) {
-                                dst.set(at, dst.get(at) + acc);
-                            } else {
-                                acc += src.get(at);
+                    int b0 = Math.max(0, p - oj * s), b1 = Math.min(kw, W + p - oj * s);
+                    int base = (oi * s - p) * W + oj * s - p;
+                    if (adjoint) {
+                        double g = out[oi * wo + oj] * scale;
+                        for (int a = a0; a < a1; a++) {
+                            for (int b = b0; b < b1; b++) {
+                                in[base + a * W + b] += g;
                             }
                         }
-                    }
-                    if (!adjoint) {
-                        dst.set(out0 + (long) oi * wo + oj, acc * scale);
+                    } else {
+                        double acc = 0;
+                        for (int a = a0; a < a1; a++) {
+                            for (int b = b0; b < b1; b++) {
+                                acc += in[base + a * W + b];
+                            }
+                        }
+                        out[oi * wo + oj] = acc * scale;
                     }
                 }
+            }
+            if (adjoint) {
+                io.write(in, H * W, dst, in0);
+            } else {
+                io.write(out, ho * wo, dst, out0);
             }
         }
     }
@@ -128,33 +135,34 @@ public final class Pool2d implements Op {
     private void maxForward(Shape x, Shape y, Tensor src, Tensor dst, Tensor arg, int images) {
         int H = x.dim(1), W = x.dim(2), ho = y.dim(1), wo = y.dim(2);
         long planes = (long) images * x.dim(0);
+        Planes io = new Planes();
+        double[] in = new double[H * W], out = new double[ho * wo], at = new double[ho * wo];
         for (long c = 0; c < planes; c++) {
             long in0 = c * H * W, out0 = c * ho * wo;
+            io.read(src, in0, H * W, in);
             for (int oi = 0; oi < ho; oi++) {
+                int a0 = Math.max(0, padding - oi * stride), a1 = Math.min(kernel, H + padding - oi * stride);
                 for (int oj = 0; oj < wo; oj++) {
+                    int b0 = Math.max(0, padding - oj * stride), b1 = Math.min(kernel, W + padding - oj * stride);
+                    int base = (oi * stride - padding) * W + oj * stride - padding;
                     double best = Double.NEGATIVE_INFINITY;
                     int bestAt = -1;
-                    for (int a = 0; a < kernel; a++) {
-                        int ii = oi * stride - padding + a;
-                        if (ii < 0 || ii >= H) {
-                            continue;
-                        }
-                        for (int b = 0; b < kernel; b++) {
-                            int jj = oj * stride - padding + b;
-                            if (jj < 0 || jj >= W) {
-                                continue;
-                            }
-                            double v = src.get(in0 + (long) ii * W + jj);
+                    for (int a = a0; a < a1; a++) {
+                        for (int b = b0; b < b1; b++) {
+                            int q = base + a * W + b;
+                            double v = in[q];
                             if (v > best || bestAt < 0 || Double.isNaN(v)) {
                                 best = v;
-                                bestAt = ii * W + jj;
+                                bestAt = q;
                             }
                         }
                     }
-                    dst.set(out0 + (long) oi * wo + oj, best);
-                    arg.set(out0 + (long) oi * wo + oj, bestAt);
+                    out[oi * wo + oj] = best;
+                    at[oi * wo + oj] = bestAt;
                 }
             }
+            io.write(out, ho * wo, dst, out0);
+            io.write(at, ho * wo, arg, out0);
         }
     }
 
@@ -165,22 +173,27 @@ public final class Pool2d implements Op {
     private static void maxLinear(Shape x, Shape y, Tensor arg, Tensor src, Tensor dst, int rows, int k,
                                   boolean adjoint) {
         int C = x.dim(0), plane = x.dim(1) * x.dim(2), outPlane = y.dim(1) * y.dim(2);
-        if (adjoint) {
-            dst.zero();
-        }
+        Planes io = new Planes();
+        double[] at = new double[outPlane], in = new double[plane], out = new double[outPlane];
         for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < k; j++) {
-                long img = (long) r * k + j;
-                for (int c = 0; c < C; c++) {
+            for (int c = 0; c < C; c++) {
+                io.read(arg, ((long) r * C + c) * outPlane, outPlane, at);
+                for (int j = 0; j < k; j++) {
+                    long img = (long) r * k + j;
                     long in0 = (img * C + c) * plane, out0 = (img * C + c) * outPlane;
-                    long a0 = ((long) r * C + c) * outPlane;
-                    for (int q = 0; q < outPlane; q++) {
-                        long at = in0 + (long) arg.get(a0 + q);
-                        if (adjoint) {
-                            dst.set(at, dst.get(at) + src.get(out0 + q));
-                        } else {
-                            dst.set(out0 + q, src.get(at));
+                    if (adjoint) {
+                        io.read(src, out0, outPlane, out);
+                        java.util.Arrays.fill(in, 0);
+                        for (int q = 0; q < outPlane; q++) {
+                            in[(int) at[q]] += out[q];
                         }
+                        io.write(in, plane, dst, in0);
+                    } else {
+                        io.read(src, in0, plane, in);
+                        for (int q = 0; q < outPlane; q++) {
+                            out[q] = in[(int) at[q]];
+                        }
+                        io.write(out, outPlane, dst, out0);
                     }
                 }
             }

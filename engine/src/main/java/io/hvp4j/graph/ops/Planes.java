@@ -1,0 +1,51 @@
+package io.hvp4j.graph.ops;
+
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Bulk moves of runs of a host tensor into and out of heap {@code double[]} buffers, so that the ops' per-element
+ * loops (pooling, per-channel maps) run over plain arrays instead of one bounds-checked, dtype-dispatched
+ * {@link Tensor#get} per element. One instance per call site and thread (it keeps a float staging buffer).
+ */
+final class Planes {
+    private float[] stage = new float[0];
+
+    /** {@code dst[0..n) = t[at..at+n)}. */
+    void read(Tensor t, long at, int n, double[] dst) {
+        MemorySegment s = t.segment();
+        if (t.dtype() == DType.F64) {
+            MemorySegment.copy(s, ValueLayout.JAVA_DOUBLE, at * 8, dst, 0, n);
+            return;
+        }
+        float[] f = stage(n);
+        MemorySegment.copy(s, ValueLayout.JAVA_FLOAT, at * 4, f, 0, n);
+        for (int i = 0; i < n; i++) {
+            dst[i] = f[i];
+        }
+    }
+
+    /** {@code t[at..at+n) = src[0..n)}, rounded to the tensor's dtype. */
+    void write(double[] src, int n, Tensor t, long at) {
+        MemorySegment s = t.segment();
+        if (t.dtype() == DType.F64) {
+            MemorySegment.copy(src, 0, s, ValueLayout.JAVA_DOUBLE, at * 8, n);
+            return;
+        }
+        float[] f = stage(n);
+        for (int i = 0; i < n; i++) {
+            f[i] = (float) src[i];
+        }
+        MemorySegment.copy(f, 0, s, ValueLayout.JAVA_FLOAT, at * 4, n);
+    }
+
+    private float[] stage(int n) {
+        if (stage.length < n) {
+            stage = new float[n];
+        }
+        return stage;
+    }
+}
