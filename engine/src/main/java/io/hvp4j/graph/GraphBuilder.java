@@ -9,12 +9,15 @@ import io.hvp4j.graph.Graph.Value;
 import io.hvp4j.graph.ops.Activation;
 import io.hvp4j.graph.ops.Add;
 import io.hvp4j.graph.ops.BatchNormEval;
+import io.hvp4j.graph.ops.Binary;
 import io.hvp4j.graph.ops.Conv2d;
+import io.hvp4j.graph.ops.Identity;
 import io.hvp4j.graph.ops.LayerNorm;
 import io.hvp4j.graph.ops.Linear;
 import io.hvp4j.graph.ops.MatMul;
 import io.hvp4j.graph.ops.Permute;
 import io.hvp4j.graph.ops.Pool2d;
+import io.hvp4j.graph.ops.Reduce;
 import io.hvp4j.graph.ops.Reshape;
 import io.hvp4j.graph.ops.Softmax;
 
@@ -206,8 +209,13 @@ public final class GraphBuilder {
         return apply(null, new Activation(f), x);
     }
 
+    /**
+     * {@code a + b}: a residual add of equal shapes, or with broadcasting ({@link Binary}) when the shapes differ
+     * and broadcast; shapes of equal size that do not broadcast keep {@link Add}'s element-by-element meaning.
+     */
     public Value add(Value a, Value b) {
-        return apply(null, Add.INSTANCE, a, b);
+        return apply(null, a.batched() && a.shape.equals(b.shape) || !broadcasts(a, b) ? Add.INSTANCE : Binary.ADD,
+                a, b);
     }
 
     public Value avgPool2d(Value x, int kernel, int stride) {
@@ -226,6 +234,52 @@ public final class GraphBuilder {
     /** {@code torch.flatten(x, 1)}. */
     public Value flatten(Value x) {
         return apply(null, new Reshape(null), x);
+    }
+
+    // ---- arithmetic, reductions, dropout (NumPy/ONNX broadcasting; see Binary and Reduce)
+
+    private static boolean broadcasts(Value a, Value b) {
+        try {
+            Binary.ADD.outputShape(new Shape[] {a.shape, b.shape}, new boolean[] {a.batched(), b.batched()});
+            return true;
+        } catch (InvalidInputException e) {
+            return false;
+        }
+    }
+
+    /** {@code a − b} with broadcasting. */
+    public Value sub(Value a, Value b) {
+        return apply(null, Binary.SUB, a, b);
+    }
+
+    /** {@code a · b} element-wise with broadcasting. */
+    public Value mul(Value a, Value b) {
+        return apply(null, Binary.MUL, a, b);
+    }
+
+    /** {@code a / b} element-wise with broadcasting. */
+    public Value div(Value a, Value b) {
+        return apply(null, Binary.DIV, a, b);
+    }
+
+    /** {@code x.sum(axes, keepdim)} over per-sample axes (no axes: all). */
+    public Value reduceSum(Value x, boolean keepdims, int... axes) {
+        return apply(null, new Reduce(Reduce.Mode.SUM, keepdims, axes), x);
+    }
+
+    /** {@code x.mean(axes, keepdim)} over per-sample axes (no axes: all). */
+    public Value reduceMean(Value x, boolean keepdims, int... axes) {
+        return apply(null, new Reduce(Reduce.Mode.MEAN, keepdims, axes), x);
+    }
+
+    /** {@code nn.Dropout(p)} in eval mode: the identity. */
+    public Value dropout(Value x, double p) {
+        return apply(null, Identity.dropout(p), x);
+    }
+
+    /** {@code nn.Identity()}. */
+    public Value identity(Value x) {
+        return apply(null, Identity.identity(), x);
     }
 
     /**
