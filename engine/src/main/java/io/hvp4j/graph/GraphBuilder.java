@@ -9,6 +9,7 @@ import io.hvp4j.graph.Graph.Value;
 import io.hvp4j.graph.ops.Activation;
 import io.hvp4j.graph.ops.Add;
 import io.hvp4j.graph.ops.BatchNormEval;
+import io.hvp4j.graph.ops.BatchNormTrain;
 import io.hvp4j.graph.ops.Binary;
 import io.hvp4j.graph.ops.Conv2d;
 import io.hvp4j.graph.ops.Identity;
@@ -280,6 +281,22 @@ public final class GraphBuilder {
     /** {@code nn.Identity()}. */
     public Value identity(Value x) {
         return apply(null, Identity.identity(), x);
+    }
+
+    /**
+     * {@code nn.BatchNorm2d(C, eps)} (or 1d) in train mode: normalised with the batch's statistics, so the samples
+     * are coupled ({@link BatchNormTrain}); parameters {@code module.weight} (ones) and {@code module.bias} (zeros).
+     * The running statistics are not kept.
+     */
+    public Value batchNormTrain(String module, Value x, double eps) {
+        return module(() -> apply(module, new BatchNormTrain(eps), x,
+                parameterFilled(module + ".weight", Shape.of(x.shape.dim(0)), 1),
+                parameterFilled(module + ".bias", Shape.of(x.shape.dim(0)), 0)));
+    }
+
+    /** An activation by name ({@link io.hvp4j.autodiff.Activations#parse}: relu, gelu_erf, elu(0.5), ...). */
+    public Value activation(Value x, String name) {
+        return activation(x, io.hvp4j.autodiff.Activations.parse(name));
     }
 
     /**

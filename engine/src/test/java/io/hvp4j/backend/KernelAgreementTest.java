@@ -100,6 +100,32 @@ class KernelAgreementTest {
         }
     }
 
+    /** The graph activations beyond the MLP set (silu, erf, gelu_erf, elu(α), leaky_relu(α)), same tolerances. */
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void moreActivationsAgree(DType dt) {
+        double ulp = dt.epsilon() * 8;
+        java.util.List<io.hvp4j.autodiff.ElementwiseFunction> fs = new java.util.ArrayList<>(
+                java.util.List.of(io.hvp4j.autodiff.SmoothActivation.values()));
+        fs.add(io.hvp4j.autodiff.ParametricActivation.elu(1));
+        fs.add(io.hvp4j.autodiff.ParametricActivation.elu(0.5));
+        fs.add(io.hvp4j.autodiff.ParametricActivation.leakyRelu(0.2));
+        try (Arena arena = Arena.ofShared(); Backend s = new ScalarBackend(); Backend v = new VectorBackend(2)) {
+            for (int[] shape : SHAPES) {
+                int r = shape[0], n = shape[1];
+                // Up to |z| = 7: past erf's cut-offs (float 4, double 5.9) and its short/long series split.
+                Tensor z = random(arena, dt, r, n, 1, 7);
+                for (io.hvp4j.autodiff.ElementwiseFunction act : fs) {
+                    Tensor[] a = {Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n)};
+                    Tensor[] b = {Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n)};
+                    s.evaluate(act, z, a[0], a[1], a[2]);
+                    v.evaluate(act, z, b[0], b[1], b[2]);
+                    for (int i = 0; i < 3; i++) assertClose(a[i], b[i], (i == 2 ? 32 : 4) * ulp, act.id() + " derivative " + i);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(DType.class)
     void blasOneAgrees(DType dt) {
