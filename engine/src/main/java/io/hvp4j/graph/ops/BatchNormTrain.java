@@ -48,12 +48,10 @@ public final class BatchNormTrain implements Op {
         if (in.length != 3 || !batched[0] || batched[1] || batched[2]) {
             throw new InvalidInputException("BatchNorm (train) takes a batched input, a weight and a bias");
         }
-        int C = in[0].dim(0);
-        for (int i = 1; i < 3; i++) {
-            if (in[i].size() != C) {
-                throw new InvalidInputException("BatchNorm (train): input " + in[0] + " has " + C + " channels, input "
-                        + i + " has shape " + in[i]);
-            }
+        long C = in[0].dim(0);
+        if (in[1].size() != C || in[2].size() != C) {
+            throw new InvalidInputException("BatchNorm (train): weight " + in[1] + " and bias " + in[2] + " must have "
+                    + C + " elements, one per channel of the input " + in[0]);
         }
         return in[0];
     }
