@@ -160,11 +160,10 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
         }
         for (Value v : graph.values()) {
             if (v.kind() == Kind.COMPUTED && requiresGrad[v.id()]) {
-                int n = v.shape().intSize();
-                dot[v.id()] = alloc(maxRows, Math.multiplyExact(maxBlock, n));
-                gradDot[v.id()] = alloc(maxRows, Math.multiplyExact(maxBlock, n));
+                dot[v.id()] = alloc(maxRows, Math.multiplyExact(maxBlock, v.shape().intSize()));
             }
         }
+        planAdjointTangents();
         long scr = scratchElements;
         for (Node node : nodes) {
             scr = Math.max(scr, node.op().scratchSize(shapes(node), node.output().shape(), maxRows, maxBlock));
@@ -180,6 +179,60 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
     }
 
     private Tensor blockIn, blockOut, userCopy;
+    private Tensor gradDotSlab;
+
+    /**
+     * Places the adjoint-tangent buffers by liveness in one slab: the reverse sweep writes a value's {@code Ġ} first
+     * when its last consumer (in forward order) runs and reads it for the last time when its producer runs, so
+     * buffers whose sweeps do not overlap share memory (a chain needs two at a time; a residual block three).
+     * Forward tangents stay (the tangent-of-backward rules read them). A product over a parameter group touches a
+     * subset of these intervals, so the plan holds for every group.
+     */
+    private void planAdjointTangents() {
+        int N = nodes.size();
+        int[] start = new int[slots], end = new int[slots];
+        java.util.Arrays.fill(start, Integer.MAX_VALUE);
+        start[graph.output().id()] = -1;
+        for (int t = 0; t < N; t++) {
+            Node node = nodes.get(N - 1 - t);
+            end[node.output().id()] = t;
+            for (Value in : node.inputs()) {
+                start[in.id()] = Math.min(start[in.id()], t);
+            }
+        }
+        record Placed(long offset, long size, int end) {
+        }
+        java.util.List<Placed> placed = new java.util.ArrayList<>();
+        long[] offset = new long[slots];
+        long total = 0;
+        java.util.List<Value> order = new java.util.ArrayList<>();
+        for (Value v : graph.values()) {
+            if (v.kind() == Kind.COMPUTED && requiresGrad[v.id()]) {
+                order.add(v);
+            }
+        }
+        order.sort(java.util.Comparator.comparingInt(v -> start[v.id()]));
+        for (Value v : order) {
+            long size = (long) maxRows * maxBlock * v.shape().size();
+            int s0 = start[v.id()];
+            placed.removeIf(q -> q.end() < s0);
+            placed.sort(java.util.Comparator.comparingLong(Placed::offset));
+            long at = 0;
+            for (Placed q : placed) {
+                if (at + size <= q.offset()) {
+                    break;
+                }
+                at = Math.max(at, q.offset() + q.size());
+            }
+            placed.add(new Placed(at, size, end[v.id()]));
+            offset[v.id()] = at;
+            total = Math.max(total, at + size);
+        }
+        gradDotSlab = alloc(1, Math.toIntExact(Math.max(1, total)));
+        for (Value v : order) {
+            gradDot[v.id()] = gradDotSlab.view(offset[v.id()], maxRows, maxBlock * v.shape().intSize());
+        }
+    }
 
     public Graph graph() {
         return graph;
@@ -203,14 +256,14 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
         for (Value v : graph.values()) {
             if (v.kind() == Kind.COMPUTED) {
                 n += primal[v.id()].size() + (grad[v.id()] == null ? 0 : grad[v.id()].size())
-                        + (dot[v.id()] == null ? 0 : dot[v.id()].size() + gradDot[v.id()].size());
+                        + (dot[v.id()] == null ? 0 : dot[v.id()].size());
             }
             for (Tensor t : state[v.id()] == null ? new Tensor[0] : state[v.id()]) {
                 n += t.size();
             }
         }
         if (blockIn != null) {
-            n += blockIn.size() + blockOut.size() + userCopy.size();
+            n += blockIn.size() + blockOut.size() + userCopy.size() + gradDotSlab.size();
         }
         return n * dtype.bytes();
     }
