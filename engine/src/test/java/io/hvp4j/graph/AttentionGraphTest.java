@@ -1,9 +1,12 @@
 package io.hvp4j.graph;
 
+import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.graph.Graph.Value;
 import io.hvp4j.graph.GraphEngineTest.Setup;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -70,5 +73,42 @@ class AttentionGraphTest {
             assertTrue(fMax > 1e-3 * hMax, "the block has second-order terms: max|H_F| = " + fMax);
             s.engine().close();
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"scalar", "vector"})
+    void float32AgreesWithFloat64(String backend) {
+        try (Arena arena = Arena.ofShared(); Backend be = GraphEngineTest.backend(backend)) {
+            Graph g = attention();
+            Setup s = GraphEngineTest.setup(arena, g, Loss.CE, be, 2, 4);
+            int P = g.parameterCount(), rows = s.x().rows();
+            try (GraphEngine e = new GraphEngine(g, Loss.CE, be, DType.F32, rows, 2)) {
+                Tensor x = Tensor.allocate(arena, DType.F32, rows, g.inputSize());
+                Tensor y = Tensor.allocate(arena, DType.F32, rows, g.outputSize());
+                x.copyFrom(s.x());
+                y.copyFrom(s.y());
+                e.setParameters(s.theta());
+                Tensor g32 = Tensor.allocate(arena, DType.F64, P, 1), g64 = Tensor.allocate(arena, DType.F64, P, 1);
+                e.forwardBackward(x, y, 1.0 / rows, g32);
+                s.engine().forwardBackward(s.x(), s.y(), 1.0 / rows, g64);
+                Tensor v = Tensor.of(arena, DType.F64, P, 2, new SplittableRandom(9).doubles(2L * P, -1, 1).toArray());
+                Tensor h32 = Tensor.allocate(arena, DType.F64, P, 2), h64 = Tensor.allocate(arena, DType.F64, P, 2);
+                e.product(Curvature.HESSIAN, null, v, h32);
+                s.engine().product(Curvature.HESSIAN, null, v, h64);
+                // f32 rounding (6e-8) amplified by the network's conditioning: 1e-4 relative.
+                assertTrue(relErr(g32, g64) < 1e-4, "f32 gradient: " + relErr(g32, g64));
+                assertTrue(relErr(h32, h64) < 1e-4, "f32 Hessian product: " + relErr(h32, h64));
+            }
+            s.engine().close();
+        }
+    }
+
+    private static double relErr(Tensor a, Tensor b) {
+        double num = 0, den = 0;
+        for (long i = 0; i < a.size(); i++) {
+            num += (a.get(i) - b.get(i)) * (a.get(i) - b.get(i));
+            den += b.get(i) * b.get(i);
+        }
+        return Math.sqrt(num / den);
     }
 }

@@ -37,6 +37,7 @@ class NormAttentionOpRulesTest extends OpRulesHarness {
         cs.add(c("softmax-first", new Softmax(0), Shape.of(3, 4), "x"));
         cs.add(c("softmax-middle", new Softmax(1), Shape.of(2, 3, 2), "x"));
         cs.add(c("softmax-vector", new Softmax(0), Shape.of(5), "x"));
+        cs.add(c("softmax-last-3d", new Softmax(2), Shape.of(2, 2, 3), "x"));
         cs.add(c("layernorm", new LayerNorm(new int[] {5}, 1e-5), Shape.of(3, 5), "x", Shape.of(5), "p",
                 Shape.of(5), "p"));
         cs.add(c("layernorm-2d", new LayerNorm(new int[] {2, 3}, 1e-3), Shape.of(2, 2, 3), "x", Shape.of(2, 3), "p",

@@ -9,7 +9,9 @@ import io.hvp4j.memory.Tensor;
 /**
  * {@code torch.softmax(x, dim)} over one axis of the per-sample shape (a graph op, e.g. attention weights; the
  * loss keeps its own softmax). With the per-sample shape split as {@code (outer, L, inner)} around the axis, every
- * slice {@code y = softmax(x)} of length {@code L} is independent. The forward rule keeps {@code y}.
+ * slice {@code y = softmax(x)} of length {@code L} is independent. The forward rule keeps {@code y}. Over the last
+ * axis, forward and the first-order rules are the backend's row softmax kernels; the second-order terms and other
+ * axes are per-element loops.
  *
  * <p>Rules per slice, with {@code ⟨·,·⟩} the sum along the axis:
  * <ul>
@@ -67,6 +69,13 @@ public final class Softmax implements Op {
         int[] d = split(c.inShape(0));
         int L = d[1], inner = d[2];
         Tensor x = c.in(0), y = c.out(), st = c.state(0);
+        if (inner == 1) {
+            // The last axis: the backend's row softmax over rows·outer rows.
+            int rows = c.rows() * d[0];
+            c.backend().softmaxRows(x.reshape(rows, L), y.reshape(rows, L));
+            c.backend().copy(y, st);
+            return;
+        }
         long slices = (long) c.rows() * d[0];
         for (long s = 0; s < slices; s++) {
             for (int i = 0; i < inner; i++) {
@@ -109,6 +118,21 @@ public final class Softmax implements Op {
         int[] d = split(c.inShape(0));
         int L = d[1], inner = d[2], n = c.inShape(0).intSize(), k = t.cols() / n;
         Tensor y = c.state(0);
+        if (inner == 1) {
+            // The last axis: the backend's blocked softmax tangent, per sample and tangent unless outer = 1.
+            if (d[0] == 1) {
+                c.backend().softmaxTangent(1, y, t, out);
+                return;
+            }
+            for (int r = 0; r < c.rows(); r++) {
+                for (int j = 0; j < k; j++) {
+                    long at = ((long) r * k + j) * n;
+                    c.backend().softmaxTangent(1, y.view((long) r * n, d[0], L), t.view(at, d[0], L),
+                            out.view(at, d[0], L));
+                }
+            }
+            return;
+        }
         for (int r = 0; r < c.rows(); r++) {
             for (int j = 0; j < k; j++) {
                 for (int o = 0; o < d[0]; o++) {
