@@ -26,95 +26,95 @@ final class Images {
 
     /**
      * {@code cols[(c, a, b), n·P + p] = src[image(n)][c0 + c][oi·s − pad + a·d][oj·s − pad + b·d]} (zero outside),
-     * for {@code n < count}, {@code p = oi·wo + oj}; {@code cols} is {@code (cg·kh·kw) × (count·ho·wo)}.
+     * for {@code n < count}, {@code p = oi·wo + oj}; {@code cols} is {@code (cg·kh·kw) × (count·ho·wo)}. Plane by
+     * plane through heap buffers: one bulk read of the input plane, one bulk write per kernel offset.
      */
     static void im2col(Tensor src, long base, long step, int count, Geometry g, int c0, int cg, Tensor cols) {
-        MemorySegment s = src.segment(), d = cols.segment();
-        boolean f32 = src.dtype() == DType.F32;
-        int P = g.ho * g.wo;
+        int P = g.ho * g.wo, plane = g.h * g.w;
         long rowLen = (long) count * P;
-        long img = g.imageSize(), plane = (long) g.h * g.w;
-        for (int c = 0; c < cg; c++) {
-            for (int a = 0; a < g.kh; a++) {
-                for (int b = 0; b < g.kw; b++) {
-                    long row = ((long) (c * g.kh + a) * g.kw + b) * rowLen;
-                    int oj0 = firstInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
-                    int oj1 = endInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
-                    for (int n = 0; n < count; n++) {
-                        long srcPlane = (base + n * step) * img + (c0 + c) * plane;
-                        long dst0 = row + (long) n * P;
-                        for (int oi = 0; oi < g.ho; oi++) {
-                            int ii = oi * g.stride - g.pad + a * g.dilation;
-                            long dRow = dst0 + (long) oi * g.wo;
-                            if (ii < 0 || ii >= g.h || oj0 >= oj1) {
-                                fill0(d, f32, dRow, g.wo);
-                                continue;
-                            }
-                            fill0(d, f32, dRow, oj0);
-                            fill0(d, f32, dRow + oj1, g.wo - oj1);
-                            long sRow = srcPlane + (long) ii * g.w + b * g.dilation - g.pad;
-                            if (g.stride == 1) {
-                                copy(s, sRow + oj0, d, dRow + oj0, oj1 - oj0, f32);
-                            } else if (f32) {
-                                for (int oj = oj0; oj < oj1; oj++) {
-                                    d.setAtIndex(ValueLayout.JAVA_FLOAT, dRow + oj,
-                                            s.getAtIndex(ValueLayout.JAVA_FLOAT, sRow + (long) oj * g.stride));
-                                }
-                            } else {
-                                for (int oj = oj0; oj < oj1; oj++) {
-                                    d.setAtIndex(ValueLayout.JAVA_DOUBLE, dRow + oj,
-                                            s.getAtIndex(ValueLayout.JAVA_DOUBLE, sRow + (long) oj * g.stride));
-                                }
-                            }
-                        }
+        long img = g.imageSize();
+        Planes io = new Planes();
+        double[] in = new double[plane], run = new double[P];
+        for (int n = 0; n < count; n++) {
+            for (int c = 0; c < cg; c++) {
+                io.read(src, (base + n * step) * img + (long) (c0 + c) * plane, plane, in);
+                for (int a = 0; a < g.kh; a++) {
+                    for (int b = 0; b < g.kw; b++) {
+                        fillRun(in, g, a, b, run);
+                        long row = ((long) (c * g.kh + a) * g.kw + b) * rowLen;
+                        io.write(run, P, cols, row + (long) n * P);
                     }
                 }
             }
         }
     }
 
-    /** The adjoint of {@link #im2col}: {@code dst[image(n)][c0 + c][..] += cols[..]} (dst is not cleared). */
+    /** {@code run[oi·wo + oj] = in[oi·s − pad + a·d][oj·s − pad + b·d]}, zero outside the plane. */
+    private static void fillRun(double[] in, Geometry g, int a, int b, double[] run) {
+        int oj0 = firstInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
+        int oj1 = endInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
+        for (int oi = 0; oi < g.ho; oi++) {
+            int ii = oi * g.stride - g.pad + a * g.dilation;
+            int r0 = oi * g.wo;
+            if (ii < 0 || ii >= g.h || oj0 >= oj1) {
+                java.util.Arrays.fill(run, r0, r0 + g.wo, 0);
+                continue;
+            }
+            java.util.Arrays.fill(run, r0, r0 + oj0, 0);
+            java.util.Arrays.fill(run, r0 + oj1, r0 + g.wo, 0);
+            int s0 = ii * g.w + b * g.dilation - g.pad;
+            if (g.stride == 1) {
+                System.arraycopy(in, s0 + oj0, run, r0 + oj0, oj1 - oj0);
+            } else {
+                for (int oj = oj0; oj < oj1; oj++) {
+                    run[r0 + oj] = in[s0 + oj * g.stride];
+                }
+            }
+        }
+    }
+
+    /**
+     * The adjoint of {@link #im2col}: {@code dst[image(n)][c0 + c][..] += cols[..]} (dst is not cleared). Plane by
+     * plane: one bulk read and write of the destination plane, one bulk read per kernel offset.
+     */
     static void col2im(Tensor cols, long base, long step, int count, Geometry g, int c0, int cg, Tensor dst) {
-        MemorySegment s = cols.segment(), d = dst.segment();
-        boolean f32 = dst.dtype() == DType.F32;
-        int P = g.ho * g.wo;
+        int P = g.ho * g.wo, plane = g.h * g.w;
         long rowLen = (long) count * P;
-        long img = g.imageSize(), plane = (long) g.h * g.w;
-        for (int c = 0; c < cg; c++) {
-            for (int a = 0; a < g.kh; a++) {
-                for (int b = 0; b < g.kw; b++) {
-                    long row = ((long) (c * g.kh + a) * g.kw + b) * rowLen;
-                    int oj0 = firstInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
-                    int oj1 = endInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
-                    if (oj0 >= oj1) {
-                        continue;
-                    }
-                    for (int n = 0; n < count; n++) {
-                        long dstPlane = (base + n * step) * img + (c0 + c) * plane;
-                        long s0 = row + (long) n * P;
+        long img = g.imageSize();
+        Planes io = new Planes();
+        double[] out = new double[plane], run = new double[P];
+        for (int n = 0; n < count; n++) {
+            for (int c = 0; c < cg; c++) {
+                long at = (base + n * step) * img + (long) (c0 + c) * plane;
+                io.read(dst, at, plane, out);
+                for (int a = 0; a < g.kh; a++) {
+                    for (int b = 0; b < g.kw; b++) {
+                        int oj0 = firstInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
+                        int oj1 = endInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
+                        if (oj0 >= oj1) {
+                            continue;
+                        }
+                        long row = ((long) (c * g.kh + a) * g.kw + b) * rowLen;
+                        io.read(cols, row + (long) n * P, P, run);
                         for (int oi = 0; oi < g.ho; oi++) {
                             int ii = oi * g.stride - g.pad + a * g.dilation;
                             if (ii < 0 || ii >= g.h) {
                                 continue;
                             }
-                            long sRow = s0 + (long) oi * g.wo;
-                            long dRow = dstPlane + (long) ii * g.w + b * g.dilation - g.pad;
-                            if (f32) {
+                            int r0 = oi * g.wo, d0 = ii * g.w + b * g.dilation - g.pad;
+                            if (g.stride == 1) {
                                 for (int oj = oj0; oj < oj1; oj++) {
-                                    long di = dRow + (long) oj * g.stride;
-                                    d.setAtIndex(ValueLayout.JAVA_FLOAT, di, d.getAtIndex(ValueLayout.JAVA_FLOAT, di)
-                                            + s.getAtIndex(ValueLayout.JAVA_FLOAT, sRow + oj));
+                                    out[d0 + oj] += run[r0 + oj];
                                 }
                             } else {
                                 for (int oj = oj0; oj < oj1; oj++) {
-                                    long di = dRow + (long) oj * g.stride;
-                                    d.setAtIndex(ValueLayout.JAVA_DOUBLE, di, d.getAtIndex(ValueLayout.JAVA_DOUBLE, di)
-                                            + s.getAtIndex(ValueLayout.JAVA_DOUBLE, sRow + oj));
+                                    out[d0 + oj * g.stride] += run[r0 + oj];
                                 }
                             }
                         }
                     }
                 }
+                io.write(out, plane, dst, at);
             }
         }
     }
@@ -177,12 +177,5 @@ final class Images {
         }
         int b = f32 ? 4 : 8;
         MemorySegment.copy(s, si * b, d, di * b, n * b);
-    }
-
-    private static void fill0(MemorySegment d, boolean f32, long at, long n) {
-        if (n > 0) {
-            int b = f32 ? 4 : 8;
-            d.asSlice(at * b, n * b).fill((byte) 0);
-        }
     }
 }
