@@ -102,7 +102,7 @@ final class EigsCommand implements Callable<Integer> {
             throw new InvalidInputException("--tol must be a positive number, got " + tol);
         }
         try (Problem p = Problem.load(model)) {
-            SymmetricOperator op = p.curvature(c, p.layerIndex(layer), HvpCommand.MAX_BLOCK);
+            SymmetricOperator op = p.curvature(c, p.block(layer, model.params), HvpCommand.MAX_BLOCK);
             int n = op.dimension();
             if (m.equals("power") && top > n) {
                 throw new InvalidInputException("--top " + top + " exceeds the dimension " + n);

@@ -76,13 +76,8 @@ final class HvpCommand implements Callable<Integer> {
         try (Problem p = Problem.load(model)) {
             int P = p.parameterCount();
             java.util.List<ParameterGroup> groups = p.groups();
-            int L = groups.size();
-            if (layer != null && (layer < 0 || layer >= L)) {
-                throw new InvalidInputException("--layer " + layer + " is out of range: " + p.modelText + " has " + L
-                        + (p.graph == null ? " Linear layers" : " modules") + " (0.." + (L - 1) + ")");
-            }
-            ParameterGroup group = layer == null ? null : groups.get(layer);
-            int layerRows = layer == null ? P : group.size();
+            ParameterGroup group = p.block(layer, model.params);
+            int layerRows = group == null ? P : group.size();
             VectorFile vf;
             if (vector != null) {
                 Problem.requireFile(vector, "--vector");
@@ -93,7 +88,7 @@ final class HvpCommand implements Callable<Integer> {
             Tensor v = vf.values();
             int n = v.rows(), k = v.cols();
             boolean embed; // V has P rows but only the layer's rows are used
-            if (layer == null) {
+            if (group == null) {
                 if (n != P) {
                     throw new InvalidInputException(vector + " (vector): has " + n + " rows but " + p.modelText
                             + " has P = " + P + " parameters" + layerHint(groups, n));
@@ -104,8 +99,9 @@ final class HvpCommand implements Callable<Integer> {
             } else if (n == P && group.offset() >= 0) {
                 embed = true;
             } else {
-                throw new InvalidInputException(vector + " (vector): has " + n + " rows; with --layer " + layer
-                        + " it needs P = " + P + " or the layer's " + layerRows + " parameters");
+                throw new InvalidInputException(vector + " (vector): has " + n + " rows; with " + (layer != null
+                        ? "--layer " + layer : "--params " + model.params) + " it needs P = " + P + " or the block's "
+                        + layerRows + " parameters");
             }
             Tensor vIn = embed ? v.view(group.offset() * k, layerRows, k) : v;
             Tensor result = Tensor.allocate(p.arena, p.dtype, n, k);
@@ -130,7 +126,8 @@ final class HvpCommand implements Callable<Integer> {
             Npy.write(out, result, vf.oneDimensional());
             stdout.printf(Locale.ROOT, "hvp: P=%d k=%d%s product=%s dtype=%s backend=%s threads=%d loss=%.10g"
                             + " time=%.3f ms ||HV||=%.10g -> %s%n",
-                    P, k, layer == null ? "" : " layer=" + layer + (embed ? " (P rows)" : " (layer rows)"),
+                    P, k, group == null ? "" : (layer != null ? " layer=" + layer : " params=" + group.name())
+                            + (embed ? " (P rows)" : " (layer rows)"),
                     curvature.id(), p.dtype, p.backend().name(), p.backend().threads(), lossValue, ms, norm, out);
             stdout.flush();
             return 0;

@@ -69,6 +69,7 @@ final class InfoCommand implements Callable<Integer> {
         String reduction;
         if (model.inputs != null) {
             model.force = true; // a summary is never refused
+            model.requireArch("info");
             try (Problem p = Problem.load(model)) {
                 mlp = p.mlp;
                 dtype = p.dtype;

@@ -25,6 +25,12 @@ public final class ModelOptions {
                     + " Works with hvp, grad and bench so far.")
     String modelName;
 
+    @Option(names = "--params", paramLabel = "PATTERN",
+            description = "With --model: restrict products to the parameters matching PATTERN (a name such as"
+                    + " conv1.weight, a module prefix such as layers.0, or a glob such as 'layers.*.bn?.*'); the"
+                    + " vectors then hold those parameters in flat order. hvp and eigs.")
+    String params;
+
     @Option(names = "--act", defaultValue = "relu", paramLabel = "NAME",
             description = "Activation between Linear layers: identity, relu, leaky_relu, tanh, sigmoid, softplus,"
                     + " gelu (tanh form). Default: ${DEFAULT-VALUE}.")
@@ -108,6 +114,14 @@ public final class ModelOptions {
     boolean verbose;
 
     // ---------------------------------------------------------------------------------------- parsed values
+
+    /** Refuses {@code --model} for a command that handles MLPs only so far. */
+    void requireArch(String command) {
+        if (modelName != null) {
+            throw new InvalidInputException(command + " takes --arch only for now; --model works with hvp, grad, eigs,"
+                    + " spectrum, trace and bench");
+        }
+    }
 
     int[] widths() {
         if (arch == null) {

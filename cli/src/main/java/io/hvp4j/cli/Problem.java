@@ -187,6 +187,33 @@ final class Problem implements AutoCloseable {
         return layer;
     }
 
+    /**
+     * The parameter block a command works on: {@code --params PATTERN} (graphs), {@code --layer I}, or null for all
+     * parameters. The two options exclude each other.
+     */
+    io.hvp4j.objective.ParameterGroup block(Integer layer, String params) {
+        if (params != null) {
+            if (layer != null) {
+                throw new InvalidInputException("--layer and --params exclude each other");
+            }
+            if (graph == null) {
+                throw new InvalidInputException("--params needs --model (with --arch, use --layer I)");
+            }
+            return GraphObjective.select(graph, params);
+        }
+        int l = layerIndex(layer);
+        return l < 0 ? null : groups().get(l);
+    }
+
+    /** The curvature operator of {@code block} (null: all parameters) on a fresh objective for blocks of maxBlock. */
+    io.hvp4j.spectral.SymmetricOperator curvature(io.hvp4j.autodiff.Curvature c,
+                                                 io.hvp4j.objective.ParameterGroup block, int maxBlock) {
+        if (graph == null) {
+            return curvature(c, block == null ? -1 : groups().indexOf(block), maxBlock);
+        }
+        return io.hvp4j.spectral.Operators.curvature(anyObjective(maxBlock), c, block);
+    }
+
     /** Rows of the operator of {@code layer} (P when {@code layer < 0}). */
     int dimension(int layer) {
         return layer < 0 ? parameterCount() : groups().get(layer).size();

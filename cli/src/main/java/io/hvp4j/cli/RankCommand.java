@@ -142,6 +142,7 @@ final class RankCommand implements Callable<Integer> {
             Main.requireWritable(checkpoint, "--checkpoint");
         }
         long t0 = System.nanoTime();
+        model.requireArch("rank");
         try (Problem p = Problem.load(model)) {
             int layerIndex = layerIndex(p, layer);
             List<Path> used = new ArrayList<>();

@@ -147,6 +147,7 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpoint != null) {
             prepareFolder(checkpoint, "--checkpoint");
         }
+        model.requireArch("train");
         try (Problem p = Problem.load(model)) {
             Trainer.Htr h = htr == null ? null : new Trainer.Htr(htr,
                     htrLayers == null ? new int[0] : htrLayers.stream().mapToInt(Integer::intValue).toArray(),

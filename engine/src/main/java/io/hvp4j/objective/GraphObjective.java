@@ -85,6 +85,11 @@ public final class GraphObjective extends BatchedObjective {
      * {@code block1.*}), or a glob with {@code *} (any characters) and {@code ?}. Refuses a pattern that matches none.
      */
     public ParameterGroup select(String pattern) {
+        return select(graph, pattern);
+    }
+
+    /** {@link #select(String)} on a graph without an objective. */
+    public static ParameterGroup select(Graph graph, String pattern) {
         StringBuilder re = new StringBuilder();
         for (char ch : pattern.toCharArray()) {
             re.append(ch == '*' ? ".*" : ch == '?' ? "." : Pattern.quote(String.valueOf(ch)));
@@ -99,7 +104,7 @@ public final class GraphObjective extends BatchedObjective {
         }
         if (hit.isEmpty()) {
             throw new InvalidInputException("no parameter matches '" + pattern + "'; the modules are "
-                    + groups.stream().map(ParameterGroup::name).toList());
+                    + modules(graph).stream().map(ParameterGroup::name).toList());
         }
         return group(graph, pattern, hit.stream().mapToInt(Integer::intValue).toArray());
     }
