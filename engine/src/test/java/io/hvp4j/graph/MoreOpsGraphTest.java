@@ -119,4 +119,18 @@ class MoreOpsGraphTest {
             s.engine().close();
         }
     }
+
+    /** Every Hessian column against finite differences, and the shared whole-graph checks (group: bn and scale). */
+    @ParameterizedTest
+    @ValueSource(strings = {"scalar", "vector"})
+    void everyHessianColumnMatchesFiniteDifferences(String backend) {
+        try (Arena arena = Arena.ofShared(); Backend be = GraphEngineTest.backend(backend)) {
+            Graph g = graph();
+            GraphEngineTest.Setup s = GraphEngineTest.setup(arena, g, Loss.CE, be, 4, 4);
+            int[] columns = java.util.stream.IntStream.range(0, g.parameterCount()).toArray();
+            GraphEngineTest.checkAgainstFiniteDifferences(arena, g, s, columns, 1e-4, new SplittableRandom(3),
+                    new int[] {2, 3, 4});
+            s.engine().close();
+        }
+    }
 }
