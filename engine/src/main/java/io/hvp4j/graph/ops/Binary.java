@@ -100,15 +100,25 @@ public final class Binary implements Op {
         }
     }
 
+    /** Reads row {@code r} of an input into {@code dst} when it is batched, or its only row when {@code r == 0}. */
+    private static void operand(Planes io, Tensor t, boolean batched, int r, double[] dst) {
+        if (batched || r == 0) {
+            io.read(t, batched ? (long) r * dst.length : 0, dst.length, dst);
+        }
+    }
+
     @Override
     public void forward(OpContext c) {
         Layout l = Layout.of(c);
-        Tensor a = c.in(0), b = c.in(1), y = c.out();
+        Planes io = new Planes();
+        double[] av = new double[l.na], bv = new double[l.nb], y = new double[l.n];
         for (int r = 0; r < c.rows(); r++) {
-            long a0 = l.ba ? (long) r * l.na : 0, b0 = l.bb ? (long) r * l.nb : 0, y0 = (long) r * l.n;
+            operand(io, c.in(0), l.ba, r, av);
+            operand(io, c.in(1), l.bb, r, bv);
             for (int e = 0; e < l.n; e++) {
-                y.set(y0 + e, apply(a.get(a0 + l.ma[e]), b.get(b0 + l.mb[e])));
+                y[e] = apply(av[l.ma[e]], bv[l.mb[e]]);
             }
+            io.write(y, l.n, c.out(), (long) r * l.n);
         }
     }
 
@@ -116,95 +126,148 @@ public final class Binary implements Op {
     public void tangent(OpContext c) {
         Layout l = Layout.of(c);
         int k = c.k();
-        Tensor a = c.in(0), b = c.in(1), ad = c.inDot(0), bd = c.inDot(1), yd = c.outDot();
+        Planes io = new Planes();
+        Tensor ad = c.inDot(0), bd = c.inDot(1);
+        double[] av = new double[l.na], bv = new double[l.nb], y = new double[l.n];
+        double[] adv = new double[l.na], bdv = new double[l.nb];
         for (int r = 0; r < c.rows(); r++) {
-            long a0 = l.ba ? (long) r * l.na : 0, b0 = l.bb ? (long) r * l.nb : 0;
+            operand(io, c.in(0), l.ba, r, av);
+            operand(io, c.in(1), l.bb, r, bv);
             for (int j = 0; j < k; j++) {
-                long ad0 = (l.ba ? (long) r * k + j : j) * l.na, bd0 = (l.bb ? (long) r * k + j : j) * l.nb;
-                long y0 = ((long) r * k + j) * l.n;
+                if (ad != null) {
+                    io.read(ad, (l.ba ? (long) r * k + j : j) * l.na, l.na, adv);
+                }
+                if (bd != null) {
+                    io.read(bd, (l.bb ? (long) r * k + j : j) * l.nb, l.nb, bdv);
+                }
                 for (int e = 0; e < l.n; e++) {
-                    double av = a.get(a0 + l.ma[e]), bv = b.get(b0 + l.mb[e]), v = 0;
+                    int ia = l.ma[e], ib = l.mb[e];
+                    double v = 0;
                     if (ad != null) {
-                        v += da(av, bv) * ad.get(ad0 + l.ma[e]);
+                        v += da(av[ia], bv[ib]) * adv[ia];
                     }
                     if (bd != null) {
-                        v += db(av, bv) * bd.get(bd0 + l.mb[e]);
+                        v += db(av[ia], bv[ib]) * bdv[ib];
                     }
-                    yd.set(y0 + e, v);
+                    y[e] = v;
                 }
+                io.write(y, l.n, c.outDot(), ((long) r * k + j) * l.n);
+            }
+        }
+    }
+
+    /**
+     * Where one input's adjoint (or its k tangents) accumulates: a batched input's piece {@code (r, j)} is summed in
+     * a buffer of one sample and written after it; an unbatched input's k pieces are summed over all rows and
+     * written at the end.
+     */
+    private static final class Sink {
+        final Tensor t;
+        final boolean batched;
+        final int n, k;
+        final double[] acc;
+
+        Sink(Tensor t, boolean batched, int n, int k) {
+            this.t = t;
+            this.batched = batched;
+            this.n = n;
+            this.k = k;
+            this.acc = t == null ? null : new double[batched ? n : k * n];
+        }
+
+        /** Offset of piece j in {@link #acc}; clears it first for a batched input. */
+        int begin(int j) {
+            if (batched) {
+                java.util.Arrays.fill(acc, 0);
+                return 0;
+            }
+            return j * n;
+        }
+
+        void end(Planes io, int r, int j) {
+            if (batched) {
+                io.write(acc, n, t, ((long) r * k + j) * n);
+            }
+        }
+
+        void finish(Planes io) {
+            if (!batched) {
+                io.write(acc, k * n, t, 0);
             }
         }
     }
 
     @Override
     public void backward(OpContext c) {
-        Layout l = Layout.of(c);
-        Tensor a = c.in(0), b = c.in(1), g = c.outGrad(), ga = c.inGrad(0), gb = c.inGrad(1);
-        if (ga != null) {
-            c.backend().zero(ga);
-        }
-        if (gb != null) {
-            c.backend().zero(gb);
-        }
-        for (int r = 0; r < c.rows(); r++) {
-            long a0 = l.ba ? (long) r * l.na : 0, b0 = l.bb ? (long) r * l.nb : 0, g0 = (long) r * l.n;
-            for (int e = 0; e < l.n; e++) {
-                double av = a.get(a0 + l.ma[e]), bv = b.get(b0 + l.mb[e]), gv = g.get(g0 + e);
-                if (ga != null) {
-                    long at = a0 + l.ma[e];
-                    ga.set(at, ga.get(at) + da(av, bv) * gv);
-                }
-                if (gb != null) {
-                    long at = b0 + l.mb[e];
-                    gb.set(at, gb.get(at) + db(av, bv) * gv);
-                }
-            }
-        }
+        adjoint(c, c.outGrad(), c.inGrad(0), c.inGrad(1), 1, false);
     }
 
     @Override
     public void tangentOfBackward(OpContext c, boolean secondOrder) {
+        adjoint(c, c.outGradDot(), c.inGradDot(0), c.inGradDot(1), c.k(), secondOrder && !linear());
+    }
+
+    /**
+     * {@code ga = Σ ∂y/∂a·gp}, {@code gb = Σ ∂y/∂b·gp} over the elements each input element reaches (and the rows,
+     * when unbatched) for the {@code k} pieces of {@code gp}; with {@code second}, plus the terms that carry the
+     * primal adjoint g along ȧ, ḃ (class Javadoc).
+     */
+    private void adjoint(OpContext c, Tensor gp, Tensor gaT, Tensor gbT, int k, boolean second) {
         Layout l = Layout.of(c);
-        int k = c.k();
-        boolean second = secondOrder && !linear();
-        Tensor a = c.in(0), b = c.in(1), g = c.outGrad(), gd = c.outGradDot();
+        Planes io = new Planes();
         Tensor ad = second ? c.inDot(0) : null, bd = second ? c.inDot(1) : null;
-        Tensor gad = c.inGradDot(0), gbd = c.inGradDot(1);
-        if (gad != null) {
-            c.backend().zero(gad);
-        }
-        if (gbd != null) {
-            c.backend().zero(gbd);
-        }
+        Sink sa = new Sink(gaT, l.ba, l.na, k), sb = new Sink(gbT, l.bb, l.nb, k);
+        double[] av = new double[l.na], bv = new double[l.nb], g = new double[l.n], gpv = new double[l.n];
+        double[] adv = new double[l.na], bdv = new double[l.nb];
         for (int r = 0; r < c.rows(); r++) {
-            long a0 = l.ba ? (long) r * l.na : 0, b0 = l.bb ? (long) r * l.nb : 0;
+            operand(io, c.in(0), l.ba, r, av);
+            operand(io, c.in(1), l.bb, r, bv);
+            if (second) {
+                io.read(c.outGrad(), (long) r * l.n, l.n, g);
+            }
             for (int j = 0; j < k; j++) {
-                long ad0 = (l.ba ? (long) r * k + j : j) * l.na, bd0 = (l.bb ? (long) r * k + j : j) * l.nb;
-                long g0 = (long) r * l.n, gd0 = ((long) r * k + j) * l.n;
+                io.read(gp, ((long) r * k + j) * l.n, l.n, gpv);
+                if (ad != null) {
+                    io.read(ad, (l.ba ? (long) r * k + j : j) * l.na, l.na, adv);
+                }
+                if (bd != null) {
+                    io.read(bd, (l.bb ? (long) r * k + j : j) * l.nb, l.nb, bdv);
+                }
+                int oa = sa.acc == null ? 0 : sa.begin(j), ob = sb.acc == null ? 0 : sb.begin(j);
                 for (int e = 0; e < l.n; e++) {
-                    double av = a.get(a0 + l.ma[e]), bv = b.get(b0 + l.mb[e]), gdv = gd.get(gd0 + e);
-                    double adv = ad == null ? 0 : ad.get(ad0 + l.ma[e]), bdv = bd == null ? 0 : bd.get(bd0 + l.mb[e]);
-                    double gv = second ? g.get(g0 + e) : 0;
-                    if (gad != null) {
-                        double v = da(av, bv) * gdv;
+                    int ia = l.ma[e], ib = l.mb[e];
+                    double a = av[ia], b = bv[ib];
+                    double a1 = ad == null ? 0 : adv[ia], b1 = bd == null ? 0 : bdv[ib];
+                    if (sa.acc != null) {
+                        double v = da(a, b) * gpv[e];
                         if (second) {
                             // ∂²y/∂a∂b·ḃ·g: Mul 1, Div −1/b².
-                            v += (kind == Kind.MUL ? 1 : -1 / (bv * bv)) * bdv * gv;
+                            v += (kind == Kind.MUL ? 1 : -1 / (b * b)) * b1 * g[e];
                         }
-                        long at = ad0 + l.ma[e];
-                        gad.set(at, gad.get(at) + v);
+                        sa.acc[oa + ia] += v;
                     }
-                    if (gbd != null) {
-                        double v = db(av, bv) * gdv;
+                    if (sb.acc != null) {
+                        double v = db(a, b) * gpv[e];
                         if (second) {
                             // ∂²y/∂b∂a·ȧ·g + ∂²y/∂b²·ḃ·g: Mul 1 and 0, Div −1/b² and 2a/b³.
-                            v += kind == Kind.MUL ? adv * gv : (-adv + 2 * av * bdv / bv) * gv / (bv * bv);
+                            v += kind == Kind.MUL ? a1 * g[e] : (-a1 + 2 * a * b1 / b) * g[e] / (b * b);
                         }
-                        long at = bd0 + l.mb[e];
-                        gbd.set(at, gbd.get(at) + v);
+                        sb.acc[ob + ib] += v;
                     }
                 }
+                if (sa.acc != null) {
+                    sa.end(io, r, j);
+                }
+                if (sb.acc != null) {
+                    sb.end(io, r, j);
+                }
             }
+        }
+        if (sa.acc != null) {
+            sa.finish(io);
+        }
+        if (sb.acc != null) {
+            sb.finish(io);
         }
     }
 }
