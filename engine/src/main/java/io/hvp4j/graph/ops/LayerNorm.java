@@ -13,7 +13,8 @@ import java.util.Arrays;
  * {@code L}) is normalised by its own mean and (biased) variance, {@code x̂ = (x − μ)·s} with
  * {@code s = 1/√(σ² + ε)}, then {@code y = γ⊙x̂ + β}. Inputs: {@code x} (batched), and optionally the parameters
  * {@code γ} (weight) and {@code β} (bias) of shape {@code normalized_shape} ({@code elementwise_affine}; a weight
- * without bias is {@code bias=False}). The forward rule keeps {@code x̂} and {@code s}.
+ * without bias is {@code bias=False}). The forward rule keeps {@code x̂} and {@code s}. The loops run slice by slice
+ * over heap buffers ({@link Planes}).
  *
  * <p>Rules per slice, {@code ⟨·⟩} the mean over the slice, {@code P(h) = h − ⟨h⟩ − x̂⟨h⊙x̂⟩}:
  * <ul>
@@ -86,102 +87,102 @@ public final class LayerNorm implements Op {
         return new long[] {out.size(), out.size() / slice()};
     }
 
-    /** {@code γ} as an array (ones when absent). */
-    private static double[] gamma(OpContext c, int L) {
-        double[] g = new double[L];
-        if (c.inputs() > 1) {
-            for (int l = 0; l < L; l++) {
-                g[l] = c.in(1).get(l);
-            }
+    /** Elements {@code [0, n)} of a parameter (or its k tangents) as an array; {@code fill} when absent. */
+    private static double[] param(Planes io, Tensor t, int n, double fill) {
+        double[] a = new double[n];
+        if (t == null) {
+            Arrays.fill(a, fill);
         } else {
-            Arrays.fill(g, 1);
+            io.read(t, 0, n, a);
         }
-        return g;
+        return a;
     }
 
     @Override
     public void forward(OpContext c) {
         int L = slice(), n = c.inShape(0).intSize(), O = n / L;
-        double[] gamma = gamma(c, L);
-        Tensor x = c.in(0), y = c.out(), xh = c.state(0), st = c.state(1), beta = c.inputs() > 2 ? c.in(2) : null;
+        Planes io = new Planes();
+        double[] gamma = param(io, c.inputs() > 1 ? c.in(1) : null, L, 1);
+        double[] beta = param(io, c.inputs() > 2 ? c.in(2) : null, L, 0);
+        double[] x = new double[L], xh = new double[L], y = new double[L];
+        Tensor st = c.state(1);
         for (long s = 0; s < (long) c.rows() * O; s++) {
             long at = s * L;
+            io.read(c.in(0), at, L, x);
             double mu = 0;
             for (int l = 0; l < L; l++) {
-                mu += x.get(at + l);
+                mu += x[l];
             }
             mu /= L;
             double var = 0;
             for (int l = 0; l < L; l++) {
-                double e = x.get(at + l) - mu;
-                var += e * e;
+                var += (x[l] - mu) * (x[l] - mu);
             }
             double inv = 1 / Math.sqrt(var / L + eps);
             st.set(s, inv);
             for (int l = 0; l < L; l++) {
-                double h = (x.get(at + l) - mu) * inv;
-                xh.set(at + l, h);
-                y.set(at + l, gamma[l] * h + (beta == null ? 0 : beta.get(l)));
+                xh[l] = (x[l] - mu) * inv;
+                y[l] = gamma[l] * xh[l] + beta[l];
             }
+            io.write(xh, L, c.state(0), at);
+            io.write(y, L, c.out(), at);
         }
     }
 
     @Override
     public void tangent(OpContext c) {
         int L = slice(), n = c.inShape(0).intSize(), O = n / L, k = c.k();
-        double[] gamma = gamma(c, L);
+        Planes io = new Planes();
+        double[] gamma = param(io, c.inputs() > 1 ? c.in(1) : null, L, 1);
         Tensor xd = c.inDot(0), gd = c.inputs() > 1 ? c.inDot(1) : null, bd = c.inputs() > 2 ? c.inDot(2) : null;
-        Tensor yd = c.outDot(), xh = c.state(0), st = c.state(1);
-        double[] hDot = new double[L];
+        double[] gammaDot = param(io, gd, k * L, 0), betaDot = param(io, bd, k * L, 0);
+        double[] xh = new double[L], xdot = new double[L], hDot = new double[L], yd = new double[L];
+        Tensor st = c.state(1);
         for (int r = 0; r < c.rows(); r++) {
-            for (int j = 0; j < k; j++) {
-                for (int o = 0; o < O; o++) {
-                    long h0 = (long) r * n + (long) o * L, at = ((long) r * k + j) * n + (long) o * L;
+            for (int o = 0; o < O; o++) {
+                long h0 = (long) r * n + (long) o * L;
+                io.read(c.state(0), h0, L, xh);
+                for (int j = 0; j < k; j++) {
+                    long at = ((long) r * k + j) * n + (long) o * L;
                     if (xd != null) {
-                        normalTangent(xd, at, xh, h0, st.get((long) r * O + o), L, hDot);
+                        io.read(xd, at, L, xdot);
+                        normalTangent(xdot, xh, st.get((long) r * O + o), L, hDot);
                     }
                     for (int l = 0; l < L; l++) {
-                        double v = xd == null ? 0 : gamma[l] * hDot[l];
-                        if (gd != null) {
-                            v += gd.get((long) j * L + l) * xh.get(h0 + l);
-                        }
-                        if (bd != null) {
-                            v += bd.get((long) j * L + l);
-                        }
-                        yd.set(at + l, v);
+                        yd[l] = (xd == null ? 0 : gamma[l] * hDot[l]) + gammaDot[j * L + l] * xh[l] + betaDot[j * L + l];
                     }
+                    io.write(yd, L, c.outDot(), at);
                 }
             }
         }
     }
 
     /** {@code out = ẋ̂ = s·(ẋ − ⟨ẋ⟩ − x̂⟨x̂⊙ẋ⟩)} of one slice; returns {@code b = ⟨x̂⊙ẋ⟩}. */
-    private static double normalTangent(Tensor xd, long at, Tensor xh, long h0, double s, int L, double[] out) {
+    private static double normalTangent(double[] xd, double[] xh, double s, int L, double[] out) {
         double a = 0, b = 0;
         for (int l = 0; l < L; l++) {
-            double v = xd.get(at + l);
-            a += v;
-            b += v * xh.get(h0 + l);
+            a += xd[l];
+            b += xd[l] * xh[l];
         }
         a /= L;
         b /= L;
         for (int l = 0; l < L; l++) {
-            out[l] = s * (xd.get(at + l) - a - xh.get(h0 + l) * b);
+            out[l] = s * (xd[l] - a - xh[l] * b);
         }
         return b;
     }
 
-    /** {@code out = s·P(h)} of one slice: {@code s·(h − ⟨h⟩ − x̂⟨h⊙x̂⟩)}; returns {@code ⟨h⊙x̂⟩}. */
-    private static double project(double[] h, Tensor xh, long h0, double s, int L, double[] out) {
+    /** {@code out = s·P(h)} of one slice: {@code s·(h − ⟨h⟩ − x̂⟨h⊙x̂⟩)} ({@code out} may be {@code h}); returns {@code ⟨h⊙x̂⟩}. */
+    private static double project(double[] h, double[] xh, double s, int L, double[] out) {
         double m = 0, mx = 0;
         for (int l = 0; l < L; l++) {
             m += h[l];
-            mx += h[l] * xh.get(h0 + l);
+            mx += h[l] * xh[l];
         }
         m /= L;
         mx /= L;
         for (int l = 0; l < L; l++) {
-            out[l] = s * (h[l] - m - xh.get(h0 + l) * mx);
+            out[l] = s * (h[l] - m - xh[l] * mx);
         }
         return mx;
     }
@@ -189,105 +190,105 @@ public final class LayerNorm implements Op {
     @Override
     public void backward(OpContext c) {
         int L = slice(), n = c.inShape(0).intSize(), O = n / L;
-        double[] gamma = gamma(c, L), h = new double[L], gx = new double[L];
-        double[] sg = new double[L], sb = new double[L];
-        Tensor g = c.outGrad(), xh = c.state(0), st = c.state(1), gX = c.inGrad(0);
+        Planes io = new Planes();
+        double[] gamma = param(io, c.inputs() > 1 ? c.in(1) : null, L, 1);
+        double[] g = new double[L], xh = new double[L], h = new double[L], sg = new double[L], sb = new double[L];
+        Tensor st = c.state(1), gX = c.inGrad(0);
         for (int r = 0; r < c.rows(); r++) {
             for (int o = 0; o < O; o++) {
                 long at = (long) r * n + (long) o * L;
+                io.read(c.outGrad(), at, L, g);
+                io.read(c.state(0), at, L, xh);
                 for (int l = 0; l < L; l++) {
-                    double gv = g.get(at + l);
-                    h[l] = gamma[l] * gv;
-                    sg[l] += gv * xh.get(at + l);
-                    sb[l] += gv;
+                    h[l] = gamma[l] * g[l];
+                    sg[l] += g[l] * xh[l];
+                    sb[l] += g[l];
                 }
                 if (gX != null) {
-                    project(h, xh, at, st.get((long) r * O + o), L, gx);
-                    for (int l = 0; l < L; l++) {
-                        gX.set(at + l, gx[l]);
-                    }
+                    project(h, xh, st.get((long) r * O + o), L, h);
+                    io.write(h, L, gX, at);
                 }
             }
         }
-        writeParams(c, c.inputs() > 1 ? c.inGrad(1) : null, c.inputs() > 2 ? c.inGrad(2) : null, sg, sb);
+        writeParams(io, c.inputs() > 1 ? c.inGrad(1) : null, c.inputs() > 2 ? c.inGrad(2) : null, sg, sb);
     }
 
-    private static void writeParams(OpContext c, Tensor gGamma, Tensor gBeta, double[] sg, double[] sb) {
-        for (int i = 0; i < sg.length; i++) {
-            if (gGamma != null) {
-                gGamma.set(i, sg[i]);
-            }
-            if (gBeta != null) {
-                gBeta.set(i, sb[i]);
-            }
+    private static void writeParams(Planes io, Tensor gGamma, Tensor gBeta, double[] sg, double[] sb) {
+        if (gGamma != null) {
+            io.write(sg, sg.length, gGamma, 0);
+        }
+        if (gBeta != null) {
+            io.write(sb, sb.length, gBeta, 0);
         }
     }
 
     @Override
     public void tangentOfBackward(OpContext c, boolean secondOrder) {
         int L = slice(), n = c.inShape(0).intSize(), O = n / L, k = c.k();
-        double[] gamma = gamma(c, L);
-        Tensor gd = c.outGradDot(), G = c.outGrad(), xh = c.state(0), st = c.state(1), gX = c.inGradDot(0);
-        Tensor xd = secondOrder ? c.inDot(0) : null, gammaDot = secondOrder && c.inputs() > 1 ? c.inDot(1) : null;
+        Planes io = new Planes();
+        double[] gamma = param(io, c.inputs() > 1 ? c.in(1) : null, L, 1);
+        Tensor st = c.state(1), gX = c.inGradDot(0);
+        Tensor xd = secondOrder ? c.inDot(0) : null, gd = secondOrder && c.inputs() > 1 ? c.inDot(1) : null;
+        double[] gammaDot = gd == null ? null : param(io, gd, k * L, 0);
         boolean second = xd != null || gammaDot != null;
         double[] sg = new double[k * L], sb = new double[k * L];
-        double[] h = new double[L], hh = new double[L], out = new double[L], tmp = new double[L];
-        double[] xhDot = new double[L], gx = new double[L];
+        double[] xh = new double[L], G = new double[L], h = new double[L], gx = new double[L], gdot = new double[L];
+        double[] out = new double[L], tmp = new double[L], xdot = new double[L], xhDot = new double[L];
         for (int r = 0; r < c.rows(); r++) {
             for (int o = 0; o < O; o++) {
                 long h0 = (long) r * n + (long) o * L;
                 double s = st.get((long) r * O + o);
+                io.read(c.state(0), h0, L, xh);
                 double hx = 0;
                 if (second) {
-                    // Primal h = γ⊙G and gx = s·P(h), shared by the k tangents.
+                    // Primal G, h = γ⊙G and gx = s·P(h), shared by the k tangents.
+                    io.read(c.outGrad(), h0, L, G);
                     for (int l = 0; l < L; l++) {
-                        h[l] = gamma[l] * G.get(h0 + l);
+                        h[l] = gamma[l] * G[l];
                     }
-                    hx = project(h, xh, h0, s, L, gx);
+                    hx = project(h, xh, s, L, gx);
                 }
                 for (int j = 0; j < k; j++) {
                     long at = ((long) r * k + j) * n + (long) o * L;
+                    io.read(c.outGradDot(), at, L, gdot);
                     for (int l = 0; l < L; l++) {
-                        double v = gd.get(at + l);
-                        hh[l] = gamma[l] * v;
-                        sg[j * L + l] += v * xh.get(h0 + l);
-                        sb[j * L + l] += v;
+                        sg[j * L + l] += gdot[l] * xh[l];
+                        sb[j * L + l] += gdot[l];
+                        out[l] = gamma[l] * gdot[l];
                     }
                     if (gX != null) {
-                        project(hh, xh, h0, s, L, out);
-                    }
-                    if (gammaDot != null && gX != null) {
-                        for (int l = 0; l < L; l++) {
-                            tmp[l] = gammaDot.get((long) j * L + l) * G.get(h0 + l);
-                        }
-                        project(tmp, xh, h0, s, L, tmp);
-                        for (int l = 0; l < L; l++) {
-                            out[l] += tmp[l];
+                        project(out, xh, s, L, out);
+                        if (gammaDot != null) {
+                            for (int l = 0; l < L; l++) {
+                                tmp[l] = gammaDot[j * L + l] * G[l];
+                            }
+                            project(tmp, xh, s, L, tmp);
+                            for (int l = 0; l < L; l++) {
+                                out[l] += tmp[l];
+                            }
                         }
                     }
                     if (xd != null) {
-                        double b = normalTangent(xd, at, xh, h0, s, L, xhDot);
+                        io.read(xd, at, L, xdot);
+                        double b = normalTangent(xdot, xh, s, L, xhDot);
                         double hxd = 0;
                         for (int l = 0; l < L; l++) {
-                            double gv = G.get(h0 + l);
-                            sg[j * L + l] += gv * xhDot[l];
+                            sg[j * L + l] += G[l] * xhDot[l];
                             hxd += h[l] * xhDot[l];
                         }
                         hxd /= L;
                         if (gX != null) {
                             for (int l = 0; l < L; l++) {
-                                out[l] -= s * (b * gx[l] + xhDot[l] * hx + xh.get(h0 + l) * hxd);
+                                out[l] -= s * (b * gx[l] + xhDot[l] * hx + xh[l] * hxd);
                             }
                         }
                     }
                     if (gX != null) {
-                        for (int l = 0; l < L; l++) {
-                            gX.set(at + l, out[l]);
-                        }
+                        io.write(out, L, gX, at);
                     }
                 }
             }
         }
-        writeParams(c, c.inputs() > 1 ? c.inGradDot(1) : null, c.inputs() > 2 ? c.inGradDot(2) : null, sg, sb);
+        writeParams(io, c.inputs() > 1 ? c.inGradDot(1) : null, c.inputs() > 2 ? c.inGradDot(2) : null, sg, sb);
     }
 }

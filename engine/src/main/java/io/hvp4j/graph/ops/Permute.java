@@ -14,7 +14,7 @@ import java.util.Arrays;
  * {@code axes[i]}; {@code Transpose} is the permutation that swaps two axes. Linear: the tangent is the same permutation
  * of each tangent, the backward the inverse permutation. A permutation that swaps two adjacent groups of axes
  * ({@code (..., A, B, ...) → (..., B, A, ...)}, every transpose of a matrix and of its last two axes) runs as one
- * {@link Backend#swapLeadingAxes} per sample and leading index; any other uses an index map.
+ * {@link Backend#swapLeadingAxes} per sample and leading index; any other uses an index map over heap copies.
  */
 public final class Permute implements Op {
     private final int[] axes;
@@ -157,15 +157,18 @@ public final class Permute implements Op {
             return;
         }
         int[] map = indexMap(p, dims);
+        Planes io = new Planes();
+        double[] from = new double[n], to = new double[n];
         for (long r = 0; r < count; r++) {
-            long base = r * n;
+            io.read(s, r * n, n, from);
             for (int o = 0; o < n; o++) {
                 if (inverse) {
-                    d.set(base + map[o], s.get(base + o));
+                    to[map[o]] = from[o];
                 } else {
-                    d.set(base + o, s.get(base + map[o]));
+                    to[o] = from[map[o]];
                 }
             }
+            io.write(to, n, d, r * n);
         }
     }
 

@@ -11,7 +11,7 @@ import io.hvp4j.memory.Tensor;
  * loss keeps its own softmax). With the per-sample shape split as {@code (outer, L, inner)} around the axis, every
  * slice {@code y = softmax(x)} of length {@code L} is independent. The forward rule keeps {@code y}. Over the last
  * axis, forward and the first-order rules are the backend's row softmax kernels; the second-order terms and other
- * axes are per-element loops.
+ * axes are loops over heap copies of each sample ({@link Planes}).
  *
  * <p>Rules per slice, with {@code ⟨·,·⟩} the sum along the axis:
  * <ul>
@@ -67,37 +67,37 @@ public final class Softmax implements Op {
     @Override
     public void forward(OpContext c) {
         int[] d = split(c.inShape(0));
-        int L = d[1], inner = d[2];
-        Tensor x = c.in(0), y = c.out(), st = c.state(0);
+        int L = d[1], inner = d[2], n = c.inShape(0).intSize();
         if (inner == 1) {
             // The last axis: the backend's row softmax over rows·outer rows.
             int rows = c.rows() * d[0];
-            c.backend().softmaxRows(x.reshape(rows, L), y.reshape(rows, L));
-            c.backend().copy(y, st);
+            c.backend().softmaxRows(c.in(0).reshape(rows, L), c.out().reshape(rows, L));
+            c.backend().copy(c.out(), c.state(0));
             return;
         }
-        long slices = (long) c.rows() * d[0];
-        for (long s = 0; s < slices; s++) {
-            for (int i = 0; i < inner; i++) {
-                long at = s * L * inner + i;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int l = 0; l < L; l++) {
-                    max = Math.max(max, x.get(at + (long) l * inner));
-                }
-                double sum = 0;
-                for (int l = 0; l < L; l++) {
-                    double e = Math.exp(x.get(at + (long) l * inner) - max);
-                    y.set(at + (long) l * inner, e);
-                    sum += e;
-                }
-                double inv = 1 / sum;
-                for (int l = 0; l < L; l++) {
-                    long e = at + (long) l * inner;
-                    double v = y.get(e) * inv;
-                    y.set(e, v);
-                    st.set(e, v);
+        Planes io = new Planes();
+        double[] x = new double[n], y = new double[n];
+        for (int r = 0; r < c.rows(); r++) {
+            io.read(c.in(0), (long) r * n, n, x);
+            for (int o = 0; o < d[0]; o++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = o * L * inner + i;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int l = 0; l < L; l++) {
+                        max = Math.max(max, x[at + l * inner]);
+                    }
+                    double sum = 0;
+                    for (int l = 0; l < L; l++) {
+                        y[at + l * inner] = Math.exp(x[at + l * inner] - max);
+                        sum += y[at + l * inner];
+                    }
+                    for (int l = 0; l < L; l++) {
+                        y[at + l * inner] /= sum;
+                    }
                 }
             }
+            io.write(y, n, c.out(), (long) r * n);
+            io.write(y, n, c.state(0), (long) r * n);
         }
     }
 
@@ -133,21 +133,27 @@ public final class Softmax implements Op {
             }
             return;
         }
+        Planes io = new Planes();
+        double[] ys = new double[n], ts = new double[n];
         for (int r = 0; r < c.rows(); r++) {
+            io.read(y, (long) r * n, n, ys);
             for (int j = 0; j < k; j++) {
+                long at = ((long) r * k + j) * n;
+                io.read(t, at, n, ts);
                 for (int o = 0; o < d[0]; o++) {
                     for (int i = 0; i < inner; i++) {
-                        long ay = (long) r * n + (long) o * L * inner + i, at = ((long) r * k + j) * n + (ay - (long) r * n);
+                        int a0 = o * L * inner + i;
                         double s = 0;
                         for (int l = 0; l < L; l++) {
-                            s += y.get(ay + (long) l * inner) * t.get(at + (long) l * inner);
+                            s += ys[a0 + l * inner] * ts[a0 + l * inner];
                         }
                         for (int l = 0; l < L; l++) {
-                            long e = (long) l * inner;
-                            out.set(at + e, y.get(ay + e) * (t.get(at + e) - s));
+                            int e = a0 + l * inner;
+                            ts[e] = ys[e] * (ts[e] - s);
                         }
                     }
                 }
+                io.write(ts, n, out, at);
             }
         }
     }
@@ -166,31 +172,36 @@ public final class Softmax implements Op {
         // + ẏ⊙(g − ⟨y, g⟩) − y·⟨ẏ, g⟩ with ẏ = y⊙(ẋ − a), a = ⟨y, ẋ⟩.
         int[] d = split(c.inShape(0));
         int L = d[1], inner = d[2], n = c.inShape(0).intSize(), k = c.k();
-        Tensor y = c.state(0), g = c.outGrad();
+        Planes io = new Planes();
+        double[] y = new double[n], g = new double[n], xd = new double[n], out = new double[n];
         for (int r = 0; r < c.rows(); r++) {
+            io.read(c.state(0), (long) r * n, n, y);
+            io.read(c.outGrad(), (long) r * n, n, g);
             for (int j = 0; j < k; j++) {
+                long at = ((long) r * k + j) * n;
+                io.read(xDot, at, n, xd);
+                io.read(gxDot, at, n, out);
                 for (int o = 0; o < d[0]; o++) {
                     for (int i = 0; i < inner; i++) {
-                        long ay = (long) r * n + (long) o * L * inner + i, at = ((long) r * k + j) * n + (ay - (long) r * n);
+                        int a0 = o * L * inner + i;
                         double a = 0, s = 0;
                         for (int l = 0; l < L; l++) {
-                            long e = (long) l * inner;
-                            a += y.get(ay + e) * xDot.get(at + e);
-                            s += y.get(ay + e) * g.get(ay + e);
+                            int e = a0 + l * inner;
+                            a += y[e] * xd[e];
+                            s += y[e] * g[e];
                         }
                         double yDotG = 0;
                         for (int l = 0; l < L; l++) {
-                            long e = (long) l * inner;
-                            yDotG += y.get(ay + e) * (xDot.get(at + e) - a) * g.get(ay + e);
+                            int e = a0 + l * inner;
+                            yDotG += y[e] * (xd[e] - a) * g[e];
                         }
                         for (int l = 0; l < L; l++) {
-                            long e = (long) l * inner;
-                            double yv = y.get(ay + e);
-                            double yDot = yv * (xDot.get(at + e) - a);
-                            gxDot.set(at + e, gxDot.get(at + e) + yDot * (g.get(ay + e) - s) - yv * yDotG);
+                            int e = a0 + l * inner;
+                            out[e] += y[e] * (xd[e] - a) * (g[e] - s) - y[e] * yDotG;
                         }
                     }
                 }
+                io.write(out, n, gxDot, at);
             }
         }
     }
