@@ -141,9 +141,10 @@ final class SpectrumCommand implements Callable<Integer> {
                     ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
             double[] eig = d.eigenvalues();
             if (plot != null) {
-                String title = RankCommand.label(c) + (layerIndex < 0 ? "" : " (layer " + layerIndex + ")")
-                        + " eigenvalues, P = " + p.parameterCount();
-                Plots.save(Chart.of(title, "eigenvalue", "count").logY().histogram("eigenvalues", eig, bins), plot);
+                Plots.save(Chart.of("Eigenvalues of " + Plots.operator(p, c, layerIndex) + " (exact, dense)",
+                                "eigenvalue λ", "count (eigenvalues per bin)")
+                        .subtitle(Plots.model(p, model) + "; eigensolver " + solver.name()).logY().markOutliers()
+                        .histogram(eig.length + " eigenvalues", eig, bins), plot);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (out == null) {
@@ -216,8 +217,9 @@ final class SpectrumCommand implements Callable<Integer> {
                         x[i] = i;
                         y[i] = pairs.get(i).value();
                     }
-                    Plots.save(Chart.of(RankCommand.label(c) + " extreme eigenvalues (Lanczos)", "index",
-                            "eigenvalue").add("Ritz values", x, y, Chart.Style.POINTS), plot);
+                    Plots.save(Chart.of("Extreme eigenvalues of " + Plots.operator(p, c, layerIndex) + " (Lanczos, k = "
+                                    + k + ")", "Ritz pair (ascending; bottom k, then top k)", "eigenvalue λ")
+                            .subtitle(Plots.model(p, model)).add("Ritz values", x, y, Chart.Style.POINTS), plot);
                 }
             } else {
                 io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(),
@@ -232,9 +234,12 @@ final class SpectrumCommand implements Callable<Integer> {
                 summary = String.format(Locale.ROOT, "steps=%d probes=%d products=%d nodes=[%.6g, %.6g]", steps,
                         probes, r.products(), r.minNode(), r.maxNode());
                 if (plot != null) {
-                    Plots.save(Chart.of(RankCommand.label(c) + " spectral density (SLQ, " + probes + " probes × "
-                            + steps + " steps)", "eigenvalue", "density").logY()
-                            .add("density", r.grid(), r.density(), Chart.Style.LINE), plot);
+                    Plots.save(Chart.of("Spectral density of " + Plots.operator(p, c, layerIndex) + " (SLQ, " + probes
+                                    + " probes × " + steps + " steps)", "eigenvalue λ",
+                                    "density (per unit λ, integral 1)")
+                            .subtitle(Plots.model(p, model)).logY()
+                            .add(String.format(Locale.ROOT, "density, Gaussian σ = %.3g", Math.sqrt(r.sigma2())),
+                                    r.grid(), r.density(), Chart.Style.LINE), plot);
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;

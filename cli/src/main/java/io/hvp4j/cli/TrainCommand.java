@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
                     + " is exact (third-order forward-over-reverse pass).",
             "Writes into --out: weights-epoch-NNNN.safetensors after every epoch (PyTorch nn.Sequential state_dict:"
                     + " 0.weight, 0.bias, 2.weight, ...), metrics.csv (one row per epoch, epoch 0 = the"
-                    + " initial point), loss.png and, with --track, lambda_max.png / trace.png and"
-                    + " spectrum-epoch-NNNN.csv.",
+                    + " initial point), loss.png and, with --track, lambda_max.png / trace.png, and with"
+                    + " spectrum spectrum-epoch-NNNN.csv and spectrum.png (.svg with --plot-format svg).",
             "--track: lambda_max (Lanczos), trace (Hutchinson, --track-probes; 0 = exact), layerwise (the same per"
                     + " Linear layer's weight block), spectrum (SLQ density) of the loss Hessian on the first"
                     + " --track-samples training samples.",
@@ -116,6 +116,13 @@ final class TrainCommand implements Callable<Integer> {
             description = "Output folder (created). Default: ${DEFAULT-VALUE}.")
     Path out;
 
+    @Option(names = "--plot-format", defaultValue = "png", paramLabel = "png|svg",
+            description = "Format of the plots written into --out (svg: vector, for papers). Default: ${DEFAULT-VALUE}.")
+    String plotFormat;
+
+    /** The plots' second title line: model, data and optimizer. */
+    private String plotSubtitle = "";
+
     @Override
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -143,6 +150,7 @@ final class TrainCommand implements Callable<Integer> {
         if (htr == null && (htrLayers != null)) {
             throw new InvalidInputException("--htr-layers needs --htr GAMMA");
         }
+        String ext = Plots.extension(plotFormat, "--plot-format");
         prepareFolder(out, "--out");
         if (checkpoint != null) {
             prepareFolder(checkpoint, "--checkpoint");
@@ -157,6 +165,8 @@ final class TrainCommand implements Callable<Integer> {
                 throw new InvalidInputException("--batch must be positive, got " + b);
             }
             Trainer.Options options = new Trainer.Options(lr, momentum, b, model.seed, h);
+            plotSubtitle = Plots.model(p, model) + String.format(Locale.ROOT, "; SGD lr %g, batch %d%s", lr, b,
+                    htr == null ? "" : ", HTR γ " + htr);
             double[] theta0 = p.theta.toDoubleArray();
             if (biasStd > 0) {
                 theta0 = model.initializer().initialize(p.mlp, model.seed, biasStd);
@@ -200,7 +210,7 @@ final class TrainCommand implements Callable<Integer> {
                     rows.add(row(e, s.loss(), s.penalty(), measure(p, trackData, t, tracked, e)));
                     Tensor th = Tensor.of(p.arena, p.dtype, p.mlp.parameterCount(), 1, t.parameters());
                     Weights.save(out.resolve(String.format(Locale.ROOT, "weights-epoch-%04d.safetensors", e)), p.mlp, th);
-                    writeOutputs(header, rows, tracked, p.mlp.layers());
+                    writeOutputs(header, rows, tracked, p.mlp.layers(), ext);
                     if (ckFile != null) {
                         TrainingCheckpoint.write(ckFile, new TrainingCheckpoint.State(fingerprint, e, t.parameters(),
                                 t.momentumBuffer(), String.join("\n", rows)));
@@ -210,7 +220,7 @@ final class TrainCommand implements Callable<Integer> {
                             Double.isNaN(s.penalty()) ? "" : String.format(Locale.ROOT, ", htr penalty %.6g", s.penalty()));
                     stdout.flush();
                 }
-                writeOutputs(header, rows, tracked, p.mlp.layers());
+                writeOutputs(header, rows, tracked, p.mlp.layers(), ext);
             }
             stdout.printf(Locale.ROOT, "train: %d epochs of %s, P=%d, outputs in %s%n", epochs, p.mlp.architecture(),
                     p.mlp.parameterCount(), out);
@@ -277,8 +287,8 @@ final class TrainCommand implements Callable<Integer> {
         return Double.isNaN(x) ? "" : Double.toString(x);
     }
 
-    private void writeOutputs(String header, List<String> rows, EnumSet<CurvatureTracker.Quantity> what, int layers)
-            throws IOException {
+    private void writeOutputs(String header, List<String> rows, EnumSet<CurvatureTracker.Quantity> what, int layers,
+            String ext) throws IOException {
         Files.writeString(out.resolve("metrics.csv"), header + "\n" + String.join("\n", rows) + "\n");
         String[] cols = header.split(",");
         int n = rows.size();
@@ -291,13 +301,18 @@ final class TrainCommand implements Callable<Integer> {
         }
         double[] epochsCol = table[0];
         if (n > 1) {
-            Chart.of("training loss (mean over the epoch's batches)", "epoch", "loss")
+            Plots.save(Chart.of("Training loss per epoch", "epoch", "loss (mean over the epoch's batches)")
+                    .subtitle(plotSubtitle)
                     .add("batch loss", java.util.Arrays.copyOfRange(epochsCol, 1, n),
-                            java.util.Arrays.copyOfRange(table[1], 1, n), Chart.Style.LINE_POINTS)
-                    .save(out.resolve("loss.png"));
+                            java.util.Arrays.copyOfRange(table[1], 1, n), Chart.Style.LINE_POINTS),
+                    out.resolve("loss." + ext));
         }
         for (String q : new String[] {"lambda_max", "trace"}) {
-            Chart chart = Chart.of(q.replace('_', ' ') + " of the loss Hessian per epoch", "epoch", q);
+            String yLabel = q.equals("trace") ? "trace of the loss Hessian, tr H" : "largest eigenvalue of the loss"
+                    + " Hessian, λ_max(H)";
+            Chart chart = Chart.of((q.equals("trace") ? "Trace" : "Largest eigenvalue λ_max") + " of the loss Hessian"
+                    + " H per epoch (" + (q.equals("trace") ? trackProbes == 0 ? "exact" : "Hutchinson, " + trackProbes + " probes" : "Lanczos") + ")", "epoch", yLabel)
+                    .subtitle(plotSubtitle);
             boolean any = false;
             for (int c = 0; c < cols.length; c++) {
                 if (cols[c].equals(q) || cols[c].startsWith(q + "_layer")) {
@@ -307,13 +322,15 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }
             if (any) {
-                chart.save(out.resolve(q + ".png"));
+                Plots.save(chart, out.resolve(q + "." + ext));
             }
         }
         if (lastSpectrumGrid != null) {
-            Chart.of("spectral density of the loss Hessian (last epoch, SLQ)", "eigenvalue", "density")
-                    .add("density", lastSpectrumGrid, lastSpectrumDensity, Chart.Style.LINE)
-                    .save(out.resolve("spectrum.png"));
+            Plots.save(Chart.of("Spectral density of the loss Hessian H at the last epoch (SLQ)", "eigenvalue λ",
+                            "density (per unit λ, integral 1)")
+                    .subtitle(plotSubtitle).logY()
+                    .add("density", lastSpectrumGrid, lastSpectrumDensity, Chart.Style.LINE),
+                    out.resolve("spectrum." + ext));
         }
     }
 

@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
                     + " expected value. --quick (the default) runs every hard check at small sizes; --full runs"
                     + " the larger sweeps and experiments.",
             "--report DIR writes DIR/report.md with every check's configuration and per-point details, and the"
-                    + " plots (PNG) the checks draw, linked from the report.",
+                    + " plots (PNG, or SVG with --plot-format svg) the checks draw, linked from the report.",
             "--json prints exactly one JSON object: {\"checks\": [{\"id\", \"paper\", \"kind\" (hard|soft),"
                     + " \"status\" (pass|fail|report), \"measured\", \"expected\", \"claim\", \"configuration\","
                     + " \"seconds\"}, ...]}.",
@@ -66,6 +66,10 @@ final class VerifyCommand implements Callable<Integer> {
             description = "Write DIR/report.md and the plots into DIR (created if missing).")
     Path report;
 
+    @Option(names = "--plot-format", defaultValue = "png", paramLabel = "png|svg",
+            description = "Format of the report's plots (svg: vector, for papers). Default: ${DEFAULT-VALUE}.")
+    String plotFormat = "png";
+
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
@@ -85,6 +89,7 @@ final class VerifyCommand implements Callable<Integer> {
         if (threadCount < 1) {
             throw new InvalidInputException("--threads must be positive, got " + threads);
         }
+        Plots.extension(plotFormat, "--plot-format");
         List<Check> checks = selected(only);
         Path dir = report == null ? null : reportDirectory(report);
         Console console = System.console();
@@ -101,7 +106,8 @@ final class VerifyCommand implements Callable<Integer> {
             err.print("\r\033[Khvp4j verify: " + m);
             err.flush();
         } : m -> { };
-        CheckContext context = new CheckContext(mode, dir, threadCount, progress);
+        CheckContext context = new CheckContext(mode, dir, threadCount, progress,
+                Plots.extension(plotFormat, "--plot-format").equals("svg"));
         List<CheckResult> results = new ArrayList<>();
         for (Check c : checks) {
             progress.accept(c.id() + " ...");

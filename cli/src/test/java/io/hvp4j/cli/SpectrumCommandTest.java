@@ -77,7 +77,12 @@ class SpectrumCommandTest {
         Path svg = dir.resolve("s.svg");
         assertEquals(0, RankCommandTest.run(with("spectrum", "--plot", svg.toString(), "--out",
                 dir.resolve("s.csv").toString())).code());
-        assertTrue(Files.readString(svg).contains("<svg"));
+        String text = Files.readString(svg);
+        assertTrue(text.contains("<svg"));
+        // Operator, method and model are named on the picture; the axes have units.
+        assertTrue(text.contains(">Eigenvalues of the loss Hessian H (exact, dense)</text>"), text);
+        assertTrue(text.contains(">MLP "), text);
+        assertTrue(text.contains(">count (eigenvalues per bin)</text>"), text);
         RankCommandTest.Result r = RankCommandTest.run(with("spectrum", "--plot", dir.resolve("x.jpg").toString()));
         assertEquals(2, r.code());
         assertTrue(r.err().contains(".png or .svg"), r.err());

@@ -2,6 +2,7 @@ package io.hvp4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hvp4j.autodiff.Activation;
@@ -58,6 +59,22 @@ class TrainCommandTest {
         for (String f : new String[] {"loss.png", "lambda_max.png", "trace.png"}) {
             assertTrue(Files.size(straight.resolve(f)) > 1000, f);
         }
+    }
+
+    @Test
+    void plotsCanBeSvg(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("svg");
+        RankCommandTest.Result r = RankCommandTest.run(args("--epochs", "1", "--out", out.toString(),
+                "--plot-format", "svg"));
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[] {"loss.svg", "lambda_max.svg", "trace.svg"}) {
+            String svg = Files.readString(out.resolve(f));
+            assertTrue(svg.startsWith("<?xml") && svg.contains("<svg") && svg.contains(">epoch</text>"), f);
+        }
+        assertFalse(Files.exists(out.resolve("loss.png")));
+        r = RankCommandTest.run(args("--epochs", "1", "--out", dir.resolve("x").toString(), "--plot-format", "jpg"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--plot-format must be png or svg"), r.err());
     }
 
     @Test

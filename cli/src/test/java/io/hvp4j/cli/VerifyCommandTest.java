@@ -75,6 +75,18 @@ class VerifyCommandTest {
     }
 
     @Test
+    void reportPlotsCanBeSvg(@TempDir Path dir) throws IOException {
+        Path report = dir.resolve("svg");
+        RankCommandTest.Result r = RankCommandTest.run("verify", "--quick", "--only", "S13", "--report",
+                report.toString(), "--threads", "1", "--plot-format", "svg");
+        assertEquals(0, r.code(), r.err());
+        String md = Files.readString(report.resolve("report.md"));
+        assertTrue(md.contains("](sbh_rank_over_p.svg)"), md);
+        assertTrue(Files.readString(report.resolve("sbh_rank_over_p.svg")).contains("<svg"));
+        assertFalse(Files.exists(report.resolve("sbh_rank_over_p.png")));
+    }
+
+    @Test
     void badUsageIsExitCodeTwo(@TempDir Path dir) throws IOException {
         for (String[] args : List.of(
                 new String[] {"verify", "--only", "S1,S99"},

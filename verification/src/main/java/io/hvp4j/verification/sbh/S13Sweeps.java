@@ -145,7 +145,9 @@ public final class S13Sweeps extends SbhCheck {
   private static Path plot(CheckContext ctx, String file, String title, String xLabel, List<Point> pts)
       throws java.io.IOException {
     int[] x = pts.stream().mapToInt(Point::x).toArray();
-    Chart c = Chart.of(title, xLabel, "rank");
+    Chart c = Chart.of("S13: " + title, xLabel, "rank (number of nonzero eigenvalues)")
+        .subtitle("ranks of H, H_O and H_F from their exact spectra, beside the §A.3 predictions; MSE, bias-free"
+            + " linear MLP");
     String[] names = {"H", "H_O", "H_F"};
     for (int i = 0; i < 3; i++) {
       final int k = i;
@@ -170,11 +172,13 @@ public final class S13Sweeps extends SbhCheck {
     double[] refP = java.util.Arrays.copyOfRange(p, first, p.length);
     double[] ref = new double[refP.length];
     for (int i = 0; i < refP.length; i++) ref[i] = c / Math.sqrt(refP[i]);
-    Chart chart = Chart.of("rank(H)/p against p in the width sweep (the √p law)", "parameters p", "rank(H) / p")
+    Chart chart = Chart.of("S13: rank(H)/p against p in the width sweep (the √p law)", "parameters p (count)",
+            "rank(H) / p (fraction of parameters)")
+        .subtitle("exact spectra; MSE, bias-free linear MLP; c·p^(−1/2) drawn through the last point")
         .logX().logY()
         .add("measured rank(H)/p", p, ratio, Chart.Style.POINTS)
         .add("predicted rank(H)/p", p, predicted, Chart.Style.DASHED)
-        .add("c·p^(-1/2)", refP, ref, Chart.Style.LINE);
+        .add("c·p^(−1/2)", refP, ref, Chart.Style.LINE);
     Path out = ctx.plotPath("sbh_rank_over_p.png");
     chart.save(out);
     return out;

@@ -40,7 +40,8 @@ public final class G6BulkScaling extends AbstractCheck {
     StringBuilder m = new StringBuilder();
     try (Experiment ex = new Experiment(ctx.threads())) {
       for (int k : ks) {
-        Chart chart = Chart.of("G6: Hessian spectrum after training, k = " + k, "eigenvalue", "count").logY();
+        Chart chart = Chart.of("G6: eigenvalues of the loss Hessian H after training (exact), k = " + k,
+                "eigenvalue λ", "count (eigenvalues per bin)").subtitle(out.configuration).logY().markOutliers();
         double[] frac = new double[2];
         int[] counts = new int[2];
         int i = 0;

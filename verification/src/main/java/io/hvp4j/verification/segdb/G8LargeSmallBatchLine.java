@@ -55,7 +55,9 @@ public final class G8LargeSmallBatchLine extends AbstractCheck {
           double[] sb = ex.train(mlp, loss, data, theta0, new Trainer.Options(lr, 0, 10, s, null), epochs);
           double[] lbsb = ex.train(mlp, loss, data, lb, new Trainer.Options(lr, 0, 10, s, null), epochs);
           Chart chart =
-              Chart.of("G8: loss along the line, " + loss.id() + ", seed " + s, "α", "mean loss");
+              Chart.of("G8: " + loss.id() + " loss along the line from the large-batch (LB) solution, seed " + s,
+                  "α (0 = LB solution, 1 = other end)", "mean " + loss.id() + " loss over the data")
+                  .subtitle(out.configuration);
           double lmaxLb = lambdaMax(ex, mlp, loss, data, lb), lmaxSb = lambdaMax(ex, mlp, loss, data, sb);
           for (double[][] pair : new double[][][] {{lb, sb}, {lb, lbsb}}) {
             String name = pair[1] == sb ? "LB → SB" : "LB → LB-then-SB";

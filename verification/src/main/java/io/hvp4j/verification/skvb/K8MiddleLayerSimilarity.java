@@ -86,7 +86,9 @@ public final class K8MiddleLayerSimilarity extends AbstractCheck {
               + "; normalised sums " + m;
       Path p = ctx.plotPath("K8-distance-vs-depth.png");
       if (p != null) {
-        Chart.of("K8: layer vs full spectrum distance (summed over epochs)", "relative depth", "distance / max")
+        Chart.of("K8: distance of each layer's Hessian spectrum (SLQ) to the full one, summed over epochs",
+                "relative depth (layer / layers)", "distance / largest distance")
+            .subtitle(out.configuration)
             .add("distance", depth, norm, Chart.Style.LINE_POINTS)
             .save(p);
         out.plots.add(p);

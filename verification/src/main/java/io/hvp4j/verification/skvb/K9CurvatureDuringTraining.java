@@ -66,8 +66,10 @@ public final class K9CurvatureDuringTraining extends AbstractCheck {
       }
       int fell = 0;
       StringBuilder sb = new StringBuilder();
-      Chart cl = Chart.of("K9: λ_max per epoch", "epoch", "λ_max");
-      Chart ct = Chart.of("K9: trace per epoch", "epoch", "trace");
+      Chart cl = Chart.of("K9: largest eigenvalue of the loss Hessian per epoch (Lanczos)", "epoch",
+          "λ_max(H), full and per layer block").subtitle(out.configuration);
+      Chart ct = Chart.of("K9: trace of the loss Hessian per epoch (Hutchinson)", "epoch",
+          "tr H, full and per layer block").subtitle(out.configuration);
       for (int s = 0; s <= layers; s++) {
         String name = s == 0 ? "full" : "layer " + (s - 1);
         for (int q = 0; q < 2; q++) {
