@@ -165,7 +165,7 @@ final class TrainCommand implements Callable<Integer> {
                 throw new InvalidInputException("--batch must be positive, got " + b);
             }
             Trainer.Options options = new Trainer.Options(lr, momentum, b, model.seed, h);
-            plotSubtitle = Plots.model(p, model) + String.format(Locale.ROOT, "; SGD lr %g, batch %d%s", lr, b,
+            plotSubtitle = Plots.model(p, model) + String.format(Locale.ROOT, "; SGD lr %s, batch %d%s", lr, b,
                     htr == null ? "" : ", HTR γ " + htr);
             double[] theta0 = p.theta.toDoubleArray();
             if (biasStd > 0) {

@@ -34,9 +34,10 @@ import java.util.Objects;
  *   <li><b>Histograms.</b> On a log axis, counts are bars from {@link #HISTOGRAM_FLOOR} (half a count) up, so a bin
  *       with one value is a visible bar and an empty bin is a gap: nothing is drawn there. On a linear axis bars start
  *       at 0.
- *   <li><b>Outliers.</b> The bulk of a histogram is the run of non-empty bins around its fullest bin, bridging gaps
- *       of up to {@code max(1, bins / 40)} empty bins; a non-empty bin outside it is an outlier bin, drawn as an
- *       isolated bar and, after {@link #markOutliers()}, marked with a triangle above it.
+ *   <li><b>Outliers.</b> On each side of a histogram's fullest bin, the widest run of empty bins, if it is at least
+ *       {@code max(2, bins / 25)} bins wide, ends the bulk; the non-empty bins beyond it are outlier bins (the
+ *       isolated top eigenvalues of Sagun et al.), drawn as isolated bars and, after {@link #markOutliers()}, marked
+ *       with a triangle above them.
  * </ul>
  *
  * <p>Values that cannot be drawn (NaN, ±∞, ≤ 0 on a log x axis) break a line into pieces. Not thread-safe; build and
@@ -190,23 +191,25 @@ public final class Chart {
     int n = counts.length;
     int peak = 0;
     for (int b = 1; b < n; b++) if (counts[b] > counts[peak]) peak = b;
-    int bridge = Math.max(1, n / 40);
-    int left = peak;
-    for (int b = peak - 1; b >= 0; b--) {
-      if (counts[b] > 0) {
-        if (left - b - 1 > bridge) break;
-        left = b;
-      }
-    }
-    int right = peak;
-    for (int b = peak + 1; b < n; b++) {
-      if (counts[b] > 0) {
-        if (b - right - 1 > bridge) break;
-        right = b;
-      }
-    }
+    int minGap = Math.max(2, n / 25);
     boolean[] out = new boolean[n];
-    for (int b = 0; b < n; b++) out[b] = counts[b] > 0 && (b < left || b > right);
+    for (int dir : new int[] {-1, 1}) {
+      int prev = peak;
+      int widest = 0;
+      int edge = -1; // the first non-empty bin beyond the widest gap
+      for (int b = peak + dir; b >= 0 && b < n; b += dir) {
+        if (counts[b] <= 0) continue;
+        int gap = Math.abs(b - prev) - 1;
+        if (gap >= widest && gap >= minGap) {
+          widest = gap;
+          edge = b;
+        }
+        prev = b;
+      }
+      if (edge >= 0) {
+        for (int b = edge; b >= 0 && b < n; b += dir) out[b] = counts[b] > 0;
+      }
+    }
     return out;
   }
 
@@ -299,7 +302,7 @@ public final class Chart {
 
     int yMax = (int) Math.max(Ticks.MIN_LABELS, Math.min(Ticks.MAX_LABELS,
         Math.floor((plotBottom - plotTop) / (Theme.TICK_LABEL * 2.4))));
-    List<Ticks.Tick> yTicks = ticks(yAxis, logY, yMax);
+    List<Ticks.Tick> yTicks = ticks(yAxis, logY, yMax, integerValued(false));
     double yLabelWidth = 0;
     for (Ticks.Tick t : yTicks) {
       if (!t.minor()) yLabelWidth = Math.max(yLabelWidth, Theme.width(t.text(), t.exponent(), Theme.TICK_LABEL, false));
@@ -309,7 +312,7 @@ public final class Chart {
     List<Ticks.Tick> xTicks = null;
     List<Box> xBoxes = null;
     for (int max = Ticks.MAX_LABELS; max >= Ticks.MIN_LABELS; max--) {
-      xTicks = ticks(xAxis, logX, max);
+      xTicks = ticks(xAxis, logX, max, integerValued(true));
       double lastWidth = 0;
       for (Ticks.Tick t : xTicks) if (!t.minor()) lastWidth = Theme.width(t.text(), t.exponent(), Theme.TICK_LABEL, false);
       right = Math.max(20, lastWidth / 2 + 6);
@@ -424,8 +427,22 @@ public final class Chart {
     return new double[] {lo - below * d, hi + above * d};
   }
 
-  private static List<Ticks.Tick> ticks(double[] range, boolean log, int max) {
-    return log ? Ticks.log(range[0], range[1], max) : Ticks.linear(range[0], range[1], max);
+  private static List<Ticks.Tick> ticks(double[] range, boolean log, int max, boolean integers) {
+    return log ? Ticks.log(range[0], range[1], max) : Ticks.linear(range[0], range[1], max, integers);
+  }
+
+  /** True when every drawable value of the line and point series on that axis is a whole number. */
+  private boolean integerValued(boolean xAxis) {
+    boolean any = false;
+    for (Data s : series) {
+      if (s.histogram()) return false;
+      for (double v : xAxis ? s.x() : s.y()) {
+        if (!Double.isFinite(v)) continue;
+        if (v != Math.rint(v) || Math.abs(v) > 1e15) return false;
+        any = true;
+      }
+    }
+    return any;
   }
 
   private static List<Box> xLabelBoxes(Axis x, double plotBottom) {
@@ -485,11 +502,19 @@ public final class Chart {
     double w = 8 + Painter.LEGEND_SYMBOL + 6 + textWidth + 8;
     double h = 6 + entries.size() * Theme.LEGEND * Painter.LEGEND_ROW + 4;
     double inset = 8;
-    Box[] corners = {
-      new Box(plot.x() + plot.w() - inset - w, plot.y() + inset, w, h),
+    double right = plot.x() + plot.w() - inset - w;
+    double bottom = plot.y() + plot.h() - inset - h;
+    double centreX = plot.x() + (plot.w() - w) / 2;
+    double middleY = plot.y() + (plot.h() - h) / 2;
+    Box[] corners = { // in order of preference
+      new Box(right, plot.y() + inset, w, h),
       new Box(plot.x() + inset, plot.y() + inset, w, h),
-      new Box(plot.x() + plot.w() - inset - w, plot.y() + plot.h() - inset - h, w, h),
-      new Box(plot.x() + inset, plot.y() + plot.h() - inset - h, w, h),
+      new Box(right, bottom, w, h),
+      new Box(plot.x() + inset, bottom, w, h),
+      new Box(centreX, plot.y() + inset, w, h),
+      new Box(centreX, bottom, w, h),
+      new Box(right, middleY, w, h),
+      new Box(plot.x() + inset, middleY, w, h),
     };
     Box best = corners[0];
     long bestScore = Long.MAX_VALUE;
@@ -498,7 +523,14 @@ public final class Chart {
       for (Mark m : marks) {
         switch (m) {
           case Line l -> {
-            for (int k = 0; k < l.xs().length; k++) if (c.contains(l.xs()[k], l.ys()[k])) score++;
+            for (int k = 0; k + 1 < l.xs().length; k++) {
+              for (int t = 0; t < 8; t++) { // points along each segment, so that a long segment through the box counts
+                double f = t / 8.0;
+                if (c.contains(l.xs()[k] + f * (l.xs()[k + 1] - l.xs()[k]), l.ys()[k] + f * (l.ys()[k + 1] - l.ys()[k]))) {
+                  score++;
+                }
+              }
+            }
           }
           case Point p -> score += c.contains(p.x(), p.y()) ? 3 : 0;
           case Bar b -> score += c.overlaps(b.box()) ? 2 : 0;

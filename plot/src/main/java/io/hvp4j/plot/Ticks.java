@@ -40,6 +40,11 @@ public final class Ticks {
    * gives at most {@code maxLabels} ticks inside the range.
    */
   public static List<Tick> linear(double lo, double hi, int maxLabels) {
+    return linear(lo, hi, maxLabels, false);
+  }
+
+  /** As {@link #linear(double, double, int)}; {@code integers}: no step below 1 (epochs, layers, counts). */
+  public static List<Tick> linear(double lo, double hi, int maxLabels, boolean integers) {
     checkRange(lo, hi);
     int max = Math.max(MIN_LABELS, Math.min(MAX_LABELS, maxLabels));
     double span = hi - lo;
@@ -49,6 +54,7 @@ public final class Ticks {
     for (int guard = 0; guard < 40; guard++) {
       for (double m : mult) {
         double s = step * m;
+        if (integers && s < 1 && count(lo, hi, 1) >= MIN_LABELS) continue;
         long c = count(lo, hi, s);
         if (c >= MIN_LABELS && c <= max) return linearTicks(lo, hi, s);
         if (c >= MIN_LABELS) fallback = s;

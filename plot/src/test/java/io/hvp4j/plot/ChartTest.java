@@ -96,8 +96,11 @@ class ChartTest {
     boolean[] o = Chart.outliers(new double[] {0, 1, 0, 5, 9, 3, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
-    assertFalse(o[1] || o[3] || o[4] || o[5] || o[7], "gaps of one bin stay in the bulk");
-    assertTrue(o[o.length - 1]);
+    assertFalse(o[1] || o[3] || o[4] || o[5] || o[7], "narrow gaps stay in the bulk");
+    assertTrue(o[o.length - 1], "beyond the widest gap");
+    boolean[] two = Chart.outliers(new double[] {9, 5, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1});
+    assertFalse(two[4] || two[8], "only what lies beyond the widest gap");
+    assertTrue(two[16] && two[17]);
   }
 
   /** An SLQ-like density: a Gaussian bump whose tails underflow to 1e-300 and to 0. */
@@ -185,6 +188,29 @@ class ChartTest {
           }
           if (a.log() && a.decades() >= 3) {
             assertTrue(n <= Math.ceil(a.decades()) + 1, "at most one label per decade: " + where);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void wholeNumberAxesHaveWholeNumberTicksAndTheLegendAvoidsTheData() {
+    double[] e = {0, 1, 2, 3, 4};
+    Figure f = Chart.of("λ_max per epoch", "epoch", "λ_max")
+        .add("full", e, new double[] {1.56, 1.39, 1.36, 1.36, 1.38}, Chart.Style.LINE_POINTS)
+        .add("layer 0", e, new double[] {0.58, 0.5, 0.47, 0.49, 0.52}, Chart.Style.LINE_POINTS)
+        .add("layer 1", e, new double[] {0.85, 0.82, 0.81, 0.78, 0.76}, Chart.Style.LINE_POINTS)
+        .add("layer 2", e, new double[] {0.42, 0.45, 0.45, 0.46, 0.45}, Chart.Style.LINE_POINTS).layout();
+    for (Ticks.Tick t : f.x().labels()) assertEquals(Math.rint(t.value()), t.value(), 0, "epoch " + t.plain());
+    Figure.Box legend = f.legend().box();
+    for (var m : f.marks()) {
+      if (m instanceof Line l) {
+        for (int k = 0; k + 1 < l.xs().length; k++) {
+          for (double t = 0; t <= 1; t += 0.01) {
+            double px = l.xs()[k] + t * (l.xs()[k + 1] - l.xs()[k]);
+            double py = l.ys()[k] + t * (l.ys()[k + 1] - l.ys()[k]);
+            assertFalse(legend.contains(px, py), "legend " + legend + " covers a line at " + px + "," + py);
           }
         }
       }

@@ -65,6 +65,9 @@ class TicksTest {
     assertEquals(List.of("100", "200", "500", "1000", "2000", "5000"), plain(Ticks.log(100, 5000, 10)));
     assertEquals(List.of("−0.4", "−0.2", "0", "0.2", "0.4", "0.6", "0.8", "1"), plain(Ticks.linear(-0.4, 1.07, 10)));
     assertEquals(List.of("0", "2×10^−7", "4×10^−7", "6×10^−7", "8×10^−7", "10^−6"), plain(Ticks.linear(0, 1e-6, 10)));
+    assertEquals(List.of("0", "1", "2", "3", "4"), plain(Ticks.linear(-0.1, 4.1, 10, true)), "whole epochs");
+    assertEquals(List.of("0", "1", "2"), plain(Ticks.linear(0, 2, 10, true)));
+    assertEquals(List.of("0", "0.2", "0.4", "0.6", "0.8", "1"), plain(Ticks.linear(0, 1, 10, true)), "3 labels win");
     assertEquals("1.23×10^−5", Ticks.number(1.234e-5, 3).plain());
     assertEquals("0.0148", Ticks.number(0.014766, 3).plain());
   }
