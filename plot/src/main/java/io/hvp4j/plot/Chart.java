@@ -74,6 +74,8 @@ public final class Chart {
   private final String xLabel;
   private final String yLabel;
   private final List<Data> series = new ArrayList<>();
+  /** Palette index of each series. */
+  private final List<Integer> colors = new ArrayList<>();
   private String subtitle;
   private boolean logX;
   private boolean logY;
@@ -144,6 +146,7 @@ public final class Chart {
           "series '" + name + "': " + x.length + " x values but " + y.length + " y values");
     }
     series.add(new Data(name, x.clone(), y.clone(), Objects.requireNonNull(style), 0));
+    colors.add(nextColor());
     return this;
   }
 
@@ -154,6 +157,20 @@ public final class Chart {
     for (int i = 0; i < x.length; i++) dx[i] = x[i];
     for (int i = 0; i < y.length; i++) dy[i] = y[i];
     return add(name, dx, dy, style);
+  }
+
+  /**
+   * Draws the series added last in the colour of the one before it, e.g. a prediction (dashed) in the colour of
+   * the measurement (points) it predicts.
+   */
+  public Chart colorLikePrevious() {
+    if (series.size() < 2) throw new IllegalStateException("colorLikePrevious needs two series");
+    colors.set(colors.size() - 1, colors.get(colors.size() - 2));
+    return this;
+  }
+
+  private int nextColor() {
+    return colors.isEmpty() ? 0 : colors.stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
   }
 
   /**
@@ -181,6 +198,7 @@ public final class Chart {
     double[] edges = new double[bins];
     for (int b = 0; b < bins; b++) edges[b] = lo + b * w;
     series.add(new Data(name, edges, counts, null, w));
+    colors.add(nextColor());
     return this;
   }
 
@@ -288,12 +306,9 @@ public final class Chart {
       }
     }
     top += 14;
-    Rich note = floored ? new Rich("log axis floored at max × 10", Ticks.number(logFloor, 1).exponent(),
+    Ticks.Tick floorText = Ticks.number(logFloor, 2);
+    Rich note = floored ? new Rich("log axis floored at max × " + floorText.text(), floorText.exponent(),
         "; lower values are drawn on the floor") : null;
-    if (note != null && Ticks.number(logFloor, 1).exponent().isEmpty()) {
-      note = new Rich("log axis floored at max × " + Ticks.number(logFloor, 2).text(), "",
-          "; lower values are drawn on the floor");
-    }
     double tickBand = Theme.MAJOR_TICK + 4 + Theme.TICK_LABEL * 1.45;
     double bottom = tickBand + 6 + Theme.AXIS_LABEL * 1.3 + (note == null ? 0 : Theme.NOTE * 1.8) + 10;
     double plotTop = top;
@@ -316,14 +331,14 @@ public final class Chart {
       double lastWidth = 0;
       for (Ticks.Tick t : xTicks) if (!t.minor()) lastWidth = Theme.width(t.text(), t.exponent(), Theme.TICK_LABEL, false);
       right = Math.max(20, lastWidth / 2 + 6);
-      xBoxes = xLabelBoxes(new Axis(xLabel, logX, xAxis[0], xAxis[1], left, width - right, xTicks, List.of()),
+      xBoxes = labelBoxes(new Axis(xLabel, logX, xAxis[0], xAxis[1], left, width - right, xTicks, List.of()), true,
           plotBottom);
       if (!Figure.overlap(xBoxes, 8)) break;
     }
     if (width - right - left < 40) throw new IllegalStateException("chart too small to draw");
     Axis x = new Axis(xLabel, logX, xAxis[0], xAxis[1], left, width - right, xTicks, xBoxes);
     Axis yProbe = new Axis(yLabel, logY, yAxis[0], yAxis[1], plotBottom, plotTop, yTicks, List.of());
-    Axis y = new Axis(yLabel, logY, yAxis[0], yAxis[1], plotBottom, plotTop, yTicks, yLabelBoxes(yProbe, left));
+    Axis y = new Axis(yLabel, logY, yAxis[0], yAxis[1], plotBottom, plotTop, yTicks, labelBoxes(yProbe, false, left));
     Box plot = new Box(left, plotTop, width - right - left, plotBottom - plotTop);
 
     // Series and marks.
@@ -335,7 +350,7 @@ public final class Chart {
       if (s.histogram()) {
         Ticks.Tick w = Ticks.number(s.binWidth(), 3);
         shown.add(new Figure.Series(new Rich(s.name() + " (bin width " + w.text(), w.exponent(), ")"),
-            Theme.color(i), null));
+            Theme.color(colors.get(i)), null));
         boolean[] out = outliers(s.y());
         double base = y.pixel(yAxis[0]);
         for (int b = 0; b < s.y().length; b++) {
@@ -357,7 +372,7 @@ public final class Chart {
           }
         }
       } else {
-        shown.add(new Figure.Series(Rich.of(s.name()), Theme.color(i), s.style()));
+        shown.add(new Figure.Series(Rich.of(s.name()), Theme.color(colors.get(i)), s.style()));
         boolean lines = s.style() != Style.POINTS;
         boolean points = s.style() == Style.POINTS || s.style() == Style.LINE_POINTS;
         List<double[]> run = new ArrayList<>();
@@ -445,23 +460,18 @@ public final class Chart {
     return any;
   }
 
-  private static List<Box> xLabelBoxes(Axis x, double plotBottom) {
+  /**
+   * The pixel boxes of the tick labels of {@code a}: under the x axis ({@code edge} its pixel row), or left of the y
+   * axis ({@code edge} its pixel column).
+   */
+  private static List<Box> labelBoxes(Axis a, boolean horizontal, double edge) {
     List<Box> boxes = new ArrayList<>();
-    double h = Theme.TICK_LABEL * 1.45;
-    for (Ticks.Tick t : x.labels()) {
+    double h = Theme.TICK_LABEL * (horizontal ? 1.45 : 1.3);
+    double gap = Theme.MAJOR_TICK + 4;
+    for (Ticks.Tick t : a.labels()) {
       double w = Theme.width(t.text(), t.exponent(), Theme.TICK_LABEL, false);
-      boxes.add(new Box(x.pixel(t.value()) - w / 2, plotBottom + Theme.MAJOR_TICK + 4, w, h));
-    }
-    return boxes;
-  }
-
-  private static List<Box> yLabelBoxes(Axis y, double plotLeft) {
-    List<Box> boxes = new ArrayList<>();
-    double h = Theme.TICK_LABEL * 1.3;
-    for (Ticks.Tick t : y.labels()) {
-      double w = Theme.width(t.text(), t.exponent(), Theme.TICK_LABEL, false);
-      double cy = y.pixel(t.value());
-      boxes.add(new Box(plotLeft - Theme.MAJOR_TICK - 4 - w, cy - h / 2, w, h));
+      double at = a.pixel(t.value());
+      boxes.add(horizontal ? new Box(at - w / 2, edge + gap, w, h) : new Box(edge - gap - w, at - h / 2, w, h));
     }
     return boxes;
   }

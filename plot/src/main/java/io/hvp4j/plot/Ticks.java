@@ -150,8 +150,8 @@ public final class Ticks {
     if (v == 0 || !Double.isFinite(v)) return new Tick(v, v == 0 ? "0" : Double.toString(v), "", false);
     int e = (int) Math.floor(Math.log10(Math.abs(v)));
     if (e >= -3 && e < 6) return new Tick(v, plain(v, Math.max(0, digits - 1 - e)), "", false);
-    double m = v / Math.pow(10, e);
-    return new Tick(v, plain(m, digits - 1) + "×10", sup(e), false);
+    String m = plain(v / Math.pow(10, e), digits - 1);
+    return new Tick(v, m.equals("1") ? "10" : m.equals("−1") ? "−10" : m + "×10", sup(e), false);
   }
 
   private static Tick mantissaTick(int m, int d) {

@@ -135,7 +135,8 @@ class ChartTest {
       }
       assertEquals(1, lines, "zeros are drawn on the floor, not as gaps");
       assertNotNull(f.note(), "the floor is stated on the plot");
-      assertTrue(f.note().text().plain().contains("floored"));
+      assertTrue(f.note().text().plain().contains("floored at max × " + Ticks.number(floor, 2).plain()),
+          f.note().text().plain());
       int n = Ticks.labelled(f.y().ticks());
       assertTrue(n >= 3 && n <= 10, f.y().labels().toString());
     }
@@ -203,6 +204,11 @@ class ChartTest {
         .add("layer 1", e, new double[] {0.85, 0.82, 0.81, 0.78, 0.76}, Chart.Style.LINE_POINTS)
         .add("layer 2", e, new double[] {0.42, 0.45, 0.45, 0.46, 0.45}, Chart.Style.LINE_POINTS).layout();
     for (Ticks.Tick t : f.x().labels()) assertEquals(Math.rint(t.value()), t.value(), 0, "epoch " + t.plain());
+    assertEquals(4, f.series().stream().map(Figure.Series::color).distinct().count(), "a colour per series");
+    Figure paired = Chart.of("t", "x", "y").add("rank", e, e, Chart.Style.POINTS).add("predicted", e, e,
+        Chart.Style.DASHED).colorLikePrevious().add("p", e, e, Chart.Style.LINE).layout();
+    assertEquals(paired.series().get(0).color(), paired.series().get(1).color());
+    assertFalse(paired.series().get(1).color().equals(paired.series().get(2).color()));
     Figure.Box legend = f.legend().box();
     for (var m : f.marks()) {
       if (m instanceof Line l) {

@@ -69,6 +69,8 @@ class TicksTest {
     assertEquals(List.of("0", "1", "2"), plain(Ticks.linear(0, 2, 10, true)));
     assertEquals(List.of("0", "0.2", "0.4", "0.6", "0.8", "1"), plain(Ticks.linear(0, 1, 10, true)), "3 labels win");
     assertEquals("1.23×10^−5", Ticks.number(1.234e-5, 3).plain());
+    assertEquals("10^−8", Ticks.number(1e-8, 2).plain());
+    assertEquals("3×10^−5", Ticks.number(3e-5, 2).plain());
     assertEquals("0.0148", Ticks.number(0.014766, 3).plain());
   }
 

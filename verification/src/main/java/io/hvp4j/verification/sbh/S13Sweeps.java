@@ -152,7 +152,8 @@ public final class S13Sweeps extends SbhCheck {
     for (int i = 0; i < 3; i++) {
       final int k = i;
       c.add("rank " + names[i], x, pts.stream().mapToInt(p -> p.measured()[k]).toArray(), Chart.Style.POINTS);
-      c.add("predicted " + names[i], x, pts.stream().mapToInt(p -> p.predicted()[k]).toArray(), Chart.Style.DASHED);
+      c.add("predicted " + names[i], x, pts.stream().mapToInt(p -> p.predicted()[k]).toArray(), Chart.Style.DASHED)
+          .colorLikePrevious();
     }
     c.add("p (parameters)", x, pts.stream().mapToInt(Point::p).toArray(), Chart.Style.LINE);
     Path out = ctx.plotPath(file);
@@ -177,7 +178,7 @@ public final class S13Sweeps extends SbhCheck {
         .subtitle("exact spectra; MSE, bias-free linear MLP; c·p^(−1/2) drawn through the last point")
         .logX().logY()
         .add("measured rank(H)/p", p, ratio, Chart.Style.POINTS)
-        .add("predicted rank(H)/p", p, predicted, Chart.Style.DASHED)
+        .add("predicted rank(H)/p", p, predicted, Chart.Style.DASHED).colorLikePrevious()
         .add("c·p^(−1/2)", refP, ref, Chart.Style.LINE);
     Path out = ctx.plotPath("sbh_rank_over_p.png");
     chart.save(out);
