@@ -6,7 +6,10 @@
 # Usage: build-ptx.sh OUT_DIR      writes OUT_DIR/hvp4j_sm_90.ptx and OUT_DIR/hvp4j_compute_75.ptx
 #        build-ptx.sh --update     regenerates the committed copies under src/main/resources
 # With --update each PTX is then assembled with ptxas for its architecture (errors or register spills fail);
-# the build's regeneration skips that (time), and PtxUpToDateTest ties the committed PTX to the source.
+# the build's regeneration skips that (time), and PtxUpToDateTest ties the committed PTX to the source. --update
+# also writes hvp4j.cu.sha256 beside the committed PTX (the hash of the source it was made from), which
+# PtxUpToDateTest checks on every build, with or without nvcc, so that an edit of hvp4j.cu without regenerated PTX
+# fails CI even where nvcc is absent.
 # Without nvcc (on PATH or in /usr/local/cuda/bin) it prints a note and exits 0: the build then packages the
 # committed PTX, and the up-to-date check (PtxUpToDateTest) is skipped. Regeneration is skipped when the
 # outputs are newer than the source and this script.
@@ -51,4 +54,7 @@ if [ -x "$ptxas" ] && [ "$force" = 1 ]; then
       echo "$report" | grep -B3 -E "[1-9][0-9]* bytes spill"; echo "build-ptx: register spills in ${t#*:}"; exit 1
     fi
   done
+fi
+if [ "$force" = 1 ]; then
+  (cd "$(dirname "$src")" && sha256sum "$(basename "$src")") > "$res/hvp4j.cu.sha256"
 fi
