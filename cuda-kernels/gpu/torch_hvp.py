@@ -2,14 +2,25 @@
 """PyTorch peer of GpuBenchmark: HVP and block HVP (16 vectors) of a relu MLP with mean cross-entropy, each
 from scratch, data/parameters/vectors on the GPU, TF32 off. Two HVP methods, the faster one is the peer:
 double backward (autograd.grad twice; block: is_grads_batched) and torch.func.jvp(grad) (block: vmap).
-CUDA events, median of REPS after WARMUP. Prints one JSON object per line (impl, arch, batch, dtype, op, median_ms).
-Usage: torch_hvp.py ARCH BATCH DTYPE [REPS] [WARMUP]"""
+CUDA events, median of REPS after WARMUP. Prints one JSON object per line (impl, arch, batch, dtype, op, device,
+median_ms). DEVICE is cuda (default; exits 2 with a message when torch sees no GPU, never falls back) or cpu (the
+dry run of gpu-check.sh: wall-clock timings). torch >= 2.0 (torch.func) or 1.13 (functorch, Debian's python3-torch).
+Usage: torch_hvp.py ARCH BATCH DTYPE [REPS] [WARMUP] [DEVICE]"""
 import json
 import statistics
 import sys
 
+import time as wallclock
+
 import torch
-from torch.func import functional_call, grad, jvp, vmap
+
+try:  # torch >= 2.0
+    from torch.func import functional_call, grad, jvp, vmap
+    TORCH_1 = False
+except ImportError:  # torch 1.13
+    from functorch import grad, jvp, vmap
+    from torch.nn.utils.stateless import functional_call
+    TORCH_1 = True
 
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
@@ -20,8 +31,16 @@ def main():
     arch, batch, dtname = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     reps = int(sys.argv[4]) if len(sys.argv) > 4 else 30
     warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 5
+    device = sys.argv[6] if len(sys.argv) > 6 else "cuda"
     dtype = {"f32": torch.float32, "f64": torch.float64}[dtname]
-    dev = torch.device("cuda")
+    if device == "cuda" and not torch.cuda.is_available():
+        print(f"torch_hvp: torch {torch.__version__} sees no CUDA device (asked for cuda; no fallback to the CPU)",
+              file=sys.stderr)
+        sys.exit(2)
+    if device not in ("cuda", "cpu"):
+        print(f"torch_hvp: unknown device {device!r} (cuda or cpu)", file=sys.stderr)
+        sys.exit(2)
+    dev = torch.device(device)
     widths = [int(w) for w in arch.split(",")]
     layers = []
     for i in range(len(widths) - 1):
@@ -40,13 +59,20 @@ def main():
     def loss_of(ps):
         return torch.nn.functional.cross_entropy(functional_call(model, dict(zip(names, ps)), (x,)), y)
 
+    def loss_of_fwd_ad(ps):
+        # torch 1.13's nll_loss_backward has no forward-mode AD: the same loss as mean(logsumexp(f) - f_y) there.
+        if not TORCH_1:
+            return loss_of(ps)
+        out = functional_call(model, dict(zip(names, ps)), (x,))
+        return (torch.logsumexp(out, dim=1) - out.gather(1, y[:, None])[:, 0]).mean()
+
     def double_backward(v, batched):
         ps = tuple(p.clone().requires_grad_(True) for p in params)
         gr = torch.autograd.grad(loss_of(ps), ps, create_graph=True)
         return torch.autograd.grad(gr, ps, grad_outputs=v, is_grads_batched=batched)
 
     def jvp_grad(v):
-        return jvp(grad(loss_of), (params,), (v,))[1]
+        return jvp(grad(loss_of_fwd_ad), (params,), (v,))[1]
 
     def jvp_grad_block(v):
         return vmap(jvp_grad)(v)
@@ -54,6 +80,13 @@ def main():
     def time(fn):
         for _ in range(warmup):
             fn()
+        if device == "cpu":
+            ms = []
+            for _ in range(reps):
+                t0 = wallclock.perf_counter()
+                fn()
+                ms.append((wallclock.perf_counter() - t0) * 1e3)
+            return statistics.median(ms)
         torch.cuda.synchronize()
         ms = []
         for _ in range(reps):
@@ -79,10 +112,10 @@ def main():
             ms = time(fn)
         except RuntimeError as e:  # e.g. out of memory for the vmapped block
             print(json.dumps({"impl": impl, "arch": arch, "batch": batch, "dtype": dtname, "op": op,
-                              "error": str(e).splitlines()[0]}), flush=True)
+                              "device": device, "error": str(e).splitlines()[0]}), flush=True)
             continue
         print(json.dumps({"impl": impl, "arch": arch, "batch": batch, "dtype": dtname, "op": op,
-                          "median_ms": round(ms, 4)}), flush=True)
+                          "device": device, "median_ms": round(ms, 4)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ import java.util.SplittableRandom;
  * after each repetition), median of {@code reps} after {@code warmup}. Prints one JSON object per line:
  * {@code {"impl":"hvp4j","arch":...,"batch":...,"dtype":...,"op":"hvp"|"block16","median_ms":...}}.
  *
- * <p>Usage: {@code GpuBenchmark ARCH BATCH DTYPE [reps] [warmup]} (e.g. {@code 784,512,512,10 1024 f32}).
+ * <p>Usage: {@code GpuBenchmark ARCH BATCH DTYPE [reps] [warmup] [backend]} (e.g. {@code 784,512,512,10 1024 f32}).
+ * The backend is {@code cuda} unless named ({@code cpu}: the dry run of gpu-check.sh, all processors); an unusable
+ * CUDA device is an error (exit 2), never a fallback to the CPU.
  */
 public final class GpuBenchmark {
     private GpuBenchmark() {
@@ -30,7 +32,7 @@ public final class GpuBenchmark {
 
     public static void main(String[] args) {
         if (args.length < 3) {
-            System.err.println("usage: GpuBenchmark ARCH BATCH DTYPE [reps] [warmup]");
+            System.err.println("usage: GpuBenchmark ARCH BATCH DTYPE [reps] [warmup] [cuda|cpu]");
             System.exit(2);
         }
         int[] widths = Mlp.parseArchitecture(args[0]);
@@ -38,9 +40,18 @@ public final class GpuBenchmark {
         DType dt = DType.parse(args[2]);
         int reps = args.length > 3 ? Integer.parseInt(args[3]) : 30;
         int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 5;
+        String backend = args.length > 5 ? Backends.parse(args[5]) : "cuda";
         int block = 16;
         Mlp mlp = new Mlp(widths, Activation.RELU, true);
-        try (CudaBackend be = CudaBackend.create(0); Arena arena = Arena.ofShared()) {
+        Backend be;
+        try {
+            be = Backends.create(backend, Runtime.getRuntime().availableProcessors());
+        } catch (CudaUnavailableException e) {
+            System.err.println("GpuBenchmark: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try (be; Arena arena = Arena.ofShared()) {
             Dataset host = Dataset.gaussian(arena, dt, batch, mlp.inputs(), mlp.outputs(), Loss.CE, 1);
             Tensor x = upload(be, arena, host.inputs());
             Tensor y = upload(be, arena, host.targets());
@@ -52,11 +63,11 @@ public final class GpuBenchmark {
                 Tensor vb = upload(be, arena, gaussian(arena, dt, mlp.parameterCount(), block, 3));
                 Tensor ob = be.allocate(arena, dt, mlp.parameterCount(), block);
                 double scale = 1.0 / batch;
-                report(args[0], batch, dt, "hvp", time(be, reps, warmup, () -> {
+                report(args[0], batch, dt, be.name(), "hvp", time(be, reps, warmup, () -> {
                     f.forwardBackward(x, y, scale, null);
                     f.product(Curvature.HESSIAN, -1, v1, o1);
                 }));
-                report(args[0], batch, dt, "block16", time(be, reps, warmup, () -> {
+                report(args[0], batch, dt, be.name(), "block16", time(be, reps, warmup, () -> {
                     f.forwardBackward(x, y, scale, null);
                     f.product(Curvature.HESSIAN, -1, vb, ob);
                 }));
@@ -91,9 +102,8 @@ public final class GpuBenchmark {
         return reps % 2 == 1 ? ms[reps / 2] : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
     }
 
-    private static void report(String arch, int batch, DType dt, String op, double ms) {
-        System.out.println(String.format(Locale.ROOT,
-                "{\"impl\":\"hvp4j\",\"arch\":\"%s\",\"batch\":%d,\"dtype\":\"%s\",\"op\":\"%s\",\"median_ms\":%.4f}",
-                arch, batch, dt, op, ms));
+    private static void report(String arch, int batch, DType dt, String backend, String op, double ms) {
+        System.out.println(String.format(Locale.ROOT, "{\"impl\":\"hvp4j\",\"arch\":\"%s\",\"batch\":%d,\"dtype\":\"%s\","
+                + "\"op\":\"%s\",\"backend\":\"%s\",\"median_ms\":%.4f}", arch, batch, dt, op, backend, ms));
     }
 }
