@@ -77,26 +77,25 @@ def main():
     def jvp_grad_block(v):
         return vmap(jvp_grad)(v)
 
+    def elapsed_ms(fn):
+        """One call of fn: CUDA events on the GPU, the wall clock on the CPU (dry run)."""
+        if device == "cpu":
+            t0 = wallclock.perf_counter()
+            fn()
+            return (wallclock.perf_counter() - t0) * 1e3
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        return a.elapsed_time(b)
+
     def time(fn):
         for _ in range(warmup):
             fn()
-        if device == "cpu":
-            ms = []
-            for _ in range(reps):
-                t0 = wallclock.perf_counter()
-                fn()
-                ms.append((wallclock.perf_counter() - t0) * 1e3)
-            return statistics.median(ms)
-        torch.cuda.synchronize()
-        ms = []
-        for _ in range(reps):
-            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            a.record()
-            fn()
-            b.record()
-            b.synchronize()
-            ms.append(a.elapsed_time(b))
-        return statistics.median(ms)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return statistics.median([elapsed_ms(fn) for _ in range(reps)])
 
     # The two methods agree (sanity: a wrong peer would make the comparison meaningless).
     h1, h2 = double_backward(v1, False), jvp_grad(v1)
