@@ -109,10 +109,12 @@ jar="$carry/hvp4j.jar"
 echo "gpu-check: carried java: $("$java" -version 2>&1 | head -n 1)"
 hv=("$java" "${flags[@]}" -jar "$jar")
 # OpenBLAS (GEMMs of the randomized basis, LAPACK dsyevd): the carried copy, the library of the CPU reference.
+# Only the rank's JVM gets its folder on LD_LIBRARY_PATH (libgfortran), so that Python and torch keep their own.
+blas_env=()
 if [ -f "$carry/openblas.tgz" ]; then
   mkdir -p "$work/blas" && tar -C "$work/blas" -xzf "$carry/openblas.tgz"
   export HVP4J_BLAS_LIB="$work/blas/libopenblas.so.0" HVP4J_LAPACK_LIB="$work/blas/libopenblas.so.0"
-  export LD_LIBRARY_PATH="$work/blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  blas_env=(env "LD_LIBRARY_PATH=$work/blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 fi
 export CUDA_CACHE_PATH="${CUDA_CACHE_PATH:-/tmp/hvp4j-cuda-cache}" # the driver's JIT cache of the PTX
 # Python with numpy (and torch for step 4): $PYTHON, else python3, else /usr/bin/python3 (Debian's python3-torch).
@@ -292,7 +294,7 @@ if want 5 && fits 60 5; then
   step "5. rank at scale: $rank_arch, 100 samples, f64, randomized, --backend $be"
   threads=(); [ "$dry" = 1 ] && threads=(--threads 2)
   s=$SECONDS
-  timeout -k 10 "$(cap 1200)" "${hv[@]}" rank --arch "$rank_arch" --act identity --no-bias --loss mse \
+  timeout -k 10 "$(cap 1200)" "${blas_env[@]}" "${hv[@]}" rank --arch "$rank_arch" --act identity --no-bias --loss mse \
     --data gaussian:100 --method randomized --backend $be "${threads[@]}" --json \
     > "$log/rank.json" 2> "$logs/rank-err.txt"
   status=$?
