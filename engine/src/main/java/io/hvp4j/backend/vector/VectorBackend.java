@@ -476,8 +476,8 @@ public final class VectorBackend implements Backend {
 
     /**
      * {@code dst (d1 × d0) = srcᵀ} for {@code src} of {@code d0 × d1}, by tiles: each tile is transposed from src
-     * into a heap buffer ({@link Transposes}: by register blocks with 512-bit vectors, else element by element,
-     * which measured no slower than the earlier bulk copy-in at 256 bits) and copied out in bulk. A side of at most
+     * into a heap buffer ({@link Transposes}: by register blocks with 256- and 512-bit vectors, else element by
+     * element) and copied out in bulk. A side of at most
      * 64 is taken whole, so that the tile's rows on that side are one contiguous run (the block-layout conversions
      * have k = 16 on one side and up to millions on the other).
      */

@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -80,10 +81,21 @@ public final class VectorGemm {
      * [(j*3 + q)*L + i] is the lane of the row pair (2q, 2q+1) that lane i takes, as a two-vector index (the second
      * row's lanes count from L); the mask marks the lanes that pair supplies.
      */
-    private static final float[] A6_IDX_F = Transposes.floats(panel6Index(FL));
-    private static final boolean[] A6_MASK_F = panel6Mask(FL);
-    private static final double[] A6_IDX_D = Transposes.doubles(panel6Index(DL));
-    private static final boolean[] A6_MASK_D = panel6Mask(DL);
+    private static final float[] A6_IDX_F = Transposes.floats(panelIndex(6, FL));
+    private static final boolean[] A6_MASK_F = panelMask(6, FL);
+    private static final double[] A6_IDX_D = Transposes.doubles(panelIndex(6, DL));
+    private static final boolean[] A6_MASK_D = panelMask(6, DL);
+    /** The same for a full 4-row panel ({@link #panel4F32}): row pairs (0, 1) and (2, 3), entry [(j*2 + q)*L + i]. */
+    private static final float[] A4_IDX_F = Transposes.floats(panelIndex(4, FL));
+    private static final boolean[] A4_MASK_F = panelMask(4, FL);
+    /**
+     * f64 moves its 64-bit lanes as pairs of int lanes ({@link #panel4F64}): a two-vector selection of DoubleVectors
+     * with 4 lanes is not intrinsified on AVX2 (measured 10 ns per element), one of IntVectors is.
+     */
+    private static final VectorSpecies<Integer> IS_D =
+            VectorSpecies.of(int.class, VectorShape.forBitSize(DS.vectorBitSize()));
+    private static final int[] A4_IDX_DI = Transposes.intPairs(panelIndex(4, DL));
+    private static final boolean[] A4_MASK_DI = Transposes.pairs(panelMask(4, DL));
     /** Lanes of one k-step's load when packing a transposed A: MR rows rounded up to a vector shape (4 or 8). */
     private static final int TA_LANES = MR == 6 ? 8 : 4;
     private static final VectorSpecies<Float> TA_F32 =
@@ -217,20 +229,23 @@ public final class VectorGemm {
         return ceilDiv(a, b) * b;
     }
 
-    private static int[] panel6Index(int lanes) {
-        int[] idx = new int[6 * 3 * lanes];
-        for (int e = 0; e < 6 * lanes; e++) {
-            int j = e / lanes, i = e % lanes, p = e / 6, r = e % 6;
-            idx[(j * 3 + r / 2) * lanes + i] = (r % 2) * lanes + p;
+    /** Two-vector lane indices of the rows-tall panel transpose (rows even): see A6_IDX_F. */
+    private static int[] panelIndex(int rows, int lanes) {
+        int pairs = rows / 2;
+        int[] idx = new int[rows * pairs * lanes];
+        for (int e = 0; e < rows * lanes; e++) {
+            int j = e / lanes, i = e % lanes, p = e / rows, r = e % rows;
+            idx[(j * pairs + r / 2) * lanes + i] = (r % 2) * lanes + p;
         }
         return idx;
     }
 
-    private static boolean[] panel6Mask(int lanes) {
-        boolean[] mask = new boolean[6 * 3 * lanes];
-        for (int e = 0; e < 6 * lanes; e++) {
-            int j = e / lanes, i = e % lanes, r = e % 6;
-            mask[(j * 3 + r / 2) * lanes + i] = true;
+    private static boolean[] panelMask(int rows, int lanes) {
+        int pairs = rows / 2;
+        boolean[] mask = new boolean[rows * pairs * lanes];
+        for (int e = 0; e < rows * lanes; e++) {
+            int j = e / lanes, i = e % lanes, r = e % rows;
+            mask[(j * pairs + r / 2) * lanes + i] = true;
         }
         return mask;
     }
@@ -465,12 +480,16 @@ public final class VectorGemm {
     private static void packAF32(float[] dst, float[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
                                  int kc) {
         if (acs == 1) {
-            // Rows of A are contiguous along k: a full 6-row panel by the vector transpose; otherwise bulk-copy a
-            // panel's rows, then interleave them.
+            // Rows of A are contiguous along k: a full 6- or 4-row panel by the vector transpose; otherwise
+            // bulk-copy a panel's rows, then interleave them.
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 if (MR == 6 && mr == 6) {
                     panel6F32(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    continue;
+                }
+                if (MR == 4 && mr == 4) {
+                    panel4F32(dst, ir * kc, a, ars, ic + ir, pc, kc);
                     continue;
                 }
                 for (int r = 0; r < mr; r++) {
@@ -560,6 +579,47 @@ public final class VectorGemm {
         for (int p = full; p < kc; p++) {
             for (int r = 0; r < 6; r++) {
                 dst[d + 6 * p + r] = a.get(F32, base + r * rs + (long) p * Float.BYTES);
+            }
+        }
+    }
+
+    /**
+     * Rows ic..ic+3 of A, k-steps pc..pc+kc-1, into the 4-tall panel at dst[d] (element (r, p) at d + 4p + r): the
+     * 16-register counterpart of {@link #panel6F32}. Four row vectors of L k-steps become four output vectors, each
+     * two two-vector lane selections (row pairs) and one blend; the k-steps past the last full vector go one by one.
+     */
+    private static void panel4F32(float[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
+        float[] x = A4_IDX_F;
+        boolean[] mk = A4_MASK_F;
+        final int l = FL;
+        FloatVector i00 = FloatVector.fromArray(FS, x, 0);
+        FloatVector i01 = FloatVector.fromArray(FS, x, l);
+        FloatVector i10 = FloatVector.fromArray(FS, x, 2 * l);
+        FloatVector i11 = FloatVector.fromArray(FS, x, 3 * l);
+        FloatVector i20 = FloatVector.fromArray(FS, x, 4 * l);
+        FloatVector i21 = FloatVector.fromArray(FS, x, 5 * l);
+        FloatVector i30 = FloatVector.fromArray(FS, x, 6 * l);
+        FloatVector i31 = FloatVector.fromArray(FS, x, 7 * l);
+        VectorMask<Float> m01 = VectorMask.fromArray(FS, mk, l), m11 = VectorMask.fromArray(FS, mk, 3 * l);
+        VectorMask<Float> m21 = VectorMask.fromArray(FS, mk, 5 * l), m31 = VectorMask.fromArray(FS, mk, 7 * l);
+        long rs = ars * Float.BYTES;
+        long base = (ic * ars + pc) * Float.BYTES;
+        int full = kc / l * l;
+        for (int p = 0; p < full; p += l) {
+            long o = base + (long) p * Float.BYTES;
+            FloatVector r0 = FloatVector.fromMemorySegment(FS, a, o, LE);
+            FloatVector r1 = FloatVector.fromMemorySegment(FS, a, o + rs, LE);
+            FloatVector r2 = FloatVector.fromMemorySegment(FS, a, o + 2 * rs, LE);
+            FloatVector r3 = FloatVector.fromMemorySegment(FS, a, o + 3 * rs, LE);
+            int q = d + 4 * p;
+            i00.selectFrom(r0, r1).blend(i01.selectFrom(r2, r3), m01).intoArray(dst, q);
+            i10.selectFrom(r0, r1).blend(i11.selectFrom(r2, r3), m11).intoArray(dst, q + l);
+            i20.selectFrom(r0, r1).blend(i21.selectFrom(r2, r3), m21).intoArray(dst, q + 2 * l);
+            i30.selectFrom(r0, r1).blend(i31.selectFrom(r2, r3), m31).intoArray(dst, q + 3 * l);
+        }
+        for (int p = full; p < kc; p++) {
+            for (int r = 0; r < 4; r++) {
+                dst[d + 4 * p + r] = a.get(F32, base + r * rs + (long) p * Float.BYTES);
             }
         }
     }
@@ -764,6 +824,30 @@ public final class VectorGemm {
             FloatVector.fromArray(FS, t, 4 * NR_F + FL).mul(alpha).add(d41.mul(beta)).intoMemorySegment(c, o4 + h, LE);
             FloatVector.fromArray(FS, t, 5 * NR_F).mul(alpha).add(d50.mul(beta)).intoMemorySegment(c, o5, LE);
             FloatVector.fromArray(FS, t, 5 * NR_F + FL).mul(alpha).add(d51.mul(beta)).intoMemorySegment(c, o5 + h, LE);
+            return;
+        }
+        if (MR == 4 && !overwrite) {
+            // The 4-row tile of 16-register machines, loads first for the same reason.
+            long h = (long) FL * Float.BYTES;
+            long o1 = co + rowBytes;
+            long o2 = co + 2 * rowBytes;
+            long o3 = co + 3 * rowBytes;
+            FloatVector d00 = FloatVector.fromMemorySegment(FS, c, co, LE);
+            FloatVector d01 = FloatVector.fromMemorySegment(FS, c, co + h, LE);
+            FloatVector d10 = FloatVector.fromMemorySegment(FS, c, o1, LE);
+            FloatVector d11 = FloatVector.fromMemorySegment(FS, c, o1 + h, LE);
+            FloatVector d20 = FloatVector.fromMemorySegment(FS, c, o2, LE);
+            FloatVector d21 = FloatVector.fromMemorySegment(FS, c, o2 + h, LE);
+            FloatVector d30 = FloatVector.fromMemorySegment(FS, c, o3, LE);
+            FloatVector d31 = FloatVector.fromMemorySegment(FS, c, o3 + h, LE);
+            FloatVector.fromArray(FS, t, 0).mul(alpha).add(d00.mul(beta)).intoMemorySegment(c, co, LE);
+            FloatVector.fromArray(FS, t, FL).mul(alpha).add(d01.mul(beta)).intoMemorySegment(c, co + h, LE);
+            FloatVector.fromArray(FS, t, NR_F).mul(alpha).add(d10.mul(beta)).intoMemorySegment(c, o1, LE);
+            FloatVector.fromArray(FS, t, NR_F + FL).mul(alpha).add(d11.mul(beta)).intoMemorySegment(c, o1 + h, LE);
+            FloatVector.fromArray(FS, t, 2 * NR_F).mul(alpha).add(d20.mul(beta)).intoMemorySegment(c, o2, LE);
+            FloatVector.fromArray(FS, t, 2 * NR_F + FL).mul(alpha).add(d21.mul(beta)).intoMemorySegment(c, o2 + h, LE);
+            FloatVector.fromArray(FS, t, 3 * NR_F).mul(alpha).add(d30.mul(beta)).intoMemorySegment(c, o3, LE);
+            FloatVector.fromArray(FS, t, 3 * NR_F + FL).mul(alpha).add(d31.mul(beta)).intoMemorySegment(c, o3 + h, LE);
             return;
         }
         for (int r = 0; r < MR; r++, co += rowBytes) {
@@ -1019,12 +1103,16 @@ public final class VectorGemm {
     private static void packAF64(double[] dst, double[] tmp, MemorySegment a, long ars, long acs, int ic, int mc, int pc,
                                  int kc) {
         if (acs == 1) {
-            // Rows of A are contiguous along k: a full 6-row panel by the vector transpose; otherwise bulk-copy a
-            // panel's rows, then interleave them.
+            // Rows of A are contiguous along k: a full 6- or 4-row panel by the vector transpose; otherwise
+            // bulk-copy a panel's rows, then interleave them.
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 if (MR == 6 && mr == 6) {
                     panel6F64(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    continue;
+                }
+                if (MR == 4 && mr == 4) {
+                    panel4F64(dst, ir * kc, a, ars, ic + ir, pc, kc);
                     continue;
                 }
                 for (int r = 0; r < mr; r++) {
@@ -1114,6 +1202,46 @@ public final class VectorGemm {
         for (int p = full; p < kc; p++) {
             for (int r = 0; r < 6; r++) {
                 dst[d + 6 * p + r] = a.get(F64, base + r * rs + (long) p * Double.BYTES);
+            }
+        }
+    }
+
+    /**
+     * {@link #panel4F32} in double precision: with 4 lanes a 4 x 4 transpose per four k-steps. The rows are loaded
+     * and selected as int vectors (each double a pair of int lanes; bits are only moved) and stored as doubles.
+     */
+    private static void panel4F64(double[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
+        int[] x = A4_IDX_DI;
+        boolean[] mk = A4_MASK_DI;
+        final int l = DL, il = 2 * DL;
+        IntVector i00 = IntVector.fromArray(IS_D, x, 0);
+        IntVector i01 = IntVector.fromArray(IS_D, x, il);
+        IntVector i10 = IntVector.fromArray(IS_D, x, 2 * il);
+        IntVector i11 = IntVector.fromArray(IS_D, x, 3 * il);
+        IntVector i20 = IntVector.fromArray(IS_D, x, 4 * il);
+        IntVector i21 = IntVector.fromArray(IS_D, x, 5 * il);
+        IntVector i30 = IntVector.fromArray(IS_D, x, 6 * il);
+        IntVector i31 = IntVector.fromArray(IS_D, x, 7 * il);
+        VectorMask<Integer> m01 = VectorMask.fromArray(IS_D, mk, il), m11 = VectorMask.fromArray(IS_D, mk, 3 * il);
+        VectorMask<Integer> m21 = VectorMask.fromArray(IS_D, mk, 5 * il), m31 = VectorMask.fromArray(IS_D, mk, 7 * il);
+        long rs = ars * Double.BYTES;
+        long base = (ic * ars + pc) * Double.BYTES;
+        int full = kc / l * l;
+        for (int p = 0; p < full; p += l) {
+            long o = base + (long) p * Double.BYTES;
+            IntVector r0 = IntVector.fromMemorySegment(IS_D, a, o, LE);
+            IntVector r1 = IntVector.fromMemorySegment(IS_D, a, o + rs, LE);
+            IntVector r2 = IntVector.fromMemorySegment(IS_D, a, o + 2 * rs, LE);
+            IntVector r3 = IntVector.fromMemorySegment(IS_D, a, o + 3 * rs, LE);
+            int q = d + 4 * p;
+            i00.selectFrom(r0, r1).blend(i01.selectFrom(r2, r3), m01).reinterpretAsDoubles().intoArray(dst, q);
+            i10.selectFrom(r0, r1).blend(i11.selectFrom(r2, r3), m11).reinterpretAsDoubles().intoArray(dst, q + l);
+            i20.selectFrom(r0, r1).blend(i21.selectFrom(r2, r3), m21).reinterpretAsDoubles().intoArray(dst, q + 2 * l);
+            i30.selectFrom(r0, r1).blend(i31.selectFrom(r2, r3), m31).reinterpretAsDoubles().intoArray(dst, q + 3 * l);
+        }
+        for (int p = full; p < kc; p++) {
+            for (int r = 0; r < 4; r++) {
+                dst[d + 4 * p + r] = a.get(F64, base + r * rs + (long) p * Double.BYTES);
             }
         }
     }
@@ -1313,6 +1441,30 @@ public final class VectorGemm {
             DoubleVector.fromArray(DS, t, 4 * NR_D + DL).mul(alpha).add(d41.mul(beta)).intoMemorySegment(c, o4 + h, LE);
             DoubleVector.fromArray(DS, t, 5 * NR_D).mul(alpha).add(d50.mul(beta)).intoMemorySegment(c, o5, LE);
             DoubleVector.fromArray(DS, t, 5 * NR_D + DL).mul(alpha).add(d51.mul(beta)).intoMemorySegment(c, o5 + h, LE);
+            return;
+        }
+        if (MR == 4 && !overwrite) {
+            // The 4-row tile of 16-register machines, loads first for the same reason.
+            long h = (long) DL * Double.BYTES;
+            long o1 = co + rowBytes;
+            long o2 = co + 2 * rowBytes;
+            long o3 = co + 3 * rowBytes;
+            DoubleVector d00 = DoubleVector.fromMemorySegment(DS, c, co, LE);
+            DoubleVector d01 = DoubleVector.fromMemorySegment(DS, c, co + h, LE);
+            DoubleVector d10 = DoubleVector.fromMemorySegment(DS, c, o1, LE);
+            DoubleVector d11 = DoubleVector.fromMemorySegment(DS, c, o1 + h, LE);
+            DoubleVector d20 = DoubleVector.fromMemorySegment(DS, c, o2, LE);
+            DoubleVector d21 = DoubleVector.fromMemorySegment(DS, c, o2 + h, LE);
+            DoubleVector d30 = DoubleVector.fromMemorySegment(DS, c, o3, LE);
+            DoubleVector d31 = DoubleVector.fromMemorySegment(DS, c, o3 + h, LE);
+            DoubleVector.fromArray(DS, t, 0).mul(alpha).add(d00.mul(beta)).intoMemorySegment(c, co, LE);
+            DoubleVector.fromArray(DS, t, DL).mul(alpha).add(d01.mul(beta)).intoMemorySegment(c, co + h, LE);
+            DoubleVector.fromArray(DS, t, NR_D).mul(alpha).add(d10.mul(beta)).intoMemorySegment(c, o1, LE);
+            DoubleVector.fromArray(DS, t, NR_D + DL).mul(alpha).add(d11.mul(beta)).intoMemorySegment(c, o1 + h, LE);
+            DoubleVector.fromArray(DS, t, 2 * NR_D).mul(alpha).add(d20.mul(beta)).intoMemorySegment(c, o2, LE);
+            DoubleVector.fromArray(DS, t, 2 * NR_D + DL).mul(alpha).add(d21.mul(beta)).intoMemorySegment(c, o2 + h, LE);
+            DoubleVector.fromArray(DS, t, 3 * NR_D).mul(alpha).add(d30.mul(beta)).intoMemorySegment(c, o3, LE);
+            DoubleVector.fromArray(DS, t, 3 * NR_D + DL).mul(alpha).add(d31.mul(beta)).intoMemorySegment(c, o3 + h, LE);
             return;
         }
         for (int r = 0; r < MR; r++, co += rowBytes) {

@@ -9,10 +9,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -173,6 +176,46 @@ class VectorGemmTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Kernel selection and bits across vector widths: child JVMs with narrower vectors ({@code -XX:MaxVectorSize}
+     * of half this JVM's width, and {@code -XX:UseAVX=2} on an AVX-512 x86) take the 4-row tile, and C has the same
+     * bits as here ({@link GemmWidthProbe}: k within every path's kc, so the FMA chains are the same).
+     */
+    @Test
+    void narrowerVectorsSelectTheFourRowTileAndGiveTheSameBits() throws Exception {
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        assertEquals(bits >= 512 ? 6 : 4, VectorGemm.MR, "rows of the micro-tile for " + bits + "-bit vectors");
+        String here = GemmWidthProbe.digest();
+        List<List<String>> runs = new ArrayList<>();
+        if (bits >= 256) {
+            runs.add(List.of("-XX:MaxVectorSize=" + bits / 16));
+        }
+        String arch = System.getProperty("os.arch");
+        if (bits >= 512 && (arch.equals("amd64") || arch.equals("x86_64"))) {
+            runs.add(List.of("-XX:UseAVX=2"));
+        }
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        for (List<String> flags : runs) {
+            List<String> cmd = new ArrayList<>(List.of(java));
+            cmd.addAll(flags);
+            cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                    GemmWidthProbe.class.getName()));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child " + flags + " timed out");
+            assertEquals(0, p.exitValue(), out);
+            String line = out.lines().filter(l -> l.startsWith("lanes=")).findFirst()
+                    .orElseThrow(() -> new AssertionError(out));
+            int lanes = Integer.parseInt(line.substring(6, line.indexOf(' ')));
+            assertTrue(lanes < bits / 32, flags + " should narrow the vectors: " + line);
+            assertTrue(line.contains(" mr=4 "), flags + " should take the 4-row tile: " + line);
+            if (lanes == 8) {
+                assertTrue(line.contains(" side=8/4 "), flags + " should take the 256-bit transposes: " + line);
+            }
+            assertEquals("digest=" + here, line.substring(line.indexOf("digest=")), flags + ": " + line);
         }
     }
 
