@@ -34,6 +34,13 @@ class FmaPeakTest {
         // the loop is not vectorised or the lane count is wrong.
         // The test JVM is busy compiling other code: the loop must still settle on a compiled rate.
         FmaPeak p = FmaPeak.measure();
+        // On a loaded 2-core machine C2 can still be working through earlier tests' Vector API methods when the 3 s
+        // cap runs out, the loop uncompiled (seen: 'reached only 0.02 GHz' at load average 18); the loop is in C2's
+        // queue by then, so measure again for up to a minute.
+        long end = System.nanoTime() + 60_000_000_000L;
+        while (!p.clockSource().startsWith("measured") && System.nanoTime() < end) {
+            p = FmaPeak.measure();
+        }
         assertTrue(p.ghz() > 0.5 && p.ghz() < 7, p.toString());
         assertTrue(p.clockSource().startsWith("measured") || System.getenv("HVP4J_CLOCK_GHZ") != null,
                 p.toString());
