@@ -102,7 +102,7 @@ public final class OpContext {
         return state[j];
     }
 
-    /** The first {@code n} elements of the shared scratch, as a {@code rows × cols} matrix ({@code rows·cols ≤} {@link Op#scratchSize}). */
+    /** Elements {@code [offset, offset + rows·cols)} of the shared scratch as a {@code rows × cols} matrix (within {@link Op#scratchSize}). */
     public Tensor scratch(long offset, int rows, int cols) {
         return scratch.view(offset, rows, cols);
     }

@@ -89,6 +89,16 @@ public final class Conv2d implements Op {
         return 2 * Math.min((long) rows * k * per, Math.max(CHUNK_ELEMENTS, per));
     }
 
+    /** The sizes the three building blocks share: channels per group in and out, columns per group, pixels. */
+    private record Dims(Images.Geometry g, int cout, int og, int cg, int cgkk, int P) {
+    }
+
+    private Dims dims(OpContext c) {
+        Images.Geometry g = geometry(c);
+        int cout = c.inShape(1).dim(0), cg = g.channels() / groups;
+        return new Dims(g, cout, cout / groups, cg, cg * g.kh() * g.kw(), g.ho() * g.wo());
+    }
+
     // ---- the three building blocks, over sets of images addressed as base + n·step (+ jj for stacked tangents)
 
     /**
@@ -98,9 +108,9 @@ public final class Conv2d implements Op {
     private void convolve(OpContext c, Tensor src, long sBase, long sStep, int count, Tensor w, int J, Tensor dst,
                           long dBase, long dStep, boolean accumulate) {
         Backend be = c.backend();
-        Images.Geometry g = geometry(c);
-        int cout = c.inShape(1).dim(0), og = cout / groups, cg = g.channels() / groups;
-        int cgkk = cg * g.kh() * g.kw(), P = g.ho() * g.wo();
+        Dims d = dims(c);
+        Images.Geometry g = d.g();
+        int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
         int nc = chunk(count, cgkk, (long) J * og, P);
         for (int n0 = 0; n0 < count; n0 += nc) {
             int m = Math.min(nc, count - n0);
@@ -122,9 +132,9 @@ public final class Conv2d implements Op {
     private void convolveTranspose(OpContext c, Tensor grad, long gBase, long gStep, int count, Tensor w, Tensor dst,
                                    long dBase, long dStep) {
         Backend be = c.backend();
-        Images.Geometry g = geometry(c);
-        int cout = c.inShape(1).dim(0), og = cout / groups, cg = g.channels() / groups;
-        int cgkk = cg * g.kh() * g.kw(), P = g.ho() * g.wo();
+        Dims d = dims(c);
+        Images.Geometry g = d.g();
+        int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
         int nc = chunk(count, cgkk, og, P);
         for (int n0 = 0; n0 < count; n0 += nc) {
             int m = Math.min(nc, count - n0);
@@ -145,9 +155,9 @@ public final class Conv2d implements Op {
     private void weightGradient(OpContext c, Tensor grad, long gBase, long gStep, int J, Tensor src, long sBase,
                                 long sStep, int count, Tensor dw, boolean accumulate) {
         Backend be = c.backend();
-        Images.Geometry g = geometry(c);
-        int cout = c.inShape(1).dim(0), og = cout / groups, cg = g.channels() / groups;
-        int cgkk = cg * g.kh() * g.kw(), P = g.ho() * g.wo();
+        Dims d = dims(c);
+        Images.Geometry g = d.g();
+        int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
         int nc = chunk(count, cgkk, (long) J * og, P);
         for (int n0 = 0; n0 < count; n0 += nc) {
             int m = Math.min(nc, count - n0);
