@@ -9,6 +9,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import java.util.regex.Matcher;

@@ -1,9 +1,9 @@
 package io.hvp4j.benchmarks;
 
+import io.hvp4j.backend.OpenBlas;
 import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
 import io.hvp4j.perf.GemmProblem;
-import io.hvp4j.perf.OpenBlas;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,11 +1,11 @@
 package io.hvp4j.benchmarks;
 
+import io.hvp4j.backend.OpenBlas;
 import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
 import io.hvp4j.memory.DType;
 import io.hvp4j.perf.FmaPeak;
 import io.hvp4j.perf.GemmProblem;
-import io.hvp4j.perf.OpenBlas;
 import io.hvp4j.perf.Timing;
 import java.lang.foreign.Arena;
 import java.util.Arrays;

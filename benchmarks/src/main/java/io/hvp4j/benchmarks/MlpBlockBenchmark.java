@@ -1,8 +1,8 @@
 package io.hvp4j.benchmarks;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.MlpObjective;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,6 +1,5 @@
 package io.hvp4j.benchmarks;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.vector.VectorBackend;
@@ -9,6 +8,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.perf.FlopModel;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;

@@ -1,7 +1,7 @@
 package io.hvp4j.benchmarks;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.Operators;

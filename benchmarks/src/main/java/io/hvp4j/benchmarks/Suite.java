@@ -1,14 +1,14 @@
 package io.hvp4j.benchmarks;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.backend.OpenBlas;
 import io.hvp4j.backend.vector.VectorBackend;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.perf.FlopModel;
 import io.hvp4j.perf.FmaPeak;
 import io.hvp4j.perf.GemmProblem;
-import io.hvp4j.perf.OpenBlas;
 import io.hvp4j.perf.PeakMemory;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,8 +1,8 @@
 package io.hvp4j.cli;
 
-import io.hvp4j.autodiff.ForwardOverReverse;
 import io.hvp4j.io.ModelWeights;
 import io.hvp4j.memory.DType;
+import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
 import io.hvp4j.spectral.DenseAssembly;
 import java.io.PrintWriter;

@@ -1,7 +1,6 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.cuda.Backends;
@@ -11,12 +10,13 @@ import io.hvp4j.data.GaussianClusters;
 import io.hvp4j.graph.Graph;
 import io.hvp4j.graph.GraphWeights;
 import io.hvp4j.graph.Models;
-import io.hvp4j.objective.GraphObjective;
-import io.hvp4j.objective.Objective;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.GraphObjective;
+import io.hvp4j.objective.MlpObjective;
+import io.hvp4j.objective.Objective;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -323,7 +323,7 @@ final class Problem implements AutoCloseable {
             throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad,"
                     + " eigs, spectrum, trace and bench");
         }
-        requireMemory(io.hvp4j.autodiff.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
+        requireMemory(io.hvp4j.model.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
                 + " rows and " + maxBlock + " vector(s)");
         if (objective != null) {
             objective.close();

@@ -1,14 +1,14 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.NumericalRank;
-import io.hvp4j.spectral.RandomizedRank;
 import io.hvp4j.spectral.Operators;
+import io.hvp4j.spectral.RandomizedRank;
 import io.hvp4j.spectral.RankPredictions;
 import io.hvp4j.spectral.RankReport;
 import io.hvp4j.spectral.SymmetricEigen;
@@ -130,8 +130,8 @@ final class RankCommand implements Callable<Integer> {
         if (!List.of("auto", "engine", "openblas").contains(gemmName)) {
             throw new InvalidInputException("unknown --blas '" + blas + "' (expected auto, engine or openblas)");
         }
-        if (gemmName.equals("openblas") && io.hvp4j.perf.OpenBlas.get().isEmpty()) {
-            throw new InvalidInputException("--blas openblas: " + io.hvp4j.perf.OpenBlas.unavailableReason()
+        if (gemmName.equals("openblas") && io.hvp4j.backend.OpenBlas.get().isEmpty()) {
+            throw new InvalidInputException("--blas openblas: " + io.hvp4j.backend.OpenBlas.unavailableReason()
                     + " (apt-get install libopenblas0-pthread, or use --blas engine)");
         }
         List<Curvature> ops = operators(operator, true);

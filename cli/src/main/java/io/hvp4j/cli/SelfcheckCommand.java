@@ -1,7 +1,6 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
@@ -13,6 +12,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;

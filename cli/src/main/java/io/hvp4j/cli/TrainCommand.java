@@ -1,11 +1,11 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.io.TrainingCheckpoint;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.plot.Chart;
 import io.hvp4j.spectral.SpectralDensity;
 import io.hvp4j.train.CurvatureTracker;

@@ -21,8 +21,8 @@ import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
-import io.hvp4j.autodiff.ElementwiseFunction;
 import io.hvp4j.backend.Backend;
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.backend.Kernels;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.DeviceMemory;

@@ -2,12 +2,12 @@ package io.hvp4j.cuda;
 
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
-import io.hvp4j.autodiff.ForwardOverReverse;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
 import java.lang.foreign.Arena;

@@ -3,7 +3,6 @@ package io.hvp4j.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
@@ -14,6 +13,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;

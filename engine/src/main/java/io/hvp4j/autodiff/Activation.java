@@ -1,6 +1,8 @@
 package io.hvp4j.autodiff;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.ElementwiseFunction;
+import io.hvp4j.backend.vector.VectorMath;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -8,7 +10,6 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import io.hvp4j.backend.vector.VectorMath;
 
 /**
  * Activations between dense layers, each with {@code σ, σ', σ''} in double precision (StrictMath, so the

@@ -2,6 +2,7 @@ package io.hvp4j.autodiff;
 
 import io.hvp4j.InvalidInputException;
 
+import io.hvp4j.backend.ElementwiseFunction;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.regex.Matcher;

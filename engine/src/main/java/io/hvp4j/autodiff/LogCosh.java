@@ -1,8 +1,9 @@
 package io.hvp4j.autodiff;
 
+import io.hvp4j.backend.ElementwiseFunction;
+import io.hvp4j.backend.vector.VectorMath;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import io.hvp4j.backend.vector.VectorMath;
 
 /** {@code log cosh(r) = |r| + log1p(e^{−2|r|}) − log 2} (no overflow), {@code tanh r}, {@code 1 − tanh² r}. */
 final class LogCosh implements ElementwiseFunction {

@@ -1,11 +1,12 @@
 package io.hvp4j.autodiff;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.ElementwiseFunction;
+import io.hvp4j.backend.vector.VectorMath;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import io.hvp4j.backend.vector.VectorMath;
 
 /**
  * Activations with a parameter α, as PyTorch's modules: {@code leaky_relu(α)} ({@code nn.LeakyReLU(negative_slope)},

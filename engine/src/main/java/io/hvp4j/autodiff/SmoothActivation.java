@@ -1,5 +1,6 @@
 package io.hvp4j.autodiff;
 
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.backend.vector.VectorErf;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;

@@ -1,6 +1,5 @@
 package io.hvp4j.backend;
 
-import io.hvp4j.autodiff.ElementwiseFunction;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import java.lang.foreign.Arena;

@@ -1,7 +1,7 @@
 package io.hvp4j.graph;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.autodiff.ElementwiseFunction;
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.graph.Graph.Init;
 import io.hvp4j.graph.Graph.Kind;
 import io.hvp4j.graph.Graph.Node;

@@ -1,7 +1,7 @@
 package io.hvp4j.perf;
 
-import io.hvp4j.autodiff.ElementwiseFunction;
 import io.hvp4j.backend.Backend;
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 

@@ -1,6 +1,7 @@
 package io.hvp4j.perf;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.OpenBlas;
 import io.hvp4j.backend.vector.VectorGemm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,11 +1,11 @@
 package io.hvp4j.spectral;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.objective.Objective;
 import io.hvp4j.objective.ParameterGroup;
-import io.hvp4j.memory.Tensor;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 

@@ -96,10 +96,10 @@ public final class RandomizedRank {
 
     /**
      * The system OpenBLAS's {@code cblas_dgemm} through FFM as a {@link Gemm}, with {@code threads} OpenBLAS
-     * threads, or empty when no OpenBLAS is installed (see {@link io.hvp4j.perf.OpenBlas}).
+     * threads, or empty when no OpenBLAS is installed (see {@link io.hvp4j.backend.OpenBlas}).
      */
     public static java.util.Optional<Gemm> nativeGemm(int threads) {
-        return io.hvp4j.perf.OpenBlas.get().map(ob -> {
+        return io.hvp4j.backend.OpenBlas.get().map(ob -> {
             ob.setThreads(threads);
             return (ta, tb, alpha, a, b, beta, c) -> {
                 if (a.dtype() != DType.F64 || b.dtype() != DType.F64 || c.dtype() != DType.F64) {

@@ -1,9 +1,9 @@
 package io.hvp4j.train;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.SpectralDensity;

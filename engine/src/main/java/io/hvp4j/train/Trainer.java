@@ -2,12 +2,12 @@ package io.hvp4j.train;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.Progress;
-import io.hvp4j.autodiff.ForwardOverReverse;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
 import java.lang.foreign.Arena;
 import java.util.Arrays;

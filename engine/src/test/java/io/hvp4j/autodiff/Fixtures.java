@@ -1,12 +1,13 @@
 package io.hvp4j.autodiff;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.Dense;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 

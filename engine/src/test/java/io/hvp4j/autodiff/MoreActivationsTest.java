@@ -1,6 +1,7 @@
 package io.hvp4j.autodiff;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.backend.vector.VectorErf;
 import org.junit.jupiter.api.Test;
 

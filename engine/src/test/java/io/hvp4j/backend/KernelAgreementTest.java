@@ -105,7 +105,7 @@ class KernelAgreementTest {
     @EnumSource(DType.class)
     void moreActivationsAgree(DType dt) {
         double ulp = dt.epsilon() * 8;
-        java.util.List<io.hvp4j.autodiff.ElementwiseFunction> fs = new java.util.ArrayList<>(
+        java.util.List<io.hvp4j.backend.ElementwiseFunction> fs = new java.util.ArrayList<>(
                 java.util.List.of(io.hvp4j.autodiff.SmoothActivation.values()));
         fs.add(io.hvp4j.autodiff.ParametricActivation.elu(1));
         fs.add(io.hvp4j.autodiff.ParametricActivation.elu(0.5));
@@ -115,7 +115,7 @@ class KernelAgreementTest {
                 int r = shape[0], n = shape[1];
                 // Up to |z| = 7: past erf's cut-offs (float 4, double 5.9) and its short/long series split.
                 Tensor z = random(arena, dt, r, n, 1, 7);
-                for (io.hvp4j.autodiff.ElementwiseFunction act : fs) {
+                for (io.hvp4j.backend.ElementwiseFunction act : fs) {
                     Tensor[] a = {Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n)};
                     Tensor[] b = {Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n), Tensor.allocate(arena, dt, r, n)};
                     s.evaluate(act, z, a[0], a[1], a[2]);

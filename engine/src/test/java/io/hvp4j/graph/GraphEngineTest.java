@@ -2,7 +2,6 @@ package io.hvp4j.graph;
 
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
-import io.hvp4j.autodiff.ForwardOverReverse;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.backend.ScalarBackend;
@@ -10,6 +9,7 @@ import io.hvp4j.backend.vector.VectorBackend;
 import io.hvp4j.graph.Graph.Value;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

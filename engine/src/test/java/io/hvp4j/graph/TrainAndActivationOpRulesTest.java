@@ -1,9 +1,9 @@
 package io.hvp4j.graph;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.autodiff.ElementwiseFunction;
 import io.hvp4j.autodiff.ParametricActivation;
 import io.hvp4j.autodiff.SmoothActivation;
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.graph.ops.Activation;
 import io.hvp4j.graph.ops.BatchNormTrain;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,6 @@
 package io.hvp4j.io;
 
 import io.hvp4j.LeakProbe;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.vector.VectorBackend;
@@ -9,6 +8,7 @@ import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Locale;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
@@ -15,6 +14,7 @@ import io.hvp4j.backend.vector.VectorBackend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -186,7 +186,7 @@ class RandomizedRankTest {
     @Test
     void systemBlasGivesTheSameRanks() {
         org.junit.jupiter.api.Assumptions.assumeTrue(RandomizedRank.nativeGemm(2).isPresent(),
-                "OpenBLAS is not installed: " + io.hvp4j.perf.OpenBlas.unavailableReason());
+                "OpenBLAS is not installed: " + io.hvp4j.backend.OpenBlas.unavailableReason());
         Mlp mlp = new Mlp(new int[] {12, 9, 8, 5}, Activation.IDENTITY, false);
         try (Arena arena = Arena.ofConfined(); Backend be = new VectorBackend(2)) {
             Dataset data = Nets.data(arena, 15, 12, 6, 5, Loss.MSE, 4);

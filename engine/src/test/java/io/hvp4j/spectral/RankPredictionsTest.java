@@ -78,7 +78,7 @@ class RankPredictionsTest {
         try (Arena arena = Arena.ofConfined(); io.hvp4j.backend.Backend be = new io.hvp4j.backend.vector.VectorBackend(2)) {
             Dataset data = Nets.data(arena, e.n(), e.widths()[0], e.r(), e.widths()[e.widths().length - 1], e.loss(),
                     100 + e.id());
-            try (io.hvp4j.MlpObjective f = Nets.objective(arena, mlp, e.loss(), data, be, 100 + e.id(), 16)) {
+            try (io.hvp4j.objective.MlpObjective f = Nets.objective(arena, mlp, e.loss(), data, be, 100 + e.id(), 16)) {
                 int[] measured = new int[3];
                 io.hvp4j.autodiff.Curvature[] order = {io.hvp4j.autodiff.Curvature.GAUSS_NEWTON,
                     io.hvp4j.autodiff.Curvature.FUNCTIONAL, io.hvp4j.autodiff.Curvature.HESSIAN};

@@ -1,6 +1,5 @@
 package io.hvp4j.spectral;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.ScalarBackend;
@@ -9,6 +8,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.SplittableRandom;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
@@ -17,6 +16,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.SymmetricEigen;

@@ -1,7 +1,7 @@
 package io.hvp4j.graph.ops;
 
 import io.hvp4j.InvalidInputException;
-import io.hvp4j.autodiff.ElementwiseFunction;
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.graph.Op;
 import io.hvp4j.graph.OpContext;
 import io.hvp4j.graph.Shape;

@@ -1,6 +1,5 @@
 package io.hvp4j.verification.experiments;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
@@ -11,6 +10,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.SymmetricEigen;

@@ -1,6 +1,5 @@
 package io.hvp4j.verification.sbh;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
@@ -9,6 +8,7 @@ import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.NumericalRank;
 import io.hvp4j.spectral.Operators;

@@ -2,11 +2,11 @@ package io.hvp4j.verification.segdb;
 
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
-import io.hvp4j.autodiff.ForwardOverReverse;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
 import io.hvp4j.verification.CheckContext;
 import io.hvp4j.verification.CheckKind;

@@ -1,11 +1,11 @@
 package io.hvp4j.verification.segdb;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.verification.CheckContext;
 import io.hvp4j.verification.CheckKind;
 import io.hvp4j.verification.Paper;

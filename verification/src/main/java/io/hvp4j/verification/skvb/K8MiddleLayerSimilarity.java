@@ -1,12 +1,12 @@
 package io.hvp4j.verification.skvb;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.plot.Chart;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.SpectralDensity;

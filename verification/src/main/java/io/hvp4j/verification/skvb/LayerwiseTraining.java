@@ -23,8 +23,8 @@ final class LayerwiseTraining {
 
   /** Fraction of samples whose largest output is at the target's class (outputs from the engine's forward pass). */
   static double accuracy(Experiment ex, io.hvp4j.model.Mlp mlp, Dataset data, double[] theta) {
-    try (io.hvp4j.autodiff.ForwardOverReverse e =
-        new io.hvp4j.autodiff.ForwardOverReverse(
+    try (io.hvp4j.model.ForwardOverReverse e =
+        new io.hvp4j.model.ForwardOverReverse(
             mlp, io.hvp4j.autodiff.Loss.CE, ex.backend(), DType.F64, data.size(), 1)) {
       e.setParameters(ex.vector(theta));
       e.forwardBackward(data.inputs(), data.targets(), 1.0 / data.size(), null);

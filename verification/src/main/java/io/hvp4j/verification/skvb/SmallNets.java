@@ -1,10 +1,10 @@
 package io.hvp4j.verification.skvb;
 
-import io.hvp4j.MlpObjective;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.verification.experiments.Experiment;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.hvp4j.autodiff;
+package io.hvp4j.model;
 
 import io.hvp4j.backend.Backend;
 import io.hvp4j.memory.Tensor;

@@ -1,9 +1,12 @@
-package io.hvp4j.autodiff;
+package io.hvp4j.model;
 
+import io.hvp4j.autodiff.Activation;
+import io.hvp4j.autodiff.BatchEngine;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
-import io.hvp4j.model.Mlp;
 import java.lang.foreign.Arena;
 
 /**

@@ -1,15 +1,14 @@
-package io.hvp4j;
+package io.hvp4j.objective;
 
+import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
-import io.hvp4j.autodiff.ForwardOverReverse;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
-import io.hvp4j.objective.BatchedObjective;
-import io.hvp4j.objective.ParameterGroup;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.hvp4j.autodiff;
+package io.hvp4j.backend;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;

@@ -1,6 +1,7 @@
-package io.hvp4j.autodiff;
+package io.hvp4j.model;
 
 import io.hvp4j.backend.Backend;
+import io.hvp4j.backend.ElementwiseFunction;
 import io.hvp4j.memory.Tensor;
 
 /**

@@ -1,4 +1,4 @@
-package io.hvp4j.perf;
+package io.hvp4j.backend;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
