@@ -67,4 +67,47 @@ public interface Op {
     default boolean linear() {
         return false;
     }
+
+    // Third-order pass (the gradient of vᵀH(θ)v that HTR training needs), Taylor mode along one direction v
+    // (k = 1): every value moves as x + εẋ + ½ε²ẍ and every adjoint as g + εġ + ½ε²g̈; a rule gives the second
+    // ε-derivative of its output. Parameters move linearly (θ + εv), so an unbatched input has no second tangent.
+
+    /**
+     * Second-order tangent, one direction: {@code outDDot = Σ_i ∂out/∂in_i · inDDot_i + D²out[inDot, inDot]}
+     * (the second term sums over all pairs of inputs; null tangents are zeros). The default, for ops whose
+     * Jacobian is constant ({@link #linear()}), is the tangent rule applied to the second tangents; any other op
+     * overrides it or is refused.
+     */
+    default void secondTangent(OpContext c) {
+        requireThirdOrder();
+        boolean any = false;
+        for (int i = 0; i < c.inputs(); i++) {
+            any |= c.inDDot(i) != null;
+        }
+        if (any) {
+            tangent(c.secondAsFirst());
+        } else {
+            c.backend().zero(c.outDDot());
+        }
+    }
+
+    /**
+     * Second-order tangent of the backward rule, one direction: with {@code J_i = ∂out/∂in_i} at the primal point
+     * and {@code ∂J_i[u]} its derivative along input tangents {@code u},
+     * {@code inGradDDot_i = J_iᵀ·g̈ + 2·∂J_i[inDot]ᵀ·ġ + ∂J_i[inDDot]ᵀ·g + ∂²J_i[inDot, inDot]ᵀ·g} with
+     * {@code g = outGrad}, {@code ġ = outGradDot}, {@code g̈ = outGradDDot}: the second ε-derivative of
+     * {@code inGrad_i}. Null outputs are not wanted. The default, for {@link #linear()} ops, is
+     * {@code J_iᵀ·g̈} by the tangent-of-backward rule; any other op overrides it or is refused.
+     */
+    default void secondTangentOfBackward(OpContext c) {
+        requireThirdOrder();
+        tangentOfBackward(c.secondAsFirst(), false);
+    }
+
+    private void requireThirdOrder() {
+        if (!linear()) {
+            throw new io.hvp4j.InvalidInputException("op " + type() + " has no third-order rule (needed for the"
+                    + " gradient of vᵀHv, HTR training)");
+        }
+    }
 }

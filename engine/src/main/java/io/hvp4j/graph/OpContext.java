@@ -25,6 +25,11 @@ public final class OpContext {
     Tensor outDot;
     Tensor outGrad;
     Tensor outGradDot;
+    // Second-order (third-order pass) buffers, k = 1: null outside that pass.
+    Tensor[] inDDot;
+    Tensor[] inGradDDot;
+    Tensor outDDot;
+    Tensor outGradDDot;
     Tensor[] state;
     Tensor scratch;
 
@@ -95,6 +100,57 @@ public final class OpContext {
 
     public Tensor outGradDot() {
         return outGradDot;
+    }
+
+    /**
+     * Second tangent of input {@code i} in the third-order pass ({@code rows × n}, k = 1), or null (zero): always null
+     * for an unbatched input, since parameters move linearly ({@code θ + εv}).
+     */
+    public Tensor inDDot(int i) {
+        return inDDot == null ? null : inDDot[i];
+    }
+
+    /** Where the second tangent of input {@code i}'s adjoint goes in the third-order pass, or null when not wanted. */
+    public Tensor inGradDDot(int i) {
+        return inGradDDot == null ? null : inGradDDot[i];
+    }
+
+    /** The output's second tangent ({@code rows × n}), written by {@link Op#secondTangent}. */
+    public Tensor outDDot() {
+        return outDDot;
+    }
+
+    /** The second tangent of the output's adjoint ({@code rows × n}), read by {@link Op#secondTangentOfBackward}. */
+    public Tensor outGradDDot() {
+        return outGradDDot;
+    }
+
+    /**
+     * A copy of this context whose first-order slots hold the second-order buffers ({@code inDot ← inDDot},
+     * {@code outDot ← outDDot}, {@code outGradDot ← outGradDDot}, {@code inGradDot ← inGradDDot}): for an op whose
+     * Jacobian does not depend on its inputs, the second-order rules are its first-order rules applied to these.
+     */
+    public OpContext secondAsFirst() {
+        OpContext c = new OpContext();
+        c.be = be;
+        c.dtype = dtype;
+        c.rows = rows;
+        c.k = 1;
+        c.inShape = inShape;
+        c.batched = batched;
+        c.outShape = outShape;
+        c.in = in;
+        int m = in.length;
+        c.inDot = inDDot == null ? new Tensor[m] : inDDot.clone();
+        c.inGrad = inGrad;
+        c.inGradDot = inGradDDot == null ? new Tensor[m] : inGradDDot.clone();
+        c.out = out;
+        c.outDot = outDDot;
+        c.outGrad = outGrad;
+        c.outGradDot = outGradDDot;
+        c.state = state;
+        c.scratch = scratch;
+        return c;
     }
 
     /** State buffer {@code j} ({@code rows × stateSizes[j]}), written by forward, read by the later rules. */

@@ -95,6 +95,16 @@ class ArithmeticOpRulesTest extends OpRulesHarness {
         public void tangentOfBackward(OpContext c, boolean secondOrder) {
             shifted(c, x -> Binary.DIV.tangentOfBackward(x, secondOrder));
         }
+
+        @Override
+        public void secondTangent(OpContext c) {
+            shifted(c, Binary.DIV::secondTangent);
+        }
+
+        @Override
+        public void secondTangentOfBackward(OpContext c) {
+            shifted(c, Binary.DIV::secondTangentOfBackward);
+        }
     }
 
     private static Shape out(io.hvp4j.graph.Op op, Shape a, boolean ba, Shape b, boolean bb) {

@@ -24,7 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>tangent = the JVP by central finite differences of forward (step 1e-5);</li>
  *   <li>backward = the transpose of the tangent: {@code ⟨G, J·ẋ⟩ = ⟨Jᵀ·G, ẋ⟩} per input;</li>
  *   <li>tangent of backward = central finite differences of backward along {@code (ẋ, Ġ)} (second order), and the
- *       transpose of the tangent applied to Ġ without second-order terms (Gauss–Newton).</li>
+ *       transpose of the tangent applied to Ġ without second-order terms (Gauss–Newton);</li>
+ *   <li>third order (Taylor mode along one direction, inputs on the curve {@code x + tẋ + ½t²ẍ}, parameters with
+ *       {@code ẍ = 0}, the output adjoint on {@code g + tġ + ½t²g̈}): the second tangent = central finite
+ *       differences in t of the tangent rule, and the second tangent of backward = central finite differences in t
+ *       of the tangent-of-backward rule (both already checked above), Richardson-extrapolated (truncation O(h⁴)),
+ *       same tolerance.</li>
  * </ul>
  * Tolerance: 1e-7 relative to the largest entry for FD checks (FD truncation ~h² = 1e-10 of the third derivative,
  * roundoff ~1e-16/h = 1e-11, both scaled by the entries), 1e-12 for the exact dot-product identity.
@@ -144,6 +149,51 @@ abstract class OpRulesHarness {
             OpContext x = ctx(moved, 1);
             c.op.forward(x);
             return x;
+        }
+
+        /** Random second tangents of the batched differentiable inputs (parameters move linearly: null). */
+        Tensor[] secondTangents(SplittableRandom r) {
+            Tensor[] dd = new Tensor[in.length];
+            for (int a = 0; a < in.length; a++) {
+                if (inDot[a] != null && c.batched[a]) {
+                    dd[a] = random(r, ROWS, in[a].cols(), false);
+                }
+            }
+            return dd;
+        }
+
+        /** Forward at {@code in + t·ẋ + ½t²·ẍ} (ẋ tangent 0 of each input); the context's inDot is {@code ẋ + t·ẍ}. */
+        OpContext onCurve(Tensor[] dd, double t) {
+            Tensor[] moved = new Tensor[in.length], vel = new Tensor[in.length];
+            for (int a = 0; a < in.length; a++) {
+                moved[a] = zeros(in[a].rows(), in[a].cols());
+                moved[a].copyFrom(in[a]);
+                if (inDot[a] == null) {
+                    continue;
+                }
+                Tensor v = piece(inDot[a], 0, K);
+                vel[a] = zeros(v.rows(), v.cols());
+                for (long e = 0; e < v.size(); e++) {
+                    double acc = dd[a] == null ? 0 : dd[a].get(e);
+                    moved[a].set(e, moved[a].get(e) + t * v.get(e) + 0.5 * t * t * acc);
+                    vel[a].set(e, v.get(e) + t * acc);
+                }
+            }
+            OpContext x = ctx(moved, 1);
+            c.op.forward(x);
+            x.inDot = vel;
+            x.outDot = zeros(ROWS, outN);
+            c.op.tangent(x);
+            return x;
+        }
+
+        /** {@code a + t·b + ½t²·c} (c may be null). */
+        Tensor along(Tensor a, Tensor b, Tensor cc, double t) {
+            Tensor r = zeros(a.rows(), a.cols());
+            for (long e = 0; e < r.size(); e++) {
+                r.set(e, a.get(e) + t * b.get(e) + (cc == null ? 0 : 0.5 * t * t * cc.get(e)));
+            }
+            return r;
         }
 
         /** Tangent j of a blocked tensor ({@code rows × (k·n)} per row, or {@code 1 × (k·n)}) as {@code rows × n}. */
@@ -299,6 +349,92 @@ abstract class OpRulesHarness {
             }
         }
         f.c.op.backward(x);
+        return res;
+    }
+
+    /**
+     * Central difference in t of {@code rule(t)}, Richardson-extrapolated ({@code (4D(h/2) − D(h))/3}, truncation
+     * O(h⁴)): the third-order rules carry up to the fifth derivative of the op into the O(h²) error of a plain
+     * central difference, large for {@code 1/b} near a small divisor.
+     */
+    private static Tensor[] derivative(Fixture f, java.util.function.DoubleFunction<Tensor[]> rule) {
+        Tensor[] p = rule.apply(H), m = rule.apply(-H), p2 = rule.apply(H / 2), m2 = rule.apply(-H / 2);
+        Tensor[] d = new Tensor[p.length];
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] == null) {
+                continue;
+            }
+            d[i] = f.zeros(p[i].rows(), p[i].cols());
+            for (long e = 0; e < d[i].size(); e++) {
+                double wide = (p[i].get(e) - m[i].get(e)) / (2 * H), narrow = (p2[i].get(e) - m2[i].get(e)) / H;
+                d[i].set(e, (4 * narrow - wide) / 3);
+            }
+        }
+        return d;
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("cases")
+    void secondTangentIsTheFiniteDifferenceOfTheTangent(Case c, String backend) {
+        try (Backend be = backend(backend)) {
+            Fixture f = new Fixture(c, be, 4);
+            Tensor[] dd = f.secondTangents(new SplittableRandom(13));
+            OpContext x = f.onCurve(dd, 0);
+            x.inDDot = dd;
+            x.outDDot = f.zeros(ROWS, f.outN);
+            c.op.secondTangent(x);
+            Tensor fd = derivative(f, t -> new Tensor[] {f.onCurve(dd, t).outDot})[0];
+            assertClose(fd, x.outDDot, 1e-7, c + " second tangent");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("cases")
+    void secondTangentOfBackwardIsTheFiniteDifferenceOfTheTangentOfBackward(Case c, String backend) {
+        try (Backend be = backend(backend)) {
+            Fixture f = new Fixture(c, be, 5);
+            SplittableRandom r = new SplittableRandom(17);
+            Tensor[] dd = f.secondTangents(r);
+            Tensor g = f.random(r, ROWS, f.outN, false), gd = f.random(r, ROWS, f.outN, false);
+            Tensor gdd = f.random(r, ROWS, f.outN, false);
+            OpContext x = f.onCurve(dd, 0);
+            x.inDDot = dd;
+            x.outDDot = f.zeros(ROWS, f.outN);
+            c.op.secondTangent(x);
+            x.outGrad = g;
+            x.outGradDot = gd;
+            x.outGradDDot = gdd;
+            x.inGradDDot = new Tensor[f.in.length];
+            for (int i = 0; i < f.in.length; i++) {
+                if (f.inDot[i] != null) {
+                    x.inGradDDot[i] = f.zeros(f.in[i].rows(), f.in[i].cols());
+                }
+            }
+            c.op.secondTangentOfBackward(x);
+            Tensor[] fd = derivative(f, t -> tangentOfBackwardOnCurve(f, dd, t, g, gd, gdd));
+            for (int i = 0; i < f.in.length; i++) {
+                if (f.inDot[i] != null) {
+                    assertClose(fd[i], x.inGradDDot[i], 1e-7,
+                            c + " second tangent of backward, input " + i);
+                }
+            }
+        }
+    }
+
+    /** The tangent-of-backward rule (k = 1, second order) at curve parameter t, adjoint {@code g + tġ + ½t²g̈}. */
+    private static Tensor[] tangentOfBackwardOnCurve(Fixture f, Tensor[] dd, double t, Tensor g, Tensor gd,
+                                                     Tensor gdd) {
+        OpContext x = f.onCurve(dd, t);
+        x.outGrad = f.along(g, gd, gdd, t);
+        x.outGradDot = f.along(gd, gdd, null, t);
+        Tensor[] res = new Tensor[f.in.length];
+        for (int i = 0; i < f.in.length; i++) {
+            if (f.inDot[i] != null) {
+                res[i] = f.zeros(f.in[i].rows(), f.in[i].cols());
+                x.inGradDot[i] = res[i];
+            }
+        }
+        f.c.op.tangentOfBackward(x, true);
         return res;
     }
 }

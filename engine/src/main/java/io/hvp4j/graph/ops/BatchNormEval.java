@@ -11,7 +11,8 @@ import io.hvp4j.memory.Tensor;
  * with the running statistics {@code μ}, {@code σ²} fixed (constants) and {@code γ}, {@code β} parameters. This is
  * the Hessian PyHessian and BackPACK analyse: the map is affine in {@code x}, so its only second-order terms are the
  * mixed {@code γ}–{@code x} ones. Inputs: {@code x}, {@code γ}, {@code β}, {@code μ}, {@code σ²}. The forward rule keeps
- * {@code x̂ = (x − μ)/√(σ² + ε)}.
+ * {@code x̂ = (x − μ)/√(σ² + ε)}. Third order (cross terms only; {@code γ̈ = β̈ = 0}), with {@code s = 1/√(σ² + ε)}:
+ * {@code ÿ = γs·ẍ + 2γ̇s·ẋ}; {@code g̈x = γs·g̈ + 2γ̇s·ġ}, {@code g̈γ = Σ (g̈·x̂ + 2ġ·ẋs + g·ẍs)}, {@code g̈β = Σ g̈}.
  */
 public final class BatchNormEval implements Op {
     private final double eps;
@@ -164,6 +165,77 @@ public final class BatchNormEval implements Op {
                 if (gBeta != null) {
                     gBeta.set((long) j * C + ch, sb);
                 }
+            }
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        Shape sh = c.inShape(0);
+        int C = sh.dim(0), S = (int) (sh.size() / C);
+        Tensor xd = c.inDot(0), xdd = c.inDDot(0), gd = c.inDot(1);
+        Planes io = new Planes();
+        double[] a = new double[S], b = new double[S], y = new double[S];
+        for (int ch = 0; ch < C; ch++) {
+            double inv = inv(c, ch), gs = c.in(1).get(ch) * inv, gds = gd == null ? 0 : 2 * gd.get(ch) * inv;
+            for (int r = 0; r < c.rows(); r++) {
+                long at = ((long) r * C + ch) * S;
+                read(io, xdd, at, a);
+                read(io, gds == 0 ? null : xd, at, b);
+                for (int p = 0; p < S; p++) {
+                    y[p] = gs * a[p] + gds * b[p];
+                }
+                io.write(y, S, c.outDDot(), at);
+            }
+        }
+    }
+
+    /** {@code dst = t[at, at + S)}, or zeros when {@code t} is null. */
+    private static void read(Planes io, Tensor t, long at, double[] dst) {
+        if (t == null) {
+            java.util.Arrays.fill(dst, 0);
+        } else {
+            io.read(t, at, dst.length, dst);
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        Shape sh = c.inShape(0);
+        int C = sh.dim(0), S = (int) (sh.size() / C);
+        Tensor gx = c.inGradDDot(0), gGamma = c.inGradDDot(1), gBeta = c.inGradDDot(2), gamD = c.inDot(1);
+        Planes io = new Planes();
+        double[] g = new double[S], gd = new double[S], gdd = new double[S], h = new double[S];
+        double[] xd = new double[S], xdd = new double[S], out = new double[S];
+        for (int ch = 0; ch < C; ch++) {
+            double inv = inv(c, ch), gs = c.in(1).get(ch) * inv, gds = gamD == null ? 0 : 2 * gamD.get(ch) * inv;
+            double sg = 0, sb = 0;
+            for (int r = 0; r < c.rows(); r++) {
+                long at = ((long) r * C + ch) * S;
+                io.read(c.outGradDDot(), at, S, gdd);
+                io.read(c.outGradDot(), at, S, gd);
+                if (gGamma != null) {
+                    io.read(c.outGrad(), at, S, g);
+                    io.read(c.state(0), at, S, h);
+                    read(io, c.inDot(0), at, xd);
+                    read(io, c.inDDot(0), at, xdd);
+                }
+                for (int p = 0; p < S; p++) {
+                    sb += gdd[p];
+                    if (gGamma != null) {
+                        sg += gdd[p] * h[p] + (2 * gd[p] * xd[p] + g[p] * xdd[p]) * inv;
+                    }
+                    out[p] = gs * gdd[p] + gds * gd[p];
+                }
+                if (gx != null) {
+                    io.write(out, S, gx, at);
+                }
+            }
+            if (gGamma != null) {
+                gGamma.set(ch, sg);
+            }
+            if (gBeta != null) {
+                gBeta.set(ch, sb);
             }
         }
     }

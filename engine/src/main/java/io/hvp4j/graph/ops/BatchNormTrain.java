@@ -27,6 +27,7 @@ import io.hvp4j.memory.Tensor;
  * </ul>
  * The Gauss–Newton form drops every term carrying the primal adjoint {@code g}: {@code ġx = s·P(γġ)},
  * {@code ġγ = Σ ġ·x̂}. The forward rule keeps {@code x̂} and {@code s} (in row 0 of its second state buffer).
+ * The third-order rules are {@link NormalizationTaylor}'s, channel by channel over the whole batch.
  */
 public final class BatchNormTrain implements Op {
     private final double eps;
@@ -214,6 +215,84 @@ public final class BatchNormTrain implements Op {
                         gx.set(at + p, v);
                     }
                 }
+            }
+        }
+    }
+
+    /** A channel's {@code rows·S} values of {@code t} (sample-major), or zeros when {@code t} is null. */
+    private static void gather(Planes io, Tensor t, int rows, int C, int ch, int S, double[] buf, double[] dst) {
+        if (t == null) {
+            java.util.Arrays.fill(dst, 0);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            io.read(t, ((long) r * C + ch) * S, S, buf);
+            System.arraycopy(buf, 0, dst, r * S, S);
+        }
+    }
+
+    private static void scatter(Planes io, double[] src, int rows, int C, int ch, int S, double[] buf, Tensor t) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(src, r * S, buf, 0, S);
+            io.write(buf, S, t, ((long) r * C + ch) * S);
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        Shape sh = c.inShape(0);
+        int C = sh.dim(0), S = (int) (sh.size() / C), rows = c.rows(), m = rows * S;
+        Planes io = new Planes();
+        double[] buf = new double[S], xh = new double[m], xd = new double[m], xdd = new double[m], y = new double[m];
+        double[] gamma = new double[m], gammaDot = new double[m];
+        NormalizationTaylor t = new NormalizationTaylor(m);
+        for (int ch = 0; ch < C; ch++) {
+            gather(io, c.state(0), rows, C, ch, S, buf, xh);
+            gather(io, c.inDot(0), rows, C, ch, S, buf, xd);
+            gather(io, c.inDDot(0), rows, C, ch, S, buf, xdd);
+            java.util.Arrays.fill(gamma, c.in(1).get(ch));
+            java.util.Arrays.fill(gammaDot, c.inDot(1) == null ? 0 : c.inDot(1).get(ch));
+            t.normalized(xh, c.state(1).get(ch), xd, xdd, m);
+            t.output(gamma, gammaDot, m, y);
+            scatter(io, y, rows, C, ch, S, buf, c.outDDot());
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        Shape sh = c.inShape(0);
+        int C = sh.dim(0), S = (int) (sh.size() / C), rows = c.rows(), m = rows * S;
+        Planes io = new Planes();
+        double[] buf = new double[S], xh = new double[m], xd = new double[m], xdd = new double[m];
+        double[] g = new double[m], gd = new double[m], gdd = new double[m], out = new double[m], term = new double[m];
+        double[] gamma = new double[m], gammaDot = new double[m];
+        Tensor gx = c.inGradDDot(0), gGamma = c.inGradDDot(1), gBeta = c.inGradDDot(2);
+        NormalizationTaylor t = new NormalizationTaylor(m);
+        for (int ch = 0; ch < C; ch++) {
+            double s = c.state(1).get(ch);
+            gather(io, c.state(0), rows, C, ch, S, buf, xh);
+            gather(io, c.inDot(0), rows, C, ch, S, buf, xd);
+            gather(io, c.inDDot(0), rows, C, ch, S, buf, xdd);
+            gather(io, c.outGrad(), rows, C, ch, S, buf, g);
+            gather(io, c.outGradDot(), rows, C, ch, S, buf, gd);
+            gather(io, c.outGradDDot(), rows, C, ch, S, buf, gdd);
+            java.util.Arrays.fill(gamma, c.in(1).get(ch));
+            java.util.Arrays.fill(gammaDot, c.inDot(1) == null ? 0 : c.inDot(1).get(ch));
+            t.normalized(xh, s, xd, xdd, m);
+            t.adjoint(xh, s, gamma, gammaDot, g, gd, gdd, m, out, term);
+            if (gx != null) {
+                scatter(io, out, rows, C, ch, S, buf, gx);
+            }
+            double sg = 0, sb = 0;
+            for (int l = 0; l < m; l++) {
+                sg += term[l];
+                sb += gdd[l];
+            }
+            if (gGamma != null) {
+                gGamma.set(ch, sg);
+            }
+            if (gBeta != null) {
+                gBeta.set(ch, sb);
             }
         }
     }

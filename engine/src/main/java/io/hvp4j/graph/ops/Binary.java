@@ -21,6 +21,11 @@ import io.hvp4j.memory.Tensor;
  * </ul>
  * Gauss–Newton products drop the terms carrying {@code g} (the second-order ones). No state is kept: the rules read
  * the inputs. A zero divisor gives infinities as in PyTorch.
+ *
+ * <p>Third order, from the partial derivatives of {@code y(a, b)} up to third order ({@link #partials}):
+ * {@code ÿ = y_a·ä + y_b·b̈ + y_aa·ȧ² + 2y_ab·ȧḃ + y_bb·ḃ²} and, with {@code y_a' = y_aa·ȧ + y_ab·ḃ} and
+ * {@code y_a'' = y_aaa·ȧ² + 2y_aab·ȧḃ + y_abb·ḃ² + y_aa·ä + y_ab·b̈} (likewise for b),
+ * {@code g̈a = y_a·g̈ + 2y_a'·ġ + y_a''·g}, summed over broadcast axes as the adjoints.
  */
 public final class Binary implements Op {
     public enum Kind { ADD, SUB, MUL, DIV }
@@ -89,6 +94,25 @@ public final class Binary implements Op {
             case MUL -> a;
             case DIV -> -a / (b * b);
         };
+    }
+
+    /**
+     * {@code p = (y_a, y_b, y_aa, y_ab, y_bb, y_aaa, y_aab, y_abb, y_bbb)} at {@code (a, b)}: the partial derivatives
+     * the third-order rules need.
+     */
+    private void partials(double a, double b, double[] p) {
+        java.util.Arrays.fill(p, 0);
+        p[0] = da(a, b);
+        p[1] = db(a, b);
+        if (kind == Kind.MUL) {
+            p[3] = 1;
+        } else if (kind == Kind.DIV) {
+            double b2 = b * b, b3 = b2 * b;
+            p[3] = -1 / b2;
+            p[4] = 2 * a / b3;
+            p[7] = 2 / b3;
+            p[8] = -6 * a / (b3 * b);
+        }
     }
 
     /** The operands' index maps and sizes for one rule call. */
@@ -261,6 +285,87 @@ public final class Binary implements Op {
                 if (sb.acc != null) {
                     sb.end(io, r, j);
                 }
+            }
+        }
+        if (sa.acc != null) {
+            sa.finish(io);
+        }
+        if (sb.acc != null) {
+            sb.finish(io);
+        }
+    }
+
+    /** Input {@code t}'s row {@code r} (k = 1) into {@code dst}, or zeros when {@code t} is null. */
+    private static void orZero(Planes io, Tensor t, boolean batched, int r, double[] dst) {
+        if (t == null) {
+            java.util.Arrays.fill(dst, 0);
+        } else {
+            operand(io, t, batched, batched ? r : 0, dst);
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        Layout l = Layout.of(c);
+        Planes io = new Planes();
+        double[] av = new double[l.na], bv = new double[l.nb], ad = new double[l.na], bd = new double[l.nb];
+        double[] add = new double[l.na], bdd = new double[l.nb], y = new double[l.n], p = new double[9];
+        for (int r = 0; r < c.rows(); r++) {
+            operand(io, c.in(0), l.ba, r, av);
+            operand(io, c.in(1), l.bb, r, bv);
+            orZero(io, c.inDot(0), l.ba, r, ad);
+            orZero(io, c.inDot(1), l.bb, r, bd);
+            orZero(io, c.inDDot(0), l.ba, r, add);
+            orZero(io, c.inDDot(1), l.bb, r, bdd);
+            for (int e = 0; e < l.n; e++) {
+                int ia = l.ma[e], ib = l.mb[e];
+                partials(av[ia], bv[ib], p);
+                double a1 = ad[ia], b1 = bd[ib];
+                y[e] = p[0] * add[ia] + p[1] * bdd[ib] + p[2] * a1 * a1 + 2 * p[3] * a1 * b1 + p[4] * b1 * b1;
+            }
+            io.write(y, l.n, c.outDDot(), (long) r * l.n);
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        Layout l = Layout.of(c);
+        Planes io = new Planes();
+        Sink sa = new Sink(c.inGradDDot(0), l.ba, l.na, 1), sb = new Sink(c.inGradDDot(1), l.bb, l.nb, 1);
+        double[] av = new double[l.na], bv = new double[l.nb], ad = new double[l.na], bd = new double[l.nb];
+        double[] add = new double[l.na], bdd = new double[l.nb], p = new double[9];
+        double[] g = new double[l.n], gd = new double[l.n], gdd = new double[l.n];
+        for (int r = 0; r < c.rows(); r++) {
+            operand(io, c.in(0), l.ba, r, av);
+            operand(io, c.in(1), l.bb, r, bv);
+            orZero(io, c.inDot(0), l.ba, r, ad);
+            orZero(io, c.inDot(1), l.bb, r, bd);
+            orZero(io, c.inDDot(0), l.ba, r, add);
+            orZero(io, c.inDDot(1), l.bb, r, bdd);
+            io.read(c.outGrad(), (long) r * l.n, l.n, g);
+            io.read(c.outGradDot(), (long) r * l.n, l.n, gd);
+            io.read(c.outGradDDot(), (long) r * l.n, l.n, gdd);
+            int oa = sa.acc == null ? 0 : sa.begin(0), ob = sb.acc == null ? 0 : sb.begin(0);
+            for (int e = 0; e < l.n; e++) {
+                int ia = l.ma[e], ib = l.mb[e];
+                partials(av[ia], bv[ib], p);
+                double a1 = ad[ia], b1 = bd[ib], a2 = add[ia], b2 = bdd[ib];
+                if (sa.acc != null) {
+                    double d1 = p[2] * a1 + p[3] * b1;
+                    double d2 = p[5] * a1 * a1 + 2 * p[6] * a1 * b1 + p[7] * b1 * b1 + p[2] * a2 + p[3] * b2;
+                    sa.acc[oa + ia] += p[0] * gdd[e] + 2 * d1 * gd[e] + d2 * g[e];
+                }
+                if (sb.acc != null) {
+                    double d1 = p[3] * a1 + p[4] * b1;
+                    double d2 = p[6] * a1 * a1 + 2 * p[7] * a1 * b1 + p[8] * b1 * b1 + p[3] * a2 + p[4] * b2;
+                    sb.acc[ob + ib] += p[1] * gdd[e] + 2 * d1 * gd[e] + d2 * g[e];
+                }
+            }
+            if (sa.acc != null) {
+                sa.end(io, r, 0);
+            }
+            if (sb.acc != null) {
+                sb.end(io, r, 0);
             }
         }
         if (sa.acc != null) {

@@ -13,7 +13,9 @@ import io.hvp4j.memory.Tensor;
  * included). Computed as im2col and GEMM ({@link Images}), in chunks of images so that the column buffer stays
  * bounded. A block of {@code k} tangents is {@code rows·k} images for the input tangent ({@code Ẋ * W}) and, with
  * one group, a stack of {@code k·C_out} output channels for the weight tangent ({@code X * Ẇ_j} for all j is one
- * GEMM), as for the dense layer.
+ * GEMM), as for the dense layer. Bilinear in {@code (x, W)}: the third-order rules have only the cross terms
+ * ({@code Ẅ = 0}), {@code ÿ = ẍ∗W + 2ẋ∗Ẇ}, {@code g̈x = ∗ᵀ(g̈, W) + 2∗ᵀ(ġ, Ẇ)},
+ * {@code g̈W = ∂W(g̈, x) + 2∂W(ġ, ẋ) + ∂W(g, ẍ)}, {@code g̈b = Σ g̈}, with the same three building blocks.
  */
 public final class Conv2d implements Op {
     /** Elements of the column buffer per chunk (plus as much for the GEMM result): 2^21, 8 MiB in f32. */
@@ -102,11 +104,11 @@ public final class Conv2d implements Op {
     // ---- the three building blocks, over sets of images addressed as base + n·step (+ jj for stacked tangents)
 
     /**
-     * {@code dst[dBase + n·dStep + jj][g·og + o] (+)= Σ W_{jj,g}[o] · cols_g(src[sBase + n·sStep])} for n < count;
+     * {@code dst[dBase + n·dStep + jj][g·og + o] (+)= α·Σ W_{jj,g}[o] · cols_g(src[sBase + n·sStep])} for n < count;
      * {@code w} is {@code (J·C_out) × cgkk} (J stacked weights; J > 1 needs one group).
      */
-    private void convolve(OpContext c, Tensor src, long sBase, long sStep, int count, Tensor w, int J, Tensor dst,
-                          long dBase, long dStep, boolean accumulate) {
+    private void convolve(OpContext c, double alpha, Tensor src, long sBase, long sStep, int count, Tensor w, int J,
+                          Tensor dst, long dBase, long dStep, boolean accumulate) {
         Backend be = c.backend();
         Dims d = dims(c);
         Images.Geometry g = d.g();
@@ -119,18 +121,18 @@ public final class Conv2d implements Op {
             for (int gi = 0; gi < groups; gi++) {
                 Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
                 Tensor wg = w.view((long) gi * og * cgkk, J * og, cgkk);
-                be.gemm(false, false, 1, wg, cols, 0, res);
+                be.gemm(false, false, alpha, wg, cols, 0, res);
                 Images.transfer(false, dst, dBase + n0 * dStep, dStep, m, J, cout, gi * og, og, P, res, accumulate);
             }
         }
     }
 
     /**
-     * {@code dst[dBase + n·dStep] += col2im_g(W_gᵀ · G_g)} with {@code G = grad[gBase + n·gStep]} ({@code w} is
+     * {@code dst[dBase + n·dStep] += α·col2im_g(W_gᵀ · G_g)} with {@code G = grad[gBase + n·gStep]} ({@code w} is
      * {@code C_out × cgkk}); dst is not cleared.
      */
-    private void convolveTranspose(OpContext c, Tensor grad, long gBase, long gStep, int count, Tensor w, Tensor dst,
-                                   long dBase, long dStep) {
+    private void convolveTranspose(OpContext c, double alpha, Tensor grad, long gBase, long gStep, int count, Tensor w,
+                                   Tensor dst, long dBase, long dStep) {
         Backend be = c.backend();
         Dims d = dims(c);
         Images.Geometry g = d.g();
@@ -142,18 +144,18 @@ public final class Conv2d implements Op {
             Tensor gm = c.scratch((long) nc * Math.max(cgkk, og) * P, og, m * P);
             for (int gi = 0; gi < groups; gi++) {
                 Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, 1, cout, gi * og, og, P, gm, false);
-                be.gemm(true, false, 1, w.view((long) gi * og * cgkk, og, cgkk), gm, 0, cols);
+                be.gemm(true, false, alpha, w.view((long) gi * og * cgkk, og, cgkk), gm, 0, cols);
                 Images.col2im(cols, dBase + n0 * dStep, dStep, m, g, gi * cg, cg, dst);
             }
         }
     }
 
     /**
-     * {@code dw[jj·C_out + g·og + o] (+)= G_{jj,g} · cols_g(src)ᵀ} summed over the images, with
+     * {@code dw[jj·C_out + g·og + o] (+)= α·G_{jj,g} · cols_g(src)ᵀ} summed over the images, with
      * {@code G = grad[gBase + n·gStep + jj]} and {@code src[sBase + n·sStep]}; {@code dw} is {@code (J·C_out) × cgkk}.
      */
-    private void weightGradient(OpContext c, Tensor grad, long gBase, long gStep, int J, Tensor src, long sBase,
-                                long sStep, int count, Tensor dw, boolean accumulate) {
+    private void weightGradient(OpContext c, double alpha, Tensor grad, long gBase, long gStep, int J, Tensor src,
+                                long sBase, long sStep, int count, Tensor dw, boolean accumulate) {
         Backend be = c.backend();
         Dims d = dims(c);
         Images.Geometry g = d.g();
@@ -167,7 +169,7 @@ public final class Conv2d implements Op {
             for (int gi = 0; gi < groups; gi++) {
                 Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
                 Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, J, cout, gi * og, og, P, gm, false);
-                be.gemm(false, true, 1, gm, cols, beta, dw.view((long) gi * og * cgkk, J * og, cgkk));
+                be.gemm(false, true, alpha, gm, cols, beta, dw.view((long) gi * og * cgkk, J * og, cgkk));
             }
         }
     }
@@ -219,7 +221,7 @@ public final class Conv2d implements Op {
     @Override
     public void forward(OpContext c) {
         int rows = c.rows();
-        convolve(c, c.in(0), 0, 1, rows, weightMatrix(c, c.in(1), 1), 1, c.out(), 0, 1, false);
+        convolve(c, 1, c.in(0), 0, 1, rows, weightMatrix(c, c.in(1), 1), 1, c.out(), 0, 1, false);
         if (c.inputs() == 3) {
             addBias(c.in(2), c.out(), rows, 1, c.outShape().dim(0), c.outShape().dim(1) * c.outShape().dim(2));
         }
@@ -232,17 +234,17 @@ public final class Conv2d implements Op {
         Tensor out = c.outDot();
         boolean written = false;
         if (c.inDot(0) != null) {
-            convolve(c, c.inDot(0), 0, 1, rows * k, weightMatrix(c, c.in(1), 1), 1, out, 0, 1, false);
+            convolve(c, 1, c.inDot(0), 0, 1, rows * k, weightMatrix(c, c.in(1), 1), 1, out, 0, 1, false);
             written = true;
         }
         if (c.inDot(1) != null) {
             if (groups == 1) {
-                convolve(c, c.in(0), 0, 1, rows, weightMatrix(c, c.inDot(1), k), k, out, 0, k, written);
+                convolve(c, 1, c.in(0), 0, 1, rows, weightMatrix(c, c.inDot(1), k), k, out, 0, k, written);
             } else {
                 Tensor wk = weightMatrix(c, c.inDot(1), k);
                 long per = wk.size() / k;
                 for (int j = 0; j < k; j++) {
-                    convolve(c, c.in(0), 0, 1, rows, wk.view(j * per, cout, (int) (per / cout)), 1, out, j, k, written);
+                    convolve(c, 1, c.in(0), 0, 1, rows, wk.view(j * per, cout, (int) (per / cout)), 1, out, j, k, written);
                 }
             }
             written = true;
@@ -261,14 +263,14 @@ public final class Conv2d implements Op {
     public void backward(OpContext c) {
         int rows = c.rows(), cout = c.outShape().dim(0), P = c.outShape().dim(1) * c.outShape().dim(2);
         if (c.inGrad(1) != null) {
-            weightGradient(c, c.outGrad(), 0, 1, 1, c.in(0), 0, 1, rows, weightMatrix(c, c.inGrad(1), 1), false);
+            weightGradient(c, 1, c.outGrad(), 0, 1, 1, c.in(0), 0, 1, rows, weightMatrix(c, c.inGrad(1), 1), false);
         }
         if (c.inputs() == 3 && c.inGrad(2) != null) {
             biasGradient(c.outGrad(), rows, 1, cout, P, c.inGrad(2));
         }
         if (c.inGrad(0) != null) {
             c.backend().zero(c.inGrad(0));
-            convolveTranspose(c, c.outGrad(), 0, 1, rows, weightMatrix(c, c.in(1), 1), c.inGrad(0), 0, 1);
+            convolveTranspose(c, 1, c.outGrad(), 0, 1, rows, weightMatrix(c, c.in(1), 1), c.inGrad(0), 0, 1);
         }
     }
 
@@ -283,15 +285,15 @@ public final class Conv2d implements Op {
             long per = dw.size() / k;
             int cgkk = (int) (per / cout);
             if (groups == 1) {
-                weightGradient(c, gDot, 0, k, k, c.in(0), 0, 1, rows, dw, false);
+                weightGradient(c, 1, gDot, 0, k, k, c.in(0), 0, 1, rows, dw, false);
             } else {
                 for (int j = 0; j < k; j++) {
-                    weightGradient(c, gDot, j, k, 1, c.in(0), 0, 1, rows, dw.view(j * per, cout, cgkk), false);
+                    weightGradient(c, 1, gDot, j, k, 1, c.in(0), 0, 1, rows, dw.view(j * per, cout, cgkk), false);
                 }
             }
             if (xDot != null) {
                 for (int j = 0; j < k; j++) {
-                    weightGradient(c, g, 0, 1, 1, xDot, j, k, rows, dw.view(j * per, cout, cgkk), true);
+                    weightGradient(c, 1, g, 0, 1, 1, xDot, j, k, rows, dw.view(j * per, cout, cgkk), true);
                 }
             }
         }
@@ -301,13 +303,59 @@ public final class Conv2d implements Op {
         Tensor gXDot = c.inGradDot(0);
         if (gXDot != null) {
             c.backend().zero(gXDot);
-            convolveTranspose(c, gDot, 0, 1, rows * k, weightMatrix(c, c.in(1), 1), gXDot, 0, 1);
+            convolveTranspose(c, 1, gDot, 0, 1, rows * k, weightMatrix(c, c.in(1), 1), gXDot, 0, 1);
             if (wDot != null) {
                 Tensor wk = weightMatrix(c, wDot, k);
                 long per = wk.size() / k;
                 for (int j = 0; j < k; j++) {
-                    convolveTranspose(c, g, 0, 1, rows, wk.view(j * per, cout, (int) (per / cout)), gXDot, j, k);
+                    convolveTranspose(c, 1, g, 0, 1, rows, wk.view(j * per, cout, (int) (per / cout)), gXDot, j, k);
                 }
+            }
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        int rows = c.rows();
+        Tensor out = c.outDDot(), xd = c.inDot(0), xdd = c.inDDot(0), wd = c.inDot(1);
+        boolean written = false;
+        if (xdd != null) {
+            convolve(c, 1, xdd, 0, 1, rows, weightMatrix(c, c.in(1), 1), 1, out, 0, 1, false);
+            written = true;
+        }
+        if (xd != null && wd != null) {
+            convolve(c, 2, xd, 0, 1, rows, weightMatrix(c, wd, 1), 1, out, 0, 1, written);
+            written = true;
+        }
+        if (!written) {
+            c.backend().zero(out);
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        int rows = c.rows(), cout = c.outShape().dim(0), P = c.outShape().dim(1) * c.outShape().dim(2);
+        Tensor g = c.outGrad(), gd = c.outGradDot(), gdd = c.outGradDDot();
+        Tensor xd = c.inDot(0), xdd = c.inDDot(0), wd = c.inDot(1);
+        if (c.inGradDDot(1) != null) {
+            Tensor dw = weightMatrix(c, c.inGradDDot(1), 1);
+            weightGradient(c, 1, gdd, 0, 1, 1, c.in(0), 0, 1, rows, dw, false);
+            if (xd != null) {
+                weightGradient(c, 2, gd, 0, 1, 1, xd, 0, 1, rows, dw, true);
+            }
+            if (xdd != null) {
+                weightGradient(c, 1, g, 0, 1, 1, xdd, 0, 1, rows, dw, true);
+            }
+        }
+        if (c.inputs() == 3 && c.inGradDDot(2) != null) {
+            biasGradient(gdd, rows, 1, cout, P, c.inGradDDot(2));
+        }
+        if (c.inGradDDot(0) != null) {
+            Tensor gx = c.inGradDDot(0);
+            c.backend().zero(gx);
+            convolveTranspose(c, 1, gdd, 0, 1, rows, weightMatrix(c, c.in(1), 1), gx, 0, 1);
+            if (wd != null) {
+                convolveTranspose(c, 2, gd, 0, 1, rows, weightMatrix(c, wd, 1), gx, 0, 1);
             }
         }
     }

@@ -26,6 +26,7 @@ import java.util.Arrays;
  *       {@code ġγ = Σ ġ⊙x̂ + [Σ G⊙ẋ̂]}, {@code ġβ = Σ ġ}. The bracketed terms carry {@code G} (they come from
  *       {@code ṡ = −s²·b}, {@code ẋ̂} and {@code γ̇}) and are dropped for Gauss–Newton products.</li>
  * </ul>
+ * The third-order rules are {@link NormalizationTaylor}'s, slice by slice.
  */
 public final class LayerNorm implements Op {
     private final int[] normalized;
@@ -290,5 +291,66 @@ public final class LayerNorm implements Op {
             }
         }
         writeParams(io, c.inputs() > 1 ? c.inGradDot(1) : null, c.inputs() > 2 ? c.inGradDot(2) : null, sg, sb);
+    }
+
+    /** Reads a slice of {@code t}, or zeros when {@code t} is null. */
+    private static void slice(Planes io, Tensor t, long at, int L, double[] dst) {
+        if (t == null) {
+            Arrays.fill(dst, 0);
+        } else {
+            io.read(t, at, L, dst);
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        int L = slice(), n = c.inShape(0).intSize(), O = n / L;
+        Planes io = new Planes();
+        double[] gamma = param(io, c.inputs() > 1 ? c.in(1) : null, L, 1);
+        double[] gammaDot = param(io, c.inputs() > 1 ? c.inDot(1) : null, L, 0);
+        double[] xh = new double[L], xd = new double[L], xdd = new double[L], y = new double[L];
+        NormalizationTaylor t = new NormalizationTaylor(L);
+        for (long sl = 0; sl < (long) c.rows() * O; sl++) {
+            long at = sl * L;
+            io.read(c.state(0), at, L, xh);
+            slice(io, c.inDot(0), at, L, xd);
+            slice(io, c.inDDot(0), at, L, xdd);
+            t.normalized(xh, c.state(1).get(sl), xd, xdd, L);
+            t.output(gamma, gammaDot, L, y);
+            io.write(y, L, c.outDDot(), at);
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        int L = slice(), n = c.inShape(0).intSize(), O = n / L;
+        Planes io = new Planes();
+        double[] gamma = param(io, c.inputs() > 1 ? c.in(1) : null, L, 1);
+        double[] gammaDot = param(io, c.inputs() > 1 ? c.inDot(1) : null, L, 0);
+        Tensor gX = c.inGradDDot(0), gGamma = c.inputs() > 1 ? c.inGradDDot(1) : null;
+        double[] xh = new double[L], xd = new double[L], xdd = new double[L], out = new double[L];
+        double[] g = new double[L], gd = new double[L], gdd = new double[L], term = new double[L];
+        double[] sg = new double[L], sb = new double[L];
+        NormalizationTaylor t = new NormalizationTaylor(L);
+        for (long sl = 0; sl < (long) c.rows() * O; sl++) {
+            long at = sl * L;
+            double s = c.state(1).get(sl);
+            io.read(c.state(0), at, L, xh);
+            slice(io, c.inDot(0), at, L, xd);
+            slice(io, c.inDDot(0), at, L, xdd);
+            io.read(c.outGrad(), at, L, g);
+            io.read(c.outGradDot(), at, L, gd);
+            io.read(c.outGradDDot(), at, L, gdd);
+            t.normalized(xh, s, xd, xdd, L);
+            t.adjoint(xh, s, gamma, gammaDot, g, gd, gdd, L, out, term);
+            for (int l = 0; l < L; l++) {
+                sg[l] += term[l];
+                sb[l] += gdd[l];
+            }
+            if (gX != null) {
+                io.write(out, L, gX, at);
+            }
+        }
+        writeParams(io, gGamma, c.inputs() > 2 ? c.inGradDDot(2) : null, sg, sb);
     }
 }

@@ -12,6 +12,8 @@ import io.hvp4j.memory.Tensor;
  * {@code x}, which has shape {@code (..., in)}; inputs {@code x} (batched), {@code W} {@code (out, in)} and
  * optionally {@code b} {@code (out,)}. With {@code m} positions per sample (the product of the leading axes) the
  * rows of all positions form one GEMM; blocks of {@code k} tangents are one more GEMM each, as in the MLP engine.
+ * Bilinear in {@code (x, W)}: the third-order rules have only the cross terms ({@code Ẅ = 0}),
+ * {@code ÿ = ẍWᵀ + 2ẋẆᵀ}; {@code g̈x = g̈W + 2ġẆ}, {@code g̈W = g̈ᵀx + 2ġᵀẋ + gᵀẍ}, {@code g̈b = Σ g̈}.
  */
 public final class Linear implements Op {
     public static final Linear INSTANCE = new Linear();
@@ -187,6 +189,57 @@ public final class Linear implements Op {
                     be.gemm(false, false, 1, g, byRow, 0, t);
                     toTangentMajor(be, t, rows, m, k, inF, 1, gXDot);
                 }
+            }
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        Backend be = c.backend();
+        int outF = c.inShape(1).dim(0), inF = c.inShape(1).dim(1);
+        int rm = (int) (c.rows() * (c.inShape(0).size() / inF));
+        Tensor y = c.outDDot().reshape(rm, outF);
+        Tensor xd = c.inDot(0), xdd = c.inDDot(0), wd = c.inDot(1);
+        double beta = 0;
+        if (xdd != null) {
+            be.gemm(false, true, 1, xdd.reshape(rm, inF), w(c, c.in(1)), 0, y);
+            beta = 1;
+        }
+        if (xd != null && wd != null) {
+            be.gemm(false, true, 2, xd.reshape(rm, inF), w(c, wd), beta, y);
+            beta = 1;
+        }
+        if (beta == 0) {
+            be.zero(y);
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        Backend be = c.backend();
+        int outF = c.inShape(1).dim(0), inF = c.inShape(1).dim(1);
+        int rm = (int) (c.rows() * (c.inShape(0).size() / inF));
+        Tensor g = c.outGrad().reshape(rm, outF), gd = c.outGradDot().reshape(rm, outF);
+        Tensor gdd = c.outGradDDot().reshape(rm, outF);
+        Tensor xd = c.inDot(0), xdd = c.inDDot(0), wd = c.inDot(1);
+        if (c.inGradDDot(1) != null) {
+            Tensor dW = w(c, c.inGradDDot(1));
+            be.gemm(true, false, 1, gdd, c.in(0).reshape(rm, inF), 0, dW);
+            if (xd != null) {
+                be.gemm(true, false, 2, gd, xd.reshape(rm, inF), 1, dW);
+            }
+            if (xdd != null) {
+                be.gemm(true, false, 1, g, xdd.reshape(rm, inF), 1, dW);
+            }
+        }
+        if (hasBias(c) && c.inGradDDot(2) != null) {
+            be.columnSums(1, gdd, 0, c.inGradDDot(2).reshape(outF, 1));
+        }
+        if (c.inGradDDot(0) != null) {
+            Tensor gx = c.inGradDDot(0).reshape(rm, inF);
+            be.gemm(false, false, 1, gdd, w(c, c.in(1)), 0, gx);
+            if (wd != null) {
+                be.gemm(false, false, 2, gd, w(c, wd), 1, gx);
             }
         }
     }

@@ -20,7 +20,9 @@ import java.util.Arrays;
  * a parameter); tangent of backward {@code Ġ_A = Ġ·Bᵀ + G·Ḃᵀ}, {@code Ġ_B = Aᵀ·Ġ + Ȧᵀ·G}, where the terms in
  * {@code G} (the primal adjoint) are the second-order ones that the Gauss–Newton products drop. Each product is
  * one backend GEMM per matrix (per sample, tangent and leading index); {@code x·W} forward and backward are one
- * GEMM over all rows.
+ * GEMM over all rows. Third order (bilinear, so only cross terms; an unbatched input has no second tangent):
+ * {@code C̈ = Ä·B + A·B̈ + 2Ȧ·Ḃ}; {@code g̈A = g̈·Bᵀ + 2ġ·Ḃᵀ + G·B̈ᵀ}, {@code g̈B = Aᵀ·g̈ + 2Ȧᵀ·ġ + Äᵀ·G}, one
+ * GEMM per matrix and term.
  */
 public final class MatMul implements Op {
     public static final MatMul INSTANCE = new MatMul();
@@ -198,6 +200,72 @@ public final class MatMul implements Op {
                     }
                     if (gA != null && xw && bDot != null) {
                         be.gemm(false, true, 1, Gm, b(c, bDot, r, j, k, q, d), 1, a(c, gA, r, j, k, q, d));
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        Dims d = Dims.of(c);
+        Backend be = c.backend();
+        Tensor aD = c.inDot(0), bD = c.inDot(1), aDD = c.inDDot(0), bDD = c.inDDot(1);
+        for (int r = 0; r < c.rows(); r++) {
+            for (int q = 0; q < d.q; q++) {
+                Tensor out = mat(c.outDDot(), true, r, 0, 1, q, d.q, d.m, d.p);
+                double beta = 0;
+                if (aDD != null) {
+                    be.gemm(false, false, 1, a(c, aDD, r, 0, 1, q, d), b(c, c.in(1), r, 0, 1, q, d), 0, out);
+                    beta = 1;
+                }
+                if (bDD != null) {
+                    be.gemm(false, false, 1, a(c, c.in(0), r, 0, 1, q, d), b(c, bDD, r, 0, 1, q, d), beta, out);
+                    beta = 1;
+                }
+                if (aD != null && bD != null) {
+                    be.gemm(false, false, 2, a(c, aD, r, 0, 1, q, d), b(c, bD, r, 0, 1, q, d), beta, out);
+                    beta = 1;
+                }
+                if (beta == 0) {
+                    be.zero(out);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        Dims d = Dims.of(c);
+        Backend be = c.backend();
+        Tensor aD = c.inDot(0), bD = c.inDot(1), aDD = c.inDDot(0), bDD = c.inDDot(1);
+        Tensor gA = c.inGradDDot(0), gB = c.inGradDDot(1);
+        for (int r = 0; r < c.rows(); r++) {
+            for (int q = 0; q < d.q; q++) {
+                Tensor G = mat(c.outGrad(), true, r, 0, 1, q, d.q, d.m, d.p);
+                Tensor gd = mat(c.outGradDot(), true, r, 0, 1, q, d.q, d.m, d.p);
+                Tensor gdd = mat(c.outGradDDot(), true, r, 0, 1, q, d.q, d.m, d.p);
+                // A parameter's adjoint accumulates over (r, q): overwrite only at the first.
+                if (gA != null) {
+                    Tensor out = a(c, gA, r, 0, 1, q, d);
+                    be.gemm(false, true, 1, gdd, b(c, c.in(1), r, 0, 1, q, d),
+                            c.batched(0) || (r == 0 && q == 0) ? 0 : 1, out);
+                    if (bD != null) {
+                        be.gemm(false, true, 2, gd, b(c, bD, r, 0, 1, q, d), 1, out);
+                    }
+                    if (bDD != null) {
+                        be.gemm(false, true, 1, G, b(c, bDD, r, 0, 1, q, d), 1, out);
+                    }
+                }
+                if (gB != null) {
+                    Tensor out = b(c, gB, r, 0, 1, q, d);
+                    be.gemm(true, false, 1, a(c, c.in(0), r, 0, 1, q, d), gdd,
+                            c.batched(1) || (r == 0 && q == 0) ? 0 : 1, out);
+                    if (aD != null) {
+                        be.gemm(true, false, 2, a(c, aD, r, 0, 1, q, d), gd, 1, out);
+                    }
+                    if (aDD != null) {
+                        be.gemm(true, false, 1, a(c, aDD, r, 0, 1, q, d), G, 1, out);
                     }
                 }
             }

@@ -11,7 +11,8 @@ import io.hvp4j.memory.Tensor;
  * and global average pooling ({@code AdaptiveAvgPool2d(1)}, ONNX {@code GlobalAveragePool}) over {@code (C, H, W)},
  * output {@code (C, Ho, Wo)} (floor mode). Average pooling is linear; max pooling is linear given the arg-max
  * that the forward rule keeps (ties: the first element in row-major order, as PyTorch), so neither has
- * second-order terms. Tangents and adjoints are the same maps applied to {@code rows·k} images.
+ * second-order terms. Tangents and adjoints are the same maps applied to {@code rows·k} images; the third-order
+ * rules are these maps applied to the second tangents.
  */
 public final class Pool2d implements Op {
     /** The pooling kind. */
@@ -229,6 +230,22 @@ public final class Pool2d implements Op {
             maxLinear(c.inShape(0), c.outShape(), c.state(0), src, dst, c.rows(), k, adjoint);
         } else {
             average(c.inShape(0), c.outShape(), src, dst, c.rows() * k, adjoint);
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        if (c.inDDot(0) == null) {
+            c.backend().zero(c.outDDot());
+        } else {
+            apply(c, c.inDDot(0), c.outDDot(), 1, false);
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        if (c.inGradDDot(0) != null) {
+            apply(c, c.outGradDDot(), c.inGradDDot(0), 1, true);
         }
     }
 }

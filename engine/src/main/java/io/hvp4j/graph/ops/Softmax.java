@@ -19,6 +19,9 @@ import io.hvp4j.memory.Tensor;
  *   <li>tangent of backward {@code ġx = y⊙(ġ − ⟨y, ġ⟩) + ẏ⊙(g − ⟨y, g⟩) − y·⟨ẏ, g⟩}: the first term is the
  *       backward of {@code ġ} (Gauss–Newton), the other two carry the primal adjoint {@code g} (second order),
  *       with {@code ẏ} recomputed from {@code ẋ}.</li>
+ *   <li>third order (Taylor mode, one direction): {@code ÿ = ẏ⊙(ẋ − ⟨y, ẋ⟩) + y⊙(ẍ − ⟨ẏ, ẋ⟩ − ⟨y, ẍ⟩)};
+ *       {@code g̈x = ÿ⊙(g − s₀) + 2ẏ⊙(ġ − s₁) + y⊙(g̈ − s₂)} with {@code s₀ = ⟨y, g⟩} and its derivatives
+ *       {@code s₁ = ⟨ẏ, g⟩ + ⟨y, ġ⟩}, {@code s₂ = ⟨ÿ, g⟩ + 2⟨ẏ, ġ⟩ + ⟨y, g̈⟩}.</li>
  * </ul>
  */
 public final class Softmax implements Op {
@@ -203,6 +206,97 @@ public final class Softmax implements Op {
                 }
                 io.write(out, n, gxDot, at);
             }
+        }
+    }
+
+    /**
+     * For sample {@code r}: reads {@code y}, {@code ẋ}, {@code ẍ} (zeros when null) and fills {@code yd = ẏ},
+     * {@code ydd = ÿ} slice by slice.
+     */
+    private void secondOutput(OpContext c, int r, Planes io, double[] y, double[] xd, double[] xdd, double[] yd,
+                              double[] ydd) {
+        int[] d = split(c.inShape(0));
+        int L = d[1], inner = d[2], n = c.inShape(0).intSize();
+        long at = (long) r * n;
+        io.read(c.state(0), at, n, y);
+        readOrZero(io, c.inDot(0), at, n, xd);
+        readOrZero(io, c.inDDot(0), at, n, xdd);
+        for (int o = 0; o < d[0]; o++) {
+            for (int i = 0; i < inner; i++) {
+                int a0 = o * L * inner + i;
+                double a = 0, c2 = 0;
+                for (int l = 0; l < L; l++) {
+                    int e = a0 + l * inner;
+                    a += y[e] * xd[e];
+                    c2 += y[e] * xdd[e];
+                }
+                double b = 0;
+                for (int l = 0; l < L; l++) {
+                    int e = a0 + l * inner;
+                    yd[e] = y[e] * (xd[e] - a);
+                    b += yd[e] * xd[e];
+                }
+                for (int l = 0; l < L; l++) {
+                    int e = a0 + l * inner;
+                    ydd[e] = yd[e] * (xd[e] - a) + y[e] * (xdd[e] - b - c2);
+                }
+            }
+        }
+    }
+
+    private static void readOrZero(Planes io, Tensor t, long at, int n, double[] dst) {
+        if (t == null) {
+            java.util.Arrays.fill(dst, 0);
+        } else {
+            io.read(t, at, n, dst);
+        }
+    }
+
+    @Override
+    public void secondTangent(OpContext c) {
+        int n = c.inShape(0).intSize();
+        Planes io = new Planes();
+        double[] y = new double[n], xd = new double[n], xdd = new double[n], yd = new double[n], ydd = new double[n];
+        for (int r = 0; r < c.rows(); r++) {
+            secondOutput(c, r, io, y, xd, xdd, yd, ydd);
+            io.write(ydd, n, c.outDDot(), (long) r * n);
+        }
+    }
+
+    @Override
+    public void secondTangentOfBackward(OpContext c) {
+        Tensor gx = c.inGradDDot(0);
+        if (gx == null) {
+            return;
+        }
+        int[] d = split(c.inShape(0));
+        int L = d[1], inner = d[2], n = c.inShape(0).intSize();
+        Planes io = new Planes();
+        double[] y = new double[n], xd = new double[n], xdd = new double[n], yd = new double[n], ydd = new double[n];
+        double[] g = new double[n], gd = new double[n], gdd = new double[n], out = new double[n];
+        for (int r = 0; r < c.rows(); r++) {
+            long at = (long) r * n;
+            secondOutput(c, r, io, y, xd, xdd, yd, ydd);
+            io.read(c.outGrad(), at, n, g);
+            io.read(c.outGradDot(), at, n, gd);
+            io.read(c.outGradDDot(), at, n, gdd);
+            for (int o = 0; o < d[0]; o++) {
+                for (int i = 0; i < inner; i++) {
+                    int a0 = o * L * inner + i;
+                    double s0 = 0, s1 = 0, s2 = 0;
+                    for (int l = 0; l < L; l++) {
+                        int e = a0 + l * inner;
+                        s0 += y[e] * g[e];
+                        s1 += yd[e] * g[e] + y[e] * gd[e];
+                        s2 += ydd[e] * g[e] + 2 * yd[e] * gd[e] + y[e] * gdd[e];
+                    }
+                    for (int l = 0; l < L; l++) {
+                        int e = a0 + l * inner;
+                        out[e] = ydd[e] * (g[e] - s0) + 2 * yd[e] * (gd[e] - s1) + y[e] * (gdd[e] - s2);
+                    }
+                }
+            }
+            io.write(out, n, gx, at);
         }
     }
 }
