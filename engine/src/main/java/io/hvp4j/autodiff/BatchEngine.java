@@ -23,6 +23,13 @@ public interface BatchEngine extends AutoCloseable {
     /** Primal forward pass only; returns {@code scale · Σ_rows ℓ}. */
     double forward(Tensor x, Tensor y, double scale);
 
+    /**
+     * Third-order product on the kept batch for one direction {@code v} (P elements): {@code hv = H·v} and
+     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)} (P elements each, scaled as the loss); returns {@code vᵀHv}. The
+     * gradient of the Hessian-trace penalty that HTR training adds.
+     */
+    double thirdOrder(Tensor v, Tensor hv, Tensor d3);
+
     /** The most vectors one product takes. */
     int maxBlock();
 

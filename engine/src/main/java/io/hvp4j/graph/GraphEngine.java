@@ -189,6 +189,11 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
      * subset of these intervals, so the plan holds for every group.
      */
     private void planAdjointTangents() {
+        gradDotSlab = planAdjoints(maxBlock, gradDot);
+    }
+
+    /** The liveness plan above for blocks of {@code block} tangents: fills {@code views} by value id, returns the slab. */
+    private Tensor planAdjoints(int block, Tensor[] views) {
         int N = nodes.size();
         int[] start = new int[slots], end = new int[slots];
         java.util.Arrays.fill(start, Integer.MAX_VALUE);
@@ -213,7 +218,7 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
         }
         order.sort(java.util.Comparator.comparingInt(v -> start[v.id()]));
         for (Value v : order) {
-            long size = (long) maxRows * maxBlock * v.shape().size();
+            long size = (long) maxRows * block * v.shape().size();
             int s0 = start[v.id()];
             placed.removeIf(q -> q.end() < s0);
             placed.sort(java.util.Comparator.comparingLong(Placed::offset));
@@ -228,10 +233,11 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
             offset[v.id()] = at;
             total = Math.max(total, at + size);
         }
-        gradDotSlab = alloc(1, Math.toIntExact(Math.max(1, total)));
+        Tensor slab = alloc(1, Math.toIntExact(Math.max(1, total)));
         for (Value v : order) {
-            gradDot[v.id()] = gradDotSlab.view(offset[v.id()], maxRows, maxBlock * v.shape().intSize());
+            views[v.id()] = slab.view(offset[v.id()], maxRows, block * v.shape().intSize());
         }
+        return slab;
     }
 
     public Graph graph() {
@@ -264,6 +270,9 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
         }
         if (blockIn != null) {
             n += blockIn.size() + blockOut.size() + userCopy.size() + gradDotSlab.size();
+        }
+        if (third != null) {
+            n += third.bytes() / dtype.bytes();
         }
         return n * dtype.bytes();
     }
@@ -346,6 +355,10 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
         ctx.outGrad = grad[o.id()] == null ? null : rowsView(grad[o.id()], n);
         ctx.outDot = null;
         ctx.outGradDot = null;
+        ctx.inDDot = null;
+        ctx.inGradDDot = null;
+        ctx.outDDot = null;
+        ctx.outGradDDot = null;
         Tensor[] st = state[o.id()];
         ctx.state = new Tensor[st.length];
         for (int j = 0; j < st.length; j++) {
@@ -378,29 +391,20 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
                 continue;
             }
             bind(node, 1);
-            Tensor[] targets = new Tensor[node.inputs().size()];
-            long accOff = 0;
-            for (int s = 0; s < targets.length; s++) {
+            int m = node.inputs().size();
+            Tensor[] real = new Tensor[m];
+            boolean[] accumulate = new boolean[m];
+            for (int s = 0; s < m; s++) {
                 Value v = node.inputs().get(s);
-                if (!requiresGrad[v.id()]) {
-                    continue;
-                }
-                Tensor real = gradView(v, 1);
-                if (written.get(v.id())) {
-                    ctx.inGrad[s] = accum.view(accOff, real.rows(), real.cols());
-                    accOff += real.size();
-                    targets[s] = real;
-                } else {
-                    ctx.inGrad[s] = real;
+                if (requiresGrad[v.id()]) {
+                    real[s] = gradView(v, 1);
+                    accumulate[s] = written.get(v.id());
                     written.set(v.id());
                 }
             }
+            routeAdjoints(real, accumulate, ctx.inGrad);
             node.op().backward(ctx);
-            for (int s = 0; s < targets.length; s++) {
-                if (targets[s] != null) {
-                    be.axpy(1, ctx.inGrad[s], targets[s]);
-                }
-            }
+            addAccumulated(real, accumulate, ctx.inGrad);
         }
         primalReady = true;
         if (gradOut != null) {
@@ -446,16 +450,10 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
         }
         List<Value> params = graph.parameters();
         int[] g = group == null ? allParameters() : group;
+        int[] sizes = groupSizes(g);
         long n = 0;
-        for (int i = 0; i < g.length; i++) {
-            if (g[i] < 0 || g[i] >= params.size() || (i > 0 && g[i] <= g[i - 1])) {
-                throw new IllegalArgumentException("parameter group must be ascending indices below " + params.size());
-            }
-            n += params.get(g[i]).shape().size();
-        }
-        int[] sizes = new int[g.length];
-        for (int i = 0; i < g.length; i++) {
-            sizes[i] = params.get(g[i]).shape().intSize();
+        for (int size : sizes) {
+            n += size;
         }
         int k = v.cols();
         if (v.rows() != n || out.rows() != n || out.cols() != k || k < 1 || k > maxBlock) {
@@ -524,32 +522,24 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
                     continue;
                 }
                 bind(node, k);
-                Tensor[] targets = new Tensor[node.inputs().size()];
-                long accOff = 0;
-                for (int s = 0; s < node.inputs().size(); s++) {
+                int m = node.inputs().size();
+                Tensor[] real = new Tensor[m];
+                boolean[] accumulate = new boolean[m];
+                for (int s = 0; s < m; s++) {
                     Value in = node.inputs().get(s);
                     if (!active[in.id()]) {
                         continue;
                     }
                     ctx.inDot[s] = in.batched() ? dotView(in, k) : pDot[in.id()];
-                    Tensor real = in.batched() ? gradDotView(in, k) : pGradDot[in.id()];
-                    if (written.get(in.id())) {
-                        ctx.inGradDot[s] = accum.view(accOff, real.rows(), real.cols());
-                        accOff += real.size();
-                        targets[s] = real;
-                    } else {
-                        ctx.inGradDot[s] = real;
-                        written.set(in.id());
-                    }
+                    real[s] = in.batched() ? gradDotView(in, k) : pGradDot[in.id()];
+                    accumulate[s] = written.get(in.id());
+                    written.set(in.id());
                 }
                 ctx.outDot = dotView(o, k);
                 ctx.outGradDot = gradDotView(o, k);
+                routeAdjoints(real, accumulate, ctx.inGradDot);
                 node.op().tangentOfBackward(ctx, second);
-                for (int s = 0; s < targets.length; s++) {
-                    if (targets[s] != null) {
-                        be.axpy(1, ctx.inGradDot[s], targets[s]);
-                    }
-                }
+                addAccumulated(real, accumulate, ctx.inGradDot);
             }
         }
         if (!direct) {
@@ -561,6 +551,19 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
                 out.copyFrom(u);
             }
         }
+    }
+
+    /** The sizes of the group's parameter tensors, after checking that {@code g} is ascending and in range. */
+    private int[] groupSizes(int[] g) {
+        List<Value> params = graph.parameters();
+        int[] sizes = new int[g.length];
+        for (int i = 0; i < g.length; i++) {
+            if (g[i] < 0 || g[i] >= params.size() || (i > 0 && g[i] <= g[i - 1])) {
+                throw new IllegalArgumentException("parameter group must be ascending indices below " + params.size());
+            }
+            sizes[i] = params.get(g[i]).shape().intSize();
+        }
+        return sizes;
     }
 
     private int[] allParameters() {
@@ -594,6 +597,257 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
                 be.swapLeadingAxes(in, k, np, 1, 0, u);
             }
             off += (long) np * k;
+        }
+    }
+
+    // ---- third-order pass
+
+    /** Buffers of the third-order pass (one direction), allocated at its first call. */
+    private final class ThirdOrder {
+        final Tensor[] ddot = new Tensor[slots];      // second tangents ẍ of the computed values
+        final Tensor[] gradDDot = new Tensor[slots];  // second tangents g̈ of their adjoints (liveness slab)
+        final Tensor gradDDotSlab, v, hv, d3;
+
+        ThirdOrder() {
+            for (Value val : graph.values()) {
+                if (val.kind() == Kind.COMPUTED && requiresGrad[val.id()]) {
+                    ddot[val.id()] = alloc(maxRows, val.shape().intSize());
+                }
+            }
+            gradDDotSlab = planAdjoints(1, gradDDot);
+            int p = Math.max(1, graph.parameterCount());
+            v = alloc(1, p);
+            hv = alloc(1, p);
+            d3 = alloc(1, p);
+        }
+
+        long bytes() {
+            long n = gradDDotSlab.size() + v.size() + hv.size() + d3.size();
+            for (Tensor t : ddot) {
+                n += t == null ? 0 : t.size();
+            }
+            return n * dtype.bytes();
+        }
+
+        Tensor ddot(Value val) {
+            return ddot[val.id()].view(0, rows, val.shape().intSize());
+        }
+
+        Tensor gradDDot(Value val) {
+            return gradDDot[val.id()].view(0, rows, val.shape().intSize());
+        }
+    }
+
+    private ThirdOrder third;
+
+    /**
+     * Third-order product on the current batch for one direction {@code v} supported on the parameters {@code group}
+     * (indices into {@link Graph#parameters()}, ascending; null for all): {@code hv = H·v} and
+     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)}, the gradient of the Hessian-trace penalty of HTR training, both over
+     * <em>all</em> P parameters and scaled as the loss; returns {@code vᵀHv}. Exact: the HVP computation is pushed
+     * along {@code v} once more (Taylor mode, {@link Op#secondTangent}, {@link Op#secondTangentOfBackward}); costs
+     * about two HVPs. {@code v}: the group's parameter count of elements (its parameters in flat order);
+     * {@code hv}, {@code d3}: P elements; any dtype, not overlapping. Needs {@link #forwardBackward} first.
+     */
+    public double thirdOrder(int[] group, Tensor v, Tensor hv, Tensor d3) {
+        checkOpen();
+        int[] g = group == null ? allParameters() : group;
+        int[] sizes = groupSizes(g);
+        long n = 0;
+        for (int size : sizes) {
+            n += size;
+        }
+        int P = graph.parameterCount();
+        if (v.size() != n || hv.size() != P || d3.size() != P) {
+            throw new IllegalArgumentException("thirdOrder needs v of " + n + " elements and hv, d3 of " + P
+                    + ", got " + v + ", " + hv + ", " + d3);
+        }
+        requirePrimalPass();
+        allocateTangentBuffers();
+        if (third == null) {
+            third = new ThirdOrder();
+        }
+        Tensor vIn = third.v.view(0, 1, (int) n);
+        vIn.copyFrom(v);
+        return thirdOrderPass(g, vIn, hv, d3);
+    }
+
+    /**
+     * {@link #thirdOrder(int[], Tensor, Tensor, Tensor)} for a direction given over all P parameters: the
+     * parameter tensors whose entries of {@code v} are all zero carry no tangent (an exact symbolic zero), so a
+     * direction supported on a few modules costs the pass from those modules on.
+     */
+    @Override
+    public double thirdOrder(Tensor v, Tensor hv, Tensor d3) {
+        checkOpen();
+        int P = graph.parameterCount();
+        if (v.size() != P) {
+            throw new IllegalArgumentException("thirdOrder needs v of " + P + " elements, got " + v);
+        }
+        List<Value> params = graph.parameters();
+        java.util.List<Integer> members = new java.util.ArrayList<>();
+        for (int i = 0; i < params.size(); i++) {
+            long off = graph.offset(i);
+            for (long e = 0, np = params.get(i).shape().size(); e < np; e++) {
+                if (v.get(off + e) != 0) {
+                    members.add(i);
+                    break;
+                }
+            }
+        }
+        int[] g = members.stream().mapToInt(Integer::intValue).toArray();
+        if (hv.size() != P || d3.size() != P) {
+            throw new IllegalArgumentException("thirdOrder needs hv and d3 of " + P + " elements, got " + hv + ", " + d3);
+        }
+        requirePrimalPass();
+        allocateTangentBuffers();
+        if (third == null) {
+            third = new ThirdOrder();
+        }
+        long at = 0;
+        Tensor flat = v.reshape(1, P);
+        for (int i : g) {
+            int np = params.get(i).shape().intSize();
+            third.v.view(at, 1, np).copyFrom(flat.view(graph.offset(i), 1, np));
+            at += np;
+        }
+        return thirdOrderPass(g, third.v.view(0, 1, (int) Math.max(1, at)), hv, d3);
+    }
+
+    private void requirePrimalPass() {
+        if (!primalReady) {
+            throw new IllegalStateException("thirdOrder() needs forwardBackward() on the current parameters first");
+        }
+    }
+
+    private double thirdOrderPass(int[] g, Tensor vIn, Tensor hvOut, Tensor d3Out) {
+        List<Value> params = graph.parameters();
+        int P = graph.parameterCount();
+        ThirdOrder t = third;
+        Tensor hvB = t.hv.view(0, 1, Math.max(1, P)), d3B = t.d3.view(0, 1, Math.max(1, P));
+        be.zero(hvB);
+        be.zero(d3B);
+        boolean[] active = new boolean[slots];
+        Tensor[] pDot = new Tensor[slots], pGradDot = new Tensor[slots], pGradDDot = new Tensor[slots];
+        long off = 0;
+        for (int i : g) {
+            Value p = params.get(i);
+            int np = p.shape().intSize();
+            active[p.id()] = true;
+            pDot[p.id()] = vIn.view(off, 1, np);
+            off += np;
+        }
+        for (int i = 0; i < params.size(); i++) {
+            Value p = params.get(i);
+            int np = p.shape().intSize();
+            pGradDot[p.id()] = hvB.view(graph.offset(i), 1, np);
+            pGradDDot[p.id()] = d3B.view(graph.offset(i), 1, np);
+        }
+        for (Node node : nodes) {
+            for (Value in : node.inputs()) {
+                active[node.output().id()] |= active[in.id()];
+            }
+        }
+        // Forward: tangents ẋ and second tangents ẍ of the values that depend on the direction.
+        for (Node node : nodes) {
+            Value o = node.output();
+            if (!active[o.id()]) {
+                continue;
+            }
+            bindThird(node, active, pDot);
+            node.op().tangent(ctx);
+            node.op().secondTangent(ctx);
+        }
+        Value outV = graph.output();
+        if (g.length > 0 && active[outV.id()]) {
+            loss.tangentOfBackward(dotView(outV, 1), gradDotView(outV, 1));
+            loss.secondTangentOfBackward(dotView(outV, 1), t.ddot(outV), t.gradDDot(outV));
+            // Reverse: ġ and g̈ of every value that depends on a parameter (d3 is over all parameters).
+            BitSet written = new BitSet(slots);
+            for (int i = nodes.size() - 1; i >= 0; i--) {
+                Node node = nodes.get(i);
+                Value o = node.output();
+                if (!requiresGrad[o.id()]) {
+                    continue;
+                }
+                bindThird(node, active, pDot);
+                ctx.outGradDot = gradDotView(o, 1);
+                ctx.outGradDDot = t.gradDDot(o);
+                int m = node.inputs().size();
+                Tensor[] realDot = new Tensor[m], realDDot = new Tensor[m];
+                boolean[] accumulate = new boolean[m];
+                for (int s = 0; s < m; s++) {
+                    Value in = node.inputs().get(s);
+                    if (!requiresGrad[in.id()]) {
+                        continue;
+                    }
+                    realDot[s] = in.batched() ? gradDotView(in, 1) : pGradDot[in.id()];
+                    realDDot[s] = in.batched() ? t.gradDDot(in) : pGradDDot[in.id()];
+                    accumulate[s] = written.get(in.id());
+                    written.set(in.id());
+                }
+                routeAdjoints(realDot, accumulate, ctx.inGradDot);
+                node.op().tangentOfBackward(ctx, true);
+                addAccumulated(realDot, accumulate, ctx.inGradDot);
+                routeAdjoints(realDDot, accumulate, ctx.inGradDDot);
+                node.op().secondTangentOfBackward(ctx);
+                addAccumulated(realDDot, accumulate, ctx.inGradDDot);
+            }
+        }
+        hvOut.copyFrom(hvB.view(0, 1, P));
+        d3Out.copyFrom(d3B.view(0, 1, P));
+        double quad = 0;
+        off = 0;
+        for (int i : g) {
+            long po = graph.offset(i);
+            for (long e = 0, np = params.get(i).shape().size(); e < np; e++) {
+                quad += vIn.get(off + e) * hvB.get(po + e);
+            }
+            off += params.get(i).shape().size();
+        }
+        return quad;
+    }
+
+    /** Binds a node for the third-order pass (k = 1): primal, tangents and second tangents of the active inputs. */
+    private void bindThird(Node node, boolean[] active, Tensor[] pDot) {
+        bind(node, 1);
+        int m = node.inputs().size();
+        ctx.inDDot = new Tensor[m];
+        ctx.inGradDDot = new Tensor[m];
+        for (int s = 0; s < m; s++) {
+            Value in = node.inputs().get(s);
+            if (active[in.id()]) {
+                ctx.inDot[s] = in.batched() ? dotView(in, 1) : pDot[in.id()];
+                ctx.inDDot[s] = in.batched() ? third.ddot(in) : null;
+            }
+        }
+        Value o = node.output();
+        ctx.outDot = active[o.id()] ? dotView(o, 1) : null;
+        ctx.outDDot = active[o.id()] ? third.ddot(o) : null;
+        ctx.outGradDDot = null;
+    }
+
+    /** Points each wanted input adjoint slot at its buffer, or at the accumulator when another consumer wrote it. */
+    private void routeAdjoints(Tensor[] real, boolean[] accumulate, Tensor[] into) {
+        long accOff = 0;
+        for (int s = 0; s < real.length; s++) {
+            if (real[s] == null) {
+                into[s] = null;
+            } else if (accumulate[s]) {
+                into[s] = accum.view(accOff, real[s].rows(), real[s].cols());
+                accOff += real[s].size();
+            } else {
+                into[s] = real[s];
+            }
+        }
+    }
+
+    /** After a rule: adds what it wrote into the accumulator to the real buffers. */
+    private void addAccumulated(Tensor[] real, boolean[] accumulate, Tensor[] from) {
+        for (int s = 0; s < real.length; s++) {
+            if (real[s] != null && accumulate[s]) {
+                be.axpy(1, from[s], real[s]);
+            }
         }
     }
 

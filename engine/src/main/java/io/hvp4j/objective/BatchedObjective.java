@@ -199,6 +199,40 @@ public abstract class BatchedObjective implements Objective {
     }
 
     @Override
+    public double thirdOrder(Tensor v, Tensor hv, Tensor d3) {
+        requireParameters();
+        int p = parameterCount();
+        if (v.size() != p || hv.size() != p || d3.size() != p) {
+            throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v + ", "
+                    + hv + ", " + d3);
+        }
+        int nb = batches();
+        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
+            Tensor vv = Tensor.allocate(tmp, dtype, p, 1);
+            Tensor h = Tensor.allocate(tmp, dtype, p, 1);
+            Tensor t = Tensor.allocate(tmp, dtype, p, 1);
+            vv.copyFrom(v);
+            double[] accH = new double[p], accT = new double[p];
+            double quad = 0;
+            for (int b = 0; b < nb; b++) {
+                if (nb > 1 || primalBatch != 0) {
+                    primal(b, null);
+                }
+                quad += engine.thirdOrder(vv, h, t);
+                for (int i = 0; i < p; i++) {
+                    accH[i] += h.get(i);
+                    accT[i] += t.get(i);
+                }
+            }
+            for (int i = 0; i < p; i++) {
+                hv.set(i, accH[i]);
+                d3.set(i, accT[i]);
+            }
+            return quad;
+        }
+    }
+
+    @Override
     public void close() {
         engine.close();
         arena.close();

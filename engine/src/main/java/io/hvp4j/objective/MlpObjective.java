@@ -10,14 +10,12 @@ import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The loss of an MLP over a whole data set (an {@link io.hvp4j.objective.Objective}; batching as in
- * {@link BatchedObjective}), on the MLP engine {@link ForwardOverReverse}, which also gives the third-order pass
- * of HTR training. The layerwise groups are the layers, named as the {@code Linear} modules of the equivalent
+ * {@link BatchedObjective}), on the MLP engine {@link ForwardOverReverse}. The layerwise groups are the layers, named as the {@code Linear} modules of the equivalent
  * {@code nn.Sequential} ({@code 0}, {@code 2}, ...).
  *
  * <p>Vectors are {@code n × k} row-major tensors (column j = vector j), {@code n = P} or a layer's parameter
@@ -107,44 +105,4 @@ public final class MlpObjective extends BatchedObjective {
     protected String modelName() {
         return mlp.architecture();
     }
-
-    /**
-     * Over the whole data set, for one direction {@code v} (P elements, any dtype): {@code hv = H·v} and
-     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)} (see {@link ForwardOverReverse#thirdOrder}); returns {@code vᵀHv}.
-     * Batches are added in float64, in order.
-     */
-    public double thirdOrder(Tensor v, Tensor hv, Tensor d3) {
-        requireParameters();
-        int p = mlp.parameterCount();
-        DType dt = dtype();
-        if (v.size() != p || hv.size() != p || d3.size() != p) {
-            throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v + ", "
-                    + hv + ", " + d3);
-        }
-        int nb = batches();
-        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
-            Tensor vv = Tensor.allocate(tmp, dt, p, 1);
-            Tensor h = Tensor.allocate(tmp, dt, p, 1);
-            Tensor t = Tensor.allocate(tmp, dt, p, 1);
-            vv.copyFrom(v);
-            double[] accH = new double[p], accT = new double[p];
-            double quad = 0;
-            for (int b = 0; b < nb; b++) {
-                if (nb > 1 || primalBatch != 0) {
-                    primal(b, null);
-                }
-                quad += engine.thirdOrder(vv, h, t);
-                for (int i = 0; i < p; i++) {
-                    accH[i] += h.get(i);
-                    accT[i] += t.get(i);
-                }
-            }
-            for (int i = 0; i < p; i++) {
-                hv.set(i, accH[i]);
-                d3.set(i, accT[i]);
-            }
-            return quad;
-        }
-    }
-
 }

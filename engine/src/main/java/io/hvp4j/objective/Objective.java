@@ -60,6 +60,14 @@ public interface Objective extends AutoCloseable {
      */
     void apply(Curvature curvature, ParameterGroup group, Tensor v, Tensor out);
 
+    /**
+     * Over the whole data set, for one direction {@code v} (P elements): {@code hv = H·v} and
+     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)}, the gradient of the Hessian-trace penalty of HTR training (P elements
+     * each, any dtype, not overlapping); returns {@code vᵀHv}. Exact (a third-order forward-over-reverse pass, about
+     * two HVPs per batch); on a graph, parameter tensors where {@code v} is zero carry no tangent.
+     */
+    double thirdOrder(Tensor v, Tensor hv, Tensor d3);
+
     /** Bytes of off-heap working memory held now (not counting the data set and the caller's vectors). */
     long workingBytes();
 

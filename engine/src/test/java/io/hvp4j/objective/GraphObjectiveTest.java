@@ -69,6 +69,18 @@ class GraphObjectiveTest {
                 three.apply(Curvature.HESSIAN, null, v, o3);
                 // Sums of the same terms in another grouping: rounding only.
                 assertTrue(maxDiff(o1, o3) < 1e-13, "one batch vs three: " + maxDiff(o1, o3));
+                // The third-order pass over batches: also the sum of the batches' terms.
+                Tensor v1 = v.view(0, P, 1).reshape(P, 1);
+                Tensor u = Tensor.allocate(arena, DType.F64, P, 1);
+                u.copyFrom(v1);
+                Tensor h1 = Tensor.allocate(arena, DType.F64, P, 1), h3 = Tensor.allocate(arena, DType.F64, P, 1);
+                Tensor t1 = Tensor.allocate(arena, DType.F64, P, 1), t3 = Tensor.allocate(arena, DType.F64, P, 1);
+                double q1 = one.thirdOrder(u, h1, t1), q3 = three.thirdOrder(u, h3, t3);
+                assertEquals(q1, q3, 1e-13 * Math.abs(q1));
+                assertTrue(maxDiff(t1, t3) < 1e-13, "third order, one batch vs three: " + maxDiff(t1, t3));
+                Tensor hu = Tensor.allocate(arena, DType.F64, P, 1);
+                one.apply(Curvature.HESSIAN, null, u, hu);
+                assertTrue(maxDiff(h1, hu) < 1e-14, "the pass's H·v is the product");
                 List<String> names = one.groups().stream().map(ParameterGroup::name).toList();
                 assertEquals(List.of("features.0", "features.1", "head"), names);
                 ParameterGroup sel = one.select("features.*");
