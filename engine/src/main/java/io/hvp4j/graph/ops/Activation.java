@@ -2,12 +2,12 @@ package io.hvp4j.graph.ops;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.backend.ElementwiseFunction;
-import io.hvp4j.model.Elementwise;
 import io.hvp4j.graph.Op;
 import io.hvp4j.graph.OpContext;
 import io.hvp4j.graph.Shape;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.Elementwise;
 
 import java.lang.foreign.MemorySegment;
 
