@@ -142,6 +142,19 @@ public interface Backend extends AutoCloseable {
         dst.copyFrom(src);
     }
 
+    /**
+     * Runs {@code body.accept(i)} for every {@code i in [0, parts)}, on this backend's threads where it has
+     * several (the default runs them in order on the caller). Kernels called from inside a part run on that part's
+     * thread alone, so parts must write disjoint memory and must not depend on one another. A part always gets the
+     * same work for the same arguments: results depend on {@code parts}, never on scheduling. A failing part's
+     * exception is rethrown here once all parts have stopped.
+     */
+    default void parallel(int parts, java.util.function.IntConsumer body) {
+        for (int i = 0; i < parts; i++) {
+            body.accept(i);
+        }
+    }
+
     /** Sets every element of {@code t} to zero. */
     default void zero(Tensor t) {
         t.zero();

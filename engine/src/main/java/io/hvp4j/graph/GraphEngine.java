@@ -114,7 +114,7 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
                 st[j] = alloc(maxRows, Math.toIntExact(sizes[j]));
             }
             state[node.output().id()] = st;
-            scr = Math.max(scr, node.op().scratchSize(in, node.output().shape(), maxRows, 1));
+            scr = Math.max(scr, node.op().scratchSize(in, node.output().shape(), maxRows, 1, be.threads()));
         }
         scratchElements = scr;
         scratch = alloc(1, (int) Math.max(1, scr));
@@ -166,7 +166,8 @@ public final class GraphEngine implements io.hvp4j.autodiff.BatchEngine {
         planAdjointTangents();
         long scr = scratchElements;
         for (Node node : nodes) {
-            scr = Math.max(scr, node.op().scratchSize(shapes(node), node.output().shape(), maxRows, maxBlock));
+            scr = Math.max(scr, node.op().scratchSize(shapes(node), node.output().shape(), maxRows, maxBlock,
+                    be.threads()));
         }
         scratch = alloc(1, Math.toIntExact(Math.max(1, scr)));
         scratchElements = scr;

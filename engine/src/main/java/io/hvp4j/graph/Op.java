@@ -41,9 +41,10 @@ public interface Op {
 
     /**
      * Elements of scratch memory (shared by all nodes, overwritten freely) the rules need for {@code rows} samples
-     * and blocks of {@code k} tangents.
+     * and blocks of {@code k} tangents, when they may split their work into up to {@code threads} concurrent parts
+     * ({@link io.hvp4j.backend.Backend#parallel}), each with scratch of its own.
      */
-    default long scratchSize(Shape[] inputs, Shape output, int rows, int k) {
+    default long scratchSize(Shape[] inputs, Shape output, int rows, int k, int threads) {
         return 0;
     }
 

@@ -101,6 +101,17 @@ public final class Tensor {
         }
     }
 
+    /** Never started: a thread that owns no confined arena, to ask whether a segment is confined. */
+    private static final Thread NOT_AN_OWNER = new Thread(() -> { });
+
+    /**
+     * True when any thread may access this tensor's memory (a shared, automatic or global arena, or a device
+     * tensor); false for a host tensor of a confined arena, which only its owner thread may touch.
+     */
+    public boolean anyThread() {
+        return !isHost() || segment().isAccessibleBy(NOT_AN_OWNER);
+    }
+
     /** True for a tensor in host memory, false for a device tensor. */
     public boolean isHost() {
         return device == null;

@@ -10,11 +10,12 @@ import java.lang.foreign.Arena;
 /**
  * A backend that counts the GEMM flops ({@code 2·m·n·k} per call) of the work it delegates: the flop count of any
  * network's operations, measured by running them once, where no closed-form model (as {@link FlopModel} for the
- * MLP) exists. Only GEMM flops count, as in {@link FlopModel}. Not thread-safe, as backends are.
+ * MLP) exists. Only GEMM flops count, as in {@link FlopModel}. Used by one calling thread at a time, as backends
+ * are; the count itself is safe for the concurrent parts of {@link #parallel} (whole-number flops add exactly).
  */
 public final class CountingBackend implements Backend {
     private final Backend inner;
-    private double flops;
+    private final java.util.concurrent.atomic.DoubleAdder flops = new java.util.concurrent.atomic.DoubleAdder();
 
     public CountingBackend(Backend inner) {
         this.inner = inner;
@@ -22,11 +23,11 @@ public final class CountingBackend implements Backend {
 
     /** GEMM flops since the last {@link #reset}. */
     public double flops() {
-        return flops;
+        return flops.sum();
     }
 
     public void reset() {
-        flops = 0;
+        flops.reset();
     }
 
     @Override
@@ -40,13 +41,18 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
+    public void parallel(int parts, java.util.function.IntConsumer body) {
+        inner.parallel(parts, body);
+    }
+
+    @Override
     public Tensor allocate(Arena arena, DType dtype, int rows, int cols) {
         return inner.allocate(arena, dtype, rows, cols);
     }
 
     @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
-        flops += 2.0 * c.rows() * c.cols() * (transA ? a.rows() : a.cols());
+        flops.add(2.0 * c.rows() * c.cols() * (transA ? a.rows() : a.cols()));
         inner.gemm(transA, transB, alpha, a, b, beta, c);
     }
 

@@ -54,6 +54,11 @@ public final class VectorBackend implements Backend {
         return pool.threads();
     }
 
+    @Override
+    public void parallel(int parts, java.util.function.IntConsumer body) {
+        pool.run(parts, body);
+    }
+
     /** Vector shape in use, e.g. {@code "f32x8 f64x4"}. */
     public static String vectorShape() {
         return "f32x" + FS.length() + " f64x" + DS.length();

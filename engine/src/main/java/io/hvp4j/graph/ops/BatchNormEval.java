@@ -57,55 +57,80 @@ public final class BatchNormEval implements Op {
         return 1 / Math.sqrt(var + eps);
     }
 
+    /** Per channel: {@code 1/√(σ² + ε)}, checked. */
+    private double[] inverses(OpContext c, int C) {
+        double[] inv = new double[C];
+        for (int ch = 0; ch < C; ch++) {
+            inv[ch] = inv(c, ch);
+        }
+        return inv;
+    }
+
+    /** The first {@code n} elements of a parameter-shaped tensor (null stays null). */
+    private static double[] values(Tensor t, int n) {
+        if (t == null) {
+            return null;
+        }
+        double[] v = new double[n];
+        new Planes().read(t, 0, n, v);
+        return v;
+    }
+
     @Override
     public void forward(OpContext c) {
         Shape s = c.inShape(0);
         int C = s.dim(0), S = (int) (s.size() / C);
-        Planes io = new Planes();
-        double[] x = new double[S], h = new double[S];
-        for (int ch = 0; ch < C; ch++) {
-            double inv = inv(c, ch), mu = c.in(3).get(ch), g = c.in(1).get(ch), b = c.in(2).get(ch);
-            for (int r = 0; r < c.rows(); r++) {
-                long at = ((long) r * C + ch) * S;
-                io.read(c.in(0), at, S, x);
-                for (int p = 0; p < S; p++) {
-                    h[p] = (x[p] - mu) * inv;
-                    x[p] = g * h[p] + b;
+        double[] inv = inverses(c, C), mu = values(c.in(3), C), g = values(c.in(1), C), b = values(c.in(2), C);
+        Parts.run(c.backend(), c.rows(), (part, from, to) -> {
+            Planes io = new Planes();
+            double[] x = new double[S], h = new double[S];
+            for (int r = from; r < to; r++) {
+                for (int ch = 0; ch < C; ch++) {
+                    long at = ((long) r * C + ch) * S;
+                    io.read(c.in(0), at, S, x);
+                    for (int p = 0; p < S; p++) {
+                        h[p] = (x[p] - mu[ch]) * inv[ch];
+                        x[p] = g[ch] * h[p] + b[ch];
+                    }
+                    io.write(h, S, c.state(0), at);
+                    io.write(x, S, c.out(), at);
                 }
-                io.write(h, S, c.state(0), at);
-                io.write(x, S, c.out(), at);
             }
-        }
+        }, c.in(0), c.state(0), c.out());
     }
 
     @Override
     public void tangent(OpContext c) {
         Shape s = c.inShape(0);
         int C = s.dim(0), S = (int) (s.size() / C), k = c.k();
-        Tensor xd = c.inDot(0), gd = c.inDot(1), bd = c.inDot(2);
-        Planes io = new Planes();
-        double[] h = new double[S], y = new double[S];
-        for (int ch = 0; ch < C; ch++) {
-            double a = c.in(1).get(ch) * inv(c, ch);
-            for (int r = 0; r < c.rows(); r++) {
-                io.read(c.state(0), ((long) r * C + ch) * S, S, h);
-                for (int j = 0; j < k; j++) {
-                    double gj = gd == null ? 0 : gd.get((long) j * C + ch), bj = bd == null ? 0 : bd.get((long) j * C + ch);
-                    long at = (((long) r * k + j) * C + ch) * S;
-                    if (xd != null) {
-                        io.read(xd, at, S, y);
-                        for (int p = 0; p < S; p++) {
-                            y[p] = a * y[p] + bj + gj * h[p];
+        Tensor xd = c.inDot(0);
+        double[] inv = inverses(c, C), gamma = values(c.in(1), C);
+        double[] gd = values(c.inDot(1), k * C), bd = values(c.inDot(2), k * C);
+        Parts.run(c.backend(), c.rows(), (part, from, to) -> {
+            Planes io = new Planes();
+            double[] h = new double[S], y = new double[S];
+            for (int r = from; r < to; r++) {
+                for (int ch = 0; ch < C; ch++) {
+                    double a = gamma[ch] * inv[ch];
+                    io.read(c.state(0), ((long) r * C + ch) * S, S, h);
+                    for (int j = 0; j < k; j++) {
+                        double gj = gd == null ? 0 : gd[j * C + ch], bj = bd == null ? 0 : bd[j * C + ch];
+                        long at = (((long) r * k + j) * C + ch) * S;
+                        if (xd != null) {
+                            io.read(xd, at, S, y);
+                            for (int p = 0; p < S; p++) {
+                                y[p] = a * y[p] + bj + gj * h[p];
+                            }
+                        } else {
+                            for (int p = 0; p < S; p++) {
+                                y[p] = bj + gj * h[p];
+                            }
                         }
-                    } else {
-                        for (int p = 0; p < S; p++) {
-                            y[p] = bj + gj * h[p];
-                        }
+                        io.write(y, S, c.outDot(), at);
                     }
-                    io.write(y, S, c.outDot(), at);
                 }
             }
-        }
+        }, xd, c.state(0), c.outDot());
     }
 
     @Override
@@ -121,51 +146,67 @@ public final class BatchNormEval implements Op {
 
     /**
      * {@code gx = γ/s·g (+ γ̇/s·G)}, {@code gγ = Σ g·x̂ (+ Σ G·ẋ/s)}, {@code gβ = Σ g}, per tangent j; the terms in
-     * parentheses are the second-order ones ({@code xDot}, {@code gammaDot} non-null).
+     * parentheses are the second-order ones ({@code xDot}, {@code gammaDot} non-null). The sums over the batch are
+     * taken per part of the rows and then added in part order, so they depend on the thread count.
      */
     private void adjoint(OpContext c, Tensor g, Tensor gx, Tensor gGamma, Tensor gBeta, int k, Tensor xDot,
                          Tensor gammaDot) {
         Shape s = c.inShape(0);
         int C = s.dim(0), S = (int) (s.size() / C);
         Tensor xh = c.state(0), G = c.outGrad();
-        Planes io = new Planes();
-        double[] gv = new double[S], h = new double[S], g0 = new double[S], xd = new double[S];
-        for (int j = 0; j < k; j++) {
-            for (int ch = 0; ch < C; ch++) {
-                double inv = inv(c, ch), a = c.in(1).get(ch) * inv;
-                double gdj = gammaDot == null ? 0 : gammaDot.get((long) j * C + ch) * inv;
-                double sg = 0, sb = 0;
-                for (int r = 0; r < c.rows(); r++) {
-                    long at = (((long) r * k + j) * C + ch) * S, h0 = ((long) r * C + ch) * S;
-                    io.read(g, at, S, gv);
+        double[] inv = inverses(c, C), gamma = values(c.in(1), C), gd = values(gammaDot, k * C);
+        int parts = Parts.count(c.backend(), c.rows(), g, gx, xh, G, xDot);
+        double[][] sg = new double[parts][k * C], sb = new double[parts][k * C];
+        Parts.run(c.backend(), parts, c.rows(), (part, from, to) -> {
+            Planes io = new Planes();
+            double[] gv = new double[S], h = new double[S], g0 = new double[S], xd = new double[S];
+            for (int r = from; r < to; r++) {
+                for (int ch = 0; ch < C; ch++) {
+                    long h0 = ((long) r * C + ch) * S;
                     io.read(xh, h0, S, h);
                     if (xDot != null || gammaDot != null) {
                         io.read(G, h0, S, g0);
                     }
-                    if (xDot != null) {
-                        io.read(xDot, at, S, xd);
-                    }
-                    for (int p = 0; p < S; p++) {
-                        sb += gv[p];
-                        sg += gv[p] * h[p];
+                    double a = gamma[ch] * inv[ch];
+                    for (int j = 0; j < k; j++) {
+                        long at = (((long) r * k + j) * C + ch) * S;
+                        double gdj = gd == null ? 0 : gd[j * C + ch] * inv[ch];
+                        io.read(g, at, S, gv);
                         if (xDot != null) {
-                            sg += g0[p] * xd[p] * inv;
+                            io.read(xDot, at, S, xd);
                         }
-                    }
-                    if (gx != null) {
+                        double sgj = 0, sbj = 0;
                         for (int p = 0; p < S; p++) {
-                            gv[p] = a * gv[p] + (gammaDot != null ? gdj * g0[p] : 0);
+                            sbj += gv[p];
+                            sgj += gv[p] * h[p];
+                            if (xDot != null) {
+                                sgj += g0[p] * xd[p] * inv[ch];
+                            }
                         }
-                        io.write(gv, S, gx, at);
+                        sg[part][j * C + ch] += sgj;
+                        sb[part][j * C + ch] += sbj;
+                        if (gx != null) {
+                            for (int p = 0; p < S; p++) {
+                                gv[p] = a * gv[p] + (gammaDot != null ? gdj * g0[p] : 0);
+                            }
+                            io.write(gv, S, gx, at);
+                        }
                     }
-                }
-                if (gGamma != null) {
-                    gGamma.set((long) j * C + ch, sg);
-                }
-                if (gBeta != null) {
-                    gBeta.set((long) j * C + ch, sb);
                 }
             }
+        });
+        for (int p = 1; p < parts; p++) {
+            for (int i = 0; i < k * C; i++) {
+                sg[0][i] += sg[p][i];
+                sb[0][i] += sb[p][i];
+            }
+        }
+        Planes io = new Planes();
+        if (gGamma != null) {
+            io.write(sg[0], k * C, gGamma, 0);
+        }
+        if (gBeta != null) {
+            io.write(sb[0], k * C, gBeta, 0);
         }
     }
 

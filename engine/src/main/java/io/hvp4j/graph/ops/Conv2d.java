@@ -18,8 +18,11 @@ import io.hvp4j.memory.Tensor;
  * {@code g̈W = ∂W(g̈, x) + 2∂W(ġ, ẋ) + ∂W(g, ẍ)}, {@code g̈b = Σ g̈}, with the same three building blocks.
  */
 public final class Conv2d implements Op {
-    /** Elements of the column buffer per chunk (plus as much for the GEMM result): 2^21, 8 MiB in f32. */
-    static final long CHUNK_ELEMENTS = 1L << 21;
+    /**
+     * Elements of the column buffer per chunk of one part (plus as much for the GEMM result): 2^18, 1 MiB in f32,
+     * so that a chunk's columns are still in the core's L2 cache when its GEMM reads them.
+     */
+    static final long CHUNK_ELEMENTS = 1L << 18;
 
     private final int stride, padding, dilation, groups;
 
@@ -83,12 +86,21 @@ public final class Conv2d implements Op {
         return (int) Math.max(1, Math.min(count, CHUNK_ELEMENTS / per));
     }
 
+    /**
+     * Per part: the columns and the GEMM result of one chunk; then, for the weight gradients, one partial sum per
+     * part but the first.
+     */
     @Override
-    public long scratchSize(Shape[] in, Shape out, int rows, int k) {
+    public long scratchSize(Shape[] in, Shape out, int rows, int k, int threads) {
         long cgkk = (long) in[1].dim(1) * in[1].dim(2) * in[1].dim(3);
         long per = Math.max(cgkk, (long) k * in[1].dim(0)) * out.dim(1) * out.dim(2);
-        // Each chunk holds m images with m·per ≤ max(CHUNK_ELEMENTS, per), twice (columns and GEMM result).
-        return 2 * Math.min((long) rows * k * per, Math.max(CHUNK_ELEMENTS, per));
+        long images = ((long) rows * k + threads - 1) / threads;
+        return threads * partScratch(images, per) + (threads - 1L) * k * in[1].size();
+    }
+
+    /** Scratch of one part over at most {@code images} images, {@code per} elements each: two chunk buffers. */
+    private static long partScratch(long images, long per) {
+        return 2 * Math.min(images * per, Math.max(CHUNK_ELEMENTS, per));
     }
 
     /** The sizes the three building blocks share: channels per group in and out, columns per group, pixels. */
@@ -101,6 +113,26 @@ public final class Conv2d implements Op {
         return new Dims(g, cout, cout / groups, cg, cg * g.kh() * g.kw(), g.ho() * g.wo());
     }
 
+    /**
+     * Runs a building block over {@code count} images split into contiguous ranges, one per backend thread
+     * ({@link Parts}), each with scratch of its own ({@code perImage}: chunk-buffer elements per image; part i's
+     * scratch starts at {@code offset(i)}); returns the number of parts. Every image's result is computed by the same
+     * single-threaded GEMMs whatever the split (the GEMM's sums do not depend on its column range), so per-image
+     * outputs have the same bits for any thread count; sums over images (weight gradients) follow the split.
+     */
+    private static int inParts(OpContext c, int count, long perImage, PartBody body, Tensor... touched) {
+        int parts = Parts.count(c.backend(), count, touched);
+        long scratch = partScratch((count + parts - 1) / parts, perImage);
+        Parts.run(c.backend(), parts, count, (i, from, to) -> body.run(i, from, to, i * scratch));
+        return parts;
+    }
+
+    /** A building block's work on images {@code [from, to)} with scratch from {@code offset} on. */
+    @FunctionalInterface
+    private interface PartBody {
+        void run(int part, int from, int to, long offset);
+    }
+
     // ---- the three building blocks, over sets of images addressed as base + n·step (+ jj for stacked tangents)
 
     /**
@@ -109,22 +141,24 @@ public final class Conv2d implements Op {
      */
     private void convolve(OpContext c, double alpha, Tensor src, long sBase, long sStep, int count, Tensor w, int J,
                           Tensor dst, long dBase, long dStep, boolean accumulate) {
-        Backend be = c.backend();
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
-        int nc = chunk(count, cgkk, (long) J * og, P);
-        for (int n0 = 0; n0 < count; n0 += nc) {
-            int m = Math.min(nc, count - n0);
-            Tensor cols = c.scratch(0, cgkk, m * P);
-            Tensor res = c.scratch((long) nc * Math.max(cgkk, J * og) * P, J * og, m * P);
-            for (int gi = 0; gi < groups; gi++) {
-                Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
-                Tensor wg = w.view((long) gi * og * cgkk, J * og, cgkk);
-                be.gemm(false, false, alpha, wg, cols, 0, res);
-                Images.transfer(false, dst, dBase + n0 * dStep, dStep, m, J, cout, gi * og, og, P, res, accumulate);
+        inParts(c, count, (long) Math.max(cgkk, J * og) * P, (part, from, to, off) -> {
+            int nc = chunk(to - from, cgkk, (long) J * og, P);
+            for (int n0 = from; n0 < to; n0 += nc) {
+                int m = Math.min(nc, to - n0);
+                Tensor cols = c.scratch(off, cgkk, m * P);
+                Tensor res = c.scratch(off + (long) nc * Math.max(cgkk, J * og) * P, J * og, m * P);
+                for (int gi = 0; gi < groups; gi++) {
+                    Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
+                    Tensor wg = w.view((long) gi * og * cgkk, J * og, cgkk);
+                    c.backend().gemm(false, false, alpha, wg, cols, 0, res);
+                    Images.transfer(false, dst, dBase + n0 * dStep, dStep, m, J, cout, gi * og, og, P, res,
+                            accumulate);
+                }
             }
-        }
+        }, src, w, dst, c.scratch(0, 1, 1));
     }
 
     /**
@@ -133,44 +167,56 @@ public final class Conv2d implements Op {
      */
     private void convolveTranspose(OpContext c, double alpha, Tensor grad, long gBase, long gStep, int count, Tensor w,
                                    Tensor dst, long dBase, long dStep) {
-        Backend be = c.backend();
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
-        int nc = chunk(count, cgkk, og, P);
-        for (int n0 = 0; n0 < count; n0 += nc) {
-            int m = Math.min(nc, count - n0);
-            Tensor cols = c.scratch(0, cgkk, m * P);
-            Tensor gm = c.scratch((long) nc * Math.max(cgkk, og) * P, og, m * P);
-            for (int gi = 0; gi < groups; gi++) {
-                Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, 1, cout, gi * og, og, P, gm, false);
-                be.gemm(true, false, alpha, w.view((long) gi * og * cgkk, og, cgkk), gm, 0, cols);
-                Images.col2im(cols, dBase + n0 * dStep, dStep, m, g, gi * cg, cg, dst);
+        inParts(c, count, (long) Math.max(cgkk, og) * P, (part, from, to, off) -> {
+            int nc = chunk(to - from, cgkk, og, P);
+            for (int n0 = from; n0 < to; n0 += nc) {
+                int m = Math.min(nc, to - n0);
+                Tensor cols = c.scratch(off, cgkk, m * P);
+                Tensor gm = c.scratch(off + (long) nc * Math.max(cgkk, og) * P, og, m * P);
+                for (int gi = 0; gi < groups; gi++) {
+                    Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, 1, cout, gi * og, og, P, gm, false);
+                    c.backend().gemm(true, false, alpha, w.view((long) gi * og * cgkk, og, cgkk), gm, 0, cols);
+                    Images.col2im(cols, dBase + n0 * dStep, dStep, m, g, gi * cg, cg, dst);
+                }
             }
-        }
+        }, grad, w, dst, c.scratch(0, 1, 1));
     }
 
     /**
      * {@code dw[jj·C_out + g·og + o] (+)= α·G_{jj,g} · cols_g(src)ᵀ} summed over the images, with
      * {@code G = grad[gBase + n·gStep + jj]} and {@code src[sBase + n·sStep]}; {@code dw} is {@code (J·C_out) × cgkk}.
+     * Each part sums its images (the first into dw, the others into partial sums placed after all parts' chunk
+     * buffers), then the partial sums are added in part order.
      */
     private void weightGradient(OpContext c, double alpha, Tensor grad, long gBase, long gStep, int J, Tensor src,
                                 long sBase, long sStep, int count, Tensor dw, boolean accumulate) {
-        Backend be = c.backend();
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
-        int nc = chunk(count, cgkk, (long) J * og, P);
-        for (int n0 = 0; n0 < count; n0 += nc) {
-            int m = Math.min(nc, count - n0);
-            Tensor cols = c.scratch(0, cgkk, m * P);
-            Tensor gm = c.scratch((long) nc * Math.max(cgkk, J * og) * P, J * og, m * P);
-            double beta = accumulate || n0 > 0 ? 1 : 0;
-            for (int gi = 0; gi < groups; gi++) {
-                Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
-                Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, J, cout, gi * og, og, P, gm, false);
-                be.gemm(false, true, alpha, gm, cols, beta, dw.view((long) gi * og * cgkk, J * og, cgkk));
+        long perImage = (long) Math.max(cgkk, J * og) * P;
+        int threads = Parts.count(c.backend(), count);
+        long partials = threads * partScratch((count + threads - 1) / threads, perImage);
+        int parts = inParts(c, count, perImage, (part, from, to, off) -> {
+            Tensor target = part == 0 ? dw : c.scratch(partials + (part - 1L) * dw.size(), dw.rows(), dw.cols());
+            int nc = chunk(to - from, cgkk, (long) J * og, P);
+            for (int n0 = from; n0 < to; n0 += nc) {
+                int m = Math.min(nc, to - n0);
+                Tensor cols = c.scratch(off, cgkk, m * P);
+                Tensor gm = c.scratch(off + (long) nc * Math.max(cgkk, J * og) * P, J * og, m * P);
+                double beta = (part == 0 && accumulate) || n0 > from ? 1 : 0;
+                for (int gi = 0; gi < groups; gi++) {
+                    Images.im2col(src, sBase + n0 * sStep, sStep, m, g, gi * cg, cg, cols);
+                    Images.transfer(true, grad, gBase + n0 * gStep, gStep, m, J, cout, gi * og, og, P, gm, false);
+                    c.backend().gemm(false, true, alpha, gm, cols, beta,
+                            target.view((long) gi * og * cgkk, J * og, cgkk));
+                }
             }
+        }, grad, src, dw, c.scratch(0, 1, 1));
+        for (int p = 1; p < parts; p++) {
+            c.backend().axpy(1, c.scratch(partials + (p - 1L) * dw.size(), dw.rows(), dw.cols()), dw);
         }
     }
 

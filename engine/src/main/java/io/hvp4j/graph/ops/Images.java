@@ -27,47 +27,52 @@ final class Images {
     /**
      * {@code cols[(c, a, b), n·P + p] = src[image(n)][c0 + c][oi·s − pad + a·d][oj·s − pad + b·d]} (zero outside),
      * for {@code n < count}, {@code p = oi·wo + oj}; {@code cols} is {@code (cg·kh·kw) × (count·ho·wo)}. Plane by
-     * plane through heap buffers: one bulk read of the input plane, one bulk write per kernel offset.
+     * plane through heap buffers: one bulk read of the input plane, one bulk write per kernel offset. A pure copy,
+     * so it moves bytes ({@code e} per element) and needs no per-dtype code or conversions.
      */
     static void im2col(Tensor src, long base, long step, int count, Geometry g, int c0, int cg, Tensor cols) {
-        int P = g.ho * g.wo, plane = g.h * g.w;
+        int P = g.ho * g.wo, plane = g.h * g.w, e = (int) src.dtype().bytes();
         long rowLen = (long) count * P;
         long img = g.imageSize();
-        Planes io = new Planes();
-        double[] in = new double[plane], run = new double[P];
+        MemorySegment in = src.segment(), out = cols.segment();
+        byte[] inPlane = new byte[plane * e], run = new byte[P * e];
         for (int n = 0; n < count; n++) {
             for (int c = 0; c < cg; c++) {
-                io.read(src, (base + n * step) * img + (long) (c0 + c) * plane, plane, in);
+                long at = (base + n * step) * img + (long) (c0 + c) * plane;
+                MemorySegment.copy(in, ValueLayout.JAVA_BYTE, at * e, inPlane, 0, plane * e);
                 for (int a = 0; a < g.kh; a++) {
                     for (int b = 0; b < g.kw; b++) {
-                        fillRun(in, g, a, b, run);
+                        fillRun(inPlane, e, g, a, b, run);
                         long row = ((long) (c * g.kh + a) * g.kw + b) * rowLen;
-                        io.write(run, P, cols, row + (long) n * P);
+                        MemorySegment.copy(run, 0, out, ValueLayout.JAVA_BYTE, (row + (long) n * P) * e, P * e);
                     }
                 }
             }
         }
     }
 
-    /** {@code run[oi·wo + oj] = in[oi·s − pad + a·d][oj·s − pad + b·d]}, zero outside the plane. */
-    private static void fillRun(double[] in, Geometry g, int a, int b, double[] run) {
+    /** {@code run[oi·wo + oj] = in[oi·s − pad + a·d][oj·s − pad + b·d]}, zero outside the plane; e bytes each. */
+    private static void fillRun(byte[] in, int e, Geometry g, int a, int b, byte[] run) {
         int oj0 = firstInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
         int oj1 = endInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
         for (int oi = 0; oi < g.ho; oi++) {
             int ii = oi * g.stride - g.pad + a * g.dilation;
             int r0 = oi * g.wo;
             if (ii < 0 || ii >= g.h || oj0 >= oj1) {
-                java.util.Arrays.fill(run, r0, r0 + g.wo, 0);
+                java.util.Arrays.fill(run, r0 * e, (r0 + g.wo) * e, (byte) 0);
                 continue;
             }
-            java.util.Arrays.fill(run, r0, r0 + oj0, 0);
-            java.util.Arrays.fill(run, r0 + oj1, r0 + g.wo, 0);
+            java.util.Arrays.fill(run, r0 * e, (r0 + oj0) * e, (byte) 0);
+            java.util.Arrays.fill(run, (r0 + oj1) * e, (r0 + g.wo) * e, (byte) 0);
             int s0 = ii * g.w + b * g.dilation - g.pad;
             if (g.stride == 1) {
-                System.arraycopy(in, s0 + oj0, run, r0 + oj0, oj1 - oj0);
+                System.arraycopy(in, (s0 + oj0) * e, run, (r0 + oj0) * e, (oj1 - oj0) * e);
             } else {
                 for (int oj = oj0; oj < oj1; oj++) {
-                    run[r0 + oj] = in[s0 + oj * g.stride];
+                    int from = (s0 + oj * g.stride) * e, to = (r0 + oj) * e;
+                    for (int t = 0; t < e; t++) {
+                        run[to + t] = in[from + t];
+                    }
                 }
             }
         }
@@ -143,6 +148,7 @@ final class Images {
                          int P, Tensor m, boolean accumulate) {
         MemorySegment ts = t.segment(), ms = m.segment();
         boolean f32 = t.dtype() == DType.F32;
+        Planes io = accumulate ? new Planes() : null;
         long rowLen = (long) count * P;
         long img = (long) C * P;
         for (int jj = 0; jj < J; jj++) {
@@ -155,16 +161,8 @@ final class Images {
                         copy(ts, ti, ms, mi, P, f32);
                     } else if (!accumulate) {
                         copy(ms, mi, ts, ti, P, f32);
-                    } else if (f32) {
-                        for (int p = 0; p < P; p++) {
-                            ts.setAtIndex(ValueLayout.JAVA_FLOAT, ti + p, ts.getAtIndex(ValueLayout.JAVA_FLOAT, ti + p)
-                                    + ms.getAtIndex(ValueLayout.JAVA_FLOAT, mi + p));
-                        }
                     } else {
-                        for (int p = 0; p < P; p++) {
-                            ts.setAtIndex(ValueLayout.JAVA_DOUBLE, ti + p, ts.getAtIndex(ValueLayout.JAVA_DOUBLE, ti + p)
-                                    + ms.getAtIndex(ValueLayout.JAVA_DOUBLE, mi + p));
-                        }
+                        io.add(m, mi, t, ti, P);
                     }
                 }
             }

@@ -45,7 +45,7 @@ public final class Linear implements Op {
     }
 
     @Override
-    public long scratchSize(Shape[] in, Shape out, int rows, int k) {
+    public long scratchSize(Shape[] in, Shape out, int rows, int k, int threads) {
         long outF = in[1].dim(0), inF = in[1].dim(1), m = in[0].size() / inF;
         long s = 2L * k * outF * inF;
         if (m > 1) {

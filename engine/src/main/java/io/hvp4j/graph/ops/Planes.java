@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class Planes {
     private float[] stage = new float[0];
+    private double[] wide = new double[0];
 
     /** {@code dst[0..n) = t[at..at+n)}. */
     void read(Tensor t, long at, int n, double[] dst) {
@@ -40,6 +41,35 @@ final class Planes {
             f[i] = (float) src[i];
         }
         MemorySegment.copy(f, 0, s, ValueLayout.JAVA_FLOAT, at * 4, n);
+    }
+
+    /** {@code dst[di..di+n) += src[si..si+n)} (same dtype), in the tensors' own precision. */
+    void add(Tensor src, long si, Tensor dst, long di, int n) {
+        MemorySegment s = src.segment(), d = dst.segment();
+        if (dst.dtype() == DType.F64) {
+            double[] a = wide(2 * n);
+            MemorySegment.copy(s, ValueLayout.JAVA_DOUBLE, si * 8, a, 0, n);
+            MemorySegment.copy(d, ValueLayout.JAVA_DOUBLE, di * 8, a, n, n);
+            for (int i = 0; i < n; i++) {
+                a[n + i] += a[i];
+            }
+            MemorySegment.copy(a, n, d, ValueLayout.JAVA_DOUBLE, di * 8, n);
+            return;
+        }
+        float[] a = stage(2 * n);
+        MemorySegment.copy(s, ValueLayout.JAVA_FLOAT, si * 4, a, 0, n);
+        MemorySegment.copy(d, ValueLayout.JAVA_FLOAT, di * 4, a, n, n);
+        for (int i = 0; i < n; i++) {
+            a[n + i] += a[i];
+        }
+        MemorySegment.copy(a, n, d, ValueLayout.JAVA_FLOAT, di * 4, n);
+    }
+
+    private double[] wide(int n) {
+        if (wide.length < n) {
+            wide = new double[n];
+        }
+        return wide;
     }
 
     private float[] stage(int n) {

@@ -1,6 +1,7 @@
 package io.hvp4j.graph.ops;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.backend.Backend;
 import io.hvp4j.graph.Op;
 import io.hvp4j.graph.OpContext;
 import io.hvp4j.graph.Shape;
@@ -86,127 +87,133 @@ public final class Pool2d implements Op {
      * Average pooling of {@code images} images, or its adjoint ({@code adjoint}: {@code src} is the output-shaped
      * adjoint, {@code dst} the input-shaped one, overwritten). Plane by plane through heap buffers.
      */
-    private void average(Shape x, Shape y, Tensor src, Tensor dst, int images, boolean adjoint) {
+    private void average(Backend be, Shape x, Shape y, Tensor src, Tensor dst, int images, boolean adjoint) {
         int H = x.dim(1), W = x.dim(2), ho = y.dim(1), wo = y.dim(2), kh = kh(x), kw = kw(x);
         int s = mode == Mode.GLOBAL_AVG ? 1 : stride, p = mode == Mode.GLOBAL_AVG ? 0 : padding;
         double scale = 1.0 / ((double) kh * kw);
-        long planes = (long) images * x.dim(0);
-        Planes io = new Planes();
-        double[] in = new double[H * W], out = new double[ho * wo];
-        for (long c = 0; c < planes; c++) {
-            long in0 = c * H * W, out0 = c * ho * wo;
-            if (adjoint) {
-                io.read(src, out0, ho * wo, out);
-                java.util.Arrays.fill(in, 0);
-            } else {
-                io.read(src, in0, H * W, in);
-            }
-            for (int oi = 0; oi < ho; oi++) {
-                int a0 = Math.max(0, p - oi * s), a1 = Math.min(kh, H + p - oi * s);
-                for (int oj = 0; oj < wo; oj++) {
-                    int b0 = Math.max(0, p - oj * s), b1 = Math.min(kw, W + p - oj * s);
-                    int base = (oi * s - p) * W + oj * s - p;
-                    if (adjoint) {
-                        double g = out[oi * wo + oj] * scale;
-                        for (int a = a0; a < a1; a++) {
-                            for (int b = b0; b < b1; b++) {
-                                in[base + a * W + b] += g;
+        int planes = Math.multiplyExact(images, x.dim(0));
+        Parts.run(be, planes, (part, from, to) -> {
+            Planes io = new Planes();
+            double[] in = new double[H * W], out = new double[ho * wo];
+            for (long c = from; c < to; c++) {
+                long in0 = c * H * W, out0 = c * ho * wo;
+                if (adjoint) {
+                    io.read(src, out0, ho * wo, out);
+                    java.util.Arrays.fill(in, 0);
+                } else {
+                    io.read(src, in0, H * W, in);
+                }
+                for (int oi = 0; oi < ho; oi++) {
+                    int a0 = Math.max(0, p - oi * s), a1 = Math.min(kh, H + p - oi * s);
+                    for (int oj = 0; oj < wo; oj++) {
+                        int b0 = Math.max(0, p - oj * s), b1 = Math.min(kw, W + p - oj * s);
+                        int base = (oi * s - p) * W + oj * s - p;
+                        if (adjoint) {
+                            double g = out[oi * wo + oj] * scale;
+                            for (int a = a0; a < a1; a++) {
+                                for (int b = b0; b < b1; b++) {
+                                    in[base + a * W + b] += g;
+                                }
                             }
-                        }
-                    } else {
-                        double acc = 0;
-                        for (int a = a0; a < a1; a++) {
-                            for (int b = b0; b < b1; b++) {
-                                acc += in[base + a * W + b];
+                        } else {
+                            double acc = 0;
+                            for (int a = a0; a < a1; a++) {
+                                for (int b = b0; b < b1; b++) {
+                                    acc += in[base + a * W + b];
+                                }
                             }
+                            out[oi * wo + oj] = acc * scale;
                         }
-                        out[oi * wo + oj] = acc * scale;
                     }
                 }
+                if (adjoint) {
+                    io.write(in, H * W, dst, in0);
+                } else {
+                    io.write(out, ho * wo, dst, out0);
+                }
             }
-            if (adjoint) {
-                io.write(in, H * W, dst, in0);
-            } else {
-                io.write(out, ho * wo, dst, out0);
-            }
-        }
+        }, src, dst);
     }
 
     /** Max pooling forward: output and the arg-max (index in the plane) of every output element. */
-    private void maxForward(Shape x, Shape y, Tensor src, Tensor dst, Tensor arg, int images) {
+    private void maxForward(Backend be, Shape x, Shape y, Tensor src, Tensor dst, Tensor arg, int images) {
         int H = x.dim(1), W = x.dim(2), ho = y.dim(1), wo = y.dim(2);
-        long planes = (long) images * x.dim(0);
-        Planes io = new Planes();
-        double[] in = new double[H * W], out = new double[ho * wo], at = new double[ho * wo];
-        for (long c = 0; c < planes; c++) {
-            long in0 = c * H * W, out0 = c * ho * wo;
-            io.read(src, in0, H * W, in);
-            for (int oi = 0; oi < ho; oi++) {
-                int a0 = Math.max(0, padding - oi * stride), a1 = Math.min(kernel, H + padding - oi * stride);
-                for (int oj = 0; oj < wo; oj++) {
-                    int b0 = Math.max(0, padding - oj * stride), b1 = Math.min(kernel, W + padding - oj * stride);
-                    int base = (oi * stride - padding) * W + oj * stride - padding;
-                    double best = Double.NEGATIVE_INFINITY;
-                    int bestAt = -1;
-                    for (int a = a0; a < a1; a++) {
-                        for (int b = b0; b < b1; b++) {
-                            int q = base + a * W + b;
-                            double v = in[q];
-                            if (v > best || bestAt < 0 || Double.isNaN(v)) {
-                                best = v;
-                                bestAt = q;
+        int planes = Math.multiplyExact(images, x.dim(0));
+        Parts.run(be, planes, (part, from, to) -> {
+            Planes io = new Planes();
+            double[] in = new double[H * W], out = new double[ho * wo], at = new double[ho * wo];
+            for (long c = from; c < to; c++) {
+                long in0 = c * H * W, out0 = c * ho * wo;
+                io.read(src, in0, H * W, in);
+                for (int oi = 0; oi < ho; oi++) {
+                    int a0 = Math.max(0, padding - oi * stride), a1 = Math.min(kernel, H + padding - oi * stride);
+                    for (int oj = 0; oj < wo; oj++) {
+                        int b0 = Math.max(0, padding - oj * stride), b1 = Math.min(kernel, W + padding - oj * stride);
+                        int base = (oi * stride - padding) * W + oj * stride - padding;
+                        double best = Double.NEGATIVE_INFINITY;
+                        int bestAt = -1;
+                        for (int a = a0; a < a1; a++) {
+                            for (int b = b0; b < b1; b++) {
+                                int q = base + a * W + b;
+                                double v = in[q];
+                                if (v > best || bestAt < 0 || Double.isNaN(v)) {
+                                    best = v;
+                                    bestAt = q;
+                                }
                             }
                         }
+                        out[oi * wo + oj] = best;
+                        at[oi * wo + oj] = bestAt;
                     }
-                    out[oi * wo + oj] = best;
-                    at[oi * wo + oj] = bestAt;
                 }
+                io.write(out, ho * wo, dst, out0);
+                io.write(at, ho * wo, arg, out0);
             }
-            io.write(out, ho * wo, dst, out0);
-            io.write(at, ho * wo, arg, out0);
-        }
+        }, src, dst, arg);
     }
 
     /**
      * Max pooling's linear map given the kept arg-max, or its adjoint, over {@code rows·k} images whose arg-max is that
      * of sample {@code image / k}.
      */
-    private static void maxLinear(Shape x, Shape y, Tensor arg, Tensor src, Tensor dst, int rows, int k,
+    private static void maxLinear(Backend be, Shape x, Shape y, Tensor arg, Tensor src, Tensor dst, int rows, int k,
                                   boolean adjoint) {
         int C = x.dim(0), plane = x.dim(1) * x.dim(2), outPlane = y.dim(1) * y.dim(2);
-        Planes io = new Planes();
-        double[] at = new double[outPlane], in = new double[plane], out = new double[outPlane];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < C; c++) {
-                io.read(arg, ((long) r * C + c) * outPlane, outPlane, at);
-                for (int j = 0; j < k; j++) {
-                    long img = (long) r * k + j;
-                    long in0 = (img * C + c) * plane, out0 = (img * C + c) * outPlane;
-                    if (adjoint) {
-                        io.read(src, out0, outPlane, out);
-                        java.util.Arrays.fill(in, 0);
-                        for (int q = 0; q < outPlane; q++) {
-                            in[(int) at[q]] += out[q];
+        Parts.run(be, rows, (part, from, to) -> {
+            Planes io = new Planes();
+            double[] at = new double[outPlane], in = new double[plane], out = new double[outPlane];
+            for (int r = from; r < to; r++) {
+                for (int c = 0; c < C; c++) {
+                    io.read(arg, ((long) r * C + c) * outPlane, outPlane, at);
+                    for (int j = 0; j < k; j++) {
+                        long img = (long) r * k + j;
+                        long in0 = (img * C + c) * plane, out0 = (img * C + c) * outPlane;
+                        if (adjoint) {
+                            io.read(src, out0, outPlane, out);
+                            java.util.Arrays.fill(in, 0);
+                            for (int q = 0; q < outPlane; q++) {
+                                in[(int) at[q]] += out[q];
+                            }
+                            io.write(in, plane, dst, in0);
+                        } else {
+                            io.read(src, in0, plane, in);
+                            for (int q = 0; q < outPlane; q++) {
+                                out[q] = in[(int) at[q]];
+                            }
+                            io.write(out, outPlane, dst, out0);
                         }
-                        io.write(in, plane, dst, in0);
-                    } else {
-                        io.read(src, in0, plane, in);
-                        for (int q = 0; q < outPlane; q++) {
-                            out[q] = in[(int) at[q]];
-                        }
-                        io.write(out, outPlane, dst, out0);
                     }
                 }
             }
-        }
+        }, arg, src, dst);
     }
 
     @Override
     public void forward(OpContext c) {
         if (mode == Mode.MAX) {
-            maxForward(c.inShape(0), c.outShape(), c.in(0), c.out(), c.state(0), c.rows());
+            maxForward(c.backend(), c.inShape(0), c.outShape(), c.in(0), c.out(), c.state(0), c.rows());
         } else {
-            average(c.inShape(0), c.outShape(), c.in(0), c.out(), c.rows(), false);
+            average(c.backend(), c.inShape(0), c.outShape(), c.in(0), c.out(), c.rows(), false);
         }
     }
 
@@ -227,9 +234,9 @@ public final class Pool2d implements Op {
 
     private void apply(OpContext c, Tensor src, Tensor dst, int k, boolean adjoint) {
         if (mode == Mode.MAX) {
-            maxLinear(c.inShape(0), c.outShape(), c.state(0), src, dst, c.rows(), k, adjoint);
+            maxLinear(c.backend(), c.inShape(0), c.outShape(), c.state(0), src, dst, c.rows(), k, adjoint);
         } else {
-            average(c.inShape(0), c.outShape(), src, dst, c.rows() * k, adjoint);
+            average(c.backend(), c.inShape(0), c.outShape(), src, dst, c.rows() * k, adjoint);
         }
     }
 
