@@ -28,20 +28,23 @@ final class Images {
      * {@code cols[(c, a, b), n·P + p] = src[image(n)][c0 + c][oi·s − pad + a·d][oj·s − pad + b·d]} (zero outside),
      * for {@code n < count}, {@code p = oi·wo + oj}; {@code cols} is {@code (cg·kh·kw) × (count·ho·wo)}. Plane by
      * plane through heap buffers: one bulk read of the input plane, one bulk write per kernel offset. A pure copy,
-     * so it moves bytes ({@code e} per element) and needs no per-dtype code or conversions.
+     * so it moves bytes ({@code e} per element) and needs no per-dtype code or conversions. The padding falls on the
+     * same places of a kernel offset's run for every plane, so each offset keeps its own run buffer, zeroed once.
      */
     static void im2col(Tensor src, long base, long step, int count, Geometry g, int c0, int cg, Tensor cols) {
         int P = g.ho * g.wo, plane = g.h * g.w, e = (int) src.dtype().bytes();
         long rowLen = (long) count * P;
         long img = g.imageSize();
         MemorySegment in = src.segment(), out = cols.segment();
-        byte[] inPlane = new byte[plane * e], run = new byte[P * e];
+        byte[] inPlane = new byte[plane * e];
+        byte[][] runs = new byte[g.kh * g.kw][P * e];
         for (int n = 0; n < count; n++) {
             for (int c = 0; c < cg; c++) {
                 long at = (base + n * step) * img + (long) (c0 + c) * plane;
                 MemorySegment.copy(in, ValueLayout.JAVA_BYTE, at * e, inPlane, 0, plane * e);
                 for (int a = 0; a < g.kh; a++) {
                     for (int b = 0; b < g.kw; b++) {
+                        byte[] run = runs[a * g.kw + b];
                         fillRun(inPlane, e, g, a, b, run);
                         long row = ((long) (c * g.kh + a) * g.kw + b) * rowLen;
                         MemorySegment.copy(run, 0, out, ValueLayout.JAVA_BYTE, (row + (long) n * P) * e, P * e);
@@ -51,20 +54,22 @@ final class Images {
         }
     }
 
-    /** {@code run[oi·wo + oj] = in[oi·s − pad + a·d][oj·s − pad + b·d]}, zero outside the plane; e bytes each. */
+    /**
+     * {@code run[oi·wo + oj] = in[oi·s − pad + a·d][oj·s − pad + b·d]} where that is inside the plane ({@code e}
+     * bytes each); the places outside are left as they are (zero).
+     */
     private static void fillRun(byte[] in, int e, Geometry g, int a, int b, byte[] run) {
         int oj0 = firstInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
         int oj1 = endInside(b * g.dilation - g.pad, g.stride, g.w, g.wo);
+        if (oj0 >= oj1) {
+            return;
+        }
         for (int oi = 0; oi < g.ho; oi++) {
             int ii = oi * g.stride - g.pad + a * g.dilation;
-            int r0 = oi * g.wo;
-            if (ii < 0 || ii >= g.h || oj0 >= oj1) {
-                java.util.Arrays.fill(run, r0 * e, (r0 + g.wo) * e, (byte) 0);
+            if (ii < 0 || ii >= g.h) {
                 continue;
             }
-            java.util.Arrays.fill(run, r0 * e, (r0 + oj0) * e, (byte) 0);
-            java.util.Arrays.fill(run, (r0 + oj1) * e, (r0 + g.wo) * e, (byte) 0);
-            int s0 = ii * g.w + b * g.dilation - g.pad;
+            int r0 = oi * g.wo, s0 = ii * g.w + b * g.dilation - g.pad;
             if (g.stride == 1) {
                 System.arraycopy(in, (s0 + oj0) * e, run, (r0 + oj0) * e, (oj1 - oj0) * e);
             } else {
