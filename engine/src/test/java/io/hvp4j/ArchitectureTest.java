@@ -36,6 +36,7 @@ class ArchitectureTest {
             List.of("io.hvp4j.data"),
             List.of("io.hvp4j.io"),
             List.of("io.hvp4j.graph", "io.hvp4j.graph.ops"), // the graph and its engine; the builder makes ops
+            List.of("io.hvp4j.onnx", "io.hvp4j.onnx.proto"), // ONNX files into graphs (proto: protoc's classes)
             List.of("io.hvp4j.objective"),
             List.of("io.hvp4j.spectral"),
             List.of("io.hvp4j.perf", "io.hvp4j.train"));

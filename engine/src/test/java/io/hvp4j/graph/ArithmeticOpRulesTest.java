@@ -4,6 +4,7 @@ import io.hvp4j.InvalidInputException;
 import io.hvp4j.graph.ops.Binary;
 import io.hvp4j.graph.ops.Identity;
 import io.hvp4j.graph.ops.Reduce;
+import io.hvp4j.graph.ops.Slice;
 import io.hvp4j.memory.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.Arguments;
@@ -42,6 +43,9 @@ class ArithmeticOpRulesTest extends OpRulesHarness {
         cs.add(c("reducemean-all", new Reduce(Reduce.Mode.MEAN, false), Shape.of(2, 3), "x"));
         cs.add(c("dropout", Identity.dropout(0.5), Shape.of(2, 3), "x"));
         cs.add(c("identity", Identity.identity(), Shape.of(5), "x"));
+        cs.add(c("slice-last", new Slice(1, 1, 4, 1), Shape.of(2, 5), "x"));
+        cs.add(c("slice-middle-step", new Slice(1, 0, 5, 2), Shape.of(2, 5, 3), "x"));
+        cs.add(c("slice-first", new Slice(0, 2, 3, 1), Shape.of(3, 4), "x"));
         return onBothBackends(cs);
     }
 
