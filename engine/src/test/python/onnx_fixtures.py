@@ -9,7 +9,9 @@ For each model NAME it writes NAME.onnx (exported in float32 with the README's r
 do_constant_folding=False, training=TrainingMode.PRESERVE, a dynamic batch axis) and NAME.npz with, in float64:
   x (N, ...) inputs, y (N, K) one-hot targets, loss (softmax cross-entropy, mean over the batch),
   and per state_dict parameter name P: p.P (the value in the file), v.P (a direction), grad.P, hvp.P (H v),
-  ggn.P (Gauss-Newton H_O v = J^T (d2 loss/df2) J v) and functional.P (H_F v = H v - H_O v).
+  ggn.P (Gauss-Newton H_O v = J^T (d2 loss/df2) J v) and functional.P (H_F v = H v - H_O v);
+  for cnn_bn_res and lenet also rank.hessian, rank.ggn, rank.functional: numpy.linalg.matrix_rank (default
+  tolerance) of the dense float64 matrices.
 The references use the same float32 parameter values, widened to float64 (exact), on the float64 model.
 Extra files: lenet_opset13.onnx, lenet_opset15.onnx (same weights as lenet.onnx, other opsets),
 attention_opset18.onnx (attention.onnx with opset 18's ReduceMean(x, axes) form, made with the onnx package),
@@ -162,6 +164,27 @@ def references(model, x, labels, gen):
     return ref
 
 
+def dense_ranks(model, x, labels):
+    """numpy.linalg.matrix_rank (default tolerance) of the dense H, H_O and H_F = H - H_O, in float64."""
+    params = [p for _, p in model.named_parameters()]
+    out = model(x)
+    loss = F.cross_entropy(out, labels)
+    g = torch.cat([a.reshape(-1) for a in torch.autograd.grad(loss, params, create_graph=True)])
+    h = torch.stack([torch.cat([a.reshape(-1) for a in torch.autograd.grad(g[i], params, retain_graph=True)])
+                     for i in range(g.numel())]).numpy()
+    flat = out.reshape(-1)
+    jac = torch.stack([torch.cat([a.reshape(-1) for a in torch.autograd.grad(flat[o], params, retain_graph=True)])
+                       for o in range(flat.numel())]).numpy()
+    p = torch.softmax(out, dim=1).detach().numpy()
+    n, k = p.shape
+    hl = np.zeros((n * k, n * k))
+    for i in range(n):
+        hl[i * k:(i + 1) * k, i * k:(i + 1) * k] = (np.diag(p[i]) - np.outer(p[i], p[i])) / n
+    ggn = jac.T @ hl @ jac
+    return {"rank.hessian": np.array(np.linalg.matrix_rank(h)), "rank.ggn": np.array(np.linalg.matrix_rank(ggn)),
+            "rank.functional": np.array(np.linalg.matrix_rank(h - ggn))}
+
+
 def opset18(src, dst):
     """attention.onnx rewritten to opset 18: ReduceMean takes its axes as an input instead of an attribute."""
     import onnx
@@ -208,6 +231,9 @@ def main(out):
         x = torch.randn((N,) + shape, generator=gen, dtype=torch.float64)
         labels = torch.randint(0, 3, (N,), generator=gen)
         ref = references(model, x, labels, gen)
+        if name in ("cnn_bn_res", "lenet"):
+            ref.update(dense_ranks(model, x, labels))
+            print(name, {k: int(v) for k, v in ref.items() if k.startswith("rank.")})
         np.savez_compressed(os.path.join(out, name + ".npz"), **ref)
     opset18(os.path.join(out, "attention.onnx"), os.path.join(out, "attention_opset18.onnx"))
 

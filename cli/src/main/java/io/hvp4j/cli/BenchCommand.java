@@ -11,7 +11,6 @@ import io.hvp4j.backend.vector.VectorGemm;
 import io.hvp4j.backend.vector.WorkerPool;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.graph.Graph;
-import io.hvp4j.graph.Models;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.ForwardOverReverse;
@@ -166,7 +165,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new InvalidInputException("--block must be between 1 and 256, got " + block);
             }
             if (model.modelName != null) {
-                result = graph(Models.byName(model.modelName, 10), dt, t);
+                result = graph(model.graphModel(), dt, t);
             } else {
                 model.data = "gaussian:" + batch;
                 try (Problem p = Problem.load(model)) {
@@ -297,7 +296,8 @@ final class BenchCommand implements Callable<Integer> {
 
     // ---------------------------------------------------------------------------------------------- graphs
 
-    private Map<String, Object> graph(Graph graph, DType dt, int t) {
+    private Map<String, Object> graph(ModelOptions.GraphModel gm, DType dt, int t) {
+        Graph graph = gm.graph();
         Loss lossFn = model.lossFunction();
         Loss.Reduction red = model.reductionMode();
         int b = batch, k = block, P = graph.parameterCount();
@@ -318,7 +318,8 @@ final class BenchCommand implements Callable<Integer> {
         try (Arena arena = Arena.ofShared();
              Backend be = backendName.equals("scalar") ? new ScalarBackend() : new VectorBackend(t)) {
             Dataset data = Dataset.gaussian(arena, dt, b, graph.inputSize(), graph.outputSize(), lossFn, model.seed);
-            Tensor theta = Tensor.of(arena, dt, P, 1, graph.initialParameters(model.seed));
+            Tensor theta = Tensor.of(arena, dt, P, 1,
+                    gm.parameters() != null ? gm.parameters() : graph.initialParameters(model.seed));
             java.util.function.BiFunction<Backend, Integer, Objective> make = (bk, maxBlock) -> {
                 GraphObjective o = new GraphObjective(graph, lossFn, red, data, bk, dt, b, maxBlock);
                 o.setParameters(theta);

@@ -20,7 +20,7 @@ import java.util.Map;
 /**
  * Reads {@code --inputs}/{@code --targets} by file type:
  * <ul>
- *   <li>{@code .npy}: inputs N×d; targets N×K floats, or for ce int labels (N,) or N×K probability rows.</li>
+ *   <li>{@code .npy}: inputs N×d, or for a graph model {@code (N, ...)} in its per-sample input shape; targets N×K floats, or for ce int labels (N,) or N×K probability rows.</li>
  *   <li>{@code .csv} (see {@link Csv}): the same as columns; alone (no {@code --targets}) a CSV holds the d
  *       input columns followed by the targets: K columns, or for ce one integer label column or K
  *       probability columns.</li>
@@ -54,9 +54,30 @@ final class DataFiles {
     }
 
     /** What the data must fit: inputs and outputs per sample, and the option that set them (for messages). */
-    record Dims(int inputs, int outputs, String what) {
+    record Dims(int inputs, int outputs, String what, int[] sample) {
+        Dims(int inputs, int outputs, String what) {
+            this(inputs, outputs, what, null);
+        }
+
         static Dims of(Mlp mlp) {
             return new Dims(mlp.inputs(), mlp.outputs(), "--arch " + mlp.architecture());
+        }
+    }
+
+    /**
+     * Inputs of rank 3 or more ({@code (N, C, H, W)}, {@code (N, T, d)}) are one flattened row per sample; their
+     * trailing axes must be the model's per-sample input shape (a transposed layout such as NHWC is refused).
+     */
+    private static void requireSampleShape(long[] shape, Dims dims, String label) {
+        if (shape.length <= 2) {
+            return;
+        }
+        long[] tail = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+        long[] want = dims.sample() == null ? null : java.util.Arrays.stream(dims.sample()).asLongStream().toArray();
+        if (!java.util.Arrays.equals(tail, want)) {
+            throw new InvalidInputException(label + ": has shape " + java.util.Arrays.toString(shape) + " but "
+                    + dims.what() + " takes samples of shape " + (want == null ? "(" + dims.inputs() + ",)"
+                    : java.util.Arrays.toString(want)) + " (give (N, d) rows or (N, ...) in the model's layout)");
         }
     }
 
@@ -90,7 +111,14 @@ final class DataFiles {
                     throw new InvalidInputException(inputs + ": a data archive holds exactly two arrays (inputs and"
                             + " targets), this one has " + a.size() + " " + a.keySet());
                 }
-                x = Dataset.Rows.of(Npy.toMatrix(a.get(xn), arena, dtype, inputs + ": array '" + xn + "' (inputs)"));
+                NpyArray xa = a.get(xn);
+                String xl = inputs + ": array '" + xn + "' (inputs)";
+                requireSampleShape(xa.shape(), mlp, xl);
+                if (xa.rank() > 2) {
+                    xa = new NpyArray(xa.type(), new long[] {xa.shape()[0], xa.size() / Math.max(1, xa.shape()[0])},
+                            xa.data());
+                }
+                x = Dataset.Rows.of(Npy.toMatrix(xa, arena, dtype, xl));
                 String label = inputs + ": array '" + yn + "' (targets)";
                 NpyArray ya = a.get(yn);
                 y = loss == Loss.CE && ya.rank() == 1
@@ -99,7 +127,7 @@ final class DataFiles {
             }
         } else {
             x = idx(inputs) ? Idx.imageRows(inputs, Idx.header(inputs).items(), d, arena, dtype)
-                    : Dataset.Rows.of(matrix(inputs, "inputs", dtype, arena));
+                    : Dataset.Rows.of(inputRows(inputs, mlp, dtype, arena));
             String label = targets + " (targets)";
             if (name(targets).endsWith(".csv")) {
                 y = csvTargets(Csv.read(targets, Csv.Header.AUTO, cols -> 0, arena, dtype), label, mlp, loss, dtype,
@@ -136,11 +164,12 @@ final class DataFiles {
                 + a.keySet());
     }
 
-    private static Tensor matrix(Path file, String what, DType dtype, Arena arena) {
+    private static Tensor inputRows(Path file, Dims dims, DType dtype, Arena arena) {
         if (name(file).endsWith(".csv")) {
             return Csv.read(file, Csv.Header.AUTO, cols -> cols, arena, dtype).left();
         }
-        return Npy.readMatrix(file, arena, dtype, what);
+        requireSampleShape(Npy.shape(file), dims, file + " (inputs)");
+        return Npy.readRows(file, arena, dtype, "inputs");
     }
 
     /** The columns after the split of a CSV file as targets: for ce one label column or K probability columns. */

@@ -2,7 +2,6 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.objective.Objective;
-import io.hvp4j.io.Npy;
 import io.hvp4j.memory.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -26,7 +25,9 @@ final class GradCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--out", paramLabel = "G.npy", description = "Where to write the gradient (P,) (atomic).")
+    @Option(names = "--out", paramLabel = "G.npy|G.safetensors",
+            description = "Where to write the gradient (atomic): .npy (P,), or with --model .safetensors by"
+                    + " parameter name (each in its shape, as PyTorch's p.grad).")
     Path out;
 
     @Override
@@ -34,6 +35,7 @@ final class GradCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         if (out != null) {
             Main.requireWritable(out, "--out");
+            VectorFiles.check(out, model, "--out");
         }
         try (Problem p = Problem.load(model)) {
             Objective obj = p.anyObjective(1);
@@ -49,7 +51,7 @@ final class GradCommand implements Callable<Integer> {
                         + "); nothing written");
             }
             if (out != null) {
-                Npy.write(out, g, true);
+                VectorFiles.write(out, p, null, g, true);
             }
             stdout.printf(Locale.ROOT, "grad: loss=%.17g P=%d dtype=%s backend=%s threads=%d time=%.3f ms"
                             + " ||g||=%.10g%s%n", loss, p.parameterCount(), p.dtype, p.backend().name(),

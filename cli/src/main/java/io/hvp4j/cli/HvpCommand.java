@@ -46,8 +46,11 @@ final class HvpCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--vector", paramLabel = "V.npy",
-            description = "Vectors V: (P,) or (P,k); with --layer also the layer's parameter count of rows.")
+    @Option(names = "--vector", paramLabel = "V.npy|V.safetensors",
+            description = "Vectors V: (P,) or (P,k); with --layer also the layer's parameter count of rows. With"
+                    + " --model also .safetensors by parameter name (each in its shape, or (k, ...) for k"
+                    + " vectors; with --layer/--params the block's parameters); a missing or extra name is an"
+                    + " error.")
     Path vector;
 
     @Option(names = "--layer", paramLabel = "I",
@@ -61,7 +64,9 @@ final class HvpCommand implements Callable<Integer> {
             description = "hessian, ggn (Gauss-Newton H_O) or functional (H_F = H - H_O). Default: ${DEFAULT-VALUE}.")
     String product;
 
-    @Option(names = "--out", required = true, paramLabel = "HV.npy", description = "Where to write C·V (atomic).")
+    @Option(names = "--out", required = true, paramLabel = "HV.npy|HV.safetensors",
+            description = "Where to write C·V (atomic): .npy in the rows of V, or with --model .safetensors by"
+                    + " parameter name, as --vector.")
     Path out;
 
     /** V as read, and whether the file was 1-d. */
@@ -73,13 +78,19 @@ final class HvpCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         Curvature curvature = Curvature.parse(product);
         Main.requireWritable(out, "--out");
+        VectorFiles.check(out, model, "--out");
+        VectorFiles.check(vector, model, "--vector");
         try (Problem p = Problem.load(model)) {
             int P = p.parameterCount();
             java.util.List<ParameterGroup> groups = p.groups();
             ParameterGroup group = p.block(layer, model.params);
             int layerRows = group == null ? P : group.size();
             VectorFile vf;
-            if (vector != null) {
+            if (vector != null && VectorFiles.named(vector)) {
+                Problem.requireFile(vector, "--vector");
+                Tensor t = VectorFiles.readNamed(vector, p, group);
+                vf = new VectorFile(t, t.cols() == 1);
+            } else if (vector != null) {
                 Problem.requireFile(vector, "--vector");
                 vf = readVector(vector, p.arena, p.dtype);
             } else {
@@ -123,7 +134,7 @@ final class HvpCommand implements Callable<Integer> {
                 throw new InvalidInputException("the product is not finite (overflow in " + p.dtype
                         + "?); nothing written");
             }
-            Npy.write(out, result, vf.oneDimensional());
+            VectorFiles.write(out, p, embed ? null : group, result, vf.oneDimensional());
             stdout.printf(Locale.ROOT, "hvp: P=%d k=%d%s product=%s dtype=%s backend=%s threads=%d loss=%.10g"
                             + " time=%.3f ms ||HV||=%.10g -> %s%n",
                     P, k, group == null ? "" : (layer != null ? " layer=" + layer : " params=" + group.name())

@@ -3,6 +3,9 @@ package io.hvp4j.cli;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
+import io.hvp4j.graph.Graph;
+import io.hvp4j.graph.Models;
+import io.hvp4j.onnx.OnnxModel;
 import io.hvp4j.memory.DType;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
@@ -19,11 +22,17 @@ public final class ModelOptions {
             description = "Layer widths: input dimension, hidden widths, outputs (e.g. 784,512,512,10). Required.")
     String arch;
 
-    @Option(names = "--model", paramLabel = "NAME",
-            description = "A built-in network graph instead of --arch: lenet5 (1x28x28), resnet8, resnet8-nobn,"
-                    + " resnet8-noskip (3x32x32); 10 classes; parameters named as in PyTorch's state_dict."
-                    + " Works with hvp, grad and bench so far.")
+    @Option(names = "--model", paramLabel = "NAME|FILE.onnx",
+            description = "A network graph instead of --arch: an ONNX file exported from PyTorch (README, Your own"
+                    + " PyTorch model; parameters keep their state_dict names, the file's weights are the"
+                    + " parameters), or a built-in network: lenet5 (1x28x28), resnet8, resnet8-nobn, resnet8-noskip"
+                    + " (3x32x32; 10 classes). Works with hvp, grad, eigs, spectrum, trace and bench.")
     String modelName;
+
+    @Option(names = "--input-shape", paramLabel = "C,H,W",
+            description = "With --model FILE.onnx: the per-sample input shape (without the batch axis) where the"
+                    + " file leaves axes dynamic; must agree with the axes the file fixes.")
+    String inputShape;
 
     @Option(names = "--params", paramLabel = "PATTERN",
             description = "With --model: restrict products to the parameters matching PATTERN (a name such as"
@@ -52,7 +61,9 @@ public final class ModelOptions {
             description = "Parameters. .safetensors or .npz: PyTorch nn.Sequential state_dict, <index>.weight (out,in)"
                     + " and <index>.bias per Linear in numeric index order (e.g. 0, 2, 4), or (.npz) unnamed arr_0,"
                     + " arr_1, ... as W0, b0, W1, b1, ...; .npy: the flat vector (P,) in state_dict order. Must match"
-                    + " --arch and --bias exactly.")
+                    + " --arch and --bias exactly. With --model: a state_dict by parameter name (replacing an ONNX"
+                    + " file's weights, e.g. a training checkpoint; BatchNorm buffers too), or the flat vector in"
+                    + " the order info --model lists.")
     Path weights;
 
     @Option(names = "--init", paramLabel = "SCHEME",
@@ -114,6 +125,54 @@ public final class ModelOptions {
     boolean verbose;
 
     // ---------------------------------------------------------------------------------------- parsed values
+
+    /** The network of {@code --model}: a built-in graph or an ONNX file, with the file's parameters (or null). */
+    record GraphModel(Graph graph, double[] parameters) {
+    }
+
+    /** Whether {@code --model} names an ONNX file. */
+    boolean onnx() {
+        return OnnxModel.isOnnx(modelName);
+    }
+
+    /**
+     * Loads {@code --model} (checked to be given); an ONNX file's warnings go to stderr. Built-in graphs have 10
+     * classes and no stored parameters.
+     */
+    GraphModel graphModel() {
+        if (!onnx()) {
+            if (inputShape != null) {
+                throw new InvalidInputException("--input-shape applies to --model FILE.onnx only");
+            }
+            return new GraphModel(Models.byName(modelName, 10), null);
+        }
+        Path file = Path.of(modelName);
+        Problem.requireFile(file, "--model");
+        OnnxModel m = OnnxModel.load(file, inputShape == null ? null : parseShape(inputShape));
+        for (String w : m.warnings()) {
+            System.err.println("hvp4j: warning: " + modelName + ": " + w);
+        }
+        System.err.flush();
+        return new GraphModel(m.graph(), m.parameters());
+    }
+
+    /** {@code --input-shape}: positive integers separated by commas or x. */
+    static int[] parseShape(String s) {
+        String[] parts = s.trim().split("\\s*[,x]\\s*");
+        int[] d = new int[parts.length];
+        try {
+            for (int i = 0; i < d.length; i++) {
+                d[i] = Integer.parseInt(parts[i]);
+                if (d[i] < 1) {
+                    throw new NumberFormatException();
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--input-shape must be positive integers such as 3,32,32, got '" + s
+                    + "'");
+        }
+        return d;
+    }
 
     /** Refuses {@code --model} for a command that handles MLPs only so far. */
     void requireArch(String command) {

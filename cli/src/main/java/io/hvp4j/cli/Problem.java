@@ -9,7 +9,6 @@ import io.hvp4j.data.Dataset;
 import io.hvp4j.data.GaussianClusters;
 import io.hvp4j.graph.Graph;
 import io.hvp4j.graph.GraphWeights;
-import io.hvp4j.graph.Models;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
@@ -128,7 +127,8 @@ final class Problem implements AutoCloseable {
         if (o.arch != null) {
             throw new InvalidInputException("--arch and --model exclude each other");
         }
-        graph = Models.byName(o.modelName, 10);
+        ModelOptions.GraphModel gm = o.graphModel();
+        graph = gm.graph();
         modelText = "--model " + o.modelName;
         loss = o.lossFunction();
         reduction = o.reductionMode();
@@ -148,14 +148,20 @@ final class Problem implements AutoCloseable {
             GraphWeights.Loaded w = GraphWeights.load(o.weights, graph, dtype, arena);
             graph = w.graph();
             theta = w.parameters();
+        } else if (gm.parameters() != null) {
+            if (o.init != null) {
+                throw new InvalidInputException("--init does not apply to " + modelText + ": its parameters are the"
+                        + " file's (use --weights to replace them)");
+            }
+            theta = Tensor.of(arena, dtype, graph.parameterCount(), 1, gm.parameters());
         } else {
             theta = Tensor.of(arena, dtype, graph.parameterCount(), 1, graph.initialParameters(o.seed));
         }
         if (o.inputs != null) {
             requireFile(o.inputs, "--inputs");
             requireFile(o.targets, "--targets");
-            data = DataFiles.read(o.inputs, o.targets,
-                    new DataFiles.Dims(graph.inputSize(), graph.outputSize(), modelText), loss, dtype, arena);
+            data = DataFiles.read(o.inputs, o.targets, new DataFiles.Dims(graph.inputSize(), graph.outputSize(),
+                    modelText, graph.input().shape().dims()), loss, dtype, arena);
         } else {
             String spec = o.data == null ? "gaussian:256" : o.data;
             int n = ModelOptions.gaussianSize(spec);

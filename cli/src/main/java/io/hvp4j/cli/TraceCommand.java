@@ -56,9 +56,10 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "--layerwise", description = "Also the trace of every layer's diagonal block.")
     boolean layerwise;
 
-    @Option(names = "--diagonal", paramLabel = "DIAG.npy",
+    @Option(names = "--diagonal", paramLabel = "DIAG.npy|DIAG.safetensors",
             description = "Also write the diagonal estimate Σ v⊙Cv / Σ v⊙v (Bekas et al. 2007) from --probes probes of"
-                    + " --dist as a (P,) float64 .npy (exact diagonal with --method exact).")
+                    + " --dist as a (P,) float64 .npy, or with --model as .safetensors by parameter name (exact"
+                    + " diagonal with --method exact).")
     Path diagonal;
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
@@ -109,6 +110,7 @@ final class TraceCommand implements Callable<Integer> {
         }
         if (diagonal != null) {
             Main.requireWritable(diagonal, "--diagonal");
+            VectorFiles.check(diagonal, model, "--diagonal");
         }
         try (Problem p = Problem.load(model)) {
             int P = p.parameterCount();
@@ -139,7 +141,12 @@ final class TraceCommand implements Callable<Integer> {
                         : TraceEstimators.diagonal(op, probes, probe, seed ^ 0x9E3779B97F4A7C15L, HvpCommand.MAX_BLOCK,
                                 dbar);
                 ProgressBar.clear(dbar);
-                io.hvp4j.io.Npy.write(diagonal, d, new long[] {d.length}, io.hvp4j.memory.DType.F64);
+                if (VectorFiles.named(diagonal)) {
+                    VectorFiles.write(diagonal, p, null, io.hvp4j.memory.Tensor.of(p.arena,
+                            io.hvp4j.memory.DType.F64, d.length, 1, d), true);
+                } else {
+                    io.hvp4j.io.Npy.write(diagonal, d, new long[] {d.length}, io.hvp4j.memory.DType.F64);
+                }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (!Double.isFinite(total.value())) {

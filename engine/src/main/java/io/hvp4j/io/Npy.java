@@ -78,12 +78,33 @@ public final class Npy {
      * @param what what the file holds, for messages ("vector", "inputs", ...)
      */
     public static Tensor readMatrix(Path file, Arena arena, DType want, String what) {
+        return read(file, arena, want, what, false);
+    }
+
+    /**
+     * {@link #readMatrix} that also takes arrays of rank 3 or more, one row per index of the first axis: an
+     * {@code (N, C, H, W)} array is read as an {@code N × C·H·W} tensor in row-major order (samples of any shape).
+     */
+    public static Tensor readRows(Path file, Arena arena, DType want, String what) {
+        return read(file, arena, want, what, true);
+    }
+
+    /** The shape in the header of an npy file (the data is not read). */
+    public static long[] shape(Path file) {
+        try (FileChannel ch = IoSupport.openRead(file)) {
+            return readHeader(ch, file).shape.clone();
+        } catch (IOException e) {
+            throw IoSupport.readError(file, e);
+        }
+    }
+
+    private static Tensor read(Path file, Arena arena, DType want, String what, boolean rows) {
         Objects.requireNonNull(arena, "arena");
         Objects.requireNonNull(want, "want");
         String label = file + " (" + what + ")";
         try (FileChannel ch = IoSupport.openRead(file)) {
             Header h = readHeader(ch, file);
-            int[] rc = matrixShape(label, h.shape);
+            int[] rc = matrixShape(label, rows ? rowsShape(h.shape) : h.shape);
             if (NATIVE_LE && h.type == NpyType.of(want)) {
                 // Same type on a little-endian machine: the file bytes are the tensor. Large files are mapped
                 // read-only instead of read, so that data sets larger than memory stream through the page cache
@@ -105,7 +126,8 @@ public final class Npy {
             try (Arena tmp = Arena.ofConfined()) {
                 MemorySegment data = IoSupport.allocate(tmp, h.dataBytes);
                 IoSupport.readFully(ch, file, h.dataStart, data);
-                return toMatrix(new NpyArray(h.type, h.shape, data), arena, want, label);
+                NpyArray a = new NpyArray(h.type, h.shape, data);
+                return toMatrix(rows ? new NpyArray(h.type, rowsShape(h.shape), data) : a, arena, want, label);
             }
         } catch (IOException e) {
             throw IoSupport.readError(file, e);
@@ -192,6 +214,21 @@ public final class Npy {
             out[i] = (int) x;
         }
         return out;
+    }
+
+    /** {@code (n, a, b, ...)} as {@code (n, a·b·...)}; ranks 1 and 2 unchanged. */
+    private static long[] rowsShape(long[] shape) {
+        if (shape.length <= 2) {
+            return shape;
+        }
+        long cols = 1;
+        for (int i = 1; i < shape.length; i++) {
+            cols = cols * shape[i];
+            if (cols > Integer.MAX_VALUE) {
+                return new long[] {shape[0], Long.MAX_VALUE}; // refused by matrixShape as too large
+            }
+        }
+        return new long[] {shape[0], cols};
     }
 
     private static int[] matrixShape(String label, long[] shape) {

@@ -15,6 +15,11 @@ import io.hvp4j.memory.Tensor;
 import io.hvp4j.objective.GraphObjective;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import io.hvp4j.spectral.DenseAssembly;
+import io.hvp4j.spectral.NumericalRank;
+import io.hvp4j.spectral.Operators;
+import io.hvp4j.spectral.SymmetricEigen;
 
 import java.lang.foreign.Arena;
 import java.net.URISyntaxException;
@@ -74,6 +79,42 @@ class OnnxReferenceTest {
         return d;
     }
 
+    /** The fixture's data set in float64, flattened rows. */
+    private static Dataset data(Graph g, Map<String, NpyArray> ref, Arena arena, String name) {
+        NpyArray x = ref.get("x"), y = ref.get("y");
+        int n = (int) x.shape()[0];
+        return new Dataset(Tensor.of(arena, DType.F64, n, g.inputSize(), rows(x)),
+                Tensor.of(arena, DType.F64, n, g.outputSize(), rows(y)), name);
+    }
+
+    /**
+     * The dense H, H_O and H_F of small exported CNNs have the rank numpy.linalg.matrix_rank gives the dense
+     * PyTorch float64 matrices (default tolerance σ_max·P·ε): what {@code rank --model} computes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cnn_bn_res", "lenet"})
+    void denseRanksMatchNumpyOnPyTorchMatrices(String name) {
+        OnnxModel m = OnnxModel.load(fixture(name + ".onnx"));
+        Graph g = m.graph();
+        try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
+            Map<String, NpyArray> ref = Npz.read(fixture(name + ".npz"), arena);
+            Dataset d = data(g, ref, arena, name);
+            try (GraphObjective f = new GraphObjective(g, Loss.CE, Loss.Reduction.MEAN, d, be, DType.F64, d.size(),
+                    DenseAssembly.DEFAULT_BLOCK)) {
+                f.setParameters(Tensor.of(arena, DType.F64, g.parameterCount(), 1, m.parameters()));
+                for (Curvature c : Curvature.values()) {
+                    try (Arena tmp = Arena.ofConfined()) {
+                        DenseAssembly.Result res = DenseAssembly.assemble(Operators.curvature(f, c, null), tmp);
+                        double[] eig = SymmetricEigen.select(SymmetricEigen.Kind.AUTO)
+                                .decomposeInPlace(res.matrix(), false);
+                        int rank = NumericalRank.ofEigenvalues(eig, DType.F64, NumericalRank.Tolerance.DEFAULT).rank();
+                        assertEquals((int) ref.get("rank." + c.id()).getLong(0), rank, name + " " + c.id());
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} {1} on {2}")
     @CsvSource({
         "cnn_bn_res, cnn_bn_res.onnx, vector", "cnn_bn_res, cnn_bn_res.onnx, scalar",
@@ -93,10 +134,8 @@ class OnnxReferenceTest {
             assertEquals(refCount, names.size(), "parameters " + names);
             // The file's values are the state_dict's, by name (float32 widened exactly).
             assertArrayEquals(flat(g, ref, "p"), m.parameters(), 0.0);
-            NpyArray x = ref.get("x"), y = ref.get("y");
-            int n = (int) x.shape()[0];
-            Dataset data = new Dataset(Tensor.of(arena, DType.F64, n, g.inputSize(), rows(x)),
-                    Tensor.of(arena, DType.F64, n, g.outputSize(), rows(y)), name);
+            Dataset data = data(g, ref, arena, name);
+            int n = data.size();
             int P = g.parameterCount();
             try (GraphObjective f = new GraphObjective(g, Loss.CE, Loss.Reduction.MEAN, data, be, DType.F64, n, 1)) {
                 f.setParameters(Tensor.of(arena, DType.F64, P, 1, m.parameters()));
