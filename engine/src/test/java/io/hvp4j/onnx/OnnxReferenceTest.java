@@ -92,8 +92,19 @@ class OnnxReferenceTest {
      * PyTorch float64 matrices (default tolerance σ_max·P·ε): what {@code rank --model} computes.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"cnn_bn_res", "lenet"})
+    @ValueSource(strings = {"cnn_bn_res"})
     void denseRanksMatchNumpyOnPyTorchMatrices(String name) {
+        checkDenseRanks(name);
+    }
+
+    /** The same for the LeNet-style fixture (777 parameters: three dense assemblies of 777 products each). */
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Tag("slow")
+    void denseRanksOfLenetMatchNumpy() {
+        checkDenseRanks("lenet");
+    }
+
+    private static void checkDenseRanks(String name) {
         OnnxModel m = OnnxModel.load(fixture(name + ".onnx"));
         Graph g = m.graph();
         try (Arena arena = Arena.ofShared(); Backend be = new VectorBackend(2)) {
