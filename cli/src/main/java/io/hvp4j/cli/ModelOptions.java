@@ -17,6 +17,10 @@ import picocli.CommandLine.Option;
  * as strings and parsed by the engine's own parsers, so that an unknown name gets the engine's one-line message.
  */
 public final class ModelOptions {
+    /** The command this mixin belongs to (its stderr carries the import's warnings). */
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
     // Required (checked by widths(), not by picocli, so that "bench --gemm" can share these options).
     @Option(names = "--arch", paramLabel = "d,h1,...,K",
             description = "Layer widths: input dimension, hidden widths, outputs (e.g. 784,512,512,10). Required.")
@@ -149,10 +153,12 @@ public final class ModelOptions {
         Path file = Path.of(modelName);
         Problem.requireFile(file, "--model");
         OnnxModel m = OnnxModel.load(file, inputShape == null ? null : parseShape(inputShape));
+        java.io.PrintWriter err = mixee != null ? mixee.commandLine().getErr()
+                : new java.io.PrintWriter(System.err, true);
         for (String w : m.warnings()) {
-            System.err.println("hvp4j: warning: " + modelName + ": " + w);
+            err.println("hvp4j: warning: " + modelName + ": " + w);
         }
-        System.err.flush();
+        err.flush();
         return new GraphModel(m.graph(), m.parameters());
     }
 
