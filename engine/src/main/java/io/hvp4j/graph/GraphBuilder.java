@@ -153,6 +153,29 @@ public final class GraphBuilder {
     }
 
     /**
+     * {@code nn.Conv1d(C, out, kernel, stride, padding, dilation, groups, bias)} on {@code (C, L)}: parameters
+     * {@code module.weight} {@code (out, C/groups, kernel)} and {@code module.bias}.
+     */
+    public Value conv1d(String module, Value x, int out, int kernel, int stride, int padding, int dilation, int groups,
+                        boolean bias) {
+        return module(() -> {
+            if (x.shape.rank() != 2) {
+                throw new InvalidInputException("Conv1d " + module + ": input " + x + " must be (C, L)");
+            }
+            int cin = x.shape.dim(0);
+            if (cin % groups != 0) {
+                throw new InvalidInputException("Conv1d " + module + ": " + cin + " channels not divisible by groups "
+                        + groups);
+            }
+            double bound = 1 / Math.sqrt((double) cin / groups * kernel);
+            Value w = parameter(module + ".weight", Shape.of(out, cin / groups, kernel), bound);
+            Conv2d op = Conv2d.conv1d(stride, padding, dilation, groups);
+            return bias ? apply(module, op, x, w, parameter(module + ".bias", Shape.of(out), bound))
+                    : apply(module, op, x, w);
+        });
+    }
+
+    /**
      * {@code nn.BatchNorm2d(C, eps)} (or 1d) in eval mode: parameters {@code module.weight} (ones) and
      * {@code module.bias} (zeros), constants {@code module.running_mean} and {@code module.running_var}.
      */

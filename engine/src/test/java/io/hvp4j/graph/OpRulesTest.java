@@ -31,6 +31,9 @@ class OpRulesTest extends OpRulesHarness {
         cs.add(c("conv-dilation", new Conv2d(1, 2, 2, 1), Shape.of(1, 5, 5), "x", Shape.of(2, 1, 3, 3), "p", Shape.of(2), "p"));
         cs.add(c("conv-groups", new Conv2d(1, 1, 1, 2), Shape.of(4, 4, 4), "x", Shape.of(6, 2, 3, 3), "p", Shape.of(6), "p"));
         cs.add(c("conv-depthwise", new Conv2d(1, 1, 1, 3), Shape.of(3, 4, 4), "x", Shape.of(3, 1, 3, 3), "p"));
+        cs.add(c("conv1d", Conv2d.conv1d(1, 0, 1, 1), Shape.of(2, 7), "x", Shape.of(3, 2, 3), "p", Shape.of(3), "p"));
+        cs.add(c("conv1d-stride-pad-dil", Conv2d.conv1d(2, 2, 2, 1), Shape.of(2, 9), "x", Shape.of(4, 2, 3), "p"));
+        cs.add(c("conv1d-groups", Conv2d.conv1d(1, 1, 1, 2), Shape.of(4, 6), "x", Shape.of(2, 2, 3), "p", Shape.of(2), "p"));
         cs.add(c("conv-1x1-stride", new Conv2d(2, 0, 1, 1), Shape.of(3, 5, 5), "x", Shape.of(4, 3, 1, 1), "p"));
         cs.add(c("avgpool", new Pool2d(Pool2d.Mode.AVG, 2, 2, 0), Shape.of(2, 5, 4), "x"));
         cs.add(c("avgpool-pad", new Pool2d(Pool2d.Mode.AVG, 3, 2, 1), Shape.of(2, 5, 4), "x"));

@@ -35,6 +35,9 @@ public final class Checks {
     checks.add(new io.hvp4j.verification.skvb.K8MiddleLayerSimilarity());
     checks.add(new io.hvp4j.verification.skvb.K9CurvatureDuringTraining());
     checks.add(new io.hvp4j.verification.skvb.K10HtrComparison());
+    // Singh, Hofmann, Schölkopf 2023: CNN Hessian ranks (C1, C2)
+    checks.add(new io.hvp4j.verification.cnn.C1CnnRanks());
+    checks.add(new io.hvp4j.verification.cnn.C2ChannelSweep());
     return List.copyOf(checks);
   }
 

@@ -16,6 +16,10 @@ import io.hvp4j.memory.Tensor;
  * GEMM), as for the dense layer. Bilinear in {@code (x, W)}: the third-order rules have only the cross terms
  * ({@code Ẅ = 0}), {@code ÿ = ẍ∗W + 2ẋ∗Ẇ}, {@code g̈x = ∗ᵀ(g̈, W) + 2∗ᵀ(ġ, Ẇ)},
  * {@code g̈W = ∂W(g̈, x) + 2∂W(ġ, ẋ) + ∂W(g, ẍ)}, {@code g̈b = Σ g̈}, with the same three building blocks.
+ *
+ * <p>{@link #conv1d} makes {@code torch.nn.Conv1d} from the same rules: input {@code (C, L)}, weight
+ * {@code (C_out, C/groups, k)}, output {@code (C_out, L_out)}, laid out in memory exactly as the 2-D case with one row
+ * ({@code H = kh = 1}, no padding of that row).
  */
 public final class Conv2d implements Op {
     /**
@@ -25,46 +29,65 @@ public final class Conv2d implements Op {
     static final long CHUNK_ELEMENTS = 1L << 18;
 
     private final int stride, padding, dilation, groups;
+    /** 1 for {@code Conv1d}, 2 for {@code Conv2d}: spatial axes of the input. */
+    private final int spatial;
 
     public Conv2d(int stride, int padding, int dilation, int groups) {
+        this(stride, padding, dilation, groups, 2);
+    }
+
+    private Conv2d(int stride, int padding, int dilation, int groups, int spatial) {
         if (stride < 1 || padding < 0 || dilation < 1 || groups < 1) {
-            throw new InvalidInputException("Conv2d: stride " + stride + ", padding " + padding + ", dilation "
-                    + dilation + ", groups " + groups + " out of range");
+            throw new InvalidInputException(type(spatial) + ": stride " + stride + ", padding " + padding
+                    + ", dilation " + dilation + ", groups " + groups + " out of range");
         }
         this.stride = stride;
         this.padding = padding;
         this.dilation = dilation;
         this.groups = groups;
+        this.spatial = spatial;
+    }
+
+    /** {@code torch.nn.Conv1d(C, C_out, k, stride, padding, dilation, groups)}: see the class comment. */
+    public static Conv2d conv1d(int stride, int padding, int dilation, int groups) {
+        return new Conv2d(stride, padding, dilation, groups, 1);
+    }
+
+    private static String type(int spatial) {
+        return spatial == 1 ? "Conv1d" : "Conv2d";
     }
 
     @Override
     public String type() {
-        return "Conv2d";
+        return type(spatial);
     }
 
     @Override
     public Shape outputShape(Shape[] in, boolean[] batched) {
+        String t = type();
         if (in.length < 2 || in.length > 3 || !batched[0] || batched[1] || (in.length == 3 && batched[2])) {
-            throw new InvalidInputException("Conv2d takes a batched input, a weight and an optional bias");
+            throw new InvalidInputException(t + " takes a batched input, a weight and an optional bias");
         }
         Shape x = in[0], w = in[1];
-        if (x.rank() != 3 || w.rank() != 4) {
-            throw new InvalidInputException("Conv2d: input " + x + " must be (C, H, W) and weight " + w
-                    + " (C_out, C/groups, kh, kw)");
+        if (x.rank() != spatial + 1 || w.rank() != spatial + 2) {
+            throw new InvalidInputException(t + ": input " + x + " must be " + (spatial == 1 ? "(C, L)" : "(C, H, W)")
+                    + " and weight " + w + (spatial == 1 ? " (C_out, C/groups, k)" : " (C_out, C/groups, kh, kw)"));
         }
         if (x.dim(0) % groups != 0 || w.dim(0) % groups != 0 || w.dim(1) * groups != x.dim(0)) {
-            throw new InvalidInputException("Conv2d: " + x.dim(0) + " input channels, weight " + w + " and groups "
+            throw new InvalidInputException(t + ": " + x.dim(0) + " input channels, weight " + w + " and groups "
                     + groups + " do not match");
         }
         if (in.length == 3 && (in[2].rank() != 1 || in[2].dim(0) != w.dim(0))) {
-            throw new InvalidInputException("Conv2d: bias " + in[2] + " does not match weight " + w);
+            throw new InvalidInputException(t + ": bias " + in[2] + " does not match weight " + w);
         }
-        int ho = outSize(x.dim(1), w.dim(2)), wo = outSize(x.dim(2), w.dim(3));
+        int wo = outSize(x.dim(spatial), w.dim(spatial + 1));
+        int ho = spatial == 1 ? 1 : outSize(x.dim(1), w.dim(2));
         if (ho < 1 || wo < 1) {
-            throw new InvalidInputException("Conv2d: input " + x + " is smaller than the kernel " + w.dim(2) + "x"
-                    + w.dim(3) + " (dilation " + dilation + ", padding " + padding + ")");
+            throw new InvalidInputException(t + ": input " + x + " is smaller than the kernel "
+                    + (spatial == 1 ? "" : w.dim(2) + "x") + w.dim(spatial + 1) + " (dilation " + dilation
+                    + ", padding " + padding + ")");
         }
-        return Shape.of(w.dim(0), ho, wo);
+        return spatial == 1 ? Shape.of(w.dim(0), wo) : Shape.of(w.dim(0), ho, wo);
     }
 
     private int outSize(int n, int kn) {
@@ -76,8 +99,22 @@ public final class Conv2d implements Op {
     }
 
     private Images.Geometry geometry(Shape x, Shape w, Shape out) {
-        return new Images.Geometry(x.dim(0), x.dim(1), x.dim(2), w.dim(2), w.dim(3), stride, padding, dilation,
-                out.dim(1), out.dim(2));
+        if (spatial == 1) {
+            return new Images.Geometry(x.dim(0), 1, x.dim(1), 1, w.dim(2), stride, 0, padding, dilation, 1,
+                    out.dim(1));
+        }
+        return new Images.Geometry(x.dim(0), x.dim(1), x.dim(2), w.dim(2), w.dim(3), stride, padding, padding,
+                dilation, out.dim(1), out.dim(2));
+    }
+
+    /** Kernel elements per output channel ({@code C/groups·kh·kw}). */
+    private static int kernelSize(Shape w) {
+        return w.intSize() / w.dim(0);
+    }
+
+    /** Output positions per channel. */
+    private static int pixels(Shape out) {
+        return out.intSize() / out.dim(0);
     }
 
     /** Images per chunk, so that the columns and the GEMM result each stay within {@link #CHUNK_ELEMENTS}. */
@@ -92,8 +129,8 @@ public final class Conv2d implements Op {
      */
     @Override
     public long scratchSize(Shape[] in, Shape out, int rows, int k, int threads) {
-        long cgkk = (long) in[1].dim(1) * in[1].dim(2) * in[1].dim(3);
-        long per = Math.max(cgkk, (long) k * in[1].dim(0)) * out.dim(1) * out.dim(2);
+        long cgkk = kernelSize(in[1]);
+        long per = Math.max(cgkk, (long) k * in[1].dim(0)) * pixels(out);
         long images = ((long) rows * k + threads - 1) / threads;
         return threads * partScratch(images, per) + (threads - 1L) * k * in[1].size();
     }
@@ -259,7 +296,7 @@ public final class Conv2d implements Op {
 
     private Tensor weightMatrix(OpContext c, Tensor flat, int J) {
         Shape w = c.inShape(1);
-        return flat.reshape(J * w.dim(0), w.dim(1) * w.dim(2) * w.dim(3));
+        return flat.reshape(J * w.dim(0), kernelSize(w));
     }
 
     // ---- the rules
@@ -269,14 +306,14 @@ public final class Conv2d implements Op {
         int rows = c.rows();
         convolve(c, 1, c.in(0), 0, 1, rows, weightMatrix(c, c.in(1), 1), 1, c.out(), 0, 1, false);
         if (c.inputs() == 3) {
-            addBias(c.in(2), c.out(), rows, 1, c.outShape().dim(0), c.outShape().dim(1) * c.outShape().dim(2));
+            addBias(c.in(2), c.out(), rows, 1, c.outShape().dim(0), pixels(c.outShape()));
         }
     }
 
     @Override
     public void tangent(OpContext c) {
         int rows = c.rows(), k = c.k(), cout = c.outShape().dim(0);
-        int P = c.outShape().dim(1) * c.outShape().dim(2);
+        int P = pixels(c.outShape());
         Tensor out = c.outDot();
         boolean written = false;
         if (c.inDot(0) != null) {
@@ -307,7 +344,7 @@ public final class Conv2d implements Op {
 
     @Override
     public void backward(OpContext c) {
-        int rows = c.rows(), cout = c.outShape().dim(0), P = c.outShape().dim(1) * c.outShape().dim(2);
+        int rows = c.rows(), cout = c.outShape().dim(0), P = pixels(c.outShape());
         if (c.inGrad(1) != null) {
             weightGradient(c, 1, c.outGrad(), 0, 1, 1, c.in(0), 0, 1, rows, weightMatrix(c, c.inGrad(1), 1), false);
         }
@@ -322,7 +359,7 @@ public final class Conv2d implements Op {
 
     @Override
     public void tangentOfBackward(OpContext c, boolean secondOrder) {
-        int rows = c.rows(), k = c.k(), cout = c.outShape().dim(0), P = c.outShape().dim(1) * c.outShape().dim(2);
+        int rows = c.rows(), k = c.k(), cout = c.outShape().dim(0), P = pixels(c.outShape());
         Tensor gDot = c.outGradDot(), g = c.outGrad();
         Tensor xDot = secondOrder ? c.inDot(0) : null, wDot = secondOrder ? c.inDot(1) : null;
         Tensor dWDot = c.inGradDot(1);
@@ -380,7 +417,7 @@ public final class Conv2d implements Op {
 
     @Override
     public void secondTangentOfBackward(OpContext c) {
-        int rows = c.rows(), cout = c.outShape().dim(0), P = c.outShape().dim(1) * c.outShape().dim(2);
+        int rows = c.rows(), cout = c.outShape().dim(0), P = pixels(c.outShape());
         Tensor g = c.outGrad(), gd = c.outGradDot(), gdd = c.outGradDDot();
         Tensor xd = c.inDot(0), xdd = c.inDDot(0), wd = c.inDot(1);
         if (c.inGradDDot(1) != null) {

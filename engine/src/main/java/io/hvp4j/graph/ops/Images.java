@@ -17,15 +17,19 @@ final class Images {
     private Images() {
     }
 
-    /** Convolution geometry of one group (input channels {@code c0 .. c0+cg}). */
-    record Geometry(int channels, int h, int w, int kh, int kw, int stride, int pad, int dilation, int ho, int wo) {
+    /**
+     * Convolution geometry of one group (input channels {@code c0 .. c0+cg}); {@code padH} pads the rows,
+     * {@code pad} the columns (they differ only for a 1-D convolution seen as one row: {@code padH = 0}).
+     */
+    record Geometry(int channels, int h, int w, int kh, int kw, int stride, int padH, int pad, int dilation, int ho,
+                    int wo) {
         int imageSize() {
             return channels * h * w;
         }
     }
 
     /**
-     * {@code cols[(c, a, b), n·P + p] = src[image(n)][c0 + c][oi·s − pad + a·d][oj·s − pad + b·d]} (zero outside),
+     * {@code cols[(c, a, b), n·P + p] = src[image(n)][c0 + c][oi·s − padH + a·d][oj·s − pad + b·d]} (zero outside),
      * for {@code n < count}, {@code p = oi·wo + oj}; {@code cols} is {@code (cg·kh·kw) × (count·ho·wo)}. Plane by
      * plane through heap buffers: one bulk read of the input plane, one bulk write per kernel offset. A pure copy,
      * so it moves bytes ({@code e} per element) and needs no per-dtype code or conversions. The padding falls on the
@@ -55,7 +59,7 @@ final class Images {
     }
 
     /**
-     * {@code run[oi·wo + oj] = in[oi·s − pad + a·d][oj·s − pad + b·d]} where that is inside the plane ({@code e}
+     * {@code run[oi·wo + oj] = in[oi·s − padH + a·d][oj·s − pad + b·d]} where that is inside the plane ({@code e}
      * bytes each); the places outside are left as they are (zero).
      */
     private static void fillRun(byte[] in, int e, Geometry g, int a, int b, byte[] run) {
@@ -65,7 +69,7 @@ final class Images {
             return;
         }
         for (int oi = 0; oi < g.ho; oi++) {
-            int ii = oi * g.stride - g.pad + a * g.dilation;
+            int ii = oi * g.stride - g.padH + a * g.dilation;
             if (ii < 0 || ii >= g.h) {
                 continue;
             }
@@ -107,7 +111,7 @@ final class Images {
                         long row = ((long) (c * g.kh + a) * g.kw + b) * rowLen;
                         io.read(cols, row + (long) n * P, P, run);
                         for (int oi = 0; oi < g.ho; oi++) {
-                            int ii = oi * g.stride - g.pad + a * g.dilation;
+                            int ii = oi * g.stride - g.padH + a * g.dilation;
                             if (ii < 0 || ii >= g.h) {
                                 continue;
                             }

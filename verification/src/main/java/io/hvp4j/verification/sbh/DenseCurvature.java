@@ -24,7 +24,7 @@ import java.util.Map;
  * Matrices and eigenvalues are computed on first use and kept. Not thread-safe; close it to free the off-heap
  * memory.
  */
-final class DenseCurvature implements AutoCloseable {
+public final class DenseCurvature implements AutoCloseable {
   /** Relative thresholds (times σ_max) between which a rank must not change to count as robust (spec §D). */
   static final double ROBUST_LOW = 1e-12;
   static final double ROBUST_HIGH = 1e-7;
@@ -48,9 +48,9 @@ final class DenseCurvature implements AutoCloseable {
    * @param atHigh  count above {@link #ROBUST_HIGH}·σ_max
    * @param gap     σ_r/σ_{r+1} at the default cut ({@code +∞} when nothing non-zero is dropped)
    */
-  record Rank(int rank, int atLow, int atHigh, double sigmaMax, double gap) {
+  public record Rank(int rank, int atLow, int atHigh, double sigmaMax, double gap) {
     /** The same count for every relative threshold in [1e-12, 1e-7] (counts are monotone in the threshold). */
-    boolean robust() {
+    public boolean robust() {
       return rank == atLow && rank == atHigh;
     }
 
@@ -59,7 +59,7 @@ final class DenseCurvature implements AutoCloseable {
      * eigenvalues can fall below 1e-7·σ_max (even near the default tolerance) while the zero ones stay at rounding
      * level: a gap {@code σ_r/σ_{r+1} ≥} {@value #MIN_GAP} at the default cut.
      */
-    boolean separated() {
+    public boolean separated() {
       return gap >= MIN_GAP;
     }
 
@@ -163,7 +163,8 @@ final class DenseCurvature implements AutoCloseable {
     return rankOf(eigenvalues(c));
   }
 
-  static Rank rankOf(double[] eig) {
+  /** The {@link Rank} of a symmetric matrix with eigenvalues {@code eig}. */
+  public static Rank rankOf(double[] eig) {
     var def = NumericalRank.ofEigenvalues(eig, DType.F64, NumericalRank.Tolerance.DEFAULT);
     int low = countAbove(eig, ROBUST_LOW * def.sigmaMax());
     int high = countAbove(eig, ROBUST_HIGH * def.sigmaMax());
