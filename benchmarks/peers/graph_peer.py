@@ -60,9 +60,9 @@ class Block(nn.Module):
 
 
 class ResNet8(nn.Module):
-    def __init__(self, w=16, classes=10, bn=True, skip=True):
+    def __init__(self, w=16, classes=10, bn=True, skip=True, inc=3):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, w, 3, padding=1, bias=not bn)
+        self.conv1 = nn.Conv2d(inc, w, 3, padding=1, bias=not bn)
         self.bn1 = nn.BatchNorm2d(w) if bn else nn.Identity()
         self.layers = nn.Sequential(*[Block(w, bn, skip) for _ in range(3)])
         self.fc = nn.Linear(w, classes)

@@ -52,21 +52,38 @@ public final class Models {
      * PyHessian ablation). 14,650 parameters with width 16, BatchNorm and 10 classes.
      */
     public static Graph resnet8(int width, int classes, boolean batchNorm, boolean skip) {
+        return resnet8(3, 32, width, classes, batchNorm, skip, false);
+    }
+
+    /**
+     * {@link #resnet8(int, int, boolean, boolean)} on {@code channels×side×side} inputs (Fashion-MNIST: 1 channel),
+     * with the BatchNorm layers in train mode ({@link GraphBuilder#batchNormTrain}: the batch's statistics, samples
+     * coupled, as a PyTorch model in {@code train()}) when {@code trainModeBatchNorm}, else in eval mode (running
+     * statistics 0 and 1 until loaded). The parameters are the same in both modes.
+     */
+    public static Graph resnet8(int channels, int side, int width, int classes, boolean batchNorm, boolean skip,
+                                boolean trainModeBatchNorm) {
         GraphBuilder b = new GraphBuilder();
-        Value h = b.input("x", 3, 32, 32);
-        h = b.activation(convBn(b, "conv1", "bn1", h, width, batchNorm), Activation.RELU);
+        Value h = b.input("x", channels, side, side);
+        int bn = !batchNorm ? 0 : trainModeBatchNorm ? 2 : 1;
+        h = b.activation(convBn(b, "conv1", "bn1", h, width, bn), Activation.RELU);
         for (int i = 0; i < 3; i++) {
             String p = "layers." + i + ".";
-            Value r = b.activation(convBn(b, p + "conv1", p + "bn1", h, width, batchNorm), Activation.RELU);
-            r = convBn(b, p + "conv2", p + "bn2", r, width, batchNorm);
+            Value r = b.activation(convBn(b, p + "conv1", p + "bn1", h, width, bn), Activation.RELU);
+            r = convBn(b, p + "conv2", p + "bn2", r, width, bn);
             h = b.activation(skip ? b.add(r, h) : r, Activation.RELU);
         }
         h = b.flatten(b.globalAvgPool(h));
         return b.build(b.linear("fc", h, classes, true));
     }
 
-    private static Value convBn(GraphBuilder b, String conv, String bn, Value x, int width, boolean batchNorm) {
-        Value c = b.conv2d(conv, x, width, 3, 1, 1, 1, 1, !batchNorm);
-        return batchNorm ? b.batchNorm(bn, c, 1e-5, null, null) : c;
+    /** A 3×3 convolution and BatchNorm: {@code bn} 0 none (the convolution gets a bias), 1 eval, 2 train mode. */
+    private static Value convBn(GraphBuilder b, String conv, String bn, Value x, int width, int mode) {
+        Value c = b.conv2d(conv, x, width, 3, 1, 1, 1, 1, mode == 0);
+        return switch (mode) {
+            case 0 -> c;
+            case 1 -> b.batchNorm(bn, c, 1e-5, null, null);
+            default -> b.batchNormTrain(bn, c, 1e-5);
+        };
     }
 }

@@ -35,9 +35,15 @@ public final class Checks {
     checks.add(new io.hvp4j.verification.skvb.K8MiddleLayerSimilarity());
     checks.add(new io.hvp4j.verification.skvb.K9CurvatureDuringTraining());
     checks.add(new io.hvp4j.verification.skvb.K10HtrComparison());
+    // Sankar et al. 2021 on CNNs (K8, K9, K10 where the paper made them: LeNet-5, VGG-11-bn on Fashion-MNIST)
+    checks.add(new io.hvp4j.verification.cnn.K11CnnMiddleLayerSimilarity());
+    checks.add(new io.hvp4j.verification.cnn.K12CnnCurvatureDuringTraining());
+    checks.add(new io.hvp4j.verification.cnn.K13CnnHtrComparison());
     // Singh, Hofmann, Schölkopf 2023: CNN Hessian ranks (C1, C2)
     checks.add(new io.hvp4j.verification.cnn.C1CnnRanks());
     checks.add(new io.hvp4j.verification.cnn.C2ChannelSweep());
+    // Yao et al. 2020 (PyHessian): BatchNorm / residual ablation (P1)
+    checks.add(new io.hvp4j.verification.cnn.P1ResidualBatchNormAblation());
     return List.copyOf(checks);
   }
 
