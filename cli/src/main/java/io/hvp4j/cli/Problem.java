@@ -264,7 +264,7 @@ final class Problem implements AutoCloseable {
     }
 
     /**
-     * {@code clusters:M[,SEP]}: the Gaussian mixture of papers.md §B.3 with one cluster per output (one-hot
+     * {@code clusters:M[,SEP]}: the Gaussian mixture of docs/theory.md §B.3 with one cluster per output (one-hot
      * targets), M points per cluster in the input dimension, centres of norm SEP (default 3).
      */
     private Dataset clusters(String spec, long seed) {

@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
             "Always reports the counts above 1e-12..1e-4 times σ_max (the ladder) and the gap σ_r/σ_{r+1} at the"
                     + " cut, so that a reader sees whether the rank is well defined, and the asymmetry"
                     + " ‖A−Aᵀ‖_F/‖A‖_F of the assembled matrix (it is symmetrized before the eigensolver).",
-            "For bias-free deep linear networks (--act identity --no-bias) the predictions of [SBH] (papers.md"
+            "For bias-free deep linear networks (--act identity --no-bias) the predictions of [SBH] (docs/theory.md"
                     + " §A.3/§A.5) are printed beside the measured ranks, with r the numerical rank of the inputs;"
                     + " with biases only in the valid regime of §A.7; otherwise predicted is null.",
             "JSON (--json): {\"params\", \"layer\", \"dtype\", \"rank\": {op: r}, \"predicted\": {H, H_O, H_F, q, s,"
@@ -522,13 +522,13 @@ final class RankCommand implements Callable<Integer> {
             out.println(row);
         }
         if (pred != null) {
-            out.printf(Locale.ROOT, "predicted by papers.md §%s with r=%d%s, K'=%d, q=%d, s=%d (generic point)%n",
+            out.printf(Locale.ROOT, "predicted by docs/theory.md §%s with r=%d%s, K'=%d, q=%d, s=%d (generic point)%n",
                     pred.section(), pred.inputRank(),
                     pred.augmentedInputRank() >= 0 ? ", r~=" + pred.augmentedInputRank() : "", pred.kPrime(),
                     pred.q(), pred.s());
         } else if (layer < 0) {
             out.println("no closed-form prediction (only for --act identity without bias, or with bias in the"
-                    + " regime of papers.md §A.7)");
+                    + " regime of docs/theory.md §A.7)");
         }
     }
 

@@ -74,7 +74,7 @@ final class TrainCommand implements Callable<Integer> {
     double momentum;
 
     @Option(names = "--bias-std", defaultValue = "0", paramLabel = "S",
-            description = "Without --weights: draw initial biases from N(0, S²) (papers.md §B.3 uses 0.1)."
+            description = "Without --weights: draw initial biases from N(0, S²) (docs/theory.md §B.3 uses 0.1)."
                     + " Default: ${DEFAULT-VALUE}.")
     double biasStd;
 

@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
  * check could not be computed (it threw; reported as a failure with the message), 2 for bad usage.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        header = "Checks the seed papers' claims (papers.md §D) by computing them: exact Hessian ranks, spectra,"
+        header = "Checks the seed papers' claims (docs/theory.md §D) by computing them: exact Hessian ranks, spectra,"
                 + " traces.",
         sortOptions = false,
         description = {

@@ -130,7 +130,7 @@ class RankCommandTest {
 
     @Test
     void seedExampleCrossEntropy() {
-        // papers.md §A.5/§A.11 #2: d = 25, widths (5, 10), K = 10, ce: (H_O, H_F, H) = (145, 165, 245).
+        // docs/theory.md §A.5/§A.11 #2: d = 25, widths (5, 10), K = 10, ce: (H_O, H_F, H) = (145, 165, 245).
         Result r = run("rank", "--arch", "25,5,10,10", "--act", "identity", "--no-bias", "--loss", "ce", "--data",
                 "gaussian:50", "--threads", "1", "--json");
         assertEquals(0, r.code(), r.err());
@@ -164,7 +164,7 @@ class RankCommandTest {
         assertEquals(1, integer(lj.get("layer")));
         assertEquals(9, integer(lj.get("dimension")));
         assertNull(lj.get("predicted"));
-        // The diagonal blocks of H_F vanish for linear nets (papers.md §A.3).
+        // The diagonal blocks of H_F vanish for linear nets (docs/theory.md §A.3).
         assertEquals(0, integer(obj(lj.get("rank")).get("H_F")));
 
         Result nonlinear = run("rank", "--arch", "3,4,2", "--act", "tanh", "--data", "gaussian:6", "--json");
@@ -246,7 +246,7 @@ class RankCommandTest {
             sum += v;
             maxAbs = Math.max(maxAbs, Math.abs(v));
         }
-        // tr(H_F) = 0 for linear nets (papers.md §A.3).
+        // tr(H_F) = 0 for linear nets (docs/theory.md §A.3).
         assertEquals(0, sum, 1e-10 * maxAbs);
 
         Result s = run(with(with(new String[] {"spectrum"}, LINEAR), "--layer", "0"));

@@ -3,7 +3,7 @@ package io.hvp4j.autodiff;
 import io.hvp4j.InvalidInputException;
 import java.util.Locale;
 
-/** Which second-order matrix a product applies (papers.md §A.1: {@code H = H_O + H_F}). */
+/** Which second-order matrix a product applies (docs/theory.md §A.1: {@code H = H_O + H_F}). */
 public enum Curvature {
     /** The loss Hessian {@code H = ∇²_θ L}. */
     HESSIAN,

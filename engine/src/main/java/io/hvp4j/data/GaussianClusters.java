@@ -8,7 +8,7 @@ import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 
 /**
- * A Gaussian mixture with one-hot targets, the data of papers.md §B.3: {@code k} centres in {@code R^d}, each a
+ * A Gaussian mixture with one-hot targets, the data of docs/theory.md §B.3: {@code k} centres in {@code R^d}, each a
  * standard-normal vector rescaled to norm {@code separation}; every cluster contributes {@code perCluster}
  * points {@code centre + N(0, I_d)}. Rows are ordered cluster by cluster (sample {@code i} has label
  * {@code i / perCluster}); targets are one-hot ({@code N × k}). Deterministic for a seed: the centres come from

@@ -25,7 +25,7 @@ import java.util.zip.ZipException;
 /**
  * Reader of IDX files, the format of MNIST and Fashion-MNIST ({@code train-images-idx3-ubyte},
  * {@code train-labels-idx1-ubyte}, optionally gzip-compressed), and the preprocessing of [SBH]'s experiments
- * (papers.md §A.9).
+ * (docs/theory.md §A.9).
  *
  * <p>Layout: two zero bytes, a type byte (0x08 unsigned byte, 0x09 signed byte, 0x0B int16, 0x0C int32,
  * 0x0D float32, 0x0E float64), the number of dimensions, then each dimension as a big-endian 32-bit integer, then
@@ -236,7 +236,7 @@ public final class Idx {
     }
 
     /**
-     * The preprocessing of [SBH]'s experiments (papers.md §A.9): the first {@code n} images, scaled to [0, 1]
+     * The preprocessing of [SBH]'s experiments (docs/theory.md §A.9): the first {@code n} images, scaled to [0, 1]
      * (divided by 255, never centred), resized to {@code √d × √d} by nearest-neighbour interpolation (PyTorch's
      * default {@code interpolate(mode="nearest")}: source index {@code floor(i · in/out)} computed in float32), and
      * flattened row by row.

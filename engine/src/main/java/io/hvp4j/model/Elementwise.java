@@ -41,7 +41,7 @@ public final class Elementwise {
     }
 
     // Second-order (Taylor) rules for one tangent direction v pushed twice, x(θ + εv) = x + εẋ + ½ε²ẍ: they give
-    // the gradient of vᵀH(θ)v, D³L[v, v, ·] (papers.md §C.6). Plain loops: the GEMMs of the dense rules dominate.
+    // the gradient of vᵀH(θ)v, D³L[v, v, ·] (docs/theory.md §C.6). Plain loops: the GEMMs of the dense rules dominate.
 
     /** {@code D3 = σ'''(Z)} element by element. */
     public static void thirdDerivative(ElementwiseFunction f, Tensor z, Tensor d3) {

@@ -553,7 +553,7 @@ public final class ForwardOverReverse implements BatchEngine {
 
     /**
      * Third-order product on the current batch for one direction {@code v} (P elements): {@code hv = H·v} and
-     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)}, the gradient of the Hessian-trace penalty (papers.md §C.6), both
+     * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)}, the gradient of the Hessian-trace penalty (docs/theory.md §C.6), both
      * scaled as the loss. Computed exactly by pushing the direction through the forward-over-reverse pass a second
      * time (Taylor mode: {@code d3} is the second derivative in ε of the gradient at {@code θ + εv}); costs about
      * two HVPs. Returns {@code vᵀHv}. {@code v}, {@code hv}, {@code d3} are P elements of this engine's dtype and

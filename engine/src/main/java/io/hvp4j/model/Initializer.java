@@ -32,7 +32,7 @@ public enum Initializer {
     /**
      * As {@link #initialize(Mlp, long)}, but biases (when the network has them, for every scheme except
      * {@code UNIFORM_POSITIVE}) are drawn from N(0, biasStd²) from the layer's stream after its weights
-     * (papers.md §B.3 uses 0.1). {@code biasStd = 0} gives zero biases and the same weights bit for bit.
+     * (docs/theory.md §B.3 uses 0.1). {@code biasStd = 0} gives zero biases and the same weights bit for bit.
      */
     public double[] initialize(Mlp mlp, long seed, double biasStd) {
         if (!(biasStd >= 0) || Double.isInfinite(biasStd)) {

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Numerical rank with the project's convention (papers.md §1): count the singular values strictly above
+ * Numerical rank with the project's convention (docs/theory.md §1): count the singular values strictly above
  * {@code τ}, by default {@code τ = σ_max · max(rows, cols) · ε} exactly as {@code numpy.linalg.matrix_rank}
  * (ε of the dtype the matrix was computed in: 2^-52 for f64, 2^-23 for f32). For a symmetric matrix the singular
  * values are the absolute eigenvalues. Every report also carries the ladder of counts at the relative thresholds

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  *
  * <p>Power iteration finds the eigenvalue of largest <em>magnitude</em>. When the first pair's Rayleigh quotient
  * is negative, {@link Result#dominantNegative()} says so: the returned value is then {@code λ_min}, not
- * {@code λ_max} (papers.md §C.3). Only products of one column are used. Deterministic for a fixed seed.
+ * {@code λ_max} (docs/theory.md §C.3). Only products of one column are used. Deterministic for a fixed seed.
  */
 public final class PowerIteration {
     private PowerIteration() {
@@ -126,7 +126,7 @@ public final class PowerIteration {
     }
 
     /**
-     * λ_max with a reliability flag (papers.md §C.3, §D.4 K4).
+     * λ_max with a reliability flag (docs/theory.md §C.3, §D.4 K4).
      *
      * @param value    the Rayleigh quotient of the dominant pair
      * @param flagged  the value must not be taken as λ_max: see {@code reason}

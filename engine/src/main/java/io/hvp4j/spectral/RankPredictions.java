@@ -13,7 +13,7 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
 
 /**
  * Closed-form ranks of {@code H_O}, {@code H_F} and {@code H} for deep linear networks at a generic point
- * (papers.md §A.2–A.7, [SBH]).
+ * (docs/theory.md §A.2–A.7, [SBH]).
  *
  * <ul>
  *   <li>No bias (§A.3, §A.5): with {@code K′ = K − 1} for ce and {@code K} for mse and cosh,
@@ -101,7 +101,7 @@ public final class RankPredictions {
     }
 
     /**
-     * The rank deficiency {@code p − rank(H)} of a bias-free deep linear network in closed form (papers.md §A.3,
+     * The rank deficiency {@code p − rank(H)} of a bias-free deep linear network in closed form (docs/theory.md §A.3,
      * our derivation): {@code Σ_{l=1}^{L} (M_{l−1} − q)(M_l − q) + q(d − r)} for mse and cosh; for ce
      * {@code M_L} is replaced by {@code K′ = K − 1} inside the sum and {@code M_{L−1}} is added (the softmax shift
      * invariance removes one output row of {@code W_L}). Each layer loses an {@code (M_{l−1} − q) × (M_l − q)}

@@ -13,7 +13,7 @@ import java.util.EnumSet;
 import java.util.Locale;
 
 /**
- * The curvature quantities tracked during training (papers.md §C.3, §C.5): λ_max (Lanczos, largest Ritz value)
+ * The curvature quantities tracked during training (docs/theory.md §C.3, §C.5): λ_max (Lanczos, largest Ritz value)
  * and the trace (Hutchinson with Rademacher probes, or exact) of the loss Hessian, for the whole network and, with
  * {@link Quantity#LAYERWISE}, for each layer's <em>weight</em> block (a "layer" is the weight tensor, as in Sankar
  * et al.'s code, §C.1), and an SLQ spectral density of the whole Hessian. Deterministic for a seed.

@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
 
 /**
  * Deterministic (mini-batch) SGD with optional heavy-ball momentum and the layerwise Hessian-trace regularizer
- * (papers.md §C.6) on the mean loss of each batch.
+ * (docs/theory.md §C.6) on the mean loss of each batch.
  *
  * <p>One epoch visits every sample once: with {@code batchSize ≥ N} it is one full-batch gradient step on the
  * samples in their stored order (plain GD); otherwise the samples are shuffled by a Fisher–Yates permutation and

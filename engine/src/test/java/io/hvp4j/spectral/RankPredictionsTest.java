@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Closed forms of papers.md §A.3/A.5/A.7 against the worked examples of §A.11 and against measured dense ranks. */
+/** Closed forms of docs/theory.md §A.3/A.5/A.7 against the worked examples of §A.11 and against measured dense ranks. */
 class RankPredictionsTest {
     /** One worked example: widths, bias, loss, N, data rank r, expected (H_O, H_F, H). */
     record Example(int id, int[] widths, boolean bias, Loss loss, int n, int r, int[] expected) {

@@ -6,7 +6,6 @@ import io.hvp4j.data.Dataset;
 import io.hvp4j.graph.Graph;
 import io.hvp4j.graph.GraphEngine;
 import io.hvp4j.memory.DType;
-import io.hvp4j.memory.Tensor;
 import io.hvp4j.objective.GraphObjective;
 import io.hvp4j.verification.experiments.Experiment;
 
@@ -30,17 +29,7 @@ final class GraphTraining {
     try (GraphEngine e = new GraphEngine(g, Loss.CE, backend, DType.F64, data.size(), 1)) {
       e.setParameters(ex.vector(theta));
       e.forward(data.inputs(), data.targets(), 1.0 / data.size());
-      Tensor f = e.outputs();
-      int correct = 0;
-      for (int i = 0; i < data.size(); i++) {
-        int a = 0, b = 0;
-        for (int c = 1; c < f.cols(); c++) {
-          if (f.get(i, c) > f.get(i, a)) a = c;
-          if (data.targets().get(i, c) > data.targets().get(i, b)) b = c;
-        }
-        if (a == b) correct++;
-      }
-      return (double) correct / data.size();
+      return Experiment.accuracy(e.outputs(), data.targets());
     }
   }
 }

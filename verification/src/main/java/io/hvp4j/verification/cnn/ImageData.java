@@ -3,7 +3,6 @@ package io.hvp4j.verification.cnn;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.io.Idx;
 import io.hvp4j.memory.DType;
-import io.hvp4j.memory.Tensor;
 import io.hvp4j.verification.experiments.Experiment;
 import io.hvp4j.verification.sbh.SweepData;
 import java.nio.file.Path;
@@ -35,20 +34,7 @@ public record ImageData(Dataset train, Dataset test, String what) {
       what = String.format(Locale.ROOT, "no Fashion-MNIST installed: 10 Gaussian clusters in d=%d, %d points",
           side * side, n);
     }
-    return new ImageData(rows(ex, all, 0, 2, "train"), rows(ex, all, 1, 2, "test"), what + ", " + n / 2
+    return new ImageData(ex.rows(all, 0, 2, "train"), ex.rows(all, 1, 2, "test"), what + ", " + n / 2
         + " train / " + n / 2 + " test");
-  }
-
-  /** Rows {@code from, from + step, …} of {@code data} (copied). */
-  public static Dataset rows(Experiment ex, Dataset data, int from, int step, String what) {
-    int n = (data.size() - from + step - 1) / step;
-    Tensor x = Tensor.allocate(ex.arena(), DType.F64, n, data.inputDimension());
-    Tensor y = Tensor.allocate(ex.arena(), DType.F64, n, data.outputDimension());
-    Tensor in = data.inputs();
-    for (int i = 0; i < n; i++) {
-      x.rowSlice(i, 1).copyFrom(in.rowSlice(from + i * step, 1));
-      y.rowSlice(i, 1).copyFrom(data.targets().rowSlice(from + i * step, 1));
-    }
-    return new Dataset(x, y, what);
   }
 }

@@ -20,7 +20,8 @@ import java.util.Locale;
  * K12 (docs/theory.md; K9 on CNNs), soft: λ_max and the trace of the Hessian, for the whole network and for each
  * weight tensor's block, fall as training progresses (the last epoch's value below the peak over epochs, the
  * initial point included), on LeNet-5 and the narrowed VGG-11-bn ({@link SankarCnns}) on Fashion-MNIST. λ_max by
- * Lanczos (≤ 60 steps), traces by Hutchinson (m = 10 Rademacher probes, as §C.3), on 10 training images per class.
+ * Lanczos (≤ 20 steps), traces by Hutchinson (m = 10 Rademacher probes, as §C.3), on 5 training images per class
+ * (quick mode: 8 steps, m = 3, 2 per class, one epoch).
  * Plots per net: λ_max and trace per epoch.
  */
 public final class K12CnnCurvatureDuringTraining extends AbstractCheck {
@@ -31,8 +32,8 @@ public final class K12CnnCurvatureDuringTraining extends AbstractCheck {
 
   @Override
   protected void measure(CheckContext ctx, Outcome out) throws Exception {
-    int epochs = ctx.full() ? 10 : 2, samples = ctx.full() ? 2000 : 400, perClass = ctx.full() ? 10 : 3;
-    int probes = 10, lanczos = ctx.full() ? 60 : 20;
+    int epochs = ctx.full() ? 8 : 1, samples = ctx.full() ? 2000 : 400, perClass = ctx.full() ? 5 : 2;
+    int probes = ctx.full() ? 10 : 3, lanczos = ctx.full() ? 20 : 8;
     List<String> verdicts = new ArrayList<>();
     String data;
     try (Experiment ex = new Experiment(ctx.threads())) {

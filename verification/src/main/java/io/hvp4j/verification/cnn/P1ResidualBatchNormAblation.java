@@ -47,12 +47,12 @@ public final class P1ResidualBatchNormAblation extends AbstractCheck {
 
   /** Sizes of one mode. */
   public record Sizes(int side, int width, int samples, int epochs, int batch, int hessianBatch, int powerIterations,
-      double powerTolerance, int hutchinson, int slqSteps, int slqProbes) {}
+      double powerTolerance, int lanczosSteps, int hutchinson, int slqSteps, int slqProbes) {}
 
   public static Sizes sizes(boolean full) {
     return full
-        ? new Sizes(14, 8, 2000, 5, 64, 200, 300, 1e-10, 100, 60, 4)
-        : new Sizes(14, 8, 400, 1, 50, 50, 100, 1e-8, 10, 20, 2);
+        ? new Sizes(14, 8, 2000, 5, 64, 200, 300, 1e-10, 80, 50, 40, 3)
+        : new Sizes(14, 8, 400, 1, 50, 50, 40, 1e-6, 30, 5, 12, 1);
   }
 
   /** The network {@code variant} of {@link #VARIANTS} at {@code s}'s size, BatchNorm in train mode. */
@@ -98,7 +98,7 @@ public final class P1ResidualBatchNormAblation extends AbstractCheck {
           ctx.progress().accept("P1: spectra of " + names[v]);
           PowerIteration.LambdaMax pw = PowerIteration.lambdaMax(h, s.powerIterations(), s.powerTolerance(), 1.0,
               304);
-          Lanczos.Result lz = Lanczos.compute(h, 1, 1, 305);
+          Lanczos.Result lz = Lanczos.compute(h, new Lanczos.Options(1, 1, s.lanczosSteps(), 1e-8, 305));
           TraceEstimators.Estimate t = TraceEstimators.hutchinson(h, s.hutchinson(),
               TraceEstimators.Probe.RADEMACHER, 306, 16);
           SpectralDensity.Result dens = SpectralDensity.compute(h, s.slqSteps(), s.slqProbes(), 307, 1024,
@@ -118,9 +118,9 @@ public final class P1ResidualBatchNormAblation extends AbstractCheck {
     out.configuration = String.format(Locale.ROOT,
         "%s; resnet8 / -nobn / -noskip on 1x%dx%d, width %d, BatchNorm in train mode; SGD lr 0.05 momentum 0.9"
             + " batch %d, %d epoch(s), same seed; Hessian of the mean ce on %d training images; power iteration"
-            + " ≤ %d products (tol %.0e), Hutchinson m=%d, SLQ %d steps x %d probes",
+            + " ≤ %d products (tol %.0e), Lanczos ≤ %d steps, Hutchinson m=%d, SLQ %d steps x %d probes",
         data, s.side(), s.side(), s.width(), s.batch(), s.epochs(), s.hessianBatch(), s.powerIterations(),
-        s.powerTolerance(), s.hutchinson(), s.slqSteps(), s.slqProbes());
+        s.powerTolerance(), s.lanczosSteps(), s.hutchinson(), s.slqSteps(), s.slqProbes());
     out.expected = "BN not necessarily smoother: λ_max/trace with BN not always below those without (reported)";
     out.measured = String.format(Locale.ROOT,
         "λ_max: BN+skip %.4g, no BN %.4g, no skip %.4g; trace: %.4g, %.4g, %.4g; with BN %s than without",

@@ -20,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The shared machinery of the training/spectrum checks (papers.md §B, §C): Gaussian-cluster data, the §B.3
+ * The shared machinery of the training/spectrum checks (docs/theory.md §B, §C): Gaussian-cluster data, the §B.3
  * initialisation, deterministic training, exact objectives and dense spectra, all in float64. Owns an arena and
  * a backend; everything it creates is freed by {@link #close}. Not thread-safe.
  */
@@ -62,6 +62,33 @@ public final class Experiment implements AutoCloseable {
     owned.add(f);
     f.setParameters(vector(theta));
     return f;
+  }
+
+  /** Rows {@code from, from + step, …} of {@code data}, copied into this arena (a split or a subset). */
+  public Dataset rows(Dataset data, int from, int step, String what) {
+    int n = (data.size() - from + step - 1) / step;
+    Tensor x = Tensor.allocate(arena, DType.F64, n, data.inputDimension());
+    Tensor y = Tensor.allocate(arena, DType.F64, n, data.outputDimension());
+    Tensor in = data.inputs();
+    for (int i = 0; i < n; i++) {
+      x.rowSlice(i, 1).copyFrom(in.rowSlice(from + i * step, 1));
+      y.rowSlice(i, 1).copyFrom(data.targets().rowSlice(from + i * step, 1));
+    }
+    return new Dataset(x, y, what);
+  }
+
+  /** Fraction of rows whose largest output is at the target's largest entry (the class). */
+  public static double accuracy(Tensor outputs, Tensor targets) {
+    int correct = 0;
+    for (int i = 0; i < outputs.rows(); i++) {
+      int a = 0, b = 0;
+      for (int c = 1; c < outputs.cols(); c++) {
+        if (outputs.get(i, c) > outputs.get(i, a)) a = c;
+        if (targets.get(i, c) > targets.get(i, b)) b = c;
+      }
+      if (a == b) correct++;
+    }
+    return (double) correct / outputs.rows();
   }
 
   /** A P×1 f64 tensor holding {@code values}. */

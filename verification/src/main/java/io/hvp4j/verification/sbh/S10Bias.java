@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * [SBH] S10 (papers.md §A.7, §D.1): linear networks with a bias in every layer. In the valid regime of §A.7
+ * [SBH] S10 (docs/theory.md §A.7, §D.1): linear networks with a bias in every layer. In the valid regime of §A.7
  * ({@code r̃ = rank([X 1]) = r + 1} and every hidden width {@code ≥ min(r̃, K′)}) the measured ranks of H_O, H_F and
  * H equal the §A.7 formulas (robustly), and when {@code r ≥ K′} biases raise {@code rank(H)} by exactly
  * {@code L·K′} over the bias-free prediction.

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * [SBH] S11 (papers.md §A.8, §D.1): in a bias-free ReLU network, scaling a hidden neuron's incoming weights by
+ * [SBH] S11 (docs/theory.md §A.8, §D.1): in a bias-free ReLU network, scaling a hidden neuron's incoming weights by
  * {@code e^t} and its outgoing weights by {@code e^−t} leaves F unchanged, so each hidden neuron gives a kernel
  * direction of every Jacobian: {@code rank(H_O) ≤ min(N·K′, p − Σ_l M_l)} (sum over hidden widths). Checked as an
  * inequality at the default tolerance on a grid of mse and ce networks, including the equality case §A.8 reports

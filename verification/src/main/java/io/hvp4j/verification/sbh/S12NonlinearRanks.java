@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * [SBH] S12, soft (papers.md §A.8, §D.2 first item; the id S12 is ours, §D.2 has none): the numerical rank of
+ * [SBH] S12, soft (docs/theory.md §A.8, §D.2 first item; the id S12 is ours, §D.2 has none): the numerical rank of
  * {@code H} for ReLU and tanh networks, reported beside the prediction for the same shape with the identity
  * activation, with the counts above the ladder of relative thresholds 1e-12, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2 (times
  * σ_max). The paper says the bounds "remain faithful as an estimate"; no equality is asserted. Setting of §A.8:

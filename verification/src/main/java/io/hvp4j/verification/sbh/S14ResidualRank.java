@@ -14,7 +14,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * [SBH] S14 (papers.md §A.2, §A.6, §D.2 second item; the id is ours): the rank of {@code H_F} follows the rank
+ * [SBH] S14 (docs/theory.md §A.2, §A.6, §D.2 second item; the id is ours): the rank of {@code H_F} follows the rank
  * {@code s = rank(Ω)} of the residual–input cross-covariance {@code Ω = Σ_i g_i x_iᵀ}, and the generic formulas
  * stay upper bounds away from a random point. Training is not run here: for a bias-free deep linear net with mse
  * at a random point the targets are set to {@code Y = F(X) + R} with a residual {@code R} of chosen rank

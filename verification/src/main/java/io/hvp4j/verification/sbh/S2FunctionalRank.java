@@ -5,7 +5,7 @@ import io.hvp4j.verification.CheckContext;
 import java.util.List;
 
 /**
- * [SBH] S2 (papers.md §A.3, §D.1): the exact numerical rank of {@code H_F} of bias-free deep linear networks
+ * [SBH] S2 (docs/theory.md §A.3, §D.1): the exact numerical rank of {@code H_F} of bias-free deep linear networks
  * with the mse loss at a random initialization equals the closed form, robustly, on the grid {@link Grids#mse}.
  */
 public final class S2FunctionalRank extends SbhCheck {

@@ -5,7 +5,7 @@ import io.hvp4j.verification.CheckContext;
 import java.util.List;
 
 /**
- * [SBH] S4 (papers.md §A.5, §D.1): S1–S3 with the cross-entropy loss, where every formula holds with
+ * [SBH] S4 (docs/theory.md §A.5, §D.1): S1–S3 with the cross-entropy loss, where every formula holds with
  * {@code K′ = K − 1} (softmax shift invariance), and with the cosh loss, where {@code K′ = K}. All three ranks are
  * measured on the grid {@link Grids#ceAndCosh}, together with the identity
  * {@code rank(H) = rank(H_O) + rank(H_F) − (2qs − q²)}.

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * [SBH] S5 (papers.md §A.3, §D.1): the rank deficiency {@code p − rank(H)} of bias-free deep linear nets equals
+ * [SBH] S5 (docs/theory.md §A.3, §D.1): the rank deficiency {@code p − rank(H)} of bias-free deep linear nets equals
  * {@code Σ_l (M_{l−1} − q)(M_l − q) + q(d − r)} (ce: {@code M_L → K − 1} in the sum, plus {@code M_{L−1}}),
  * measured on {@link Grids#deficiency} (mse and ce).
  */

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * [SBH] S6 (papers.md §A.3 "more exact structure", §D.1): for linear and bias-free ReLU networks every function
+ * [SBH] S6 (docs/theory.md §A.3 "more exact structure", §D.1): for linear and bias-free ReLU networks every function
  * is affine in each single layer, so every diagonal layer block of {@code H_F} is zero, {@code tr(H_F) = 0},
  * {@code tr(H) = tr(H_O) ≥ 0} and, per layer, {@code tr(H_ll) = tr((H_O)_ll) ≥ 0}.
  *

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * [SBH] S7 (papers.md §A.3, §D.1): for L = 2 linear networks {@code H_F = [[0, C], [Cᵀ, 0]]}, so its spectrum is
+ * [SBH] S7 (docs/theory.md §A.3, §D.1): for L = 2 linear networks {@code H_F = [[0, C], [Cᵀ, 0]]}, so its spectrum is
  * symmetric about zero: with eigenvalues in ascending order, {@code λ_i + λ_{p+1−i} = 0} within
  * {@value SbhCheck#RELATIVE}·‖H_F‖₂. Also measured: {@code s·M_1} eigenvalues on each side of zero (rank 2·s·M_1).
  */

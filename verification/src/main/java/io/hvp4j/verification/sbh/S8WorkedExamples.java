@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * [SBH] S8 (papers.md §A.10, §A.11, §D.1): the nine worked examples of §A.11 and the 27 stored entries of the
+ * [SBH] S8 (docs/theory.md §A.10, §A.11, §D.1): the nine worked examples of §A.11 and the 27 stored entries of the
  * authors' MNIST cross-entropy width sweep (§A.10: d = 64, N = 100, K = 10, widths (w, w), w = 4…36, rank H_O,
  * H_F, H), reproduced exactly with synthetic inputs of rank 41 in d = 64 (the rank the stored predictions imply).
  * Each listed number must equal both the measured numerical rank and the closed form. The worked examples

@@ -8,7 +8,7 @@ import io.hvp4j.verification.CheckContext;
 import java.util.Locale;
 
 /**
- * [SBH] S9 (papers.md §A.4, §A.10, §A.11, §D.1), the formula alone, in exact integer arithmetic: in a width sweep
+ * [SBH] S9 (docs/theory.md §A.4, §A.10, §A.11, §D.1), the formula alone, in exact integer arithmetic: in a width sweep
  * with all hidden widths equal to M at fixed depth, {@code rank(H)} is affine in M once {@code M ≥ q} with slope
  * {@code 2q(L − 1)}, never above p, and {@code rank/p} strictly decreases (the √p reading of §A.4), with the two
  * corrections below.

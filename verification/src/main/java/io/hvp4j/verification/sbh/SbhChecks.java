@@ -4,7 +4,7 @@ import io.hvp4j.verification.Check;
 import java.util.List;
 
 /**
- * The checks of Singh, Bachmann, Hofmann 2021 (papers.md §A, §D.1, §D.2), in report order: S1–S11 of §D.1 (hard),
+ * The checks of Singh, Bachmann, Hofmann 2021 (docs/theory.md §A, §D.1, §D.2), in report order: S1–S11 of §D.1 (hard),
  * S12 the reported non-linear ranks of §D.2 (soft), S13 the §A.9 sweeps with their plots (hard), S14 the rank
  * of H_F against the residual's rank (§D.2 second item, hard).
  */

@@ -5,7 +5,7 @@ import io.hvp4j.verification.CheckKind;
 import io.hvp4j.verification.Paper;
 import io.hvp4j.verification.experiments.AbstractCheck;
 
-/** G1 (papers.md §D.3): the Gauss–Newton part G is positive semi-definite. */
+/** G1 (docs/theory.md §D.3): the Gauss–Newton part G is positive semi-definite. */
 public final class G1GaussNewtonPsd extends AbstractCheck {
   public G1GaussNewtonPsd() {
     super("G1", Paper.SEGDB, CheckKind.HARD, "λ_min(G) ≥ 0: the Gauss–Newton part is PSD");

@@ -8,7 +8,7 @@ import io.hvp4j.verification.CheckKind;
 import io.hvp4j.verification.Paper;
 import io.hvp4j.verification.experiments.AbstractCheck;
 
-/** G2 (papers.md §D.3, §B.1): rank(G) ≤ min(p, N·k) for MSE and ≤ min(p, N·(k−1)) for CE. */
+/** G2 (docs/theory.md §D.3, §B.1): rank(G) ≤ min(p, N·k) for MSE and ≤ min(p, N·(k−1)) for CE. */
 public final class G2GaussNewtonRank extends AbstractCheck {
   public G2GaussNewtonRank() {
     super("G2", Paper.SEGDB, CheckKind.HARD, "rank(G) ≤ min(p, N·k) (MSE), ≤ min(p, N·(k−1)) (CE)");

@@ -17,7 +17,7 @@ import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
 
 /**
- * G3 (papers.md §D.3): {@code H·v = G·v + R·v} with the two parts computed on independent paths.
+ * G3 (docs/theory.md §D.3): {@code H·v = G·v + R·v} with the two parts computed on independent paths.
  *
  * <ul>
  *   <li>{@code H·v}: the forward-over-reverse HVP ({@link Curvature#HESSIAN}).

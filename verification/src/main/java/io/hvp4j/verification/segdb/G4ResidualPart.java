@@ -13,7 +13,7 @@ import io.hvp4j.verification.experiments.AbstractCheck;
 import io.hvp4j.verification.experiments.Experiment;
 
 /**
- * G4 (papers.md §D.3, §B.1): with MSE and targets the network can interpolate, the residual part R shrinks with
+ * G4 (docs/theory.md §D.3, §B.1): with MSE and targets the network can interpolate, the residual part R shrinks with
  * the residual, {@code ‖R‖₂ ≤ C·max_i‖f_i − y_i‖}. An over-parametrized tanh network (p ≫ N·k) is trained by GD
  * towards interpolation; at checkpoints ‖R‖₂ (dense, exact) and the largest residual are measured. Soft: the ratio
  * C_t = ‖R‖₂/max residual is reported along the run.

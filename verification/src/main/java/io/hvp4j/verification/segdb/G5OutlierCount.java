@@ -9,7 +9,7 @@ import io.hvp4j.verification.experiments.AbstractCheck;
 import io.hvp4j.verification.experiments.Experiment;
 
 /**
- * G5 (papers.md §D.3, protocol §B.3): the number of outliers found by the gap detector is the number of clusters
+ * G5 (docs/theory.md §D.3, protocol §B.3): the number of outliers found by the gap detector is the number of clusters
  * k. Measured for G at init, G after training and H after training (MSE, ReLU, M = 48, sep = 3) over 5 seeds; the
  * seeds of §B.3 are not ours, so the "new seeds" rule applies: a matrix fails when its count is off by ≥ 2 in more
  * than 1 of the 5 seeds.

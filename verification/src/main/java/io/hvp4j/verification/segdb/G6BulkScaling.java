@@ -11,7 +11,7 @@ import io.hvp4j.verification.experiments.Experiment;
 import java.nio.file.Path;
 
 /**
- * G6 (papers.md §D.3, §B.2 claim 2): with the data fixed, growing the width M from 16 to 48 only scales the bulk:
+ * G6 (docs/theory.md §D.3, §B.2 claim 2): with the data fixed, growing the width M from 16 to 48 only scales the bulk:
  * the outlier count stays k (±1) and the fraction of |λ| < 1e−3·λ_max grows. §B.3 protocol (MSE, ReLU, sep = 3),
  * Hessian after training. Soft: reported. Plot: the two spectra (log counts).
  */

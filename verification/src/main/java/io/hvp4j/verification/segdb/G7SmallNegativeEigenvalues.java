@@ -9,7 +9,7 @@ import io.hvp4j.verification.experiments.AbstractCheck;
 import io.hvp4j.verification.experiments.Experiment;
 
 /**
- * G7 (papers.md §D.3): after training the negative eigenvalues of H are small: |λ_min|/λ_max < 0.1. Protocol of
+ * G7 (docs/theory.md §D.3): after training the negative eigenvalues of H are small: |λ_min|/λ_max < 0.1. Protocol of
  * §B.3 with CE (lr 0.5, 300 GD steps), ReLU and tanh.
  */
 public final class G7SmallNegativeEigenvalues extends AbstractCheck {

@@ -18,7 +18,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * G8 (papers.md §D.3, §B.2 claim 6): large-batch (LB, full-batch GD) and small-batch (SB, batch 10) solutions
+ * G8 (docs/theory.md §D.3, §B.2 claim 6): large-batch (LB, full-batch GD) and small-batch (SB, batch 10) solutions
  * lie in one basin: the loss along the straight line between them, and between LB and "LB then SB", shows no
  * barrier: {@code max_α L(θ_α) ≤ max(L(θ_0), L(θ_1))·(1 + 1e−3)} on 21 points. k = 4, M = 48, N = 200, ReLU,
  * MSE (lr 0.05) and CE (lr 0.2), equal epochs. λ_max at both ends is reported too (LB sharper is confounded by

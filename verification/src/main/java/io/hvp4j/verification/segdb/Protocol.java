@@ -9,7 +9,7 @@ import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.verification.experiments.Experiment;
 
 /**
- * The small-scale reproduction protocol of papers.md §B.3: k clusters in d = 20 with centres of norm {@code sep},
+ * The small-scale reproduction protocol of docs/theory.md §B.3: k clusters in d = 20 with centres of norm {@code sep},
  * {@code perCluster} points each, a 20 → M → k network with bias (Glorot-normal weights, N(0, 0.1²) biases),
  * full-batch GD on the mean loss (MSE: lr 0.1, CE: lr 0.5) for {@code steps} steps, exact dense spectra.
  */

@@ -1,2 +1,2 @@
-/** Checks of Sagun, Evci, Guney, Dauphin, Bottou 2017 (papers.md §B, §D.3): G1…G8. */
+/** Checks of Sagun, Evci, Guney, Dauphin, Bottou 2017 (docs/theory.md §B, §D.3): G1…G8. */
 package io.hvp4j.verification.segdb;

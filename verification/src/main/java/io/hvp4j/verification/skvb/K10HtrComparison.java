@@ -19,7 +19,7 @@ import io.hvp4j.verification.sbh.SweepData;
 import java.util.Locale;
 
 /**
- * K10 (papers.md §D.4, §C.6): training with the Hessian-trace regularizer ends at a lower tr(H) than the same run
+ * K10 (docs/theory.md §D.4, §C.6): training with the Hessian-trace regularizer ends at a lower tr(H) than the same run
  * (same seed, same initialisation and shuffles) without it. On Fashion-MNIST when its IDX files are installed
  * (the directory of {@link SweepData#files}: the first 400 training images, scaled to [0, 1], nearest-resized to
  * 8×8, 10 classes), otherwise on Gaussian clusters; the configuration says which. Train/test split by alternate
@@ -53,8 +53,8 @@ public final class K10HtrComparison extends AbstractCheck {
                   + " every step",
               data, d, k, epochs, gamma);
       out.expected = "tr(H) with HTR < tr(H) without";
-      Dataset train = LayerwiseTraining.rows(ex, all, 0, 2, "train");
-      Dataset test = LayerwiseTraining.rows(ex, all, 1, 2, "test");
+      Dataset train = ex.rows(all, 0, 2, "train");
+      Dataset test = ex.rows(all, 1, 2, "test");
       Mlp mlp = new Mlp(new int[] {d, 32, 32, k}, Activation.TANH, true);
       double[] theta0 = Experiment.init(mlp, 102);
       double[] tr = new double[2];

@@ -12,7 +12,7 @@ import io.hvp4j.verification.experiments.AbstractCheck;
 import io.hvp4j.verification.experiments.Experiment;
 
 /**
- * K1 (papers.md §D.4, §C.1): the layer blocks (weight and bias of each Linear layer) partition all parameters,
+ * K1 (docs/theory.md §D.4, §C.1): the layer blocks (weight and bias of each Linear layer) partition all parameters,
  * so Σ_l tr(H_l) = tr(H). Exact traces (unit products) of the full operator and of each layer-block operator
  * (which runs only the part of the backward pass the layer needs: a different product path).
  */

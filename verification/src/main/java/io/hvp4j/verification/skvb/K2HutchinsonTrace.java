@@ -12,7 +12,7 @@ import io.hvp4j.verification.experiments.AbstractCheck;
 import io.hvp4j.verification.experiments.Experiment;
 
 /**
- * K2 (papers.md §D.4, §C.3): Hutchinson's estimate with m Rademacher probes is within 4 standard deviations of the
+ * K2 (docs/theory.md §D.4, §C.3): Hutchinson's estimate with m Rademacher probes is within 4 standard deviations of the
  * exact trace, for the full Hessian and each layer block; the standard deviation is the exact one,
  * √(2(‖A‖_F² − ‖diag A‖²)/m), from the dense matrix. Fixed seeds.
  */

@@ -12,7 +12,7 @@ import io.hvp4j.verification.experiments.AbstractCheck;
 import io.hvp4j.verification.experiments.Experiment;
 
 /**
- * K3 (papers.md §D.4, §C.1, §A.3): in linear and bias-free ReLU networks F is affine in each single layer, so the
+ * K3 (docs/theory.md §D.4, §C.1, §A.3): in linear and bias-free ReLU networks F is affine in each single layer, so the
  * residual part of every diagonal layer block vanishes: tr(H_l) = tr(G_l) ≥ 0. Exact traces of the layer blocks
  * of H and of G.
  */

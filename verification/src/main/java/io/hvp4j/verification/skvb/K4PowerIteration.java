@@ -14,7 +14,7 @@ import io.hvp4j.verification.experiments.Experiment;
 import java.util.Locale;
 
 /**
- * K4 (papers.md §D.4, §C.3): λ_max by power iteration ({@link PowerIteration#lambdaMax}: relative-change tolerance
+ * K4 (docs/theory.md §D.4, §C.3): λ_max by power iteration ({@link PowerIteration#lambdaMax}: relative-change tolerance
  * 1e−13, at most 5000 products, gap threshold 1.1) against dense eigenvalues. Where λ_1/λ_2 ≥ 1.1 and |λ_min| <
  * λ_max the value must be within 1e−6 relative and unflagged (a flag is tolerated only where the magnitude gap
  * λ_max/max(λ_2, |λ_min|), which governs power iteration, is itself below 1.1); otherwise the solver must flag.

@@ -14,7 +14,7 @@ import io.hvp4j.verification.experiments.Experiment;
 import java.util.SplittableRandom;
 
 /**
- * K5 (papers.md §D.4, §C.6): the gradient of the HTR penalty, ∇(vᵀHv) = D³L[v, v, ·], computed exactly by the
+ * K5 (docs/theory.md §D.4, §C.6): the gradient of the HTR penalty, ∇(vᵀHv) = D³L[v, v, ·], computed exactly by the
  * engine's third-order (Taylor-mode forward-over-reverse) pass, against the central difference of exact HVPs
  * (H(θ+εv)v − H(θ−εv)v)/(2ε) with ε = 1e−4·‖θ‖/‖v‖, in f64. Rademacher v on all parameters and on one layer
  * only; every activation × loss.

@@ -13,7 +13,7 @@ import io.hvp4j.verification.experiments.Experiment;
 import java.util.SplittableRandom;
 
 /**
- * K6 (papers.md §D.4, §C.2): the Gauss quadrature rule of k Lanczos steps (full re-orthogonalisation) from a start
+ * K6 (docs/theory.md §D.4, §C.2): the Gauss quadrature rule of k Lanczos steps (full re-orthogonalisation) from a start
  * vector v reproduces the moments exactly up to degree 2k − 1: Σ_j τ_j² θ_j^n = vᵀHⁿv/‖v‖² for n ≤ 2k − 1, where
  * Hⁿv is formed by repeated products with the dense Hessian. The error is measured relative to the absolute
  * moment Σ_j τ_j² |θ_j|^n (the natural scale of an odd moment of an indefinite matrix).

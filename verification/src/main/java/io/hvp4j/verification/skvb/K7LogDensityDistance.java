@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * K7 (papers.md §D.4, §C.4): the log-density Wasserstein distance equals the transform followed by scipy's
+ * K7 (docs/theory.md §D.4, §C.4): the log-density Wasserstein distance equals the transform followed by scipy's
  * Wasserstein-1 on value samples. Checked on hand-made vectors whose distances were worked out by hand with
  * exact fractions (1/6 and 1/12; scipy 1.17 prints the same), on scale invariance (a density times c > 0 has the
  * same transform), and against the closed form for equal sample counts, W₁ = mean |sorted u − sorted v|.

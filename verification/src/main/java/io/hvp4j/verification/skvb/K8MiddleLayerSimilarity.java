@@ -21,7 +21,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * K8 (papers.md §D.4, §C.4): the middle layers' spectra are the most similar to the full spectrum. A 5-layer ReLU
+ * K8 (docs/theory.md §D.4, §C.4): the middle layers' spectra are the most similar to the full spectrum. A 5-layer ReLU
  * network is trained by SGD on Gaussian clusters; at the end of every epoch the SLQ densities (1024-point grids)
  * of the full Hessian and of each weight block are computed on a fixed class-balanced subset (10 per class), and
  * the §C.4 distance of each layer to the full spectrum is summed over the epochs. Soft: the argmin layer is
@@ -45,7 +45,7 @@ public final class K8MiddleLayerSimilarity extends AbstractCheck {
     out.expected = "argmin an interior layer (not first or last)";
     try (Experiment ex = new Experiment(ctx.threads())) {
       Dataset data = ex.clusters(4, 20, 3, 50, 81);
-      Dataset hessianData = LayerwiseTraining.rows(ex, data, 0, 5, "10 per class");
+      Dataset hessianData = ex.rows(data, 0, 5, "10 per class");
       Mlp mlp = new Mlp(new int[] {20, 24, 24, 24, 24, 4}, Activation.RELU, true);
       int layers = mlp.layers();
       double[] summed = new double[layers];

@@ -18,7 +18,7 @@ import java.util.EnumSet;
 import java.util.Locale;
 
 /**
- * K9 (papers.md §D.4, §C.5): λ_max and the trace of the Hessian, full and per weight block, decrease as training
+ * K9 (docs/theory.md §D.4, §C.5): λ_max and the trace of the Hessian, full and per weight block, decrease as training
  * progresses: the last epoch's value is below the peak over epochs (init included). SGD on Gaussian clusters,
  * Hessian on a fixed class-balanced subset; λ_max by Lanczos, traces by Hutchinson (m = 10, as §C.3). Soft. Plots: both per epoch.
  */
@@ -37,7 +37,7 @@ public final class K9CurvatureDuringTraining extends AbstractCheck {
     out.expected = "late value < peak value";
     try (Experiment ex = new Experiment(ctx.threads())) {
       Dataset data = ex.clusters(4, 20, 2, 50, 91);
-      Dataset hessianData = LayerwiseTraining.rows(ex, data, 0, 5, "10 per class");
+      Dataset hessianData = ex.rows(data, 0, 5, "10 per class");
       Mlp mlp = new Mlp(new int[] {20, 24, 24, 4}, Activation.TANH, true);
       int layers = mlp.layers();
       double[][] lmax = new double[layers + 1][epochs + 1], trace = new double[layers + 1][epochs + 1];

@@ -3,7 +3,7 @@ package io.hvp4j.verification.skvb;
 import java.util.Arrays;
 
 /**
- * The similarity of two spectral densities used by Sankar et al.'s {@code match_distros.py} (papers.md §C.4),
+ * The similarity of two spectral densities used by Sankar et al.'s {@code match_distros.py} (docs/theory.md §C.4),
  * reproduced with its quirk: each density vector (on its own grid) is transformed by
  *
  * <ol>
