@@ -14,4 +14,24 @@ class CnnChecksTest {
   void c2() throws Exception {
     SegdbChecksTest.run(new C2ChannelSweep());
   }
+
+  @Test
+  void k11() throws Exception {
+    SegdbChecksTest.run(new K11CnnMiddleLayerSimilarity());
+  }
+
+  @Test
+  void k12() throws Exception {
+    SegdbChecksTest.run(new K12CnnCurvatureDuringTraining());
+  }
+
+  @Test
+  void k13() throws Exception {
+    SegdbChecksTest.run(new K13CnnHtrComparison());
+  }
+
+  @Test
+  void p1() throws Exception {
+    SegdbChecksTest.run(new P1ResidualBatchNormAblation());
+  }
 }

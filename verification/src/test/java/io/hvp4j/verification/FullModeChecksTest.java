@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FullModeChecksTest {
   @ParameterizedTest
   @ValueSource(strings = {"G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "K1", "K2", "K3", "K4", "K5", "K6", "K7",
-      "K8", "K9", "K10", "C1", "C2"})
+      "K8", "K9", "K10", "K11", "K12", "K13", "C1", "C2", "P1"})
   void fullMode(String id, @TempDir Path dir) throws Exception {
     Check c = Checks.select(java.util.List.of(id)).get(0);
     CheckResult r = c.run(new CheckContext(CheckContext.Mode.FULL, dir, 2, s -> {}));
