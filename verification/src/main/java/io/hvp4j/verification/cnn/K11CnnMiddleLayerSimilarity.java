@@ -20,8 +20,8 @@ import java.util.Locale;
  * K11 (docs/theory.md; K8 on CNNs), soft: Sankar et al.'s claims that layerwise Hessian spectra are largely similar
  * to the full one and that the middle layers are the most similar, tried where they were made: LeNet-5 and a
  * narrowed VGG-11-bn on Fashion-MNIST ({@link SankarCnns}). After every epoch the SLQ densities (1024-point grids)
- * of the full Hessian and of each weight tensor's block, on 5 training images per class (quick: 2), give the §C.4 distance
- * of each layer to the full spectrum, summed over epochs. Reported per net: the argmin layer and whether it is
+ * of the full Hessian and of each weight tensor's block, on 5 training images per class (quick: 2), give the
+ * §C.4 distance of each layer to the full spectrum, summed over epochs. Reported per net: the argmin layer and whether it is
  * interior. Plot: summed distance (normalised by its largest) against relative depth, one line per net.
  */
 public final class K11CnnMiddleLayerSimilarity extends AbstractCheck {
@@ -59,25 +59,14 @@ public final class K11CnnMiddleLayerSimilarity extends AbstractCheck {
             out.detail("%s epoch %d, distance per layer:%s", net.name(), e, line);
           }
         });
-        int arg = 0;
-        double max = 0;
-        for (int l = 0; l < layers; l++) {
-          if (summed[l] < summed[arg]) arg = l;
-          max = Math.max(max, summed[l]);
-        }
-        double[] depth = new double[layers], norm = new double[layers];
-        StringBuilder m = new StringBuilder();
-        for (int l = 0; l < layers; l++) {
-          depth[l] = (l + 1.0) / layers;
-          norm[l] = summed[l] / max;
-          m.append(String.format(Locale.ROOT, "%s%.3f", l == 0 ? "" : ", ", norm[l]));
-        }
-        boolean interior = arg > 0 && arg < layers - 1;
+        LogDensityDistance.ByDepth bd = LogDensityDistance.ByDepth.of(summed);
+        int arg = bd.argmin();
+        boolean interior = bd.interior();
         verdicts.add(String.format(Locale.ROOT, "%s: argmin layer %d of 0…%d (%s, %s) — %s", net.name(), arg,
             layers - 1, net.layers().get(arg), interior ? "interior" : "an end layer",
             interior ? "held" : "did not hold"));
-        out.detail("%s normalised summed distances: %s", net.name(), m);
-        chart.add(net.name(), depth, norm, Chart.Style.LINE_POINTS);
+        out.detail("%s normalised summed distances: %s", net.name(), bd.text());
+        chart.add(net.name(), bd.depth(), bd.normalised(), Chart.Style.LINE_POINTS);
       }
     }
     out.configuration = String.format(Locale.ROOT,

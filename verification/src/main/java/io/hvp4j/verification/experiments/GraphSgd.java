@@ -1,6 +1,5 @@
 package io.hvp4j.verification.experiments;
 
-import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
@@ -17,10 +16,9 @@ import java.util.SplittableRandom;
  * {@code θ ← θ − lr·buf}), for the CNN checks. Epoch e visits the samples in an order drawn from
  * {@code (seed, e)} only, in full batches (a last partial batch is dropped, so that train-mode BatchNorm always
  * sees {@code batch} samples). Optionally with the Hessian-trace regularizer of Sankar et al.
- * ({@code γ·(1/m)Σ_j v_jᵀ H_B v_j}, Rademacher probes on one parameter group): its gradient
- * {@code D³L[v, v, ·]} is taken as the central difference {@code (H(θ+εv)v − H(θ−εv)v)/(2ε)} of exact HVPs,
- * whose error is O(ε²) (check K5 bounds the same difference against the exact third-order rule). Not
- * thread-safe; owns its memory until {@link #close}.
+ * ({@code γ·(1/m)Σ_j v_jᵀ H_B v_j}, Rademacher probes on one parameter group), whose gradient
+ * {@code D³L[v, v, ·]} is exact ({@link io.hvp4j.objective.Objective#thirdOrder}). Not thread-safe; owns its memory
+ * until {@link #close}.
  */
 public final class GraphSgd implements AutoCloseable {
   /** The regularizer: weight γ, the probed group, probes per step, and the first epoch (0-based) it is on. */
@@ -35,7 +33,7 @@ public final class GraphSgd implements AutoCloseable {
   private final long seed;
   private final Htr htr;
   private final double[] theta, buf;
-  private final Tensor thetaT, gradT, vFull, hvFull;
+  private final Tensor thetaT, gradT, vFull, hvFull, d3;
   private int epochs;
 
   public GraphSgd(Graph graph, Loss loss, Dataset train, Backend backend, double[] theta0, double lr,
@@ -55,6 +53,7 @@ public final class GraphSgd implements AutoCloseable {
     gradT = Tensor.allocate(arena, DType.F64, theta.length, 1);
     vFull = Tensor.allocate(arena, DType.F64, theta.length, 1);
     hvFull = Tensor.allocate(arena, DType.F64, theta.length, 1);
+    d3 = Tensor.allocate(arena, DType.F64, theta.length, 1);
     for (int i = 0; i < batch; i++) { // valid targets (the objective checks ce rows) until the first step
       bx.rowSlice(i, 1).copyFrom(train.inputs().rowSlice(i, 1));
       by.rowSlice(i, 1).copyFrom(train.targets().rowSlice(i, 1));
@@ -109,29 +108,18 @@ public final class GraphSgd implements AutoCloseable {
     batchObjective.setParameters(thetaT);
   }
 
-  /** {@code g += γ/m Σ_j (H(θ+εv_j)v_j − H(θ−εv_j)v_j)/(2ε)}, v_j Rademacher on the group. */
+  /** {@code g += (γ/m) Σ_j ∇(v_jᵀH v_j)}, v_j Rademacher on the group, by the exact third-order pass. */
   private void addPenaltyGradient(double[] g, SplittableRandom r) {
     ParameterGroup grp = htr.group();
-    int n = grp.size();
     long off = grp.offset();
     if (off < 0) throw new IllegalArgumentException("HTR group " + grp + " is not contiguous");
-    double norm = 0;
-    for (double x : theta) norm += x * x;
-    double eps = 1e-4 * Math.sqrt(norm / n);
-    double[] shifted = new double[theta.length];
+    set(theta);
     for (int j = 0; j < htr.probes(); j++) {
-      double[] sign = new double[n];
-      for (int i = 0; i < n; i++) sign[i] = r.nextBoolean() ? 1 : -1;
       for (int i = 0; i < theta.length; i++) vFull.set(i, 0);
-      for (int i = 0; i < n; i++) vFull.set(off + i, sign[i]);
-      for (int side = -1; side <= 1; side += 2) {
-        System.arraycopy(theta, 0, shifted, 0, theta.length);
-        for (int i = 0; i < n; i++) shifted[(int) off + i] += side * eps * sign[i];
-        set(shifted);
-        batchObjective.apply(Curvature.HESSIAN, null, vFull, hvFull);
-        double w = side * htr.gamma() / (htr.probes() * 2 * eps);
-        for (int i = 0; i < theta.length; i++) g[i] += w * hvFull.get(i);
-      }
+      for (int i = 0; i < grp.size(); i++) vFull.set(off + i, r.nextBoolean() ? 1 : -1);
+      batchObjective.thirdOrder(vFull, hvFull, d3);
+      double w = htr.gamma() / htr.probes();
+      for (int i = 0; i < theta.length; i++) g[i] += w * d3.get(i);
     }
   }
 

@@ -68,28 +68,16 @@ public final class K8MiddleLayerSimilarity extends AbstractCheck {
           out.detail("epoch %d distances per layer:%s", e, line);
         }
       }
-      int arg = 0;
-      double max = 0;
-      for (int l = 0; l < layers; l++) {
-        if (summed[l] < summed[arg]) arg = l;
-        max = Math.max(max, summed[l]);
-      }
-      double[] depth = new double[layers], norm = new double[layers];
-      StringBuilder m = new StringBuilder();
-      for (int l = 0; l < layers; l++) {
-        depth[l] = (l + 1.0) / layers;
-        norm[l] = summed[l] / max;
-        m.append(String.format(Locale.ROOT, "%s%.3f", l == 0 ? "" : ", ", norm[l]));
-      }
-      out.measured =
-          "argmin layer " + arg + " of 0…" + (layers - 1) + (arg > 0 && arg < layers - 1 ? " (interior)" : " (end)")
-              + "; normalised sums " + m;
+      LogDensityDistance.ByDepth bd = LogDensityDistance.ByDepth.of(summed);
+      int arg = bd.argmin();
+      out.measured = "argmin layer " + arg + " of 0…" + (layers - 1) + (bd.interior() ? " (interior)" : " (end)")
+          + "; normalised sums " + bd.text();
       Path p = ctx.plotPath("K8-distance-vs-depth.png");
       if (p != null) {
         Chart.of("K8: distance of each layer's Hessian spectrum (SLQ) to the full one, summed over epochs",
                 "relative depth (layer / layers)", "distance / largest distance")
             .subtitle(out.configuration)
-            .add("distance", depth, norm, Chart.Style.LINE_POINTS)
+            .add("distance", bd.depth(), bd.normalised(), Chart.Style.LINE_POINTS)
             .save(p);
         out.plots.add(p);
       }

@@ -85,4 +85,32 @@ public final class LogDensityDistance {
   public static double distance(double[] densityU, double[] densityV) {
     return wasserstein(transform(densityU), transform(densityV));
   }
+
+  /**
+   * Per-layer distances summed over epochs, read as the middle-layer claim: the argmin layer, each layer's relative
+   * depth {@code (l + 1)/layers}, the sums normalised by their largest, and those as text.
+   */
+  public record ByDepth(int argmin, double[] depth, double[] normalised, String text) {
+    public static ByDepth of(double[] summed) {
+      int layers = summed.length, arg = 0;
+      double max = 0;
+      for (int l = 0; l < layers; l++) {
+        if (summed[l] < summed[arg]) arg = l;
+        max = Math.max(max, summed[l]);
+      }
+      double[] depth = new double[layers], norm = new double[layers];
+      StringBuilder m = new StringBuilder();
+      for (int l = 0; l < layers; l++) {
+        depth[l] = (l + 1.0) / layers;
+        norm[l] = summed[l] / max;
+        m.append(String.format(java.util.Locale.ROOT, "%s%.3f", l == 0 ? "" : ", ", norm[l]));
+      }
+      return new ByDepth(arg, depth, norm, m.toString());
+    }
+
+    /** Neither the first nor the last layer. */
+    public boolean interior() {
+      return argmin > 0 && argmin < depth.length - 1;
+    }
+  }
 }
