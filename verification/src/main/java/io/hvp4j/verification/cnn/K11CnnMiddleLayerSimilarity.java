@@ -20,7 +20,7 @@ import java.util.Locale;
  * K11 (docs/theory.md; K8 on CNNs), soft: Sankar et al.'s claims that layerwise Hessian spectra are largely similar
  * to the full one and that the middle layers are the most similar, tried where they were made: LeNet-5 and a
  * narrowed VGG-11-bn on Fashion-MNIST ({@link SankarCnns}). After every epoch the SLQ densities (1024-point grids)
- * of the full Hessian and of each weight tensor's block, on 5 training images per class (quick: 2), give the
+ * of the full Hessian and of each weight tensor's block, on 5 training images per class (quick: 1), give the
  * §C.4 distance of each layer to the full spectrum, summed over epochs. Reported per net: the argmin layer and whether it is
  * interior. Plot: summed distance (normalised by its largest) against relative depth, one line per net.
  */
@@ -32,8 +32,8 @@ public final class K11CnnMiddleLayerSimilarity extends AbstractCheck {
 
   @Override
   protected void measure(CheckContext ctx, Outcome out) throws Exception {
-    int epochs = ctx.full() ? 6 : 1, samples = ctx.full() ? 2000 : 400;
-    int steps = ctx.full() ? 32 : 8, probes = 1, perClass = ctx.full() ? 5 : 2;
+    int epochs = ctx.full() ? 6 : 1, samples = ctx.full() ? 2000 : 200;
+    int steps = ctx.full() ? 32 : 6, probes = 1, perClass = ctx.full() ? 5 : 1;
     List<String> verdicts = new ArrayList<>();
     Chart chart = Chart.of("K11: distance of each layer's Hessian spectrum (SLQ) to the full one, summed over epochs",
         "relative depth (layer / layers)", "distance / largest distance");

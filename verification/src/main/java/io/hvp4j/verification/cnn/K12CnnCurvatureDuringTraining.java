@@ -21,7 +21,7 @@ import java.util.Locale;
  * weight tensor's block, fall as training progresses (the last epoch's value below the peak over epochs, the
  * initial point included), on LeNet-5 and the narrowed VGG-11-bn ({@link SankarCnns}) on Fashion-MNIST. λ_max by
  * Lanczos (≤ 20 steps), traces by Hutchinson (m = 10 Rademacher probes, as §C.3), on 5 training images per class
- * (quick mode: 8 steps, m = 3, 2 per class, one epoch).
+ * (quick mode: 6 steps, m = 2, 1 per class, one epoch).
  * Plots per net: λ_max and trace per epoch.
  */
 public final class K12CnnCurvatureDuringTraining extends AbstractCheck {
@@ -32,8 +32,8 @@ public final class K12CnnCurvatureDuringTraining extends AbstractCheck {
 
   @Override
   protected void measure(CheckContext ctx, Outcome out) throws Exception {
-    int epochs = ctx.full() ? 8 : 1, samples = ctx.full() ? 2000 : 400, perClass = ctx.full() ? 5 : 2;
-    int probes = ctx.full() ? 10 : 3, lanczos = ctx.full() ? 20 : 8;
+    int epochs = ctx.full() ? 8 : 1, samples = ctx.full() ? 2000 : 200, perClass = ctx.full() ? 5 : 1;
+    int probes = ctx.full() ? 10 : 2, lanczos = ctx.full() ? 20 : 6;
     List<String> verdicts = new ArrayList<>();
     String data;
     try (Experiment ex = new Experiment(ctx.threads())) {

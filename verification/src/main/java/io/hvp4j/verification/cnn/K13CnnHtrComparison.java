@@ -19,7 +19,7 @@ import java.util.Locale;
  * (same initialisation, same shuffles), on LeNet-5 and the narrowed VGG-11-bn ({@link SankarCnns}) on
  * Fashion-MNIST. HTR: γ = 1e-3 (the paper's default), m = 2 Rademacher probes on the middle module's weight and
  * bias, every step from the first epoch (the official schedule, every 50 steps from epoch 15, does not fit these
- * short runs). Final trace by Hutchinson (m = 30; quick mode 5) on 5 training images per class (quick 2); accuracy on
+ * short runs). Final trace by Hutchinson (m = 30; quick mode 3) on 5 training images per class (quick 1); accuracy on
  * the held-out half.
  */
 public final class K13CnnHtrComparison extends AbstractCheck {
@@ -30,8 +30,8 @@ public final class K13CnnHtrComparison extends AbstractCheck {
 
   @Override
   protected void measure(CheckContext ctx, Outcome out) throws Exception {
-    int epochs = ctx.full() ? 6 : 1, samples = ctx.full() ? 2000 : 400, perClass = ctx.full() ? 5 : 2;
-    int traceProbes = ctx.full() ? 30 : 5;
+    int epochs = ctx.full() ? 6 : 1, samples = ctx.full() ? 2000 : 200, perClass = ctx.full() ? 5 : 1;
+    int traceProbes = ctx.full() ? 30 : 3;
     double gamma = 1e-3;
     List<String> verdicts = new ArrayList<>();
     String data;

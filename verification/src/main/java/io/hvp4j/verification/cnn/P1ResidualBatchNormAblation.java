@@ -52,7 +52,7 @@ public final class P1ResidualBatchNormAblation extends AbstractCheck {
   public static Sizes sizes(boolean full) {
     return full
         ? new Sizes(14, 8, 2000, 5, 64, 200, 300, 1e-10, 80, 50, 40, 3)
-        : new Sizes(14, 8, 400, 1, 50, 50, 40, 1e-6, 30, 5, 12, 1);
+        : new Sizes(10, 4, 200, 1, 25, 20, 20, 1e-4, 15, 3, 8, 1);
   }
 
   /** The network {@code variant} of {@link #VARIANTS} at {@code s}'s size, BatchNorm in train mode. */
