@@ -54,7 +54,7 @@ final class DataFiles {
     }
 
     /** What the data must fit: inputs and outputs per sample, and the option that set them (for messages). */
-    record Dims(int inputs, int outputs, String what, int[] sample) {
+    record Dims(int inputs, int outputs, String what, int[] sample) implements java.io.Serializable {
         Dims(int inputs, int outputs, String what) {
             this(inputs, outputs, what, null);
         }

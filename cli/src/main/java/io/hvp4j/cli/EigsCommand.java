@@ -40,6 +40,9 @@ final class EigsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    SparkOptions spark;
+
     @Option(names = "--operator", defaultValue = "hessian", paramLabel = "NAME",
             description = "hessian, ggn (Gauss-Newton H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
     String operator;
@@ -101,7 +104,7 @@ final class EigsCommand implements Callable<Integer> {
         if (tol != null && !(tol > 0 && Double.isFinite(tol))) {
             throw new InvalidInputException("--tol must be a positive number, got " + tol);
         }
-        try (Problem p = Problem.load(model)) {
+        try (Problem p = Problem.load(model, spark)) {
             SymmetricOperator op = p.curvature(c, p.block(layer, model.params), HvpCommand.MAX_BLOCK);
             int n = op.dimension();
             if (m.equals("power") && top > n) {

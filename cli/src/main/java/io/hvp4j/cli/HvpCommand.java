@@ -46,6 +46,9 @@ final class HvpCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    SparkOptions spark;
+
     @Option(names = "--vector", paramLabel = "V.npy|V.safetensors",
             description = "Vectors V: (P,) or (P,k); with --layer also the layer's parameter count of rows. With"
                     + " --model also .safetensors by parameter name (each in its shape, or (k, ...) for k"
@@ -80,7 +83,7 @@ final class HvpCommand implements Callable<Integer> {
         Main.requireWritable(out, "--out");
         VectorFiles.check(out, model, "--out");
         VectorFiles.check(vector, model, "--vector");
-        try (Problem p = Problem.load(model)) {
+        try (Problem p = Problem.load(model, spark)) {
             int P = p.parameterCount();
             java.util.List<ParameterGroup> groups = p.groups();
             ParameterGroup group = p.block(layer, model.params);

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code hvp4j} command. {@link #run} is the whole program without {@code System.exit}, for tests.
  *
- * <p>Exit codes: 0 success; 1 a check failed ({@code selfcheck}); 2 bad usage or bad input (one line
+ * <p>Exit codes: 0 success; 1 a check failed ({@code selfcheck}) or the Spark cluster cannot be reached; 2 bad usage or bad input (one line
  * {@code hvp4j: error: ...} on stderr, no output file); 3 a resource limit (memory); 4 an internal error (one
  * line; the stack trace with {@code --verbose}).
  */
@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
                     + " forward-over-reverse differentiation on the JDK Vector API.",
             "Commands: info, hvp, grad, selfcheck, rank, spectrum, trace, eigs, bench, verify, train."
                     + " 'hvp4j COMMAND --help' describes each.",
-            "Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 resource limit, 4 internal error."})
+            "Exit codes: 0 ok, 1 a check failed or no Spark cluster, 2 bad usage or input, 3 resource limit, 4 internal error."})
 public final class Main implements Callable<Integer> {
     public static final int OK = 0;
     public static final int CHECK_FAILED = 1;
@@ -114,6 +114,9 @@ public final class Main implements Callable<Integer> {
         } else if (c instanceof ParameterException) {
             err.println("hvp4j: error: " + oneLine(c.getMessage()));
             code = BAD_INPUT;
+        } else if (c instanceof Distributed.UnreachableException) {
+            err.println("hvp4j: error: " + oneLine(c.getMessage()));
+            code = CHECK_FAILED;
         } else if (c instanceof Problem.ResourceLimitException) {
             err.println("hvp4j: error: " + oneLine(c.getMessage()));
             code = RESOURCES;

@@ -40,6 +40,9 @@ final class Problem implements AutoCloseable {
     int threads;
     String backendName;
     int batchRows;
+    /** {@code --batch-size} as given, 0 when absent. */
+    int batchRowsOption;
+    long seed;
     /** {@code --force}: skip the memory and time refusals. */
     boolean force;
     /** {@code --max-time} in seconds (0: no limit). */
@@ -50,15 +53,46 @@ final class Problem implements AutoCloseable {
     private Backend hostBackend; // for host-side linear algebra when backend is a device backend
     private MlpObjective objective;
     private GraphObjective graphObjective;
+    /** {@code --spark}: the master, or null to compute in this JVM. */
+    private String sparkMaster;
+    private int partitions;
+    private Integer threadOption;
+    private String dataKey;
+    private Distributed.Loader dataLoader;
+    private Path graphWeights;
+    private Distributed distributed;
+    private Objective distributedObjective;
 
     private Problem() {
     }
 
     static Problem load(ModelOptions o) {
+        return load(o, null);
+    }
+
+    /** With {@code spark} (or null): products on Spark when {@code --spark} is given. */
+    static Problem load(ModelOptions o, SparkOptions spark) {
         Main.requireVectorModule();
         Problem p = new Problem();
         try {
+            if (spark != null && spark.master != null) {
+                p.sparkMaster = spark.master;
+                p.partitions = spark.partitionCount();
+                p.threadOption = o.threads;
+                if (!o.backendName().equals("cpu")) {
+                    throw new InvalidInputException("--spark computes with the cpu backend on the executors, not --backend "
+                            + o.backend);
+                }
+                if (o.data != null && o.data.trim().regionMatches(true, 0, "clusters:", 0, 9)) {
+                    throw new InvalidInputException("--spark takes --data gaussian:N or --inputs/--targets files");
+                }
+            } else if (spark != null) {
+                spark.partitionCount();
+            }
             p.init(o);
+            if (p.sparkMaster != null && o.inputs != null) {
+                p.filesLoader(o);
+            }
             return p;
         } catch (RuntimeException | Error e) {
             p.close();
@@ -120,6 +154,8 @@ final class Problem implements AutoCloseable {
             Dataset.requireProbabilities(data.targets(), o.targets == null ? "targets" : o.targets.toString());
         }
         batchRows = o.batchRows(data.size());
+        batchRowsOption = o.batchSize == null ? 0 : batchRows;
+        seed = o.seed;
     }
 
     /** {@code --model NAME}: a built-in graph, its weights by name, data of its input shape. */
@@ -145,6 +181,7 @@ final class Problem implements AutoCloseable {
         }
         if (o.weights != null) {
             requireFile(o.weights, "--weights");
+            graphWeights = o.weights;
             GraphWeights.Loaded w = GraphWeights.load(o.weights, graph, dtype, arena);
             graph = w.graph();
             theta = w.parameters();
@@ -173,6 +210,8 @@ final class Problem implements AutoCloseable {
             Dataset.requireProbabilities(data.targets(), o.targets == null ? "targets" : o.targets.toString());
         }
         batchRows = o.batchRows(data.size());
+        batchRowsOption = o.batchSize == null ? 0 : batchRows;
+        seed = o.seed;
     }
 
     /** The layerwise blocks: the MLP's layers or the graph's modules. */
@@ -214,7 +253,7 @@ final class Problem implements AutoCloseable {
     /** The curvature operator of {@code block} (null: all parameters) on a fresh objective for blocks of maxBlock. */
     io.hvp4j.spectral.SymmetricOperator curvature(io.hvp4j.autodiff.Curvature c,
                                                  io.hvp4j.objective.ParameterGroup block, int maxBlock) {
-        if (graph == null) {
+        if (graph == null && sparkMaster == null) {
             return curvature(c, block == null ? -1 : groups().indexOf(block), maxBlock);
         }
         return io.hvp4j.spectral.Operators.curvature(anyObjective(maxBlock), c, block);
@@ -227,7 +266,7 @@ final class Problem implements AutoCloseable {
 
     /** The curvature operator (block {@code layer} when {@code >= 0}) on a fresh objective for blocks of maxBlock. */
     io.hvp4j.spectral.SymmetricOperator curvature(io.hvp4j.autodiff.Curvature c, int layer, int maxBlock) {
-        if (graph == null) {
+        if (graph == null && sparkMaster == null) {
             return io.hvp4j.spectral.Operators.curvature(objective(maxBlock), c, layer);
         }
         Objective f = anyObjective(maxBlock);
@@ -244,6 +283,9 @@ final class Problem implements AutoCloseable {
      * vectors; closed with this.
      */
     Objective anyObjective(int maxBlock) {
+        if (sparkMaster != null) {
+            return distributed(maxBlock);
+        }
         if (graph == null) {
             return objective(maxBlock);
         }
@@ -253,6 +295,41 @@ final class Problem implements AutoCloseable {
         graphObjective = new GraphObjective(graph, loss, reduction, data, backend(), dtype, batchRows, maxBlock);
         graphObjective.setParameters(theta);
         return graphObjective;
+    }
+
+    /** The objective on Spark ({@code --spark}), with parameters set; closed with this. */
+    private Objective distributed(int maxBlock) {
+        String name = graph == null ? null : modelText.substring("--model ".length());
+        if (name != null && !java.util.Arrays.asList(io.hvp4j.graph.Models.NAMES.split(", ")).contains(name)) {
+            throw new InvalidInputException("--spark takes --arch or a built-in --model (" + io.hvp4j.graph.Models.NAMES
+                    + "), not " + modelText);
+        }
+        if (distributed == null) {
+            distributed = Distributed.load();
+        }
+        if (distributedObjective != null) {
+            distributedObjective.close();
+            distributedObjective = null;
+        }
+        Distributed.Data d = dataLoader != null ? new Distributed.Data(dataKey, data.size(), seed, dataLoader)
+                : new Distributed.Data("gaussian:" + data.size(), data.size(), seed, null);
+        distributedObjective = distributed.objective(new Distributed.Request(sparkMaster, partitions, mlp,
+                name, graphWeights, loss, reduction, dtype,
+                threadOption == null ? 0 : threadOption, d, batchRowsOption, maxBlock, theta));
+        return distributedObjective;
+    }
+
+    /** How executors open {@code --inputs}/{@code --targets}: by the same reader, at the same (absolute) paths. */
+    private void filesLoader(ModelOptions o) {
+        String in = o.inputs.toAbsolutePath().toString();
+        String out = o.targets == null ? null : o.targets.toAbsolutePath().toString();
+        int d = data.inputDimension(), k = data.outputDimension();
+        String what = modelText;
+        int[] sample = graph == null ? null : graph.input().shape().dims();
+        Loss l = loss;
+        dataKey = in + (out == null ? "" : " " + out);
+        dataLoader = (a, dt) -> DataFiles.read(Path.of(in), out == null ? null : Path.of(out),
+                new DataFiles.Dims(d, k, what, sample), l, dt, a);
     }
 
     private Dataset readData(Path inputs, Path targets) {
@@ -325,6 +402,10 @@ final class Problem implements AutoCloseable {
 
     /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
     MlpObjective objective(int maxBlock) {
+        if (sparkMaster != null) {
+            throw new InvalidInputException("this command does not take --spark (eigs, spectrum, trace, rank and hvp"
+                    + " do)");
+        }
         if (graph != null) {
             throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad,"
                     + " eigs, spectrum, trace and bench");
@@ -440,6 +521,12 @@ final class Problem implements AutoCloseable {
 
     @Override
     public void close() {
+        if (distributedObjective != null) {
+            distributedObjective.close();
+        }
+        if (distributed != null) {
+            distributed.close();
+        }
         if (objective != null) {
             objective.close();
         }

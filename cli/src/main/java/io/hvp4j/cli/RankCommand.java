@@ -65,6 +65,9 @@ final class RankCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    SparkOptions spark;
+
     @Option(names = "--operator", defaultValue = "all", paramLabel = "NAME",
             description = "all (H, H_O and H_F), hessian, ggn (H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
     String operator;
@@ -143,7 +146,7 @@ final class RankCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         model.requireArch("rank");
-        try (Problem p = Problem.load(model)) {
+        try (Problem p = Problem.load(model, spark)) {
             int layerIndex = layerIndex(p, layer);
             List<Path> used = new ArrayList<>();
             Map<String, RankReport> reports = new LinkedHashMap<>();
@@ -271,8 +274,7 @@ final class RankCommand implements Callable<Integer> {
                                                 Path checkpointFile, double checkpointSeconds, PrintWriter err) {
         int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
         int k = Math.max(1, Math.min(block, n));
-        MlpObjective f = p.objective(k);
-        SymmetricOperator op = Operators.curvature(f, c, layer);
+        SymmetricOperator op = p.curvature(c, layer, k);
         String what = label(c) + (layer < 0 ? "" : " (layer " + layer + ")") + " randomized";
         io.hvp4j.Progress bar = ProgressBar.forTerminal(err, what, "vectors");
         String[] stageShown = {""};

@@ -49,6 +49,9 @@ final class SpectrumCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    SparkOptions spark;
+
     @Option(names = "--operator", defaultValue = "hessian", paramLabel = "NAME",
             description = "hessian, ggn (H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
     String operator;
@@ -135,7 +138,7 @@ final class SpectrumCommand implements Callable<Integer> {
             Main.requireWritable(checkpoint, "--checkpoint");
         }
         long t0 = System.nanoTime();
-        try (Problem p = Problem.load(model)) {
+        try (Problem p = Problem.load(model, spark)) {
             int layerIndex = RankCommand.layerIndex(p, layer);
             RankCommand.Dense d = RankCommand.denseEigenvalues(p, c, layerIndex, block, solver, checkpoint,
                     ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
@@ -180,7 +183,7 @@ final class SpectrumCommand implements Callable<Integer> {
             Main.requireWritable(out, "--out");
         }
         long t0 = System.nanoTime();
-        try (Problem p = Problem.load(model)) {
+        try (Problem p = Problem.load(model, spark)) {
             int layerIndex = RankCommand.layerIndex(p, layer);
             SymmetricOperator op = p.curvature(c, layerIndex, HvpCommand.MAX_BLOCK);
             long seed = model.seed ^ 0x6A09E667F3BCC909L;

@@ -37,6 +37,9 @@ final class TraceCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    SparkOptions spark;
+
     @Option(names = "--operator", defaultValue = "hessian", paramLabel = "NAME",
             description = "hessian, ggn (Gauss-Newton H_O) or functional (H_F). Default: ${DEFAULT-VALUE}.")
     String operator;
@@ -112,7 +115,7 @@ final class TraceCommand implements Callable<Integer> {
             Main.requireWritable(diagonal, "--diagonal");
             VectorFiles.check(diagonal, model, "--diagonal");
         }
-        try (Problem p = Problem.load(model)) {
+        try (Problem p = Problem.load(model, spark)) {
             int P = p.parameterCount();
             if (m == TraceEstimators.Method.EXACT && P > EXACT_LIMIT && !p.force) {
                 throw new Problem.ResourceLimitException("--method exact needs P = " + P + " products; refused above "
