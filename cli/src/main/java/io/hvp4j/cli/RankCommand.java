@@ -4,7 +4,6 @@ import io.hvp4j.InvalidInputException;
 import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.memory.Tensor;
-import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.NumericalRank;
 import io.hvp4j.spectral.Operators;
