@@ -33,22 +33,23 @@ public final class SparkDistributed implements Distributed {
 
     @Override
     public Objective objective(Request r) {
+        Data data = r.data();
+        int n = data.size();
+        if (r.partitions() > 0 && r.batchRows() > 0 && (n + r.batchRows() - 1) / r.batchRows() < r.partitions()) {
+            throw new InvalidInputException("--partitions " + r.partitions() + " needs at least as many batches, but "
+                    + n + " rows in --batch-size " + r.batchRows() + " make " + (n + r.batchRows() - 1) / r.batchRows());
+        }
         start(r.master());
         Model model = r.mlp() != null ? Model.mlp(r.mlp(), r.loss(), r.dtype(), threads(r))
                 : Model.graph(r.graphName(), 10, r.graphWeights(), r.loss(), r.dtype(), threads(r));
         int d = r.mlp() != null ? r.mlp().inputs() : io.hvp4j.graph.Models.byName(r.graphName(), 10).inputSize();
         int k = r.mlp() != null ? r.mlp().outputs() : 10;
-        Data data = r.data();
-        DataSource source = data.loader() == null ? DataSource.gaussian(data.size(), d, k, r.loss(), data.seed())
-                : DataSource.files(data.key(), data.size(), d, k, data.loader()::open);
+        DataSource source = data.loader() == null ? DataSource.gaussian(n, d, k, r.loss(), data.seed())
+                : DataSource.files(data.key(), n, d, k, data.loader()::open);
         int partitions = r.partitions() > 0 ? r.partitions() : LOCAL.matcher(master).matches() ? 1
                 : sc.defaultParallelism();
-        int batch = r.batchRows() > 0 ? r.batchRows() : (data.size() + partitions - 1) / partitions;
-        if (r.partitions() > 0 && r.batchRows() > 0 && (data.size() + batch - 1) / batch < partitions) {
-            throw new InvalidInputException("--partitions " + partitions + " needs at least as many batches, but "
-                    + data.size() + " rows in --batch-size " + batch + " make " + (data.size() + batch - 1) / batch);
-        }
-        partitions = Math.min(partitions, (data.size() + batch - 1) / batch);
+        int batch = r.batchRows() > 0 ? r.batchRows() : (n + partitions - 1) / partitions;
+        partitions = Math.min(partitions, (n + batch - 1) / batch);
         SparkObjective f = new SparkObjective(sc, model, source, r.reduction(), batch, r.maxBlock(), partitions);
         try {
             f.setParameters(r.theta());

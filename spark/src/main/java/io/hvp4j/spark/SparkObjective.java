@@ -93,7 +93,7 @@ public final class SparkObjective implements Objective {
     }
 
     /** What a task computes. */
-    enum Op { PRODUCT, GRADIENT, VALUE, FORWARD_LOSS }
+    enum Op { PRODUCT, THIRD_ORDER, GRADIENT, VALUE, FORWARD_LOSS }
 
     /** The group's identity, shipped to executors (records of the engine are not serializable). */
     record Group(String name, int[] members, long offset, int size) implements Serializable {
@@ -227,18 +227,7 @@ public final class SparkObjective implements Objective {
             throw new IllegalArgumentException("apply needs V and out of " + n + " rows and the same 1.."
                     + maxBlock() + " columns, got " + v + " and " + out);
         }
-        // In the engine's dtype: what the single-machine objective converts V to before its products.
-        Object block;
-        if (dtype() == DType.F32) {
-            float[] f = new float[Math.toIntExact(v.size())];
-            for (int i = 0; i < f.length; i++) {
-                f[i] = (float) v.get(i);
-            }
-            block = f;
-        } else {
-            block = v.toDoubleArray();
-        }
-        Broadcast<Object> bv = sc.broadcast(block);
+        Broadcast<Object> bv = broadcastBlock(v);
         try {
             double[] sum = run(Op.PRODUCT, curvature, Group.of(group), bv);
             for (int i = 0; i < sum.length; i++) {
@@ -247,6 +236,39 @@ public final class SparkObjective implements Objective {
         } finally {
             bv.destroy();
         }
+    }
+
+    @Override
+    public double thirdOrder(Tensor v, Tensor hv, Tensor d3) {
+        requireParameters();
+        int p = parameterCount;
+        if (v.size() != p || hv.size() != p || d3.size() != p) {
+            throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v + ", "
+                    + hv + ", " + d3);
+        }
+        Broadcast<Object> bv = broadcastBlock(v);
+        try {
+            double[] sum = run(Op.THIRD_ORDER, null, null, bv);
+            for (int i = 0; i < p; i++) {
+                hv.set(i, sum[i] * scale);
+                d3.set(i, sum[p + i] * scale);
+            }
+            return sum[2 * p] * scale;
+        } finally {
+            bv.destroy();
+        }
+    }
+
+    /** {@code v} in the engine's dtype (what the single-machine objective converts it to), broadcast. */
+    private Broadcast<Object> broadcastBlock(Tensor v) {
+        if (dtype() == DType.F32) {
+            float[] f = new float[Math.toIntExact(v.size())];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) v.get(i);
+            }
+            return sc.broadcast(f);
+        }
+        return sc.broadcast(v.toDoubleArray());
     }
 
     private double[] run(Op op, Curvature c, Group g, Broadcast<Object> block) {
@@ -269,17 +291,20 @@ public final class SparkObjective implements Objective {
                 Object b = job.block().value();
                 yield b instanceof float[] f ? f.length : ((double[]) b).length;
             }
+            case THIRD_ORDER -> 2 * job.theta().value().length + 1;
             case GRADIENT -> job.theta().value().length + 1;
             case VALUE, FORWARD_LOSS -> 1;
         };
         double[] acc = new double[length];
         ExecutorState.Worker worker = ExecutorState.worker(model);
         try (Arena tmp = Arena.ofShared()) { // shared: the backend's workers read these
-            Tensor v = null, out = null;
-            if (job.op() == Op.PRODUCT) {
+            Tensor v = null, out = null, d3 = null;
+            if (job.op() == Op.PRODUCT || job.op() == Op.THIRD_ORDER) {
                 int n = job.group() == null ? job.theta().value().length : job.group().size();
-                v = Tensor.allocate(tmp, dtype, n, length / n);
-                out = Tensor.allocate(tmp, dtype, n, length / n);
+                int k = job.op() == Op.PRODUCT ? length / n : 1;
+                v = Tensor.allocate(tmp, dtype, n, k);
+                out = Tensor.allocate(tmp, dtype, n, k);
+                d3 = job.op() == Op.THIRD_ORDER ? Tensor.allocate(tmp, dtype, n, 1) : null;
                 Object b = job.block().value();
                 if (b instanceof float[] f) {
                     java.lang.foreign.MemorySegment.copy(f, 0, v.segment(), ValueLayout.JAVA_FLOAT, 0, f.length);
@@ -311,6 +336,11 @@ public final class SparkObjective implements Objective {
                             case PRODUCT -> {
                                 e.objective.apply(job.curvature(), group, v, out);
                                 addTo(acc, out, 0);
+                            }
+                            case THIRD_ORDER -> {
+                                acc[length - 1] += e.objective.thirdOrder(v, out, d3);
+                                addTo(acc, out, 0);
+                                addTo(acc, d3, (length - 1) / 2);
                             }
                             case GRADIENT -> {
                                 acc[length - 1] += e.objective.gradient(out);

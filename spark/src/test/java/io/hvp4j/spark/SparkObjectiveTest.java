@@ -89,6 +89,28 @@ class SparkObjectiveTest {
         return new Dataset(x, y, "all partitions");
     }
 
+    /** The Spark objective and the single-machine one of an MLP on the same rows, with the same parameters. */
+    record Twins(SparkObjective spark, MlpObjective here, VectorBackend backend) implements AutoCloseable {
+        static Twins of(Mlp net, DataSource data, DType dtype, int batch, int k, int partitions, long thetaSeed) {
+            SparkObjective s = new SparkObjective(sc, Model.mlp(net, Loss.CE, dtype, THREADS), data,
+                    Loss.Reduction.MEAN, batch, k, partitions);
+            VectorBackend be = new VectorBackend(THREADS);
+            MlpObjective m = new MlpObjective(net, Loss.CE, Loss.Reduction.MEAN, whole(data, s, dtype), be, dtype,
+                    batch, k);
+            Tensor th = theta(net.parameterCount(), thetaSeed, DType.F64, null);
+            s.setParameters(th);
+            m.setParameters(th);
+            return new Twins(s, m, be);
+        }
+
+        @Override
+        public void close() {
+            spark.close();
+            here.close();
+            backend.close();
+        }
+    }
+
     static Tensor theta(int p, long seed, DType dtype, double[] values) {
         return Tensor.of(ARENA, dtype, p, 1, values != null ? values : new SplittableRandom(seed).doubles(p, -0.5, 0.5).toArray());
     }
@@ -108,15 +130,9 @@ class SparkObjectiveTest {
 
     @Test
     void mlpProductsGradientAndLossMatchTheSingleMachineObjective() {
-        DataSource data = mlpData(1);
-        Model model = Model.mlp(MLP, Loss.CE, DType.F64, THREADS);
-        try (SparkObjective s = new SparkObjective(sc, model, data, Loss.Reduction.MEAN, 40, 3, 3);
-             VectorBackend be = new VectorBackend(THREADS);
-             MlpObjective m = new MlpObjective(MLP, Loss.CE, Loss.Reduction.MEAN, whole(data, s, DType.F64), be,
-                     DType.F64, 40, 3)) {
-            Tensor th = theta(MLP.parameterCount(), 2, DType.F64, null);
-            s.setParameters(th);
-            m.setParameters(th);
+        try (Twins t = Twins.of(MLP, mlpData(1), DType.F64, 40, 3, 3, 2)) {
+            SparkObjective s = t.spark();
+            MlpObjective m = t.here();
             assertEquals(6, s.batches());
             int p = MLP.parameterCount();
             for (Curvature c : Curvature.values()) {
@@ -137,6 +153,13 @@ class SparkObjectiveTest {
             assertEquals(la, lb, 1e-12 * Math.abs(la), "loss");
             assertEquals(m.forwardLoss(), s.forwardLoss(), 1e-12 * Math.abs(la), "forward loss");
             assertEquals(lb, s.loss(), 0, "loss by gradient(null)");
+            Tensor hvA = Tensor.allocate(ARENA, DType.F64, p, 1), d3A = Tensor.allocate(ARENA, DType.F64, p, 1);
+            Tensor hvB = Tensor.allocate(ARENA, DType.F64, p, 1), d3B = Tensor.allocate(ARENA, DType.F64, p, 1);
+            Tensor dir = block(p, 1, 5);
+            double qa = m.thirdOrder(dir, hvA, d3A), qb = s.thirdOrder(dir, hvB, d3B);
+            assertClose(hvA, hvB, 1e-12, "third-order pass: H·v");
+            assertClose(d3A, d3B, 1e-12, "third-order pass: ∇(vᵀHv)");
+            assertEquals(qa, qb, 1e-12 * Math.abs(qa), "vᵀHv");
         }
     }
 
@@ -167,17 +190,12 @@ class SparkObjectiveTest {
 
     @Test
     void spectralToolsGiveTheSingleMachineNumbers() {
-        DataSource data = mlpData(11);
-        Model model = Model.mlp(SMALL, Loss.CE, DType.F64, THREADS);
         // P = 59: exact traces and the randomized rank in about 15 products each.
         int k = 4;
-        try (SparkObjective s = new SparkObjective(sc, model, data, Loss.Reduction.MEAN, 52, k, 2);
-             VectorBackend be = new VectorBackend(THREADS);
-             MlpObjective m = new MlpObjective(SMALL, Loss.CE, Loss.Reduction.MEAN, whole(data, s, DType.F64), be,
-                     DType.F64, 52, k)) {
-            Tensor th = theta(SMALL.parameterCount(), 12, DType.F64, null);
-            s.setParameters(th);
-            m.setParameters(th);
+        try (Twins t = Twins.of(SMALL, mlpData(11), DType.F64, 52, k, 2, 12)) {
+            SparkObjective s = t.spark();
+            MlpObjective m = t.here();
+            VectorBackend be = t.backend();
             SymmetricOperator hs = Operators.curvature(s, Curvature.HESSIAN, (ParameterGroup) null);
             SymmetricOperator hm = Operators.curvature(m, Curvature.HESSIAN, (ParameterGroup) null);
 
@@ -285,15 +303,9 @@ class SparkObjectiveTest {
 
     @Test
     void f32ProductsMatchTheSingleMachineObjective() {
-        DataSource data = mlpData(41);
-        Model model = Model.mlp(MLP, Loss.CE, DType.F32, THREADS);
-        try (SparkObjective s = new SparkObjective(sc, model, data, Loss.Reduction.MEAN, 60, 2, 2);
-             VectorBackend be = new VectorBackend(THREADS);
-             MlpObjective m = new MlpObjective(MLP, Loss.CE, Loss.Reduction.MEAN, whole(data, s, DType.F32), be,
-                     DType.F32, 60, 2)) {
-            Tensor th = theta(MLP.parameterCount(), 42, DType.F64, null);
-            s.setParameters(th);
-            m.setParameters(th);
+        try (Twins t = Twins.of(MLP, mlpData(41), DType.F32, 60, 2, 2, 42)) {
+            SparkObjective s = t.spark();
+            MlpObjective m = t.here();
             int p = MLP.parameterCount();
             Tensor v = block(p, 2, 43), a = Tensor.allocate(ARENA, DType.F64, p, 2), b = Tensor.allocate(ARENA, DType.F64, p, 2);
             m.apply(Curvature.HESSIAN, null, v, a);

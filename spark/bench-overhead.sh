@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Spark local mode against in-process on the same cores: 20 Lanczos steps of the Hessian of 784-512-512-10 (f32) on all
+# 60,000 Fashion-MNIST training images, alternating in-process and --spark local[2] runs (ABAB), each a fresh JVM with
+# 2 engine threads. Prints each run's eigs time (from the first product: for Spark it includes the executor opening the
+# data and building its engine; not the JVM or Spark context start) and its wall time, with the load average.
+# Usage: spark/bench-overhead.sh [ROUNDS]   (needs /usr/share/datasets/fashion-mnist: apt-get install dataset-fashion-mnist)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+F=/usr/share/datasets/fashion-mnist
+[ -f "$F/train-images-idx3-ubyte.gz" ] || { echo "bench-overhead: $F not found (apt-get install dataset-fashion-mnist)" >&2; exit 2; }
+ARGS=(eigs --arch 784,512,512,10 --dtype f32 --inputs "$F/train-images-idx3-ubyte.gz"
+    --targets "$F/train-labels-idx1-ubyte.gz" --top 5 --max-iter 20 --threads 2 --json)
+cd "$ROOT"
+for round in $(seq 1 "${1:-2}"); do
+    for mode in in-process spark; do
+        extra=()
+        [ "$mode" = spark ] && extra=(--spark 'local[2]')
+        load="$(cut -d' ' -f1 /proc/loadavg)"
+        t0=$(date +%s.%N)
+        out="$(./hvp4j "${ARGS[@]}" "${extra[@]}")"
+        t1=$(date +%s.%N)
+        secs="$(grep -o '"seconds": [0-9.]*' <<<"$out" | grep -o '[0-9.]*$')"
+        products="$(grep -o '"products": [0-9]*' <<<"$out" | grep -o '[0-9]*$')"
+        top="$(grep -o '"value": [-0-9.eE]*' <<<"$out" | head -n 1 | grep -o '[-0-9.eE]*$')"
+        printf '%s round %d: %s products in %s s (wall %.1f s), lambda_max %s, load before %s\n' \
+            "$mode" "$round" "$products" "$secs" "$(echo "$t1 - $t0" | bc)" "$top" "$load"
+    done
+done
