@@ -1,12 +1,16 @@
 package io.hvp4j.cli;
 
+import io.hvp4j.io.Json;
 import io.hvp4j.io.ModelWeights;
 import io.hvp4j.memory.DType;
 import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.GraphObjective;
+import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.spectral.DenseAssembly;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -54,6 +58,11 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (model.modelName != null) {
+            out.print(graphSummary());
+            out.flush();
+            return Main.OK;
+        }
         Summary s = summary();
         out.print(json ? json(s) + "\n" : table(s));
         out.flush();
@@ -69,7 +78,6 @@ final class InfoCommand implements Callable<Integer> {
         String reduction;
         if (model.inputs != null) {
             model.force = true; // a summary is never refused
-            model.requireArch("info");
             try (Problem p = Problem.load(model)) {
                 mlp = p.mlp;
                 dtype = p.dtype;
@@ -121,6 +129,80 @@ final class InfoCommand implements Callable<Integer> {
         }
         return new Summary(mlp, loss, reduction, dtype, samples, rows, memory, fits, budget, Problem.totalMemory(),
                 f, f1);
+    }
+
+    /**
+     * {@code --model}: the graph's modules (parameter groups) with their parameters' names and shapes, counts and
+     * offsets, and the dense memory; files given are read and checked.
+     */
+    String graphSummary() {
+        model.force = true; // a summary is never refused
+        try (Problem p = Problem.load(model)) {
+            List<ParameterGroup> modules = GraphObjective.modules(p.graph);
+            long n = p.parameterCount();
+            long largest = modules.stream().mapToLong(ParameterGroup::size).max().orElse(0);
+            Map<String, Long> memory = new LinkedHashMap<>();
+            memory.put("parameters", n * p.dtype.bytes());
+            memory.put("dense_hessian", n * n * 8);
+            memory.put("largest_module_block", largest * largest * 8);
+            long budget = Problem.memoryBudget();
+            boolean fits = n <= DenseAssembly.MAX_DIMENSION && (budget <= 0 || n * n * 8 <= budget);
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (int m = 0; m < modules.size(); m++) {
+                ParameterGroup g = modules.get(m);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("index", m);
+                row.put("name", g.name());
+                List<String> names = new ArrayList<>();
+                List<int[]> shapes = new ArrayList<>();
+                for (int member : g.members()) {
+                    names.add(p.graph.parameters().get(member).name());
+                    shapes.add(p.graph.parameters().get(member).shape().dims());
+                }
+                row.put("names", names);
+                row.put("shapes", shapes);
+                row.put("params", g.size());
+                row.put("offset", p.graph.offset(g.members()[0]));
+                rows.add(row);
+            }
+            if (json) {
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("model", model.modelName);
+                j.put("loss", p.loss.id());
+                j.put("reduction", p.reduction.name().toLowerCase(Locale.ROOT));
+                j.put("dtype", p.dtype.toString());
+                j.put("samples", p.data.size());
+                j.put("batch_rows", p.batchRows);
+                j.put("modules", rows);
+                j.put("params", n);
+                j.put("memory_bytes", memory);
+                j.put("dense_hessian_fits", fits);
+                j.put("memory_budget_bytes", budget);
+                j.put("total_memory_bytes", Problem.totalMemory());
+                return Json.write(j) + "\n";
+            }
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "model: --model %s, loss %s (%s), dtype %s,"
+                            + " %d samples in batches of %d%n", model.modelName, p.loss.id(),
+                    p.reduction.name().toLowerCase(Locale.ROOT), p.dtype, p.data.size(), p.batchRows));
+            sb.append(String.format(Locale.ROOT, "%-6s %-28s %-34s %12s %12s%n", "module", "name", "shapes", "params",
+                    "offset"));
+            for (Map<String, Object> row : rows) {
+                @SuppressWarnings("unchecked")
+                List<int[]> shapes = (List<int[]>) row.get("shapes");
+                sb.append(String.format(Locale.ROOT, "%-6d %-28s %-34s %,12d %,12d%n", row.get("index"), row.get("name"),
+                        String.join(" ", shapes.stream().map(java.util.Arrays::toString).toList()), row.get("params"),
+                        row.get("offset")));
+            }
+            sb.append(String.format(Locale.ROOT, "%-6s %-28s %-34s %,12d%n", "total", "", "", n));
+            sb.append(String.format(Locale.ROOT, "memory (%s; dense matrices float64): parameters %s, dense Hessian"
+                            + " P×P %s, largest module block %s%n", p.dtype, Problem.bytes(memory.get("parameters")),
+                    Problem.bytes(memory.get("dense_hessian")), Problem.bytes(memory.get("largest_module_block"))));
+            sb.append(String.format(Locale.ROOT, "dense Hessian: %s (budget %s = 90%% of %s physical memory%s)%n",
+                    fits ? "fits" : "does NOT fit", Problem.bytes(budget), Problem.bytes(Problem.totalMemory()),
+                    n > DenseAssembly.MAX_DIMENSION ? "; the dense path stops at P = " + DenseAssembly.MAX_DIMENSION
+                            : ""));
+            return sb.toString();
+        }
     }
 
     static List<String> names(Mlp mlp, int l) {

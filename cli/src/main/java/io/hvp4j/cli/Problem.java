@@ -9,6 +9,8 @@ import io.hvp4j.data.Dataset;
 import io.hvp4j.data.GaussianClusters;
 import io.hvp4j.graph.Graph;
 import io.hvp4j.graph.GraphWeights;
+import io.hvp4j.graph.Models;
+import io.hvp4j.io.DataFiles;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Initializer;
@@ -259,6 +261,11 @@ final class Problem implements AutoCloseable {
         return io.hvp4j.spectral.Operators.curvature(anyObjective(maxBlock), c, block);
     }
 
+    /** Rows of the operators of {@code group} (P when null). */
+    int dimension(io.hvp4j.objective.ParameterGroup group) {
+        return group == null ? parameterCount() : group.size();
+    }
+
     /** Rows of the operator of {@code layer} (P when {@code layer < 0}). */
     int dimension(int layer) {
         return layer < 0 ? parameterCount() : groups().get(layer).size();
@@ -407,7 +414,7 @@ final class Problem implements AutoCloseable {
                     + " do)");
         }
         if (graph != null) {
-            throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad,"
+            throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad, rank, info,"
                     + " eigs, spectrum, trace and bench");
         }
         requireMemory(io.hvp4j.model.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows

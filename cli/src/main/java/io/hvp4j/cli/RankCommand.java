@@ -3,25 +3,19 @@ package io.hvp4j.cli;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
-import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.objective.ParameterGroup;
+import io.hvp4j.spectral.CurvatureRank;
 import io.hvp4j.spectral.DenseAssembly;
 import io.hvp4j.spectral.NumericalRank;
-import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.RandomizedRank;
 import io.hvp4j.spectral.RankPredictions;
 import io.hvp4j.spectral.RankReport;
 import io.hvp4j.spectral.SymmetricEigen;
-import io.hvp4j.spectral.SymmetricOperator;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.foreign.Arena;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -54,9 +48,7 @@ import picocli.CommandLine.Spec;
                     + " \"sigma_max\", \"asymmetry\", \"eigensolver\", \"method\", \"seconds\"}; op is H, H_O or H_F."})
 final class RankCommand implements Callable<Integer> {
     /** Columns per product in the dense assembly unless --block says otherwise. */
-    static final int DEFAULT_BLOCK = 32;
-    /** --method auto uses the dense path up to this many parameters. */
-    static final int AUTO_DENSE_MAX = 4000;
+    static final int DEFAULT_BLOCK = DenseAssembly.DEFAULT_BLOCK;
 
     @Spec
     CommandSpec spec;
@@ -75,7 +67,7 @@ final class RankCommand implements Callable<Integer> {
             description = "dense (exact, P <= " + DenseAssembly.MAX_DIMENSION + "), randomized (adaptive block"
                     + " Krylov range finder with random restarts on block products, then the eigenvalues of QᵀAQ;"
                     + " no P×P matrix) or auto (dense when"
-                    + " P <= " + AUTO_DENSE_MAX + ", else randomized). Default: ${DEFAULT-VALUE}.")
+                    + " P <= " + CurvatureRank.AUTO_DENSE_MAX + ", else randomized). Default: ${DEFAULT-VALUE}.")
     String method;
 
     @Option(names = "--blas", defaultValue = "auto", paramLabel = "auto|engine|openblas",
@@ -127,7 +119,7 @@ final class RankCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String requested = parseMethod(method);
+        CurvatureRank.Method requested = CurvatureRank.Method.parse(method);
         String gemmName = blas.trim().toLowerCase(Locale.ROOT);
         if (!List.of("auto", "engine", "openblas").contains(gemmName)) {
             throw new InvalidInputException("unknown --blas '" + blas + "' (expected auto, engine or openblas)");
@@ -143,89 +135,122 @@ final class RankCommand implements Callable<Integer> {
         if (checkpoint != null) {
             Main.requireWritable(checkpoint, "--checkpoint");
         }
+        double checkpointSeconds = ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every");
         long t0 = System.nanoTime();
-        model.requireArch("rank");
         try (Problem p = Problem.load(model, spark)) {
-            int layerIndex = layerIndex(p, layer);
-            List<Path> used = new ArrayList<>();
-            Map<String, RankReport> reports = new LinkedHashMap<>();
-            Map<String, Double> asymmetry = new LinkedHashMap<>();
-            Map<String, Integer> basis = new LinkedHashMap<>();
-            int dim = layerIndex < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layerIndex);
-            String usedMethod = requested.equals("auto") ? (dim <= AUTO_DENSE_MAX ? "dense" : "randomized")
-                    : requested;
-            // H's basis starts H_F's (range(H_F) lies in range(H) + range(H_O)): T on it costs one product per
-            // vector and n·m² flops instead of a new Gram–Schmidt basis; the random tests extend it where needed.
-            RandomizedRank.Basis hessianBasis = null;
-            try {
-            for (Curvature c : ops) {
-                if (usedMethod.equals("randomized")) {
-                    boolean blockGiven = spec.commandLine().getParseResult() != null
-                            && spec.commandLine().getParseResult().hasMatchedOption("--block");
-                    boolean keep = c == Curvature.HESSIAN && ops.contains(Curvature.FUNCTIONAL);
-                    RandomizedRank.Basis start = c == Curvature.FUNCTIONAL ? hessianBasis : null;
-                    Path rck = checkpoint == null ? null
-                            : ops.size() == 1 ? checkpoint : Path.of(checkpoint + "." + label(c));
-                    if (rck != null) {
-                        used.add(rck);
-                    }
-                    RandomizedRank.Result rr = randomizedRank(p, c, layerIndex,
-                            blockGiven ? block : RandomizedRank.DEFAULT_BLOCK, sketchSeed, tolerance, solver, gemmName,
-                            start, keep, rck, ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
-                    if (keep) {
-                        hessianBasis = rr.kept();
-                    }
-                    reports.put(label(c), rr.report());
-                    asymmetry.put(label(c), Double.NaN);
-                    basis.put(label(c), rr.basis());
-                    continue;
-                }
-                Path ck = checkpoint == null ? null
-                        : ops.size() == 1 ? checkpoint : Path.of(checkpoint + "." + label(c));
-                if (ck != null) {
-                    used.add(ck);
-                }
-                Dense d = denseEigenvalues(p, c, layerIndex, block, solver, ck,
-                        ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
-                reports.put(label(c), NumericalRank.ofEigenvalues(d.eigenvalues(), p.dtype, tolerance));
-                asymmetry.put(label(c), d.asymmetry());
+            ParameterGroup group = p.block(layer, model.params);
+            int n = p.dimension(group);
+            CurvatureRank.Method used = requested.resolve(n);
+            boolean blockGiven = spec.commandLine().getParseResult() != null
+                    && spec.commandLine().getParseResult().hasMatchedOption("--block");
+            int k = used == CurvatureRank.Method.DENSE ? block : blockGiven ? block : RandomizedRank.DEFAULT_BLOCK;
+            CurvatureRank.Options options = new CurvatureRank.Options().method(used).tolerance(tolerance)
+                    .solver(solver).seed(sketchSeed).checkpoint(checkpoint, checkpointSeconds)
+                    .monitor(monitor(p, group, checkpoint, ops.size(), err));
+            if (used == CurvatureRank.Method.DENSE) {
+                requireDense(p, n, group, ops.get(0), solver);
+                options.denseBlock(k);
+            } else {
+                options.randomizedBlock(k);
+                RandomizedRank.Gemm gemm = gemmName.equals("engine") ? null
+                        : RandomizedRank.nativeGemm(p.threads).orElse(null);
+                options.gemm(gemm, gemmName);
             }
-            } finally {
-                if (hessianBasis != null) {
-                    hessianBasis.close();
-                }
-            }
+            Objective f = p.anyObjective(Math.max(1, Math.min(k, n)));
+            CurvatureRank.Result r = CurvatureRank.compute(f, group, ops, p.hostBackend(), options);
             int inputRank = RankPredictions.inputRank(p.data.inputs()).rank();
             Optional<RankPredictions.Prediction> predicted = Optional.empty();
-            if (layerIndex < 0) {
+            if (group == null && p.mlp != null) {
                 int rTilde = p.mlp.hasBias() ? RankPredictions.augmentedInputRank(p.data.inputs()).rank() : -1;
                 predicted = RankPredictions.predict(p.mlp, p.loss, inputRank, rTilde);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            Map<String, RankReport> reports = bySymbol(r.reports());
+            Map<String, Double> asymmetry = bySymbol(r.asymmetry());
+            Map<String, Integer> basis = bySymbol(r.basis());
+            int layerIndex = layerIndex(p, layer);
             if (json) {
-                out.println(json(p, layerIndex, reports, asymmetry, predicted.orElse(null), inputRank, tolerance,
-                        solver, seconds, usedMethod, basis));
+                out.println(json(p, layerIndex, n, reports, asymmetry, predicted.orElse(null), inputRank, tolerance,
+                        solver, seconds, r.method().id(), basis));
             } else {
-                table(out, p, layerIndex, reports, asymmetry, predicted.orElse(null), inputRank, tolerance, solver,
-                        seconds, usedMethod, basis);
+                table(out, p, layerIndex, n, reports, asymmetry, predicted.orElse(null), inputRank, tolerance, solver,
+                        seconds, r.method().id(), basis);
             }
             out.flush();
             if (!keepCheckpoint) {
-                deleteAll(used);
+                deleteAll(r.checkpoints());
             }
             return 0;
         }
+    }
+
+    private static <T> Map<String, T> bySymbol(Map<Curvature, T> m) {
+        Map<String, T> out = new LinkedHashMap<>();
+        m.forEach((c, v) -> out.put(label(c), v));
+        return out;
+    }
+
+    /** Exit code 3 when the dense matrix is too large for the method or the memory budget. */
+    static void requireDense(Problem p, int n, ParameterGroup group, Curvature c, SymmetricEigen solver) {
+        String what = group == null ? "" : " of " + group.name();
+        if (n > DenseAssembly.MAX_DIMENSION) {
+            throw new Problem.ResourceLimitException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
+                    + " parameters, " + label(c) + what + " has " + n
+                    + " (a " + String.format(Locale.ROOT, "%.1f", (double) n * n * 8 / (1L << 30))
+                    + " GiB matrix)");
+        }
+        p.requireMemory(CurvatureRank.denseBytes(n, solver), "the dense " + n + "×" + n + " matrix of " + label(c));
+    }
+
+    /**
+     * Progress bars on a terminal, and the --max-time check of the dense assembly ({@code checkpoint}: the base name
+     * of the checkpoint files of {@code count} operators, or null).
+     */
+    static CurvatureRank.Monitor monitor(Problem p, ParameterGroup group, Path checkpoint, int count,
+                                         PrintWriter err) {
+        String where = group == null ? "" : " (" + group.name() + ")";
+        Progress[] bar = {Progress.NONE};
+        return new CurvatureRank.Monitor() {
+            @Override
+            public Progress dense(Curvature c, int n) {
+                bar[0] = ProgressBar.forTerminal(err, label(c) + where, "columns");
+                p.checkpointHint = checkpoint == null ? " (or use --checkpoint FILE to split it into several runs)"
+                        : " (the columns done so far are kept in " + CurvatureRank.checkpointFile(checkpoint, c, count)
+                        + ")";
+                return p.timeLimited(bar[0], "the dense assembly of " + label(c) + " (n = " + n + ")");
+            }
+
+            @Override
+            public RandomizedRank.Progress randomized(Curvature c, int n) {
+                bar[0] = ProgressBar.forTerminal(err, label(c) + where + " randomized", "vectors");
+                String[] stageShown = {""};
+                return (stage, done, total) -> {
+                    if (stage.equals("basis") || stage.equals("start basis")) {
+                        bar[0].update(done, total); // basis vectors out of n (an upper bound: it stops at the rank)
+                    } else if (!stage.equals(stageShown[0])) {
+                        stageShown[0] = stage;
+                        ProgressBar.status(bar[0], stage);
+                    }
+                };
+            }
+
+            @Override
+            public void stage(Curvature c, String stage) {
+                ProgressBar.status(bar[0], stage);
+            }
+
+            @Override
+            public void done(Curvature c) {
+                ProgressBar.clear(bar[0]);
+            }
+        };
     }
 
     // ---------------------------------------------------------------------------------------------- shared
 
     /** H, H_O or H_F. */
     static String label(Curvature c) {
-        return switch (c) {
-            case HESSIAN -> "H";
-            case GAUSS_NEWTON -> "H_O";
-            case FUNCTIONAL -> "H_F";
-        };
+        return c.symbol();
     }
 
     /** Parses --operator: all (when allowed) or one curvature name. */
@@ -257,48 +282,6 @@ final class RankCommand implements Callable<Integer> {
         throw new InvalidInputException("unknown --method '" + m + "' (expected " + supported + ")");
     }
 
-    /** dense, randomized or auto. */
-    static String parseMethod(String m) {
-        String s = m.trim().toLowerCase(Locale.ROOT);
-        if (s.equals("dense") || s.equals("randomized") || s.equals("auto")) {
-            return s;
-        }
-        throw new InvalidInputException("unknown --method '" + m + "' (expected dense, randomized or auto)");
-    }
-
-    /** The randomized rank of curvature {@code c} (layer block when {@code layer >= 0}). */
-    static RandomizedRank.Result randomizedRank(Problem p, Curvature c, int layer, int block, long seed,
-                                                NumericalRank.Tolerance tol, SymmetricEigen solver,
-                                                String gemm, RandomizedRank.Basis start, boolean keep,
-                                                Path checkpointFile, double checkpointSeconds, PrintWriter err) {
-        int n = layer < 0 ? p.mlp.parameterCount() : p.mlp.layerParameterCount(layer);
-        int k = Math.max(1, Math.min(block, n));
-        SymmetricOperator op = p.curvature(c, layer, k);
-        String what = label(c) + (layer < 0 ? "" : " (layer " + layer + ")") + " randomized";
-        io.hvp4j.Progress bar = ProgressBar.forTerminal(err, what, "vectors");
-        String[] stageShown = {""};
-        RandomizedRank.Progress progress = (stage, done, total) -> {
-            if (stage.equals("basis") || stage.equals("start basis")) {
-                bar.update(done, total); // basis vectors out of n (an upper bound: it stops at the rank)
-            } else if (!stage.equals(stageShown[0])) {
-                stageShown[0] = stage;
-                ProgressBar.status(bar, stage);
-            }
-        };
-        RandomizedRank.Options options = new RandomizedRank.Options()
-                .block(block).seed(seed).tolerance(tol).solver(solver).progress(progress).start(start).keepBasis(keep);
-        if (!gemm.equals("engine")) {
-            RandomizedRank.nativeGemm(p.threads).ifPresent(options::gemm);
-        }
-        if (checkpointFile != null) {
-            options.checkpoint(checkpointFile, checkpointSeconds, fingerprint(p, c, layer) + "|threads=" + p.threads
-                    + "|blas=" + gemm);
-        }
-        RandomizedRank.Result r = RandomizedRank.compute(op, p.hostBackend(), options);
-        ProgressBar.clear(bar);
-        return r;
-    }
-
     static SymmetricEigen solver(String name) {
         return SymmetricEigen.select(name == null ? null : SymmetricEigen.Kind.parse(name));
     }
@@ -314,74 +297,6 @@ final class RankCommand implements Callable<Integer> {
             return -1;
         }
         return p.layerIndex(layer);
-    }
-
-    /** Eigenvalues (ascending) of one dense curvature matrix and the asymmetry found while assembling it. */
-    record Dense(double[] eigenvalues, double asymmetry, int dimension, int resumedColumns) {
-    }
-
-    /** Assembles curvature {@code c} (layer block when {@code layer >= 0}) and computes its eigenvalues. */
-    static Dense denseEigenvalues(Problem p, Curvature c, int layer, int block, SymmetricEigen solver,
-                                  Path checkpoint, double checkpointSeconds, PrintWriter err) {
-        int n = p.dimension(layer);
-        if (n > DenseAssembly.MAX_DIMENSION) {
-            throw new Problem.ResourceLimitException("the dense method handles at most " + DenseAssembly.MAX_DIMENSION
-                    + " parameters, " + label(c) + (layer < 0 ? "" : " of layer " + layer) + " has " + n
-                    + " (a " + String.format(Locale.ROOT, "%.1f", (double) n * n * 8 / (1L << 30))
-                    + " GiB matrix)");
-        }
-        // The matrix, plus a second copy inside the pure-Java solver.
-        long bytes = (long) n * n * 8 * (solver.name().equals("ejml") ? 2 : 1);
-        p.requireMemory(bytes, "the dense " + n + "×" + n + " matrix of " + label(c));
-        int k = Math.max(1, Math.min(block, n));
-        SymmetricOperator op = p.curvature(c, layer, k);
-        DenseAssembly.Options o = new DenseAssembly.Options().maxBlock(k);
-        if (checkpoint != null) {
-            o.checkpoint(checkpoint).fingerprint(fingerprint(p, c, layer)).checkpointEverySeconds(checkpointSeconds);
-        }
-        Progress progress = ProgressBar.forTerminal(err, label(c) + (layer < 0 ? "" : " (layer " + layer + ")"),
-                "columns");
-        p.checkpointHint = checkpoint == null ? " (or use --checkpoint FILE to split it into several runs)"
-                : " (the columns done so far are kept in " + checkpoint + ")";
-        o.progress(p.timeLimited(progress, "the dense assembly of " + label(c) + " (n = " + n + ")"));
-        try (Arena arena = Arena.ofConfined()) {
-            DenseAssembly.Result r = DenseAssembly.assemble(op, arena, o);
-            ProgressBar.status(progress, "computing eigenvalues (" + solver.name() + ")");
-            double[] eig = solver.decomposeInPlace(r.matrix(), false);
-            ProgressBar.clear(progress);
-            return new Dense(eig, r.asymmetry(), n, r.resumedColumns());
-        }
-    }
-
-    /**
-     * Everything that determines the assembled matrix, for the checkpoint. The block size is not part of it: a
-     * resumed assembly keeps the block size stored in the checkpoint, so that the columns are computed alike.
-     */
-    static String fingerprint(Problem p, Curvature c, int layer) {
-        StringBuilder sb = new StringBuilder("hvp4j dense assembly v1");
-        sb.append("; op=").append(c.id()).append("; layer=").append(layer)
-                .append(p.graph == null ? "; arch=" + p.mlp.architecture() + "; act=" + p.mlp.activation().id()
-                        + "; bias=" + p.mlp.hasBias() : "; " + p.modelText).append("; loss=").append(p.loss.id())
-                .append("; reduction=").append(p.reduction).append("; dtype=").append(p.dtype)
-                .append("; backend=").append(p.backend().name()).append("; threads=").append(p.threads)
-                .append("; batch=").append(p.batchRows)
-                .append("; theta=").append(sha256(p.theta)).append("; x=").append(sha256(p.data.inputs()))
-                .append("; y=").append(sha256(p.data.targets()));
-        return sb.toString();
-    }
-
-    static String sha256(Tensor t) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            long bytes = t.segment().byteSize();
-            for (long off = 0; off < bytes; off += 1 << 26) {
-                ByteBuffer b = t.segment().asSlice(off, Math.min(1 << 26, bytes - off)).asByteBuffer();
-                md.update(b);
-            }
-            return HexFormat.of().formatHex(md.digest()) + "/" + t.shapeString() + "/" + t.dtype();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     static void deleteAll(List<Path> files) {
@@ -436,14 +351,14 @@ final class RankCommand implements Callable<Integer> {
         sb.append('}');
     }
 
-    static String json(Problem p, int layer, Map<String, RankReport> reports, Map<String, Double> asymmetry,
+    static String json(Problem p, int layer, int n, Map<String, RankReport> reports, Map<String, Double> asymmetry,
                        RankPredictions.Prediction pred, int inputRank, NumericalRank.Tolerance tol,
                        SymmetricEigen solver, double seconds, String method, Map<String, Integer> basis) {
         StringBuilder sb = new StringBuilder("{");
-        sb.append("\"params\": ").append(p.mlp.parameterCount());
+        sb.append("\"params\": ").append(p.parameterCount());
         sb.append(", \"layer\": ").append(layer < 0 ? "null" : Integer.toString(layer));
-        if (layer >= 0) {
-            sb.append(", \"dimension\": ").append(p.mlp.layerParameterCount(layer));
+        if (layer >= 0 || n != p.parameterCount()) {
+            sb.append(", \"dimension\": ").append(n);
         }
         sb.append(", \"dtype\": ");
         quote(sb, p.dtype.toString());
@@ -492,13 +407,13 @@ final class RankCommand implements Callable<Integer> {
         return sb.append('}').toString();
     }
 
-    static void table(PrintWriter out, Problem p, int layer, Map<String, RankReport> reports,
+    static void table(PrintWriter out, Problem p, int layer, int n, Map<String, RankReport> reports,
                       Map<String, Double> asymmetry, RankPredictions.Prediction pred, int inputRank,
                       NumericalRank.Tolerance tol, SymmetricEigen solver, double seconds, String method,
                       Map<String, Integer> basis) {
         out.printf(Locale.ROOT, "rank: P=%d%s dtype=%s method=%s eigensolver=%s tol=%s input_rank=%d"
-                        + " seconds=%.3f%s%n", p.mlp.parameterCount(),
-                layer < 0 ? "" : " layer=" + layer + " (n=" + p.mlp.layerParameterCount(layer) + ")", p.dtype,
+                        + " seconds=%.3f%s%n", p.parameterCount(),
+                layer < 0 ? n != p.parameterCount() ? " n=" + n : "" : " layer=" + layer + " (n=" + n + ")", p.dtype,
                 method, solver.name(), tol.spec(), inputRank, seconds,
                 basis == null || basis.isEmpty() ? "" : " basis=" + basis);
         StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-4s %7s %9s %12s %12s %11s %10s",

@@ -2,7 +2,9 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.plot.Chart;
+import io.hvp4j.spectral.CurvatureRank;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.NumericalRank;
 import io.hvp4j.spectral.SpectralDensity;
@@ -140,9 +142,17 @@ final class SpectrumCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Problem p = Problem.load(model, spark)) {
             int layerIndex = RankCommand.layerIndex(p, layer);
-            RankCommand.Dense d = RankCommand.denseEigenvalues(p, c, layerIndex, block, solver, checkpoint,
-                    ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"), err);
-            double[] eig = d.eigenvalues();
+            ParameterGroup group = p.block(layer, model.params);
+            int n = p.dimension(group);
+            RankCommand.requireDense(p, n, group, c, solver);
+            int k = Math.max(1, Math.min(block, n));
+            CurvatureRank.Monitor monitor = RankCommand.monitor(p, group, checkpoint, 1, err);
+            CurvatureRank.Eigenvalues d = CurvatureRank.eigenvalues(p.anyObjective(k), c, group, checkpoint,
+                    new CurvatureRank.Options().solver(solver).denseBlock(k)
+                            .checkpoint(checkpoint, ModelOptions.parseDuration(checkpointEvery, "--checkpoint-every"))
+                            .monitor(monitor));
+            monitor.done(c);
+            double[] eig = d.values();
             if (plot != null) {
                 Plots.save(Chart.of("Eigenvalues of " + Plots.operator(p, c, layerIndex) + " (exact, dense)",
                                 "eigenvalue λ", "count (eigenvalues per bin)")

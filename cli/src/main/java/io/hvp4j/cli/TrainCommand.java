@@ -2,6 +2,7 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.data.Dataset;
+import io.hvp4j.io.ModelWeights;
 import io.hvp4j.io.TrainingCheckpoint;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
@@ -209,7 +210,7 @@ final class TrainCommand implements Callable<Integer> {
                     int e = t.epochsDone();
                     rows.add(row(e, s.loss(), s.penalty(), measure(p, trackData, t, tracked, e)));
                     Tensor th = Tensor.of(p.arena, p.dtype, p.mlp.parameterCount(), 1, t.parameters());
-                    Weights.save(out.resolve(String.format(Locale.ROOT, "weights-epoch-%04d.safetensors", e)), p.mlp, th);
+                    ModelWeights.save(out.resolve(String.format(Locale.ROOT, "weights-epoch-%04d.safetensors", e)), p.mlp, th);
                     writeOutputs(header, rows, tracked, p.mlp.layers(), ext);
                     if (ckFile != null) {
                         TrainingCheckpoint.write(ckFile, new TrainingCheckpoint.State(fingerprint, e, t.parameters(),

@@ -32,4 +32,21 @@ class InfoCommandTest {
             assertTrue(j.contains(part), part + " in " + j);
         }
     }
+
+    @Test
+    void builtInGraphModel() {
+        MainTest.Result r = run("info", "--model", "lenet5", "--data", "gaussian:3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("conv1") && r.out().contains("[6, 1, 5, 5] [6]"), r.out());
+        assertTrue(r.out().contains("61,706"), r.out());
+        r = run("info", "--model", "lenet5", "--data", "gaussian:3", "--json");
+        assertEquals(0, r.code(), r.err());
+        String j = r.out().trim();
+        for (String part : new String[] {"\"model\": \"lenet5\"", "\"params\": 61706",
+            "{\"index\": 0, \"name\": \"conv1\", \"names\": [\"conv1.weight\", \"conv1.bias\"], \"shapes\":"
+                    + " [[6, 1, 5, 5], [6]], \"params\": 156, \"offset\": 0}", "\"samples\": 3",
+            "\"dense_hessian_fits\": false"}) {
+            assertTrue(j.contains(part), part + " in " + j);
+        }
+    }
 }

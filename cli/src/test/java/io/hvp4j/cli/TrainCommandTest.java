@@ -96,7 +96,7 @@ class TrainCommandTest {
         try (Arena arena = Arena.ofConfined()) {
             double[] theta = Initializer.GLOROT_NORMAL.initialize(mlp, 3, 0.1);
             Path f = dir.resolve("w.safetensors");
-            Weights.save(f, mlp, Tensor.of(arena, DType.F32, theta.length, 1, theta));
+            io.hvp4j.io.ModelWeights.save(f, mlp, Tensor.of(arena, DType.F32, theta.length, 1, theta));
             SafeTensors st = SafeTensors.read(f, arena);
             assertEquals(java.util.Set.of("0.weight", "0.bias", "2.weight", "2.bias"), st.names());
             assertArrayEquals(new long[] {5, 4}, st.shape("0.weight"));

@@ -20,6 +20,15 @@ public enum Curvature {
         };
     }
 
+    /** The matrix's symbol in output and file names: {@code H}, {@code H_O} or {@code H_F}. */
+    public String symbol() {
+        return switch (this) {
+            case HESSIAN -> "H";
+            case GAUSS_NEWTON -> "H_O";
+            case FUNCTIONAL -> "H_F";
+        };
+    }
+
     public static Curvature parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "hessian", "h" -> HESSIAN;

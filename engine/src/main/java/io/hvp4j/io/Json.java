@@ -1,5 +1,14 @@
 package io.hvp4j.io;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.PrettyPrinter;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,8 +20,107 @@ import java.util.Map;
  * {@link Number} (the exact source text), {@code true}/{@code false} {@link Boolean}s and {@code null}
  * {@link #NULL}. Nesting is limited to {@value #MAX_DEPTH} levels so hostile input cannot exhaust the stack.
  */
-final class Json {
+public final class Json {
     static final int MAX_DEPTH = 64;
+
+    private static final ObjectWriter WRITER = new ObjectMapper()
+            .registerModule(new SimpleModule("hvp4j-json")
+                    .addSerializer(Double.class, new FiniteOrNull())
+                    .addSerializer(Double.TYPE, new FiniteOrNull())
+                    .addSerializer(double[].class, new FiniteOrNullArray()))
+            .writer(new OneLine());
+
+    /**
+     * {@code value} as one line of JSON (Jackson): maps in their iteration order, records by component, arrays and
+     * lists as arrays; {@code ": "} after keys and {@code ", "} between entries, as the CLI has always printed;
+     * non-finite numbers as {@code null}. Thread-safe.
+     */
+    public static String write(Object value) {
+        try {
+            return WRITER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write " + value.getClass().getSimpleName() + " as JSON: "
+                    + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** NaN and ±Inf have no JSON form: null (what a reader of the output sees as "undefined"). */
+    private static final class FiniteOrNull extends JsonSerializer<Double> {
+        @Override
+        public void serialize(Double v, JsonGenerator g, SerializerProvider p) throws IOException {
+            if (Double.isFinite(v)) {
+                g.writeNumber(v);
+            } else {
+                g.writeNull();
+            }
+        }
+    }
+
+    private static final class FiniteOrNullArray extends JsonSerializer<double[]> {
+        @Override
+        public void serialize(double[] v, JsonGenerator g, SerializerProvider p) throws IOException {
+            g.writeStartArray(v, v.length);
+            for (double x : v) {
+                if (Double.isFinite(x)) {
+                    g.writeNumber(x);
+                } else {
+                    g.writeNull();
+                }
+            }
+            g.writeEndArray();
+        }
+    }
+
+    /** One line with a space after every colon and comma. */
+    private static final class OneLine implements PrettyPrinter {
+        @Override
+        public void writeRootValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(' ');
+        }
+
+        @Override
+        public void writeStartObject(JsonGenerator g) throws IOException {
+            g.writeRaw('{');
+        }
+
+        @Override
+        public void writeEndObject(JsonGenerator g, int entries) throws IOException {
+            g.writeRaw('}');
+        }
+
+        @Override
+        public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(", ");
+        }
+
+        @Override
+        public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(": ");
+        }
+
+        @Override
+        public void writeStartArray(JsonGenerator g) throws IOException {
+            g.writeRaw('[');
+        }
+
+        @Override
+        public void writeEndArray(JsonGenerator g, int values) throws IOException {
+            g.writeRaw(']');
+        }
+
+        @Override
+        public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
+            g.writeRaw(", ");
+        }
+
+        @Override
+        public void beforeArrayValues(JsonGenerator g) {
+        }
+
+        @Override
+        public void beforeObjectEntries(JsonGenerator g) {
+        }
+    }
 
     /** The JSON {@code null} value. */
     static final Object NULL = new Object() {

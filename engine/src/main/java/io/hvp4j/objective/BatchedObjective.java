@@ -4,11 +4,16 @@ import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.BatchEngine;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
+import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 
 import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * The batching every {@link Objective} shares: the data set is processed in batches of at most {@code batchSize}
@@ -21,6 +26,9 @@ public abstract class BatchedObjective implements Objective {
     protected final double scale;
     protected final int batchSize;
     private final DType dtype;
+    private final Loss loss;
+    private final Loss.Reduction reduction;
+    private final Backend backend;
     private final Arena arena = Arena.ofShared();
     /** One batch of converted inputs when the data set is streamed, else null. */
     private final Tensor batchInputs;
@@ -28,12 +36,16 @@ public abstract class BatchedObjective implements Objective {
     /** The batch whose primal pass the engine holds, or -1. */
     protected int primalBatch = -1;
 
-    protected BatchedObjective(Dataset data, Loss.Reduction reduction, DType dtype, int batchSize) {
+    protected BatchedObjective(Dataset data, Loss loss, Loss.Reduction reduction, Backend backend, DType dtype,
+                               int batchSize) {
         if (data.dtype() != dtype) {
             throw new IllegalArgumentException("data dtype " + data.dtype() + " differs from " + dtype);
         }
         this.data = data;
         this.dtype = dtype;
+        this.loss = loss;
+        this.reduction = reduction;
+        this.backend = backend;
         this.scale = reduction == Loss.Reduction.MEAN ? 1.0 / data.size() : 1.0;
         this.batchSize = Math.max(1, Math.min(batchSize, data.size()));
         this.batchInputs = data.streamed() ? Tensor.allocate(arena, dtype, this.batchSize, data.inputDimension()) : null;
@@ -51,6 +63,63 @@ public abstract class BatchedObjective implements Objective {
 
     /** A one-line description of the model, for messages. */
     protected abstract String modelName();
+
+    /** Everything that defines the model's function (architecture or graph structure), for {@link #fingerprint}. */
+    protected abstract String modelDescription();
+
+    /**
+     * The model, loss, reduction, dtype, backend (name and threads), batch rows, and the SHA-256 of the parameters,
+     * inputs and targets: two objectives with equal fingerprints compute the same products bit for bit. Reads the
+     * parameters and the whole data set once (a device tensor is downloaded).
+     */
+    @Override
+    public String fingerprint() {
+        requireParameters();
+        return "model=" + modelDescription() + "; loss=" + loss.id() + "; reduction=" + reduction + "; dtype=" + dtype
+                + "; backend=" + backend.name() + "; threads=" + backend.threads() + "; batch=" + batchSize
+                + "; theta=" + sha256(parameters()) + "; x=" + sha256(data.inputs()) + "; y=" + sha256(data.targets());
+    }
+
+    private String sha256(Tensor t) {
+        if (!t.isHost()) {
+            try (Arena tmp = Arena.ofConfined()) {
+                Tensor host = Tensor.allocate(tmp, t.dtype(), t.rows(), t.cols());
+                backend.download(t, host);
+                return sha256(host);
+            }
+        }
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            long bytes = t.segment().byteSize();
+            for (long off = 0; off < bytes; off += 1 << 26) {
+                ByteBuffer b = t.segment().asSlice(off, Math.min(1 << 26, bytes - off)).asByteBuffer();
+                md.update(b);
+            }
+            return HexFormat.of().formatHex(md.digest()) + "/" + t.shapeString() + "/" + t.dtype();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The loss per sample. */
+    public final Loss lossFunction() {
+        return loss;
+    }
+
+    /** Mean or sum over the samples. */
+    public final Loss.Reduction reduction() {
+        return reduction;
+    }
+
+    /** The data set (owned by the caller). */
+    public final Dataset data() {
+        return data;
+    }
+
+    /** Rows per batch. */
+    public final int batchRows() {
+        return batchSize;
+    }
 
     @Override
     public final DType dtype() {

@@ -30,7 +30,7 @@ public final class GraphObjective extends BatchedObjective {
 
     public GraphObjective(Graph graph, Loss loss, Loss.Reduction reduction, Dataset data, Backend backend,
                           DType dtype, int batchSize, int maxBlock) {
-        super(checked(graph, loss, data), reduction, dtype, batchSize);
+        super(checked(graph, loss, data), loss, reduction, backend, dtype, batchSize);
         this.graph = graph;
         this.engine = new GraphEngine(graph, loss, backend, dtype, this.batchSize, maxBlock);
         engine(this.engine);
@@ -126,6 +126,11 @@ public final class GraphObjective extends BatchedObjective {
     @Override
     protected void engineProduct(Curvature c, ParameterGroup group, Tensor v, Tensor out) {
         engine.product(c, group == null ? null : group.members(), v, out);
+    }
+
+    @Override
+    protected String modelDescription() {
+        return graph.describe().replace("\n", " | ");
     }
 
     @Override

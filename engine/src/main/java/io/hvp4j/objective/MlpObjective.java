@@ -28,7 +28,7 @@ public final class MlpObjective extends BatchedObjective {
 
     public MlpObjective(Mlp mlp, Loss loss, Loss.Reduction reduction, Dataset data, Backend backend, DType dtype,
                         int batchSize, int maxBlock) {
-        super(checked(mlp, loss, data), reduction, dtype, batchSize);
+        super(checked(mlp, loss, data), loss, reduction, backend, dtype, batchSize);
         this.mlp = mlp;
         this.engine = new ForwardOverReverse(mlp, loss, backend, dtype, this.batchSize, maxBlock);
         engine(this.engine);
@@ -99,6 +99,11 @@ public final class MlpObjective extends BatchedObjective {
             throw new IllegalArgumentException(group + " is not a layer of " + mlp.architecture());
         }
         engine.product(c, layer, v, out);
+    }
+
+    @Override
+    protected String modelDescription() {
+        return mlp.architecture() + "; act=" + mlp.activation().id() + "; bias=" + mlp.hasBias();
     }
 
     @Override

@@ -68,6 +68,16 @@ public interface Objective extends AutoCloseable {
      */
     double thirdOrder(Tensor v, Tensor hv, Tensor d3);
 
+    /**
+     * A string that differs whenever the products could (model, loss, data, parameters, dtype, backend, batching),
+     * for checkpoints of long computations. Needs the parameters set.
+     *
+     * @throws UnsupportedOperationException when this objective cannot describe itself
+     */
+    default String fingerprint() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no fingerprint");
+    }
+
     /** Bytes of off-heap working memory held now (not counting the data set and the caller's vectors). */
     long workingBytes();
 

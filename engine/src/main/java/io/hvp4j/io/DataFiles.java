@@ -1,13 +1,8 @@
-package io.hvp4j.cli;
+package io.hvp4j.io;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
-import io.hvp4j.io.Csv;
-import io.hvp4j.io.Idx;
-import io.hvp4j.io.Npy;
-import io.hvp4j.io.NpyArray;
-import io.hvp4j.io.Npz;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import io.hvp4j.model.Mlp;
@@ -18,7 +13,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Reads {@code --inputs}/{@code --targets} by file type:
+ * Reads a data set from an inputs file and an optional targets file (the CLI's {@code --inputs}/{@code --targets}),
+ * by file type:
  * <ul>
  *   <li>{@code .npy}: inputs N×d, or for a graph model {@code (N, ...)} in its per-sample input shape; targets N×K floats, or for ce int labels (N,) or N×K probability rows.</li>
  *   <li>{@code .csv} (see {@link Csv}): the same as columns; alone (no {@code --targets}) a CSV holds the d
@@ -32,14 +28,15 @@ import java.util.Map;
  * </ul>
  * Large inputs are mapped or streamed rather than read (see {@link io.hvp4j.io.MappedFiles}).
  */
-final class DataFiles {
+public final class DataFiles {
     private static final List<String> X_NAMES = List.of("x", "X", "inputs", "arr_0");
     private static final List<String> Y_NAMES = List.of("y", "Y", "targets", "labels", "arr_1");
 
     private DataFiles() {
     }
 
-    static boolean selfContained(Path file) {
+    /** Whether {@code file} can hold inputs and targets together (a {@code .csv} or {@code .npz}). */
+    public static boolean selfContained(Path file) {
         String n = name(file);
         return n.endsWith(".csv") || n.endsWith(".npz");
     }
@@ -49,17 +46,17 @@ final class DataFiles {
     }
 
     /** Whether {@code file} is named as an IDX file ({@code idx} followed by a digit, as MNIST's). */
-    static boolean idx(Path file) {
+    public static boolean idx(Path file) {
         return name(file).matches(".*idx[0-9].*");
     }
 
     /** What the data must fit: inputs and outputs per sample, and the option that set them (for messages). */
-    record Dims(int inputs, int outputs, String what, int[] sample) implements java.io.Serializable {
-        Dims(int inputs, int outputs, String what) {
+    public record Dims(int inputs, int outputs, String what, int[] sample) implements java.io.Serializable {
+        public Dims(int inputs, int outputs, String what) {
             this(inputs, outputs, what, null);
         }
 
-        static Dims of(Mlp mlp) {
+        public static Dims of(Mlp mlp) {
             return new Dims(mlp.inputs(), mlp.outputs(), "--arch " + mlp.architecture());
         }
     }
@@ -81,11 +78,17 @@ final class DataFiles {
         }
     }
 
-    static Dataset read(Path inputs, Path targets, Mlp mlp, Loss loss, DType dtype, Arena arena) {
+    /** {@link #read(Path, Path, Dims, Loss, DType, Arena)} for the inputs and outputs of {@code mlp}. */
+    public static Dataset read(Path inputs, Path targets, Mlp mlp, Loss loss, DType dtype, Arena arena) {
         return read(inputs, targets, Dims.of(mlp), loss, dtype, arena);
     }
 
-    static Dataset read(Path inputs, Path targets, Dims mlp, Loss loss, DType dtype, Arena arena) {
+    /**
+     * The data set in {@code inputs} (and {@code targets}, null when {@code inputs} holds both), checked against
+     * {@code mlp}'s input and output counts, in {@code dtype}; memory from {@code arena} (large inputs are mapped).
+     * Any mismatch is one {@link InvalidInputException} naming the file.
+     */
+    public static Dataset read(Path inputs, Path targets, Dims mlp, Loss loss, DType dtype, Arena arena) {
         int d = mlp.inputs();
         Dataset.Rows x;
         Tensor y;

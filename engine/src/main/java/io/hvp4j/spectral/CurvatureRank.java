@@ -1,0 +1,288 @@
+package io.hvp4j.spectral;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.Progress;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.backend.Backend;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.objective.ParameterGroup;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Numerical ranks of the curvature operators of any {@link Objective} (an MLP, a graph, or any other), for all
+ * parameters or one {@link ParameterGroup}: the plan (dense or randomized by size), the checkpoint files and their
+ * fingerprints, and the reuse of H's randomized basis as the start of H_F's (range(H_F) lies in
+ * range(H) + range(H_O)).
+ *
+ * <p>Dense: the operator is assembled ({@link DenseAssembly}, float64 storage), its eigenvalues computed
+ * ({@link SymmetricEigen}) and counted ({@link NumericalRank}). Randomized: {@link RandomizedRank}, no n×n
+ * matrix. Not thread-safe (it drives the objective, which is not); the objective stays the caller's.
+ */
+public final class CurvatureRank {
+    /** {@link Method#AUTO} takes the dense path up to this many rows. */
+    public static final int AUTO_DENSE_MAX = 4000;
+
+    private CurvatureRank() {
+    }
+
+    /** How the rank is computed. */
+    public enum Method {
+        /** Exact: assemble the n×n matrix (n at most {@link DenseAssembly#MAX_DIMENSION}). */
+        DENSE,
+        /** {@link RandomizedRank}: a basis of the range, no n×n matrix. */
+        RANDOMIZED,
+        /** Dense up to {@link #AUTO_DENSE_MAX} rows, else randomized. */
+        AUTO;
+
+        /** {@code dense}, {@code randomized} or {@code auto}. */
+        public static Method parse(String s) {
+            return switch (s.trim().toLowerCase(Locale.ROOT)) {
+                case "dense" -> DENSE;
+                case "randomized" -> RANDOMIZED;
+                case "auto" -> AUTO;
+                default -> throw new InvalidInputException("unknown --method '" + s
+                        + "' (expected dense, randomized or auto)");
+            };
+        }
+
+        /** The method for an operator of {@code n} rows: this one, or for {@link #AUTO} dense or randomized. */
+        public Method resolve(int n) {
+            return this != AUTO ? this : n <= AUTO_DENSE_MAX ? DENSE : RANDOMIZED;
+        }
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Told what runs; each hook may throw an unchecked exception to stop the computation. */
+    public interface Monitor {
+        /** The progress of one operator's dense assembly (units: columns), or null for none. */
+        default Progress dense(Curvature c, int n) {
+            return null;
+        }
+
+        /** The progress of one operator's randomized rank, or null for none. */
+        default RandomizedRank.Progress randomized(Curvature c, int n) {
+            return null;
+        }
+
+        /** A stage without a count began, e.g. {@code computing eigenvalues (lapack)}. */
+        default void stage(Curvature c, String stage) {
+        }
+
+        /** One operator is done. */
+        default void done(Curvature c) {
+        }
+    }
+
+    /** Options (mutable builder); the defaults are numpy's tolerance, the default eigensolver, no checkpoint. */
+    public static final class Options {
+        Method method = Method.DENSE;
+        NumericalRank.Tolerance tolerance = NumericalRank.Tolerance.DEFAULT;
+        SymmetricEigen solver;
+        int denseBlock = DenseAssembly.DEFAULT_BLOCK;
+        int randomizedBlock = RandomizedRank.DEFAULT_BLOCK;
+        long seed = 1;
+        RandomizedRank.Gemm gemm;
+        String gemmName = "engine";
+        Path checkpoint;
+        double checkpointSeconds = 30;
+        Monitor monitor = new Monitor() {
+        };
+
+        public Options method(Method m) {
+            method = Objects.requireNonNull(m, "method");
+            return this;
+        }
+
+        public Options tolerance(NumericalRank.Tolerance t) {
+            tolerance = t == null ? NumericalRank.Tolerance.DEFAULT : t;
+            return this;
+        }
+
+        /** The eigensolver (null: {@code SymmetricEigen.select(null)}). */
+        public Options solver(SymmetricEigen s) {
+            solver = s;
+            return this;
+        }
+
+        /** Columns per product of the dense assembly (capped by the objective's maximum block). */
+        public Options denseBlock(int k) {
+            requirePositive(k);
+            denseBlock = k;
+            return this;
+        }
+
+        /** Columns per block of the randomized method (capped by the objective's maximum block). */
+        public Options randomizedBlock(int k) {
+            requirePositive(k);
+            randomizedBlock = k;
+            return this;
+        }
+
+        /** Seed of the randomized method's random blocks. */
+        public Options seed(long s) {
+            seed = s;
+            return this;
+        }
+
+        /** The randomized basis's matrix products, and the name that goes into the checkpoint fingerprint. */
+        public Options gemm(RandomizedRank.Gemm g, String name) {
+            gemm = g;
+            gemmName = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
+         * Checkpoint each operator's assembly or basis to {@code file} (one operator) or {@code file.H},
+         * {@code file.H_O}, {@code file.H_F} (several), every {@code everySeconds}; a checkpoint written for another
+         * objective or other options is refused. Null: none.
+         */
+        public Options checkpoint(Path file, double everySeconds) {
+            checkpoint = file;
+            checkpointSeconds = everySeconds;
+            return this;
+        }
+
+        public Options monitor(Monitor m) {
+            monitor = Objects.requireNonNull(m, "monitor");
+            return this;
+        }
+
+        private static void requirePositive(int k) {
+            if (k < 1) {
+                throw new InvalidInputException("--block must be positive, got " + k);
+            }
+        }
+    }
+
+    /**
+     * The ranks, by operator in the order asked.
+     *
+     * @param method      dense or randomized (never auto)
+     * @param dimension   n, the rows of each operator (P, or the group's size)
+     * @param reports     rank, tolerance, ladder and gap per operator
+     * @param asymmetry   {@code ‖A − Aᵀ‖_F / ‖A‖_F} of each assembled matrix (NaN for the randomized method)
+     * @param basis       the randomized basis size per operator (empty for the dense method)
+     * @param checkpoints the checkpoint files used (the caller decides whether to delete them)
+     */
+    public record Result(Method method, int dimension, Map<Curvature, RankReport> reports,
+                         Map<Curvature, Double> asymmetry, Map<Curvature, Integer> basis, List<Path> checkpoints) {
+    }
+
+    /** The rows of the operators of {@code group} (all parameters when null). */
+    public static int dimension(Objective f, ParameterGroup group) {
+        return group == null ? f.parameterCount() : group.size();
+    }
+
+    /** Bytes the dense path needs for an {@code n × n} matrix with {@code solver} (EJML keeps a second copy). */
+    public static long denseBytes(int n, SymmetricEigen solver) {
+        return (long) n * n * 8 * (solver.name().equals("ejml") ? 2 : 1);
+    }
+
+    /** The checkpoint file of {@code c} when {@code count} operators share the base name {@code file}. */
+    public static Path checkpointFile(Path file, Curvature c, int count) {
+        return count == 1 ? file : Path.of(file + "." + c.symbol());
+    }
+
+    /**
+     * Everything that determines the assembled matrix of {@code c}: the objective's {@link Objective#fingerprint}
+     * and the block. The dense block size is not part of it: a resumed assembly keeps the block stored in the
+     * checkpoint, so that the columns are computed alike.
+     */
+    public static String fingerprint(Objective f, Curvature c, ParameterGroup group) {
+        return "hvp4j dense assembly v2; op=" + c.id() + "; group=" + (group == null ? "all" : group.name()) + "; "
+                + f.fingerprint();
+    }
+
+    /**
+     * The eigenvalues of one assembled curvature matrix.
+     *
+     * @param values         ascending, n of them
+     * @param asymmetry      {@code ‖A − Aᵀ‖_F / ‖A‖_F} before symmetrization
+     * @param resumedColumns columns read from the checkpoint
+     */
+    public record Eigenvalues(double[] values, double asymmetry, int resumedColumns) {
+    }
+
+    /**
+     * Assembles curvature {@code c} of {@code group} densely (checkpointed to {@code checkpoint} unless null, with
+     * {@link #fingerprint}) and computes its eigenvalues with the options' solver; the monitor sees the columns and
+     * the eigenvalue stage. The n×n matrix lives only during the call.
+     */
+    public static Eigenvalues eigenvalues(Objective f, Curvature c, ParameterGroup group, Path checkpoint,
+                                          Options o) {
+        SymmetricEigen solver = o.solver != null ? o.solver : SymmetricEigen.select(null);
+        DenseAssembly.Options d = new DenseAssembly.Options().maxBlock(o.denseBlock)
+                .progress(o.monitor.dense(c, dimension(f, group)));
+        if (checkpoint != null) {
+            d.checkpoint(checkpoint).fingerprint(fingerprint(f, c, group)).checkpointEverySeconds(o.checkpointSeconds);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            DenseAssembly.Result r = DenseAssembly.assemble(Operators.curvature(f, c, group), arena, d);
+            o.monitor.stage(c, "computing eigenvalues (" + solver.name() + ")");
+            return new Eigenvalues(solver.decomposeInPlace(r.matrix(), false), r.asymmetry(), r.resumedColumns());
+        }
+    }
+
+    /**
+     * The ranks of {@code ops} on {@code group} of {@code f} (parameters set). Randomized GEMMs run on
+     * {@code hostBackend} (a backend computing in host memory).
+     */
+    public static Result compute(Objective f, ParameterGroup group, List<Curvature> ops, Backend hostBackend,
+                                 Options o) {
+        int n = dimension(f, group);
+        Method method = o.method.resolve(n);
+        SymmetricEigen solver = o.solver != null ? o.solver : SymmetricEigen.select(null);
+        Map<Curvature, RankReport> reports = new LinkedHashMap<>();
+        Map<Curvature, Double> asymmetry = new LinkedHashMap<>();
+        Map<Curvature, Integer> basis = new LinkedHashMap<>();
+        List<Path> used = new ArrayList<>();
+        RandomizedRank.Basis hessianBasis = null;
+        try {
+            for (Curvature c : ops) {
+                Path ck = o.checkpoint == null ? null : checkpointFile(o.checkpoint, c, ops.size());
+                if (ck != null) {
+                    used.add(ck);
+                }
+                if (method == Method.RANDOMIZED) {
+                    SymmetricOperator op = Operators.curvature(f, c, group);
+                    boolean keep = c == Curvature.HESSIAN && ops.contains(Curvature.FUNCTIONAL);
+                    RandomizedRank.Options ro = new RandomizedRank.Options().block(o.randomizedBlock).seed(o.seed)
+                            .tolerance(o.tolerance).solver(solver).progress(o.monitor.randomized(c, n))
+                            .start(c == Curvature.FUNCTIONAL ? hessianBasis : null).keepBasis(keep).gemm(o.gemm);
+                    if (ck != null) {
+                        ro.checkpoint(ck, o.checkpointSeconds, fingerprint(f, c, group) + "|blas=" + o.gemmName);
+                    }
+                    RandomizedRank.Result r = RandomizedRank.compute(op, hostBackend, ro);
+                    if (keep) {
+                        hessianBasis = r.kept();
+                    }
+                    reports.put(c, r.report());
+                    asymmetry.put(c, Double.NaN);
+                    basis.put(c, r.basis());
+                } else {
+                    Eigenvalues e = eigenvalues(f, c, group, ck, o);
+                    reports.put(c, NumericalRank.ofEigenvalues(e.values(), f.dtype(), o.tolerance));
+                    asymmetry.put(c, e.asymmetry());
+                }
+                o.monitor.done(c);
+            }
+        } finally {
+            if (hessianBasis != null) {
+                hessianBasis.close();
+            }
+        }
+        return new Result(method, n, Collections.unmodifiableMap(reports), Collections.unmodifiableMap(asymmetry),
+                Collections.unmodifiableMap(basis), List.copyOf(used));
+    }
+}
