@@ -174,7 +174,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(json ? toJson(result) : table(result));
+        out.println(json ? io.hvp4j.io.Json.write(result) : table(result));
         out.flush();
         return Main.OK;
     }
@@ -482,35 +482,6 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------------------------------------ output
-
-    static String toJson(Object value) {
-        StringBuilder sb = new StringBuilder();
-        write(sb, value);
-        return sb.toString();
-    }
-
-    private static void write(StringBuilder sb, Object value) {
-        if (value instanceof Map<?, ?> m) {
-            sb.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                if (!first) sb.append(", ");
-                first = false;
-                RankCommand.quote(sb, e.getKey().toString());
-                sb.append(": ");
-                write(sb, e.getValue());
-            }
-            sb.append('}');
-        } else if (value instanceof Double d) {
-            sb.append(RankCommand.num(d));
-        } else if (value instanceof Number || value instanceof Boolean) {
-            sb.append(value);
-        } else if (value == null) {
-            sb.append("null");
-        } else {
-            RankCommand.quote(sb, value.toString());
-        }
-    }
 
     private static String table(Map<String, Object> r) {
         StringBuilder sb = new StringBuilder();

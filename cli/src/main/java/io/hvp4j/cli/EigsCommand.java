@@ -2,13 +2,17 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.io.Json;
 import io.hvp4j.spectral.BlockLanczos;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.PowerIteration;
 import io.hvp4j.spectral.SymmetricOperator;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -112,7 +116,6 @@ final class EigsCommand implements Callable<Integer> {
             }
             long seed = model.seed ^ START_SEED_MIX;
             long t0 = System.nanoTime();
-            StringBuilder sb = new StringBuilder();
             io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(), "eigs " + m,
                     m.equals("power") ? "iterations" : "products");
             if (!m.equals("power")) {
@@ -136,17 +139,16 @@ final class EigsCommand implements Callable<Integer> {
                 ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {
-                    sb.append("{\"params\": ").append(p.parameterCount()).append(", \"dimension\": ").append(n)
-                            .append(", \"operator\": \"").append(c.id()).append("\", \"layer\": ")
-                            .append(layer == null ? "null" : layer.toString())
-                            .append(", \"method\": \"").append(m).append("\", \"iterations\": ").append(r.iterations())
-                            .append(", \"products\": ").append(r.products()).append(", \"restarts\": ")
-                            .append(r.restarts()).append(", \"tolerance\": ").append(TraceCommand.num(r.tolerance()))
-                            .append(", \"converged\": ").append(r.converged())
-                            .append(", \"top\": ").append(pairs(r.top())).append(", \"bottom\": ")
-                            .append(pairs(r.bottom())).append(", \"seconds\": ")
-                            .append(String.format(Locale.ROOT, "%.3f", seconds)).append('}');
-                    stdout.println(sb);
+                    Map<String, Object> j = head(p, n, c, layer, m);
+                    j.put("iterations", r.iterations());
+                    j.put("products", r.products());
+                    j.put("restarts", r.restarts());
+                    j.put("tolerance", r.tolerance());
+                    j.put("converged", r.converged());
+                    j.put("top", pairs(r.top()));
+                    j.put("bottom", pairs(r.bottom()));
+                    j.put("seconds", Json.fixed(seconds, 3));
+                    stdout.println(Json.write(j));
                 } else {
                     stdout.printf(Locale.ROOT, "eigs: %s n=%d method=%s dtype=%s iterations=%d products=%d"
                                     + " restarts=%d tol=%.1e converged=%s time=%.3f s%n", op.description(), n, m, p.dtype,
@@ -161,20 +163,21 @@ final class EigsCommand implements Callable<Integer> {
                 ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 if (json) {
-                    sb.append("{\"params\": ").append(p.parameterCount()).append(", \"dimension\": ").append(n)
-                            .append(", \"operator\": \"").append(c.id()).append("\", \"layer\": ")
-                            .append(layer == null ? "null" : layer.toString())
-                            .append(", \"method\": \"power\", \"products\": ").append(r.products())
-                            .append(", \"dominant_negative\": ").append(r.dominantNegative()).append(", \"pairs\": [");
-                    for (int i = 0; i < r.pairs().size(); i++) {
-                        PowerIteration.Pair q = r.pairs().get(i);
-                        sb.append(i == 0 ? "" : ", ").append("{\"value\": ").append(TraceCommand.num(q.value()))
-                                .append(", \"residual\": ").append(TraceCommand.num(q.residual()))
-                                .append(", \"iterations\": ").append(q.iterations()).append(", \"converged\": ")
-                                .append(q.converged()).append('}');
+                    Map<String, Object> j = head(p, n, c, layer, "power");
+                    j.put("products", r.products());
+                    j.put("dominant_negative", r.dominantNegative());
+                    List<Map<String, Object>> pairs = new ArrayList<>();
+                    for (PowerIteration.Pair q : r.pairs()) {
+                        Map<String, Object> pair = new LinkedHashMap<>();
+                        pair.put("value", q.value());
+                        pair.put("residual", q.residual());
+                        pair.put("iterations", q.iterations());
+                        pair.put("converged", q.converged());
+                        pairs.add(pair);
                     }
-                    sb.append("], \"seconds\": ").append(String.format(Locale.ROOT, "%.3f", seconds)).append('}');
-                    stdout.println(sb);
+                    j.put("pairs", pairs);
+                    j.put("seconds", Json.fixed(seconds, 3));
+                    stdout.println(Json.write(j));
                 } else {
                     stdout.printf(Locale.ROOT, "eigs: %s n=%d method=power dtype=%s products=%d time=%.3f s%n",
                             op.description(), n, p.dtype, r.products(), seconds);
@@ -206,14 +209,25 @@ final class EigsCommand implements Callable<Integer> {
         }
     }
 
-    private static String pairs(List<Lanczos.RitzPair> pairs) {
-        StringBuilder sb = new StringBuilder("[");
-        for (int i = 0; i < pairs.size(); i++) {
-            Lanczos.RitzPair q = pairs.get(i);
-            sb.append(i == 0 ? "" : ", ").append("{\"value\": ").append(TraceCommand.num(q.value()))
-                    .append(", \"residual\": ").append(TraceCommand.num(q.residual())).append(", \"converged\": ")
-                    .append(q.converged()).append('}');
+    private static Map<String, Object> head(Problem p, int n, Curvature c, Integer layer, String method) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("params", p.parameterCount());
+        j.put("dimension", n);
+        j.put("operator", c.id());
+        j.put("layer", layer);
+        j.put("method", method);
+        return j;
+    }
+
+    private static List<Map<String, Object>> pairs(List<Lanczos.RitzPair> pairs) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Lanczos.RitzPair q : pairs) {
+            Map<String, Object> pair = new LinkedHashMap<>();
+            pair.put("value", q.value());
+            pair.put("residual", q.residual());
+            pair.put("converged", q.converged());
+            out.add(pair);
         }
-        return sb.append(']').toString();
+        return out;
     }
 }

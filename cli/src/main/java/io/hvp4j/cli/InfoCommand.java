@@ -244,42 +244,38 @@ final class InfoCommand implements Callable<Integer> {
 
     static String json(Summary s) {
         Mlp mlp = s.mlp();
-        StringBuilder sb = new StringBuilder("{\"architecture\": ");
-        RankCommand.quote(sb, mlp.architecture());
-        sb.append(", \"activation\": ");
-        RankCommand.quote(sb, mlp.activation().id());
-        sb.append(", \"bias\": ").append(mlp.hasBias()).append(", \"loss\": ");
-        RankCommand.quote(sb, s.loss());
-        sb.append(", \"reduction\": ");
-        RankCommand.quote(sb, s.reduction());
-        sb.append(", \"dtype\": ");
-        RankCommand.quote(sb, s.dtype().toString());
-        sb.append(", \"samples\": ").append(s.samples()).append(", \"batch_rows\": ").append(s.batchRows());
-        sb.append(", \"layers\": [");
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("architecture", mlp.architecture());
+        j.put("activation", mlp.activation().id());
+        j.put("bias", mlp.hasBias());
+        j.put("loss", s.loss());
+        j.put("reduction", s.reduction());
+        j.put("dtype", s.dtype().toString());
+        j.put("samples", s.samples());
+        j.put("batch_rows", s.batchRows());
+        List<Map<String, Object>> layers = new ArrayList<>();
         for (int l = 0; l < mlp.layers(); l++) {
-            sb.append(l == 0 ? "" : ", ").append("{\"index\": ").append(l).append(", \"names\": [");
-            List<String> n = names(mlp, l);
-            for (int i = 0; i < n.size(); i++) {
-                sb.append(i == 0 ? "" : ", ");
-                RankCommand.quote(sb, n.get(i));
-            }
-            sb.append("], \"shape\": [").append(mlp.width(l + 1)).append(", ").append(mlp.width(l))
-                    .append("], \"params\": ").append(mlp.layerParameterCount(l)).append(", \"offset\": ")
-                    .append(mlp.layerOffset(l)).append('}');
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("index", l);
+            row.put("names", names(mlp, l));
+            row.put("shape", new int[] {mlp.width(l + 1), mlp.width(l)});
+            row.put("params", mlp.layerParameterCount(l));
+            row.put("offset", mlp.layerOffset(l));
+            layers.add(row);
         }
-        sb.append("], \"params\": ").append(mlp.parameterCount()).append(", \"memory_bytes\": {");
-        boolean first = true;
-        for (Map.Entry<String, Long> e : s.memory().entrySet()) {
-            sb.append(first ? "" : ", ").append('"').append(e.getKey()).append("\": ").append(e.getValue());
-            first = false;
-        }
+        j.put("layers", layers);
+        j.put("params", mlp.parameterCount());
+        j.put("memory_bytes", s.memory());
+        j.put("block_vectors", HvpCommand.MAX_BLOCK);
+        j.put("dense_hessian_fits", s.denseFits());
+        j.put("memory_budget_bytes", s.budget());
+        j.put("total_memory_bytes", s.total());
         long f = s.forwardFlops(), f1 = s.firstLayerFlops();
-        sb.append("}, \"block_vectors\": ").append(HvpCommand.MAX_BLOCK)
-                .append(", \"dense_hessian_fits\": ").append(s.denseFits())
-                .append(", \"memory_budget_bytes\": ").append(s.budget())
-                .append(", \"total_memory_bytes\": ").append(s.total())
-                .append(", \"flops\": {\"forward\": ").append(f).append(", \"gradient\": ").append(3 * f - f1)
-                .append(", \"hvp\": ").append(9 * f - 5 * f1).append("}}");
-        return sb.toString();
+        Map<String, Long> flops = new LinkedHashMap<>();
+        flops.put("forward", f);
+        flops.put("gradient", 3 * f - f1);
+        flops.put("hvp", 9 * f - 5 * f1);
+        j.put("flops", flops);
+        return Json.write(j);
     }
 }

@@ -3,6 +3,7 @@ package io.hvp4j.cli;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.Progress;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.io.Json;
 import io.hvp4j.objective.Objective;
 import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.spectral.CurvatureRank;
@@ -311,100 +312,52 @@ final class RankCommand implements Callable<Integer> {
 
     // ---------------------------------------------------------------------------------------------- output
 
-    static String num(double x) {
-        return Double.isFinite(x) ? Double.toString(x) : "null";
-    }
-
-    static void quote(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            switch (ch) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (ch < 0x20) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-                    } else {
-                        sb.append(ch);
-                    }
-                }
-            }
-        }
-        sb.append('"');
-    }
-
-    private static <T> void object(StringBuilder sb, Map<String, T> m, java.util.function.Function<T, String> value) {
-        sb.append('{');
-        boolean first = true;
-        for (Map.Entry<String, T> e : m.entrySet()) {
-            if (!first) {
-                sb.append(", ");
-            }
-            first = false;
-            quote(sb, e.getKey());
-            sb.append(": ").append(value.apply(e.getValue()));
-        }
-        sb.append('}');
-    }
-
     static String json(Problem p, int layer, int n, Map<String, RankReport> reports, Map<String, Double> asymmetry,
                        RankPredictions.Prediction pred, int inputRank, NumericalRank.Tolerance tol,
                        SymmetricEigen solver, double seconds, String method, Map<String, Integer> basis) {
-        StringBuilder sb = new StringBuilder("{");
-        sb.append("\"params\": ").append(p.parameterCount());
-        sb.append(", \"layer\": ").append(layer < 0 ? "null" : Integer.toString(layer));
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("params", p.parameterCount());
+        j.put("layer", layer < 0 ? null : layer);
         if (layer >= 0 || n != p.parameterCount()) {
-            sb.append(", \"dimension\": ").append(n);
+            j.put("dimension", n);
         }
-        sb.append(", \"dtype\": ");
-        quote(sb, p.dtype.toString());
-        sb.append(", \"rank\": ");
-        object(sb, reports, r -> Integer.toString(r.rank()));
-        sb.append(", \"predicted\": ");
-        if (pred == null) {
-            sb.append("null");
-        } else {
-            sb.append("{\"H\": ").append(pred.hessian()).append(", \"H_O\": ").append(pred.outer())
-                    .append(", \"H_F\": ").append(pred.functional()).append(", \"q\": ").append(pred.q())
-                    .append(", \"s\": ").append(pred.s()).append(", \"k_prime\": ").append(pred.kPrime());
+        j.put("dtype", p.dtype.toString());
+        j.put("rank", each(reports, RankReport::rank));
+        Map<String, Object> pr = null;
+        if (pred != null) {
+            pr = new LinkedHashMap<>();
+            pr.put("H", pred.hessian());
+            pr.put("H_O", pred.outer());
+            pr.put("H_F", pred.functional());
+            pr.put("q", pred.q());
+            pr.put("s", pred.s());
+            pr.put("k_prime", pred.kPrime());
             if (pred.augmentedInputRank() >= 0) {
-                sb.append(", \"augmented_input_rank\": ").append(pred.augmentedInputRank());
+                pr.put("augmented_input_rank", pred.augmentedInputRank());
             }
-            sb.append(", \"section\": ");
-            quote(sb, pred.section());
-            sb.append('}');
+            pr.put("section", pred.section());
         }
-        sb.append(", \"input_rank\": ").append(inputRank);
-        sb.append(", \"tolerance\": ");
-        object(sb, reports, r -> num(r.tolerance()));
-        sb.append(", \"tolerance_spec\": ");
-        quote(sb, tol.spec());
-        sb.append(", \"ladder\": ");
-        object(sb, reports, r -> {
-            StringBuilder l = new StringBuilder();
-            object(l, r.ladder(), v -> Integer.toString(v));
-            return l.toString();
-        });
-        sb.append(", \"gap\": ");
-        object(sb, reports, r -> num(r.gap()));
-        sb.append(", \"sigma_max\": ");
-        object(sb, reports, r -> num(r.sigmaMax()));
-        sb.append(", \"asymmetry\": ");
-        object(sb, asymmetry, RankCommand::num);
-        sb.append(", \"eigensolver\": ");
-        quote(sb, solver.name());
-        sb.append(", \"method\": ");
-        quote(sb, method);
+        j.put("predicted", pr);
+        j.put("input_rank", inputRank);
+        j.put("tolerance", each(reports, RankReport::tolerance));
+        j.put("tolerance_spec", tol.spec());
+        j.put("ladder", each(reports, RankReport::ladder));
+        j.put("gap", each(reports, RankReport::gap));
+        j.put("sigma_max", each(reports, RankReport::sigmaMax));
+        j.put("asymmetry", asymmetry);
+        j.put("eigensolver", solver.name());
+        j.put("method", method);
         if (basis != null && !basis.isEmpty()) {
-            sb.append(", \"basis\": ");
-            object(sb, basis, v -> Integer.toString(v));
+            j.put("basis", basis);
         }
-        sb.append(", \"seconds\": ").append(num(seconds));
-        return sb.append('}').toString();
+        j.put("seconds", seconds);
+        return Json.write(j);
+    }
+
+    private static <T> Map<String, T> each(Map<String, RankReport> reports, java.util.function.Function<RankReport, T> f) {
+        Map<String, T> out = new LinkedHashMap<>();
+        reports.forEach((k, r) -> out.put(k, f.apply(r)));
+        return out;
     }
 
     static void table(PrintWriter out, Problem p, int layer, int n, Map<String, RankReport> reports,

@@ -2,11 +2,16 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.io.Json;
 import io.hvp4j.spectral.Operators;
 import io.hvp4j.spectral.TraceEstimators;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -156,31 +161,33 @@ final class TraceCommand implements Callable<Integer> {
                 throw new InvalidInputException("the trace is not finite (overflow in " + p.dtype + "?)");
             }
             if (json) {
-                StringBuilder sb = new StringBuilder();
-                sb.append("{\"params\": ").append(P).append(", \"operator\": \"").append(c.id())
-                        .append("\", \"method\": \"").append(m.id()).append("\", \"probes\": ")
-                        .append(m == TraceEstimators.Method.EXACT ? "null" : Integer.toString(probes))
-                        .append(", \"distribution\": ").append(m == TraceEstimators.Method.HUTCHINSON
-                                ? "\"" + probe.name().toLowerCase(Locale.ROOT) + "\"" : "null")
-                        .append(", \"trace\": ").append(num(total.value()))
-                        .append(", \"standard_error\": ").append(num(total.standardError()))
-                        .append(", \"products\": ").append(total.products())
-                        .append(", \"layers\": ");
-                if (layers == null) {
-                    sb.append("null");
-                } else {
-                    sb.append('[');
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("params", P);
+                j.put("operator", c.id());
+                j.put("method", m.id());
+                j.put("probes", m == TraceEstimators.Method.EXACT ? null : probes);
+                j.put("distribution", m == TraceEstimators.Method.HUTCHINSON ? probe.name().toLowerCase(Locale.ROOT)
+                        : null);
+                j.put("trace", total.value());
+                j.put("standard_error", total.standardError());
+                j.put("products", total.products());
+                List<Map<String, Object>> rows = null;
+                if (layers != null) {
+                    rows = new ArrayList<>();
                     for (int l = 0; l < layers.layers().size(); l++) {
                         TraceEstimators.Estimate e = layers.layers().get(l);
-                        sb.append(l == 0 ? "" : ", ").append("{\"layer\": ").append(l).append(", \"params\": ")
-                                .append(p.dimension(l)).append(", \"trace\": ").append(num(e.value()))
-                                .append(", \"standard_error\": ").append(num(e.standardError()))
-                                .append(", \"products\": ").append(e.products()).append('}');
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("layer", l);
+                        row.put("params", p.dimension(l));
+                        row.put("trace", e.value());
+                        row.put("standard_error", e.standardError());
+                        row.put("products", e.products());
+                        rows.add(row);
                     }
-                    sb.append(']');
                 }
-                sb.append(", \"seconds\": ").append(String.format(Locale.ROOT, "%.3f", seconds)).append('}');
-                stdout.println(sb);
+                j.put("layers", rows);
+                j.put("seconds", Json.fixed(seconds, 3));
+                stdout.println(Json.write(j));
             } else {
                 stdout.printf(Locale.ROOT, "trace: P=%d operator=%s method=%s%s dtype=%s products=%d time=%.3f s%n",
                         P, c.id(), m.id(), m == TraceEstimators.Method.EXACT ? "" : " probes=" + probes
@@ -205,10 +212,5 @@ final class TraceCommand implements Callable<Integer> {
     private static String se(TraceEstimators.Estimate e) {
         return e.method() == TraceEstimators.Method.EXACT ? " (exact)"
                 : String.format(Locale.ROOT, " ± %.3g (standard error)", e.standardError());
-    }
-
-    /** A JSON number (null for NaN/Inf). */
-    static String num(double x) {
-        return Double.isFinite(x) ? Double.toString(x) : "null";
     }
 }

@@ -18,6 +18,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -199,28 +200,21 @@ final class VerifyCommand implements Callable<Integer> {
     }
 
     static String json(List<CheckResult> results) {
-        StringBuilder sb = new StringBuilder("{\"checks\": [");
-        for (int i = 0; i < results.size(); i++) {
-            CheckResult r = results.get(i);
-            sb.append(i == 0 ? "" : ", ").append("{\"id\": ");
-            RankCommand.quote(sb, r.id());
-            sb.append(", \"paper\": ");
-            RankCommand.quote(sb, r.paper().name());
-            sb.append(", \"kind\": ");
-            RankCommand.quote(sb, kind(r.kind()));
-            sb.append(", \"status\": ");
-            RankCommand.quote(sb, status(r.status()));
-            sb.append(", \"measured\": ");
-            RankCommand.quote(sb, nonNull(r.measured()));
-            sb.append(", \"expected\": ");
-            RankCommand.quote(sb, nonNull(r.expected()));
-            sb.append(", \"claim\": ");
-            RankCommand.quote(sb, nonNull(r.claim()));
-            sb.append(", \"configuration\": ");
-            RankCommand.quote(sb, nonNull(r.configuration()));
-            sb.append(", \"seconds\": ").append(RankCommand.num(Math.round(r.seconds() * 1000) / 1000.0)).append('}');
+        List<Map<String, Object>> checks = new java.util.ArrayList<>();
+        for (CheckResult r : results) {
+            Map<String, Object> c = new java.util.LinkedHashMap<>();
+            c.put("id", r.id());
+            c.put("paper", r.paper().name());
+            c.put("kind", kind(r.kind()));
+            c.put("status", status(r.status()));
+            c.put("measured", nonNull(r.measured()));
+            c.put("expected", nonNull(r.expected()));
+            c.put("claim", nonNull(r.claim()));
+            c.put("configuration", nonNull(r.configuration()));
+            c.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
+            checks.add(c);
         }
-        return sb.append("]}").toString();
+        return io.hvp4j.io.Json.write(Map.of("checks", checks));
     }
 
     private static String nonNull(String s) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hvp4j.io.Json;
 import io.hvp4j.spectral.SymmetricEigen;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -62,7 +63,7 @@ class RankCommandTest {
     void linearNetworkMatchesThePredictionAsJson() {
         Result r = run(with(with(new String[] {"rank"}, LINEAR), "--json"));
         assertEquals(0, r.code(), r.err());
-        Map<String, Object> j = obj(MiniJson.parse(r.out().trim()));
+        Map<String, Object> j = obj(Json.read(r.out().trim()));
         assertEquals(27, integer(j.get("params")));
         Map<String, Object> rank = obj(j.get("rank"));
         Map<String, Object> pred = obj(j.get("predicted"));
@@ -96,8 +97,8 @@ class RankCommandTest {
                     "--block", "4"));
             assertEquals(0, d.code(), d.err());
             assertEquals(0, r.code(), r.err());
-            Map<String, Object> jd = obj(MiniJson.parse(d.out().trim()));
-            Map<String, Object> jr = obj(MiniJson.parse(r.out().trim()));
+            Map<String, Object> jd = obj(Json.read(d.out().trim()));
+            Map<String, Object> jr = obj(Json.read(r.out().trim()));
             assertEquals("randomized", jr.get("method"));
             assertEquals(jd.get("rank"), jr.get("rank"), tol);
             assertEquals(jd.get("predicted"), jr.get("predicted"));
@@ -114,7 +115,7 @@ class RankCommandTest {
         assertTrue(t.out().contains("method=randomized"), t.out());
         Result a = run(with(with(new String[] {"rank"}, LINEAR), "--json", "--method", "auto"));
         assertEquals(0, a.code(), a.err());
-        assertEquals("dense", obj(MiniJson.parse(a.out().trim())).get("method"));
+        assertEquals("dense", obj(Json.read(a.out().trim())).get("method"));
     }
 
     @Test
@@ -122,7 +123,7 @@ class RankCommandTest {
         Result r = run("rank", "--arch", "25,5,10,10", "--act", "identity", "--no-bias", "--loss", "ce", "--data",
                 "gaussian:50", "--threads", "1", "--json", "--method", "randomized", "--sketch-seed", "7");
         assertEquals(0, r.code(), r.err());
-        Map<String, Object> rank = obj(obj(MiniJson.parse(r.out().trim())).get("rank"));
+        Map<String, Object> rank = obj(obj(Json.read(r.out().trim())).get("rank"));
         assertEquals(245, integer(rank.get("H")));
         assertEquals(145, integer(rank.get("H_O")));
         assertEquals(165, integer(rank.get("H_F")));
@@ -134,7 +135,7 @@ class RankCommandTest {
         Result r = run("rank", "--arch", "25,5,10,10", "--act", "identity", "--no-bias", "--loss", "ce", "--data",
                 "gaussian:50", "--threads", "1", "--json");
         assertEquals(0, r.code(), r.err());
-        Map<String, Object> j = obj(MiniJson.parse(r.out().trim()));
+        Map<String, Object> j = obj(Json.read(r.out().trim()));
         Map<String, Object> rank = obj(j.get("rank"));
         assertEquals(245, integer(rank.get("H")));
         assertEquals(145, integer(rank.get("H_O")));
@@ -155,12 +156,12 @@ class RankCommandTest {
 
         Result g = run(with(with(new String[] {"rank"}, LINEAR), "--operator", "ggn", "--json"));
         assertEquals(0, g.code(), g.err());
-        Map<String, Object> j = obj(MiniJson.parse(g.out().trim()));
+        Map<String, Object> j = obj(Json.read(g.out().trim()));
         assertEquals(List.of("H_O"), new ArrayList<>(obj(j.get("rank")).keySet()));
 
         Result l = run(with(with(new String[] {"rank"}, LINEAR), "--layer", "1", "--json"));
         assertEquals(0, l.code(), l.err());
-        Map<String, Object> lj = obj(MiniJson.parse(l.out().trim()));
+        Map<String, Object> lj = obj(Json.read(l.out().trim()));
         assertEquals(1, integer(lj.get("layer")));
         assertEquals(9, integer(lj.get("dimension")));
         assertNull(lj.get("predicted"));
@@ -169,19 +170,19 @@ class RankCommandTest {
 
         Result nonlinear = run("rank", "--arch", "3,4,2", "--act", "tanh", "--data", "gaussian:6", "--json");
         assertEquals(0, nonlinear.code(), nonlinear.err());
-        assertNull(obj(MiniJson.parse(nonlinear.out().trim())).get("predicted"));
+        assertNull(obj(Json.read(nonlinear.out().trim())).get("predicted"));
     }
 
     @Test
     void bothEigensolversGiveTheSameRanks() {
         Result e = run(with(with(new String[] {"rank"}, LINEAR), "--eigen", "ejml", "--json"));
         assertEquals(0, e.code(), e.err());
-        assertEquals("ejml", obj(MiniJson.parse(e.out().trim())).get("eigensolver"));
+        assertEquals("ejml", obj(Json.read(e.out().trim())).get("eigensolver"));
         Result n = run(with(with(new String[] {"rank"}, LINEAR), "--eigen", "lapack", "--json"));
         if (SymmetricEigen.lapackAvailable()) {
             assertEquals(0, n.code(), n.err());
-            assertEquals(obj(MiniJson.parse(e.out().trim())).get("rank"),
-                    obj(MiniJson.parse(n.out().trim())).get("rank"));
+            assertEquals(obj(Json.read(e.out().trim())).get("rank"),
+                    obj(Json.read(n.out().trim())).get("rank"));
         } else {
             assertEquals(2, n.code());
             assertTrue(n.err().contains("not available"), n.err());
@@ -199,14 +200,14 @@ class RankCommandTest {
         // Another --block resumes too (the checkpoint's block size is kept).
         Result otherBlock = run(with(base, "--block", "8", "--keep-checkpoint"));
         assertEquals(0, otherBlock.code(), otherBlock.err());
-        assertEquals(obj(MiniJson.parse(first.out().trim())).get("gap"),
-                obj(MiniJson.parse(otherBlock.out().trim())).get("gap"));
+        assertEquals(obj(Json.read(first.out().trim())).get("gap"),
+                obj(Json.read(otherBlock.out().trim())).get("gap"));
         Result again = run(base); // resumes from the complete checkpoint, then removes it
         assertEquals(0, again.code(), again.err());
-        assertEquals(obj(MiniJson.parse(first.out().trim())).get("rank"),
-                obj(MiniJson.parse(again.out().trim())).get("rank"));
-        assertEquals(obj(MiniJson.parse(first.out().trim())).get("gap"),
-                obj(MiniJson.parse(again.out().trim())).get("gap"));
+        assertEquals(obj(Json.read(first.out().trim())).get("rank"),
+                obj(Json.read(again.out().trim())).get("rank"));
+        assertEquals(obj(Json.read(first.out().trim())).get("gap"),
+                obj(Json.read(again.out().trim())).get("gap"));
         assertFalse(Files.exists(ck));
 
         assertEquals(0, run(with(base, "--keep-checkpoint")).code());
@@ -284,127 +285,6 @@ class RankCommandTest {
         assertEquals("", r.out());
         if (extra[0].equals("rank") && extra[1].equals("--method")) {
             assertTrue(r.err().contains("expected dense, randomized or auto"), r.err());
-        }
-    }
-
-    /** A small JSON parser for the tests (objects keep their key order; numbers are Double or Long). */
-    static final class MiniJson {
-        private final String s;
-        private int i;
-
-        private MiniJson(String s) {
-            this.s = s;
-        }
-
-        static Object parse(String text) {
-            MiniJson p = new MiniJson(text);
-            Object v = p.value();
-            p.ws();
-            if (p.i != text.length()) {
-                throw new IllegalArgumentException("trailing text at " + p.i + ": " + text);
-            }
-            return v;
-        }
-
-        private void ws() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
-        }
-
-        private Object value() {
-            ws();
-            char c = s.charAt(i);
-            if (c == '{') {
-                Map<String, Object> m = new LinkedHashMap<>();
-                i++;
-                ws();
-                if (s.charAt(i) == '}') {
-                    i++;
-                    return m;
-                }
-                while (true) {
-                    ws();
-                    String k = (String) value();
-                    ws();
-                    expect(':');
-                    m.put(k, value());
-                    ws();
-                    if (s.charAt(i) == ',') {
-                        i++;
-                    } else {
-                        expect('}');
-                        return m;
-                    }
-                }
-            }
-            if (c == '[') {
-                List<Object> l = new ArrayList<>();
-                i++;
-                ws();
-                if (s.charAt(i) == ']') {
-                    i++;
-                    return l;
-                }
-                while (true) {
-                    l.add(value());
-                    ws();
-                    if (s.charAt(i) == ',') {
-                        i++;
-                    } else {
-                        expect(']');
-                        return l;
-                    }
-                }
-            }
-            if (c == '"') {
-                StringBuilder b = new StringBuilder();
-                i++;
-                while (s.charAt(i) != '"') {
-                    char ch = s.charAt(i++);
-                    if (ch == '\\') {
-                        char e = s.charAt(i++);
-                        switch (e) {
-                            case 'n' -> b.append('\n');
-                            case 't' -> b.append('\t');
-                            case 'r' -> b.append('\r');
-                            case 'u' -> {
-                                b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                                i += 4;
-                            }
-                            default -> b.append(e);
-                        }
-                    } else {
-                        b.append(ch);
-                    }
-                }
-                i++;
-                return b.toString();
-            }
-            if (s.startsWith("null", i)) {
-                i += 4;
-                return null;
-            }
-            if (s.startsWith("true", i)) {
-                i += 4;
-                return true;
-            }
-            if (s.startsWith("false", i)) {
-                i += 5;
-                return false;
-            }
-            int start = i;
-            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
-            String num = s.substring(start, i);
-            if (num.isEmpty() || !num.matches("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?")) {
-                throw new IllegalArgumentException("bad JSON value at " + start + ": " + s);
-            }
-            return num.matches("-?\\d+") ? (Object) Long.parseLong(num) : (Object) Double.parseDouble(num);
-        }
-
-        private void expect(char c) {
-            if (s.charAt(i) != c) {
-                throw new IllegalArgumentException("expected '" + c + "' at " + i + ": " + s);
-            }
-            i++;
         }
     }
 }

@@ -63,8 +63,8 @@ class RankModelTest {
                 "--inputs", xf.toString(), "--targets", yf.toString(), "--params", "conv1", "--dtype", "f64",
                 "--threads", "1", "--json");
         assertEquals(0, r.code(), r.err());
-        Map<String, Object> got = obj(RankCommandTest.MiniJson.parse(r.out().trim()));
-        Map<String, Object> ref = obj(RankCommandTest.MiniJson.parse(reference()));
+        Map<String, Object> got = obj(io.hvp4j.io.Json.read(r.out().trim()));
+        Map<String, Object> ref = obj(io.hvp4j.io.Json.read(reference()));
         assertEquals(((Number) ref.get("n")).intValue(), ((Number) got.get("dimension")).intValue());
         assertEquals("dense", got.get("method"));
         for (String op : new String[] {"H", "H_O", "H_F"}) {

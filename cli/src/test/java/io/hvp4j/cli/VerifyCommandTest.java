@@ -29,7 +29,7 @@ class VerifyCommandTest {
 
     @SuppressWarnings("unchecked")
     static List<Object> checks(String out) {
-        Map<String, Object> j = obj(RankCommandTest.MiniJson.parse(out.trim()));
+        Map<String, Object> j = obj(io.hvp4j.io.Json.read(out.trim()));
         assertEquals(Set.of("checks"), j.keySet());
         return (List<Object>) j.get("checks");
     }

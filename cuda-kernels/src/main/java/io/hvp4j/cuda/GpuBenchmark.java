@@ -103,7 +103,14 @@ public final class GpuBenchmark {
     }
 
     private static void report(String arch, int batch, DType dt, String backend, String op, double ms) {
-        System.out.println(String.format(Locale.ROOT, "{\"impl\":\"hvp4j\",\"arch\":\"%s\",\"batch\":%d,\"dtype\":\"%s\","
-                + "\"op\":\"%s\",\"backend\":\"%s\",\"median_ms\":%.4f}", arch, batch, dt, op, backend, ms));
+        java.util.Map<String, Object> r = new java.util.LinkedHashMap<>();
+        r.put("impl", "hvp4j");
+        r.put("arch", arch);
+        r.put("batch", batch);
+        r.put("dtype", dt.toString());
+        r.put("op", op);
+        r.put("backend", backend);
+        r.put("median_ms", io.hvp4j.io.Json.fixed(ms, 4));
+        System.out.println(io.hvp4j.io.Json.write(r));
     }
 }

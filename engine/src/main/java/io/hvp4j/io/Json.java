@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON (RFC 8259) parser for file headers. Objects become {@link LinkedHashMap}s (in file
- * order; duplicate keys are an error), arrays {@link List}s, strings {@link String}s, numbers
- * {@link Number} (the exact source text), {@code true}/{@code false} {@link Boolean}s and {@code null}
- * {@link #NULL}. Nesting is limited to {@value #MAX_DEPTH} levels so hostile input cannot exhaust the stack.
+ * The project's one JSON writer and one JSON reader. {@link #write} is Jackson (one line, the CLI's layout).
+ * {@link #read} (and {@code parse}, for file headers such as safetensors') is a small strict RFC 8259 parser, fuzzed
+ * with the readers that use it: objects become {@link LinkedHashMap}s (in file order; duplicate keys are an error),
+ * arrays {@link List}s, strings {@link String}s, numbers {@link Number} (the exact source text), {@code true}/{@code
+ * false} {@link Boolean}s and {@code null} {@link #NULL} (Java null from {@link #read}). Nesting is limited to
+ * {@value #MAX_DEPTH} levels so hostile input cannot exhaust the stack. Stateless and thread-safe.
  */
 public final class Json {
     static final int MAX_DEPTH = 64;
@@ -42,6 +44,11 @@ public final class Json {
             throw new IllegalArgumentException("cannot write " + value.getClass().getSimpleName() + " as JSON: "
                     + e.getOriginalMessage(), e);
         }
+    }
+
+    /** {@code x} written with exactly {@code decimals} digits after the point (as {@code %.Nf}), for timings. */
+    public static java.math.BigDecimal fixed(double x, int decimals) {
+        return new java.math.BigDecimal(String.format(java.util.Locale.ROOT, "%." + decimals + "f", x));
     }
 
     /** NaN and ±Inf have no JSON form: null (what a reader of the output sees as "undefined"). */
@@ -131,9 +138,51 @@ public final class Json {
     };
 
     /** A JSON number as written in the source. */
-    record Number(String text) {
+    public static final class Number extends java.lang.Number {
+        private static final long serialVersionUID = 1L;
+        private final String text;
+
+        Number(String text) {
+            this.text = text;
+        }
+
+        /** The number as written in the source. */
+        public String text() {
+            return text;
+        }
+
         boolean isInteger() {
             return text.indexOf('.') < 0 && text.indexOf('e') < 0 && text.indexOf('E') < 0;
+        }
+
+        @Override
+        public int intValue() {
+            return (int) longValue();
+        }
+
+        @Override
+        public long longValue() {
+            return isInteger() ? Long.parseLong(text) : (long) doubleValue();
+        }
+
+        @Override
+        public float floatValue() {
+            return (float) doubleValue();
+        }
+
+        @Override
+        public double doubleValue() {
+            return Double.parseDouble(text);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Number n && n.text.equals(text);
+        }
+
+        @Override
+        public int hashCode() {
+            return text.hashCode();
         }
 
         @Override
@@ -158,6 +207,36 @@ public final class Json {
 
     private Json(String s) {
         this.s = s;
+    }
+
+    /**
+     * Parses {@code text} (one JSON value) strictly: objects as {@link LinkedHashMap}s in file order (a duplicate
+     * key is an error), arrays as {@link List}s, numbers as {@link Number} (the exact source text), {@code null} as
+     * Java null. A syntax error is an {@link IllegalArgumentException} naming the character position.
+     */
+    public static Object read(String text) {
+        try {
+            return withoutNullMarker(parse(text));
+        } catch (JsonException e) {
+            throw new IllegalArgumentException("malformed JSON at character " + e.position + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Object withoutNullMarker(Object v) {
+        if (v == NULL) {
+            return null;
+        }
+        if (v instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, x) -> out.put((String) k, withoutNullMarker(x)));
+            return out;
+        }
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            l.forEach(x -> out.add(withoutNullMarker(x)));
+            return out;
+        }
+        return v;
     }
 
     /** Parses one JSON value surrounded only by whitespace. */
@@ -431,26 +510,4 @@ public final class Json {
         return s.length() > 60 ? sb + "..." : sb.toString();
     }
 
-    /** Appends {@code v} as a JSON string literal. */
-    static void quote(StringBuilder sb, String v) {
-        sb.append('"');
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
-    }
 }

@@ -415,21 +415,12 @@ public final class SafeTensors {
                 throw new IllegalArgumentException("shape given for unknown tensor '" + k + "'");
             }
         }
-        StringBuilder json = new StringBuilder("{");
+        Map<String, Object> json = new LinkedHashMap<>();
         if (!meta.isEmpty()) {
-            Json.quote(json, METADATA);
-            json.append(":{");
-            boolean first = true;
-            for (Map.Entry<String, String> e : meta.entrySet()) {
-                if (!first) {
-                    json.append(',');
-                }
-                first = false;
-                Json.quote(json, Objects.requireNonNull(e.getKey(), "metadata key"));
-                json.append(':');
-                Json.quote(json, Objects.requireNonNull(e.getValue(), "metadata value"));
-            }
-            json.append('}');
+            Map<String, String> m = new LinkedHashMap<>();
+            meta.forEach((k, v) -> m.put(Objects.requireNonNull(k, "metadata key"),
+                    Objects.requireNonNull(v, "metadata value")));
+            json.put(METADATA, m);
         }
         long offset = 0;
         List<Tensor> order = new ArrayList<>();
@@ -453,20 +444,15 @@ public final class SafeTensors {
                         + "' does not match the " + t.shapeString() + " tensor");
             }
             long bytes = t.segment().byteSize();
-            if (json.length() > 1) {
-                json.append(',');
-            }
-            Json.quote(json, name);
-            json.append(":{\"dtype\":\"").append(t.dtype() == DType.F32 ? "F32" : "F64").append("\",\"shape\":[");
-            for (int i = 0; i < shape.length; i++) {
-                json.append(i > 0 ? "," : "").append(shape[i]);
-            }
-            json.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("dtype", t.dtype() == DType.F32 ? "F32" : "F64");
+            entry.put("shape", shape);
+            entry.put("data_offsets", new long[] {offset, offset + bytes});
+            json.put(name, entry);
             offset += bytes;
             order.add(t);
         }
-        json.append('}');
-        byte[] header = json.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] header = Json.write(json).getBytes(StandardCharsets.UTF_8);
         int padded = (header.length + 7) / 8 * 8;
         byte[] prefix = new byte[8 + padded];
         ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);

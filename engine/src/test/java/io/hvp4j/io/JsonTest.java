@@ -26,11 +26,20 @@ class JsonTest {
     }
 
     @Test
-    void quoteRoundTrips() throws Json.JsonException {
+    void writeRoundTripsThroughRead() {
         String s = "a\"b\\c\nd\u0001é";
-        StringBuilder sb = new StringBuilder();
-        Json.quote(sb, s);
-        assertEquals(s, Json.parse(sb.toString()));
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("s", s);
+        m.put("n", null);
+        m.put("x", new double[] {1.5, Double.NaN});
+        m.put("i", List.of(1, 2));
+        String text = Json.write(m);
+        assertEquals("{\"s\": \"a\\\"b\\\\c\\nd\\u0001é\", \"n\": null, \"x\": [1.5, null], \"i\": [1, 2]}", text);
+        Map<?, ?> back = (Map<?, ?>) Json.read(text);
+        assertEquals(s, back.get("s"));
+        assertEquals(null, back.get("n"));
+        assertEquals(1.5, ((Number) ((List<?>) back.get("x")).get(0)).doubleValue());
+        assertEquals("0.100", Json.write(Json.fixed(0.1, 3)));
     }
 
     @Test
