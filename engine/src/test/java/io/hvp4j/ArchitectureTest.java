@@ -39,7 +39,8 @@ class ArchitectureTest {
             List.of("io.hvp4j.onnx", "io.hvp4j.onnx.proto"), // ONNX files into graphs (proto: protoc's classes)
             List.of("io.hvp4j.objective"),
             List.of("io.hvp4j.spectral"),
-            List.of("io.hvp4j.perf", "io.hvp4j.train"));
+            List.of("io.hvp4j.perf", "io.hvp4j.train"),
+            List.of("io.hvp4j.api")); // the facade of the common path (Session)
 
     private static JavaClasses engine;
 

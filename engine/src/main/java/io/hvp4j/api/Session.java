@@ -1,0 +1,387 @@
+package io.hvp4j.api;
+
+import io.hvp4j.InvalidInputException;
+import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.autodiff.Loss;
+import io.hvp4j.backend.Backend;
+import io.hvp4j.backend.vector.VectorBackend;
+import io.hvp4j.data.Dataset;
+import io.hvp4j.graph.Graph;
+import io.hvp4j.graph.GraphWeights;
+import io.hvp4j.graph.Models;
+import io.hvp4j.io.DataFiles;
+import io.hvp4j.io.ModelWeights;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import io.hvp4j.model.Initializer;
+import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.GraphObjective;
+import io.hvp4j.objective.MlpObjective;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.objective.ParameterGroup;
+import io.hvp4j.spectral.CurvatureRank;
+import io.hvp4j.spectral.Lanczos;
+import io.hvp4j.spectral.Operators;
+import io.hvp4j.spectral.SpectralDensity;
+import io.hvp4j.spectral.SymmetricOperator;
+import io.hvp4j.spectral.TraceEstimators;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The common path in one object: a network (a built-in or any {@link Graph}, or an {@link Mlp}), its parameters, a
+ * data set and a loss, with the gradient, exact curvature products (Hessian {@code H}, Gauss–Newton {@code H_O},
+ * functional {@code H_F}; all parameters or a {@link ParameterGroup}) and the spectral tools (top eigenvalues, rank,
+ * trace, spectral density). Vectors are plain {@code double[]} of {@link #parameterCount()} (or the group's size)
+ * values in the flat order of PyTorch's {@code parameters_to_vector}.
+ *
+ * <pre>{@code
+ * try (Session s = Session.builder().model("lenet5").gaussianData(64).open()) {
+ *     double[] hv = s.hvp(v);
+ *     double top = s.topEigenvalues(Curvature.HESSIAN, null, 1)[0];
+ * }
+ * }</pre>
+ *
+ * <p>Defaults: float64, the vector (CPU) backend on every processor, the whole data set as one batch, mean
+ * cross-entropy, parameters from the model's initializer with seed 0. {@link #objective()} opens the layer below
+ * (the {@link Objective} every spectral tool takes) for anything the session does not wrap.
+ *
+ * <p>Ownership and threads: a session owns its memory (parameters, data it read or generated, working buffers) and,
+ * unless one was given to the builder, its backend; {@link #close()} frees them, after which every method throws
+ * {@link IllegalStateException}. Arrays it returns are fresh copies owned by the caller. A session is not
+ * thread-safe: use it from one thread at a time (its backend runs its own worker threads inside each call).
+ */
+public final class Session implements AutoCloseable {
+    private final Arena arena;
+    private final Backend backend;
+    private final boolean ownsBackend;
+    private final Objective objective;
+    private final Graph graph;
+    private final Mlp mlp;
+    private final long seed;
+    private boolean closed;
+
+    private Session(Arena arena, Backend backend, boolean ownsBackend, Objective objective, Graph graph, Mlp mlp,
+                    long seed) {
+        this.arena = arena;
+        this.backend = backend;
+        this.ownsBackend = ownsBackend;
+        this.objective = objective;
+        this.graph = graph;
+        this.mlp = mlp;
+        this.seed = seed;
+    }
+
+    /** A builder with the defaults of the class comment. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** P, the number of parameters. */
+    public int parameterCount() {
+        return objective().parameterCount();
+    }
+
+    /** The layerwise groups: an MLP's Linear layers, or a graph's modules, in flat order. */
+    public List<ParameterGroup> groups() {
+        return objective().groups();
+    }
+
+    /**
+     * The parameters named by {@code pattern}: a graph's parameter or module name or a glob ({@code layers.*.bn?});
+     * for an MLP, the index of a Linear module in {@code nn.Sequential} ({@code "0"}, {@code "2"}, ...).
+     */
+    public ParameterGroup group(String pattern) {
+        Objects.requireNonNull(pattern, "pattern");
+        if (objective() instanceof GraphObjective g) {
+            return g.select(pattern);
+        }
+        return groups().stream().filter(x -> x.name().equals(pattern)).findFirst()
+                .orElseThrow(() -> new InvalidInputException("no layer named '" + pattern + "'; the layers are "
+                        + groups().stream().map(ParameterGroup::name).toList()));
+    }
+
+    /** The loss over the whole data set. */
+    public double loss() {
+        return objective().loss();
+    }
+
+    /** The gradient of the loss (P values). */
+    public double[] gradient() {
+        try (Arena tmp = Arena.ofShared()) {
+            Tensor g = Tensor.allocate(tmp, objective.dtype(), objective.parameterCount(), 1);
+            objective.gradient(g);
+            return g.toDoubleArray();
+        }
+    }
+
+    /** {@code H·v} for all parameters (v: P values). */
+    public double[] hvp(double[] v) {
+        return product(Curvature.HESSIAN, null, v);
+    }
+
+    /**
+     * {@code C·v} for the curvature {@code c}, all parameters ({@code group} null) or the diagonal block of a group
+     * ({@code v} then holds the group's values).
+     */
+    public double[] product(Curvature c, ParameterGroup group, double[] v) {
+        Objective f = objective();
+        int n = CurvatureRank.dimension(f, group);
+        if (v.length != n) {
+            throw new InvalidInputException("the vector has " + v.length + " values, the operator " + n);
+        }
+        try (Arena tmp = Arena.ofShared()) {
+            Tensor in = Tensor.of(tmp, f.dtype(), n, 1, v);
+            Tensor out = Tensor.allocate(tmp, f.dtype(), n, 1);
+            f.apply(c, group, in, out);
+            return out.toDoubleArray();
+        }
+    }
+
+    /** The curvature operator, for the spectral tools of {@code io.hvp4j.spectral}; valid while the session is. */
+    public SymmetricOperator operator(Curvature c, ParameterGroup group) {
+        return Operators.curvature(objective(), c, group);
+    }
+
+    /**
+     * The {@code k} largest eigenvalues of {@code c} (group null: all parameters), descending, by Lanczos with full
+     * reorthogonalization to the default tolerance of the dtype.
+     */
+    public double[] topEigenvalues(Curvature c, ParameterGroup group, int k) {
+        SymmetricOperator op = operator(c, group);
+        Lanczos.Result r = Lanczos.compute(op, Math.min(k, op.dimension()), 0, seed);
+        return r.top().stream().mapToDouble(Lanczos.RitzPair::value).toArray();
+    }
+
+    /** The numerical ranks of the operators {@code ops} ({@link CurvatureRank}; the options' defaults: dense). */
+    public CurvatureRank.Result rank(List<Curvature> ops, ParameterGroup group, CurvatureRank.Options options) {
+        return CurvatureRank.compute(objective(), group, ops, backend, options);
+    }
+
+    /** Hutchinson's estimate of {@code tr(C)} with {@code probes} Rademacher probes. */
+    public TraceEstimators.Estimate trace(Curvature c, ParameterGroup group, int probes) {
+        return TraceEstimators.hutchinson(operator(c, group), probes, TraceEstimators.Probe.RADEMACHER, seed,
+                objective.maxBlock());
+    }
+
+    /** The spectral density of {@code c} by stochastic Lanczos quadrature with the defaults of {@link SpectralDensity}. */
+    public SpectralDensity.Result density(Curvature c, ParameterGroup group) {
+        return SpectralDensity.compute(operator(c, group), seed);
+    }
+
+    /** The objective underneath (owned by the session), for everything else. */
+    public Objective objective() {
+        if (closed) {
+            throw new IllegalStateException("the session is closed");
+        }
+        return objective;
+    }
+
+    /** The network graph, or null for an MLP. */
+    public Graph graph() {
+        return graph;
+    }
+
+    /** The MLP, or null for a graph. */
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        objective.close();
+        if (ownsBackend) {
+            backend.close();
+        }
+        arena.close();
+    }
+
+    /** Collects the session's parts; every setting has a default except the network. Not thread-safe. */
+    public static final class Builder {
+        private Graph graph;
+        private Mlp mlp;
+        private Path weights;
+        private double[] parameters;
+        private Path inputs;
+        private Path targets;
+        private Dataset data;
+        private int gaussian = 256;
+        private Loss loss = Loss.CE;
+        private Loss.Reduction reduction = Loss.Reduction.MEAN;
+        private DType dtype = DType.F64;
+        private Backend backend;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private int batchSize = Integer.MAX_VALUE;
+        private int maxBlock = 16;
+        private long seed;
+
+        private Builder() {
+        }
+
+        /** A built-in network by name ({@link Models#NAMES}), 10 classes. */
+        public Builder model(String name) {
+            return model(Models.byName(name, 10));
+        }
+
+        /** Any network graph ({@code io.hvp4j.graph.GraphBuilder}). */
+        public Builder model(Graph g) {
+            graph = Objects.requireNonNull(g, "graph");
+            mlp = null;
+            return this;
+        }
+
+        /** A multilayer perceptron. */
+        public Builder model(Mlp m) {
+            mlp = Objects.requireNonNull(m, "mlp");
+            graph = null;
+            return this;
+        }
+
+        /**
+         * Parameters from a {@code state_dict} ({@code .safetensors}, {@code .npz}) or a flat {@code .npy} vector.
+         * Default: the model's initializer with the seed.
+         */
+        public Builder weights(Path file) {
+            weights = file;
+            return this;
+        }
+
+        /** Parameters as a flat vector (P values, copied). */
+        public Builder parameters(double[] theta) {
+            parameters = theta.clone();
+            return this;
+        }
+
+        /** Inputs and targets from files ({@code .npy}, {@code .csv}, {@code .npz}, IDX; {@link DataFiles}). */
+        public Builder data(Path inputs, Path targets) {
+            this.inputs = Objects.requireNonNull(inputs, "inputs");
+            this.targets = targets;
+            data = null;
+            return this;
+        }
+
+        /** A data set the caller owns (it must outlive the session). */
+        public Builder data(Dataset d) {
+            data = Objects.requireNonNull(d, "data");
+            inputs = null;
+            return this;
+        }
+
+        /** {@code n} standard-normal inputs with random targets (the default, 256 samples). */
+        public Builder gaussianData(int n) {
+            gaussian = n;
+            data = null;
+            inputs = null;
+            return this;
+        }
+
+        public Builder loss(Loss l, Loss.Reduction r) {
+            loss = Objects.requireNonNull(l, "loss");
+            reduction = Objects.requireNonNull(r, "reduction");
+            return this;
+        }
+
+        public Builder dtype(DType d) {
+            dtype = Objects.requireNonNull(d, "dtype");
+            return this;
+        }
+
+        /** Worker threads of the default (vector) backend. */
+        public Builder threads(int n) {
+            if (n < 1) {
+                throw new InvalidInputException("threads must be positive, got " + n);
+            }
+            threads = n;
+            return this;
+        }
+
+        /** A backend the caller owns and closes (e.g. CUDA's); the session does not close it. */
+        public Builder backend(Backend b) {
+            backend = Objects.requireNonNull(b, "backend");
+            return this;
+        }
+
+        /** Rows per batch (bounds working memory); default the whole data set. */
+        public Builder batchSize(int rows) {
+            if (rows < 1) {
+                throw new InvalidInputException("batch size must be positive, got " + rows);
+            }
+            batchSize = rows;
+            return this;
+        }
+
+        /** Most vectors per block product (working memory grows with it); default 16. */
+        public Builder maxBlock(int k) {
+            if (k < 1) {
+                throw new InvalidInputException("block size must be positive, got " + k);
+            }
+            maxBlock = k;
+            return this;
+        }
+
+        /** Seed of the initializer, the generated data and the random vectors of the spectral tools; default 0. */
+        public Builder seed(long s) {
+            seed = s;
+            return this;
+        }
+
+        /** Reads and checks everything, and opens the session (the caller closes it). */
+        public Session open() {
+            if (graph == null && mlp == null) {
+                throw new InvalidInputException("no model: call model(...) first");
+            }
+            Arena arena = Arena.ofShared();
+            Backend be = backend;
+            Objective f = null;
+            try {
+                if (be == null) {
+                    be = new VectorBackend(threads);
+                }
+                int in = graph != null ? graph.inputSize() : mlp.inputs();
+                int out = graph != null ? graph.outputSize() : mlp.outputs();
+                Graph g = graph;
+                Tensor theta;
+                if (weights != null) {
+                    if (g != null) {
+                        GraphWeights.Loaded w = GraphWeights.load(weights, g, dtype, arena);
+                        g = w.graph();
+                        theta = w.parameters();
+                    } else {
+                        theta = ModelWeights.load(weights, mlp, dtype, arena);
+                    }
+                } else {
+                    double[] values = parameters != null ? parameters
+                            : g != null ? g.initialParameters(seed) : Initializer.GLOROT_NORMAL.initialize(mlp, seed);
+                    theta = Tensor.of(arena, dtype, values.length, 1, values);
+                }
+                Dataset d = data;
+                if (d == null && inputs != null) {
+                    d = DataFiles.read(inputs, targets, new DataFiles.Dims(in, out,
+                            g != null ? "the model" : "--arch " + mlp.architecture()), loss, dtype, arena);
+                } else if (d == null) {
+                    d = Dataset.gaussian(arena, dtype, gaussian, in, out, loss, seed);
+                }
+                int rows = Math.min(batchSize, d.size());
+                f = g != null ? new GraphObjective(g, loss, reduction, d, be, dtype, rows, maxBlock)
+                        : new MlpObjective(mlp, loss, reduction, d, be, dtype, rows, maxBlock);
+                f.setParameters(theta);
+                return new Session(arena, be, backend == null, f, g, mlp, seed);
+            } catch (RuntimeException | Error e) {
+                if (f != null) {
+                    f.close();
+                }
+                if (backend == null && be != null) {
+                    be.close();
+                }
+                arena.close();
+                throw e;
+            }
+        }
+    }
+}
