@@ -22,6 +22,13 @@ public interface Progress {
      */
     void update(long done, long total);
 
+    /**
+     * A loop of several stages (e.g. the randomized rank's {@code power}, {@code basis}, {@code eigenvalues}) begins
+     * stage {@code name}; the updates that follow count its units. Ignored by default.
+     */
+    default void stage(String name) {
+    }
+
     /** {@code p}, or {@link #NONE} when it is null. */
     static Progress orNone(Progress p) {
         return p == null ? NONE : p;

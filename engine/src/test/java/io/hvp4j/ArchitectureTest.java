@@ -28,6 +28,7 @@ class ArchitectureTest {
      */
     static final List<List<String>> LAYERS = List.of(
             List.of("io.hvp4j"), // InvalidInputException, Progress: the vocabulary every layer shares
+            List.of("io.hvp4j.random"), // Rng: the one source of random numbers
             List.of("io.hvp4j.memory"),
             List.of("io.hvp4j.backend"),
             List.of("io.hvp4j.backend.vector"),

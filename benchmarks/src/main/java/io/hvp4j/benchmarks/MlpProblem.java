@@ -1,5 +1,6 @@
 package io.hvp4j.benchmarks;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.vector.VectorBackend;
@@ -86,7 +87,7 @@ public class MlpProblem {
     Tensor random(int rows, int cols, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor t = Tensor.allocate(arena, dt, rows, cols);
-        for (long i = 0; i < t.size(); i++) t.set(i, Initializer.gaussian(rng));
+        for (long i = 0; i < t.size(); i++) t.set(i, Rng.gaussian(rng));
         return t;
     }
 

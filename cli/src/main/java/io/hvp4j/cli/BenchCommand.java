@@ -1,5 +1,6 @@
 package io.hvp4j.cli;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
@@ -396,7 +397,7 @@ final class BenchCommand implements Callable<Integer> {
     private static Tensor random(Arena arena, DType dt, int rows, int cols, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor x = Tensor.allocate(arena, dt, rows, cols);
-        for (long i = 0, m = x.size(); i < m; i++) x.set(i, Initializer.gaussian(rng));
+        for (long i = 0, m = x.size(); i < m; i++) x.set(i, Rng.gaussian(rng));
         return x;
     }
 

@@ -1,5 +1,6 @@
 package io.hvp4j.cli;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.objective.Objective;
 import io.hvp4j.objective.ParameterGroup;
@@ -218,7 +219,7 @@ final class HvpCommand implements Callable<Integer> {
     static Tensor randomVector(Arena arena, DType dtype, int n, long seed) {
         SplittableRandom rng = new SplittableRandom(seed ^ VECTOR_SEED_MIX);
         Tensor t = Tensor.allocate(arena, dtype, n, 1);
-        for (int i = 0; i < n; i++) t.set(i, Initializer.gaussian(rng));
+        for (int i = 0; i < n; i++) t.set(i, Rng.gaussian(rng));
         return t;
     }
 }

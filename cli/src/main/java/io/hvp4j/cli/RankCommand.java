@@ -222,15 +222,26 @@ final class RankCommand implements Callable<Integer> {
             }
 
             @Override
-            public RandomizedRank.Progress randomized(Curvature c, int n) {
+            public Progress randomized(Curvature c, int n) {
                 bar[0] = ProgressBar.forTerminal(err, label(c) + where + " randomized", "vectors");
-                String[] stageShown = {""};
-                return (stage, done, total) -> {
-                    if (stage.equals("basis") || stage.equals("start basis")) {
-                        bar[0].update(done, total); // basis vectors out of n (an upper bound: it stops at the rank)
-                    } else if (!stage.equals(stageShown[0])) {
-                        stageShown[0] = stage;
-                        ProgressBar.status(bar[0], stage);
+                return new Progress() {
+                    private boolean counting;
+
+                    @Override
+                    public void stage(String stage) {
+                        // The bar counts basis vectors out of n (an upper bound: it stops at the rank); other
+                        // stages show as a status line.
+                        counting = stage.equals("basis") || stage.equals("start basis");
+                        if (!counting) {
+                            ProgressBar.status(bar[0], stage);
+                        }
+                    }
+
+                    @Override
+                    public void update(long done, long total) {
+                        if (counting) {
+                            bar[0].update(done, total);
+                        }
                     }
                 };
             }

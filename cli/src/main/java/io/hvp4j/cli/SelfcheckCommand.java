@@ -1,5 +1,6 @@
 package io.hvp4j.cli;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
@@ -314,7 +315,7 @@ final class SelfcheckCommand implements Callable<Integer> {
 
     private static double[] unitVector(SplittableRandom rng, int n) {
         double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = Initializer.gaussian(rng);
+        for (int i = 0; i < n; i++) v[i] = Rng.gaussian(rng);
         double s = norm(v);
         for (int i = 0; i < n; i++) v[i] /= s;
         return v;

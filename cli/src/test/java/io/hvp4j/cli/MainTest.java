@@ -1,5 +1,6 @@
 package io.hvp4j.cli;
 
+import io.hvp4j.random.Rng;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -94,7 +95,7 @@ class MainTest {
     static double[] random(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = Initializer.gaussian(r);
+        for (int i = 0; i < n; i++) v[i] = Rng.gaussian(r);
         return v;
     }
 
@@ -315,7 +316,7 @@ class MainTest {
         Mlp mlp = mlp();
         SplittableRandom r = new SplittableRandom(9);
         double[] theta = new double[mlp.parameterCount()];
-        for (int i = 0; i < theta.length; i++) theta[i] = (float) (0.5 * Initializer.gaussian(r));
+        for (int i = 0; i < theta.length; i++) theta[i] = (float) (0.5 * Rng.gaussian(r));
         Path wf = dir.resolve("w.safetensors"), out = dir.resolve("g.npy");
         try (Arena arena = Arena.ofShared()) {
             writeSafeTensors(wf, stateDict(arena, mlp, theta));

@@ -1,5 +1,6 @@
 package io.hvp4j.cuda;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
@@ -84,7 +85,7 @@ public final class GpuBenchmark {
     private static Tensor gaussian(Arena arena, DType dt, int rows, int cols, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor t = Tensor.allocate(arena, dt, rows, cols);
-        for (long i = 0; i < t.size(); i++) t.set(i, Initializer.gaussian(rng));
+        for (long i = 0; i < t.size(); i++) t.set(i, Rng.gaussian(rng));
         return t;
     }
 

@@ -1,5 +1,6 @@
 package io.hvp4j.cuda;
 
+import io.hvp4j.random.Rng;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -116,7 +117,7 @@ class CudaProductsTest {
     private static Tensor random(Arena arena, DType dt, int rows, int cols, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor t = Tensor.allocate(arena, dt, rows, cols);
-        for (long i = 0; i < t.size(); i++) t.set(i, Initializer.gaussian(rng));
+        for (long i = 0; i < t.size(); i++) t.set(i, Rng.gaussian(rng));
         return t;
     }
 

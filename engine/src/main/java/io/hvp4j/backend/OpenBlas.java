@@ -1,5 +1,7 @@
 package io.hvp4j.backend;
 
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -117,6 +119,26 @@ public final class OpenBlas {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /**
+     * {@code C = alpha·op(A)·op(B) + beta·C} on row-major f64 host tensors ({@link Backend#gemm}'s meaning), through
+     * {@code cblas_dgemm}; shapes are checked.
+     */
+    public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
+        if (a.dtype() != DType.F64 || b.dtype() != DType.F64 || c.dtype() != DType.F64) {
+            throw new IllegalArgumentException("native dgemm needs f64 tensors");
+        }
+        int m = c.rows();
+        int n = c.cols();
+        int k = transA ? a.rows() : a.cols();
+        if ((transA ? a.cols() : a.rows()) != m || (transB ? b.cols() : b.rows()) != k
+                || (transB ? b.rows() : b.cols()) != n) {
+            throw new IllegalArgumentException("gemm shapes " + a.shapeString() + " " + b.shapeString() + " "
+                    + c.shapeString());
+        }
+        dgemm(transA, transB, m, n, k, alpha, a.segment(), Math.max(1, a.cols()), b.segment(), Math.max(1, b.cols()),
+                beta, c.segment(), Math.max(1, n));
     }
 
     /** Row-major sgemm with the same argument meaning as VectorGemm's; segments must be native. */

@@ -1,5 +1,6 @@
 package io.hvp4j.data;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.memory.DType;
@@ -228,7 +229,7 @@ public final class Dataset {
         SplittableRandom rx = root.split(), ry = root.split();
         Tensor x = Tensor.allocate(arena, dtype, n, d);
         for (long i = 0; i < x.size(); i++) {
-            x.set(i, Initializer.gaussian(rx));
+            x.set(i, Rng.gaussian(rx));
         }
         Tensor y;
         if (loss == Loss.CE) {
@@ -238,7 +239,7 @@ public final class Dataset {
         } else {
             y = Tensor.allocate(arena, dtype, n, outputs);
             for (long i = 0; i < y.size(); i++) {
-                y.set(i, Initializer.gaussian(ry));
+                y.set(i, Rng.gaussian(ry));
             }
         }
         return new Dataset(x, y, "gaussian:" + n);

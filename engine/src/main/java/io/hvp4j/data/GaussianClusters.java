@@ -1,5 +1,6 @@
 package io.hvp4j.data;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
@@ -47,7 +48,7 @@ public final class GaussianClusters {
         for (double[] c : centres) {
             double norm = 0;
             for (int j = 0; j < d; j++) {
-                c[j] = Initializer.gaussian(rc);
+                c[j] = Rng.gaussian(rc);
                 norm += c[j] * c[j];
             }
             norm = Math.sqrt(norm);
@@ -59,7 +60,7 @@ public final class GaussianClusters {
         for (int i = 0; i < n; i++) {
             int c = i / spec.perCluster();
             labels[i] = c;
-            for (int j = 0; j < d; j++) x.set(i, j, centres[c][j] + Initializer.gaussian(rx));
+            for (int j = 0; j < d; j++) x.set(i, j, centres[c][j] + Rng.gaussian(rx));
         }
         return new Dataset(x, Dataset.oneHot(arena, dtype, labels, k),
                 "clusters:" + k + "x" + spec.perCluster() + " in d=" + d + ", sep=" + spec.separation());

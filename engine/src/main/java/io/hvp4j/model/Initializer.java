@@ -3,6 +3,7 @@ package io.hvp4j.model;
 import io.hvp4j.InvalidInputException;
 import java.util.Arrays;
 import java.util.Locale;
+import io.hvp4j.random.Rng;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
@@ -67,26 +68,16 @@ public enum Initializer {
     }
 
     private static void fillNormal(SplittableRandom rng, double[] a, int off, int n, double std) {
-        for (int i = 0; i < n; i++) a[off + i] = std * gaussian(rng);
+        for (int i = 0; i < n; i++) a[off + i] = std * Rng.gaussian(rng);
     }
 
-    /** Standard normal by the Marsaglia polar method (deterministic, no hidden state). */
-    public static double gaussian(SplittableRandom rng) {
-        while (true) {
-            double u = 2 * rng.nextDouble() - 1, v = 2 * rng.nextDouble() - 1;
-            double s = u * u + v * v;
-            if (s > 0 && s < 1) {
-                return u * Math.sqrt(-2 * Math.log(s) / s);
-            }
-        }
-    }
 
     /** Gram–Schmidt (twice, for stability) on the shorter side of a Gaussian {@code rows × cols} matrix. */
     private static void orthogonal(SplittableRandom rng, double[] theta, int off, int rows, int cols) {
         boolean byRows = rows <= cols;
         int count = byRows ? rows : cols, len = byRows ? cols : rows;
         double[][] v = new double[count][len];
-        for (double[] row : v) for (int i = 0; i < len; i++) row[i] = gaussian(rng);
+        for (double[] row : v) for (int i = 0; i < len; i++) row[i] = Rng.gaussian(rng);
         for (int a = 0; a < count; a++) {
             for (int pass = 0; pass < 2; pass++) {
                 for (int b = 0; b < a; b++) {

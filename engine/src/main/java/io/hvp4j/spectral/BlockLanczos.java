@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.Progress;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -197,7 +198,7 @@ public final class BlockLanczos {
             return new double[0][];
         }
         double[][] v = new double[want][];
-        for (int j = 0; j < want; j++) v[j] = Products.gaussian(rng, n);
+        for (int j = 0; j < want; j++) v[j] = Rng.gaussians(rng, n);
         int kept = orthonormalizeAgainst(v, want, q, 1e-10 * Math.sqrt(n));
         return java.util.Arrays.copyOf(v, kept);
     }

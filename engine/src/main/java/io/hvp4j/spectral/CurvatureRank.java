@@ -70,8 +70,8 @@ public final class CurvatureRank {
             return null;
         }
 
-        /** The progress of one operator's randomized rank, or null for none. */
-        default RandomizedRank.Progress randomized(Curvature c, int n) {
+        /** The progress of one operator's randomized rank (told each stage), or null for none. */
+        default Progress randomized(Curvature c, int n) {
             return null;
         }
 

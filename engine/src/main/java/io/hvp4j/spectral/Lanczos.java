@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.Progress;
 import io.hvp4j.memory.DType;
 import java.util.ArrayList;
@@ -152,7 +153,7 @@ public final class Lanczos {
         double[][] q = new double[mMax + 1][];
         double[] alpha = new double[mMax];
         double[] beta = new double[mMax]; // beta[j] couples q[j] and q[j+1]
-        double[] start = Products.gaussian(rng, n);
+        double[] start = Rng.gaussians(rng, n);
         Products.scale(1 / Products.norm(start), start);
         q[0] = start;
         int m = 0, products = 0, restarts = 0;
@@ -251,7 +252,7 @@ public final class Lanczos {
     /** A random unit vector orthogonal to {@code q[0..m)}, or null when none is left (the basis spans R^n). */
     static double[] restartVector(SplittableRandom rng, int n, double[][] q, int m) {
         for (int attempt = 0; attempt < 3; attempt++) {
-            double[][] v = {Products.gaussian(rng, n)};
+            double[][] v = {Rng.gaussians(rng, n)};
             if (Products.orthonormalize(v, 1, q, m, 1e-10) == 1) {
                 return v[0];
             }

@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.Progress;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -83,11 +84,11 @@ public final class PowerIteration {
         List<Pair> pairs = new ArrayList<>();
         int products = 0;
         for (int k = 0; k < count; k++) {
-            double[] v = Products.gaussian(rng, n);
+            double[] v = Rng.gaussians(rng, n);
             deflate(v, found, k);
             double nv = Products.norm(v);
             if (nv == 0) {
-                v = Products.gaussian(rng, n);
+                v = Rng.gaussians(rng, n);
                 deflate(v, found, k);
                 nv = Products.norm(v);
             }

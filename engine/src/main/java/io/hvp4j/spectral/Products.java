@@ -2,7 +2,6 @@ package io.hvp4j.spectral;
 
 import io.hvp4j.memory.Tensor;
 import java.lang.foreign.Arena;
-import java.util.SplittableRandom;
 
 /**
  * Helpers shared by the iterative methods: block products on {@code double[]} vectors (computed in the operator's
@@ -96,19 +95,7 @@ final class Products {
         return total;
     }
 
-    /** Standard-normal entries. */
-    static double[] gaussian(SplittableRandom rng, int n) {
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = io.hvp4j.model.Initializer.gaussian(rng);
-        return v;
-    }
 
-    /** ±1 entries with equal probability. */
-    static double[] rademacher(SplittableRandom rng, int n) {
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = rng.nextBoolean() ? 1.0 : -1.0;
-        return v;
-    }
 
     /**
      * Orthonormalises the columns {@code v[0..k)} in place (modified Gram–Schmidt, twice, against {@code basis}

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import io.hvp4j.random.Rng;
 import java.util.SplittableRandom;
 
 /**
@@ -101,20 +102,7 @@ public final class RandomizedRank {
     public static java.util.Optional<Gemm> nativeGemm(int threads) {
         return io.hvp4j.backend.OpenBlas.get().map(ob -> {
             ob.setThreads(threads);
-            return (ta, tb, alpha, a, b, beta, c) -> {
-                if (a.dtype() != DType.F64 || b.dtype() != DType.F64 || c.dtype() != DType.F64) {
-                    throw new IllegalArgumentException("native dgemm needs f64 tensors");
-                }
-                int m = c.rows();
-                int n = c.cols();
-                int k = ta ? a.rows() : a.cols();
-                if ((ta ? a.cols() : a.rows()) != m || (tb ? b.cols() : b.rows()) != k || (tb ? b.rows() : b.cols()) != n) {
-                    throw new IllegalArgumentException("gemm shapes " + a.shapeString() + " " + b.shapeString() + " "
-                            + c.shapeString());
-                }
-                ob.dgemm(ta, tb, m, n, k, alpha, a.segment(), Math.max(1, a.cols()), b.segment(), Math.max(1, b.cols()),
-                        beta, c.segment(), Math.max(1, n));
-            };
+            return ob::gemm;
         });
     }
 
@@ -149,10 +137,25 @@ public final class RandomizedRank {
         }
     }
 
-    /** Progress: the stage ("power", "basis", "eigenvalues"), work done and the total known so far. */
-    @FunctionalInterface
-    public interface Progress {
-        void update(String stage, int done, int total);
+    /**
+     * Tells an {@link io.hvp4j.Progress} the stage ({@code power}, {@code start basis}, {@code basis},
+     * {@code eigenvalues}) when it changes, then the work done in it and the total known so far.
+     */
+    static final class Stages {
+        private final io.hvp4j.Progress progress;
+        private String stage;
+
+        Stages(io.hvp4j.Progress progress) {
+            this.progress = progress;
+        }
+
+        void update(String s, int done, int total) {
+            if (!s.equals(stage)) {
+                stage = s;
+                progress.stage(s);
+            }
+            progress.update(done, total);
+        }
     }
 
     /** Options (mutable builder). */
@@ -161,7 +164,7 @@ public final class RandomizedRank {
         long seed = 1;
         NumericalRank.Tolerance tolerance = NumericalRank.Tolerance.DEFAULT;
         SymmetricEigen solver;
-        Progress progress;
+        Stages progress;
         int maxBasis = Integer.MAX_VALUE;
         Gemm gemm;
         Basis start;
@@ -236,8 +239,9 @@ public final class RandomizedRank {
             return this;
         }
 
-        public Options progress(Progress p) {
-            progress = p;
+        /** Told each stage as it begins, then the work done in it (the basis: vectors out of n, an upper bound). */
+        public Options progress(io.hvp4j.Progress p) {
+            progress = p == null ? null : new Stages(p);
             return this;
         }
 
@@ -302,18 +306,18 @@ public final class RandomizedRank {
             Work w = new Work(op, options.gemm != null ? options.gemm : backend::gemm, arena, basis, b);
             w.gemmName = options.gemm != null ? "custom gemm" : "backend gemm " + backend.getClass().getName();
             String fp = options.checkpoint == null ? null : fingerprint(op, options, b, basis, w.gemmName);
-            State st = options.checkpoint == null ? null : State.read(options.checkpoint, fp, w);
+            RandomizedRankCheckpoint st = options.checkpoint == null ? null : RandomizedRankCheckpoint.read(options.checkpoint, fp, w);
             double sigmaHat;
             int restarts;
             int bb;
             double[] res;
             boolean fromRandom;
             if (st != null) {
-                sigmaHat = st.sigmaHat;
-                restarts = st.restarts;
-                bb = st.bb;
-                res = st.res;
-                fromRandom = st.fromRandom;
+                sigmaHat = st.sigmaHat();
+                restarts = st.restarts();
+                bb = st.bb();
+                res = st.res();
+                fromRandom = st.fromRandom();
             } else {
                 sigmaHat = w.powerBound(new SplittableRandom(options.seed), options.progress);
                 sigmaHat = Math.max(sigmaHat, w.warm(options.progress));
@@ -329,7 +333,7 @@ public final class RandomizedRank {
             while (true) {
                 if (options.checkpoint != null && System.nanoTime() - lastSave >= interval) {
                     long t = System.nanoTime();
-                    State.write(options.checkpoint, fp, w, sigmaHat, restarts, bb, res, fromRandom);
+                    RandomizedRankCheckpoint.write(options.checkpoint, fp, w, sigmaHat, restarts, bb, res, fromRandom);
                     lastSave = System.nanoTime();
                     // A large basis takes seconds to write: keep the writes to at most a fifth of the run.
                     interval = Math.max(options.checkpointNanos, 4 * (lastSave - t));
@@ -347,7 +351,7 @@ public final class RandomizedRank {
                         stopResidual = maxRes;
                         if (options.checkpoint != null) {
                             // The finished basis, so that a later operator started from it can resume too.
-                            State.write(options.checkpoint, fp, w, sigmaHat, restarts, bb, res, fromRandom);
+                            RandomizedRankCheckpoint.write(options.checkpoint, fp, w, sigmaHat, restarts, bb, res, fromRandom);
                         }
                         break;
                     }
@@ -409,211 +413,13 @@ public final class RandomizedRank {
             crc.update(basis.panels.get(j / PANEL_ROWS).segment()
                     .asSlice((long) (j % PANEL_ROWS) * basis.n * 8, (long) basis.n * 8).asByteBuffer());
         }
-        return String.join("|", "hvp4j randomized rank v1", o.fingerprint, op.description(), "n=" + op.dimension(),
+        return String.join("|", "hvp4j randomized rank v2", o.fingerprint, op.description(), "n=" + op.dimension(),
                 "dtype=" + op.dtype(), "block=" + b, "seed=" + o.seed, "tol=" + o.tolerance.spec(), gemm,
                 "start=" + basis.m + ":" + Long.toHexString(crc.getValue()));
     }
 
-    /** A checkpoint: the loop state at the start of a step. */
-    private record State(double sigmaHat, int restarts, int bb, double[] res, boolean fromRandom) {
-        static final long MAGIC = 0x4856503452524B31L; // "HVP4RRK1"
-
-        static void write(java.nio.file.Path file, String fp, Work w, double sigmaHat, int restarts, int bb,
-                          double[] res, boolean fromRandom) {
-            io.hvp4j.io.AtomicFile.write(file, ch -> {
-                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-                java.io.ByteArrayOutputStream hb = new java.io.ByteArrayOutputStream();
-                java.io.DataOutputStream h = new java.io.DataOutputStream(hb);
-                h.writeLong(MAGIC);
-                h.writeUTF(fp);
-                h.writeInt(w.m);
-                h.writeInt(bb);
-                h.writeInt(restarts);
-                h.writeBoolean(fromRandom);
-                h.writeDouble(sigmaHat);
-                h.writeLong(w.productColumns);
-                h.writeInt(w.prevWidth);
-                h.writeLong(w.samples);
-                for (int c = 0; c < bb; c++) {
-                    h.writeDouble(res[c]);
-                    h.writeDouble(w.floor[c]);
-                }
-                h.writeInt(w.tBlocks.size());
-                for (int[] shape : w.tShape) {
-                    h.writeInt(shape[0]);
-                    h.writeInt(shape[1]);
-                }
-                h.flush();
-                writeAll(ch, java.nio.ByteBuffer.wrap(hb.toByteArray()), crc);
-                for (double[] tb : w.tBlocks) {
-                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(tb.length * 8)
-                            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                    buf.asDoubleBuffer().put(tb);
-                    writeAll(ch, buf, crc);
-                }
-                for (int j0 = 0; j0 < w.m; j0 += PANEL_ROWS) {
-                    int u = Math.min(PANEL_ROWS, w.m - j0);
-                    writeAll(ch, w.panels.get(j0 / PANEL_ROWS).segment().asSlice(0, (long) u * w.n * 8)
-                            .asByteBuffer(), crc);
-                }
-                writeAll(ch, w.w.segment().asSlice(0, (long) w.n * bb * 8).asByteBuffer(), crc);
-                java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(8);
-                tail.putLong(crc.getValue()).flip();
-                while (tail.hasRemaining()) {
-                    ch.write(tail);
-                }
-            });
-        }
-
-        private static void writeAll(java.nio.channels.FileChannel ch, java.nio.ByteBuffer b,
-                                     java.util.zip.CRC32C crc) throws java.io.IOException {
-            crc.update(b.duplicate());
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-        }
-
-        /** The saved state restored into {@code w}, or null when there is no file. */
-        static State read(java.nio.file.Path file, String fp, Work w) {
-            if (!java.nio.file.Files.exists(file)) {
-                return null;
-            }
-            String what = "randomized-rank checkpoint " + file;
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
-                long size = ch.size();
-                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-                java.io.DataInputStream h = new java.io.DataInputStream(new java.io.BufferedInputStream(
-                        java.nio.channels.Channels.newInputStream(ch.position(0)), 1 << 16));
-                if (size < 16 || h.readLong() != MAGIC) {
-                    throw new InvalidInputException(what + " is not a hvp4j randomized-rank checkpoint");
-                }
-                String stored = h.readUTF();
-                if (!stored.equals(fp)) {
-                    throw new InvalidInputException(what + " was written for other arguments (delete it or change"
-                            + " the path): stored '" + printable(stored) + "', now '" + printable(fp) + "'");
-                }
-                int m = h.readInt();
-                int bb = h.readInt();
-                int restarts = h.readInt();
-                boolean fromRandom = h.readBoolean();
-                double sigmaHat = h.readDouble();
-                long products = h.readLong();
-                int prevWidth = h.readInt();
-                long samples = h.readLong();
-                if (m < w.basis.m || m > w.n || bb < 1 || bb > w.b) {
-                    throw new InvalidInputException(what + " is corrupted (sizes out of range)");
-                }
-                double[] res = new double[bb];
-                double[] floor = new double[bb];
-                for (int c = 0; c < bb; c++) {
-                    res[c] = h.readDouble();
-                    floor[c] = h.readDouble();
-                }
-                int blocks = h.readInt();
-                long dataBytes = 0;
-                List<int[]> shapes = new ArrayList<>();
-                for (int k = 0; k < blocks && k <= m; k++) {
-                    int start = h.readInt();
-                    int width = h.readInt();
-                    if (start < 0 || width < 1 || (long) start + width > m) {
-                        throw new InvalidInputException(what + " is corrupted (a block of T out of range)");
-                    }
-                    shapes.add(new int[] {start, width});
-                    dataBytes += (long) (start + width) * width * 8;
-                }
-                long headerBytes = 8 + 2 + stored.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-                        + 4 + 4 + 4 + 1 + 8 + 8 + 4 + 8 + 16L * bb + 4 + 8L * blocks;
-                dataBytes += (long) m * w.n * 8 + (long) w.n * bb * 8;
-                if (shapes.size() != blocks || size != headerBytes + dataBytes + 8) {
-                    throw new InvalidInputException(what + " is truncated or corrupted (size " + size + ", expected "
-                            + (headerBytes + dataBytes + 8) + ")");
-                }
-                // Checksum over the whole content before anything is restored.
-                ch.position(0);
-                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
-                long left = size - 8;
-                while (left > 0) {
-                    buf.clear().limit((int) Math.min(buf.capacity(), left));
-                    int r = ch.read(buf);
-                    if (r < 0) {
-                        throw new InvalidInputException(what + " is truncated");
-                    }
-                    buf.flip();
-                    crc.update(buf);
-                    left -= r;
-                }
-                java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(8);
-                while (tail.hasRemaining() && ch.read(tail) >= 0) {
-                    // read the stored checksum
-                }
-                tail.flip();
-                if (tail.getLong() != crc.getValue()) {
-                    throw new InvalidInputException(what + " is corrupted (checksum mismatch)");
-                }
-                ch.position(headerBytes);
-                w.tBlocks.clear();
-                w.tShape.clear();
-                for (int[] sh : shapes) {
-                    java.nio.ByteBuffer tb = java.nio.ByteBuffer.allocate((sh[0] + sh[1]) * sh[1] * 8)
-                            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-                    readFully(ch, tb);
-                    double[] t = new double[(sh[0] + sh[1]) * sh[1]];
-                    tb.flip().asDoubleBuffer().get(t);
-                    w.tBlocks.add(t);
-                    w.tShape.add(sh);
-                }
-                for (int j0 = 0; j0 < m; j0 += PANEL_ROWS) {
-                    if (j0 / PANEL_ROWS == w.panels.size()) {
-                        w.panels.add(Tensor.allocate(w.basis.arena, DType.F64, PANEL_ROWS, w.n));
-                    }
-                    int u = Math.min(PANEL_ROWS, m - j0);
-                    readFully(ch, w.panels.get(j0 / PANEL_ROWS).segment().asSlice(0, (long) u * w.n * 8)
-                            .asByteBuffer());
-                }
-                readFully(ch, w.w.segment().asSlice(0, (long) w.n * bb * 8).asByteBuffer());
-                w.m = m;
-                w.basis.m = m;
-                w.productColumns = products;
-                w.prevWidth = prevWidth;
-                w.samples = samples;
-                System.arraycopy(floor, 0, w.floor, 0, bb);
-                return new State(sigmaHat, restarts, bb, res, fromRandom);
-            } catch (java.io.EOFException e) {
-                throw new InvalidInputException(what + " is truncated", e);
-            } catch (java.io.UTFDataFormatException e) {
-                throw new InvalidInputException(what + " is corrupted (its fingerprint is not valid modified UTF-8)", e);
-            } catch (java.io.IOException e) {
-                throw new InvalidInputException("cannot read " + what + ": " + e.getMessage(), e);
-            }
-        }
-
-        /** {@code s} with control characters escaped, so that a damaged fingerprint keeps a message on one line. */
-        private static String printable(String s) {
-            StringBuilder out = new StringBuilder(s.length());
-            for (int i = 0; i < s.length(); i++) {
-                char ch = s.charAt(i);
-                if (Character.isISOControl(ch) || Character.getType(ch) == Character.LINE_SEPARATOR
-                        || Character.getType(ch) == Character.PARAGRAPH_SEPARATOR) {
-                    out.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) ch));
-                } else {
-                    out.append(ch);
-                }
-            }
-            return out.toString();
-        }
-
-        private static void readFully(java.nio.channels.FileChannel ch, java.nio.ByteBuffer b)
-                throws java.io.IOException {
-            while (b.hasRemaining()) {
-                if (ch.read(b) < 0) {
-                    throw new java.io.EOFException("unexpected end of file");
-                }
-            }
-        }
-    }
-
     /** The working state: basis panels, candidate block, the upper triangle of T. */
-    private static final class Work {
+    static final class Work {
         final SymmetricOperator op;
         final Gemm be;
         final Arena arena;
@@ -682,12 +488,12 @@ public final class RandomizedRank {
             productColumns += in.cols();
         }
 
-        double powerBound(SplittableRandom rng, Progress progress) {
+        double powerBound(SplittableRandom rng, Stages progress) {
             int k = Math.min(Math.min(4, kMax), n);
             Tensor v = Tensor.allocate(arena, DType.F64, n, k);
             Tensor av = Tensor.allocate(arena, DType.F64, n, k);
             for (long i = 0; i < v.size(); i++) {
-                v.set(i, gaussian(rng));
+                v.set(i, Rng.gaussian(rng));
             }
             double best = 0;
             for (int it = 0; it < POWER_ITERATIONS; it++) {
@@ -724,7 +530,7 @@ public final class RandomizedRank {
          * {@code QᵀZ} (the upper triangle; no Gram–Schmidt: the vectors are orthonormal already). Returns the largest
          * ‖A·q‖ (a lower bound on σ_max).
          */
-        double warm(Progress progress) {
+        double warm(Stages progress) {
             int total = m;
             double best = 0;
             for (int start = 0; start < total; start += b) {
@@ -769,7 +575,7 @@ public final class RandomizedRank {
             Tensor om = omega.view(0, n, bb);
             Tensor ww = w.view(0, n, bb);
             for (long i = 0; i < om.size(); i++) {
-                om.set(i, gaussian(rng));
+                om.set(i, Rng.gaussian(rng));
             }
             applyOp(om, ww);
             double[] no = columnNorms(om, bb);
@@ -1134,10 +940,6 @@ public final class RandomizedRank {
         return mx * Math.sqrt(s);
     }
 
-    static double gaussian(SplittableRandom rng) {
-        double u1 = rng.nextDouble(), u2 = rng.nextDouble();
-        return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-    }
 
     /** A one-line summary, e.g. for logs. */
     public static String summary(Result r) {

@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.Progress;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -119,7 +120,7 @@ public final class SpectralDensity {
         int products = 0;
         int n = a.dimension();
         for (int p = 0; p < probes; p++) {
-            double[] v = Products.rademacher(rng, n);
+            double[] v = Rng.rademacher(rng, n);
             Quadrature q = quadrature(a, v, steps);
             products += q.nodes().length;
             rules.add(q);

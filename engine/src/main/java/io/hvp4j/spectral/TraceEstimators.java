@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.objective.Objective;
 import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.Progress;
@@ -84,7 +85,7 @@ public final class TraceEstimators {
     public static final int DEFAULT_BLOCK = 16;
 
     private static double[] probe(SplittableRandom rng, int n, Probe p) {
-        return p == Probe.RADEMACHER ? Products.rademacher(rng, n) : Products.gaussian(rng, n);
+        return p == Probe.RADEMACHER ? Rng.rademacher(rng, n) : Rng.gaussians(rng, n);
     }
 
     private static void checkProbes(int probes, int min) {
@@ -189,7 +190,7 @@ public final class TraceEstimators {
         int g = products - 2 * k;
         // Sketch: Q = orth(A·S).
         double[][] s = new double[k][], as = new double[k][n];
-        for (int j = 0; j < k; j++) s[j] = Products.rademacher(rng, n);
+        for (int j = 0; j < k; j++) s[j] = Rng.rademacher(rng, n);
         Products.apply(a, s, as, block);
         int r = Products.orthonormalize(as, k, new double[0][], 0, 1e-12);
         double[][] q = java.util.Arrays.copyOf(as, r);
@@ -206,7 +207,7 @@ public final class TraceEstimators {
             int kc = Math.min(b, g - j0);
             double[][] v = new double[kc][], av = new double[kc][n];
             for (int j = 0; j < kc; j++) {
-                v[j] = Products.rademacher(rng, n);
+                v[j] = Rng.rademacher(rng, n);
                 project(v[j], q, r);
             }
             Products.apply(a, v, av, kc);

@@ -1,5 +1,6 @@
 package io.hvp4j.autodiff;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
@@ -43,7 +44,7 @@ final class Fixtures {
         if (bias) {
             // Non-zero biases so that bias derivatives are exercised away from the special point 0.
             for (int l = 0; l < mlp.layers(); l++) {
-                for (int o = 0; o < mlp.width(l + 1); o++) theta[mlp.biasOffset(l) + o] = 0.3 * Initializer.gaussian(rng);
+                for (int o = 0; o < mlp.width(l + 1); o++) theta[mlp.biasOffset(l) + o] = 0.3 * Rng.gaussian(rng);
             }
         }
         Dataset data = Dataset.gaussian(arena, DType.F64, n, widths[0], widths[widths.length - 1], loss, seed + 3);
@@ -65,7 +66,7 @@ final class Fixtures {
     static double[] randomVector(int n, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         double[] v = new double[n];
-        for (int i = 0; i < n; i++) v[i] = Initializer.gaussian(rng);
+        for (int i = 0; i < n; i++) v[i] = Rng.gaussian(rng);
         return v;
     }
 

@@ -1,5 +1,6 @@
 package io.hvp4j.backend;
 
+import io.hvp4j.random.Rng;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -117,7 +118,7 @@ class DeviceStagingTest {
     private static Tensor gaussian(Arena arena, DType dt, int rows, int cols, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor t = Tensor.allocate(arena, dt, rows, cols);
-        for (long i = 0; i < t.size(); i++) t.set(i, Initializer.gaussian(rng));
+        for (long i = 0; i < t.size(); i++) t.set(i, Rng.gaussian(rng));
         return t;
     }
 }

@@ -57,11 +57,11 @@ class RandomizedRankCheckpointFuzzTest {
             RuntimeException stop = new RuntimeException("killed");
             int[] updates = {0};
             assertSame(stop, assertThrows(RuntimeException.class, () -> RandomizedRank.compute(op, be,
-                    new RandomizedRank.Options().block(2).checkpoint(ck, 0, "fuzz").progress((stage, d, t) -> {
+                    new RandomizedRank.Options().block(2).checkpoint(ck, 0, "fuzz").progress(RandomizedRankTest.staged((stage, d, t) -> {
                         if (stage.equals("basis") && ++updates[0] == 2) {
                             throw stop;
                         }
-                    }))));
+                    })))));
             byte[] seed = Files.readAllBytes(ck);
             Mutator m = new Mutator(0x5eed_0008L);
             boolean[] forged = new boolean[1];

@@ -244,11 +244,11 @@ class RandomizedRankTest {
                 RuntimeException stop = new RuntimeException("killed");
                 RuntimeException seen = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () ->
                         RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8)
-                                .checkpoint(ck, 0, "test net").progress((stage, d, t) -> {
+                                .checkpoint(ck, 0, "test net").progress(staged((stage, d, t) -> {
                                     if (stage.equals("basis") && ++updates[0] == 5) {
                                         throw stop;
                                     }
-                                })));
+                                }))));
                 assertTrue(seen == stop && java.nio.file.Files.size(ck) > 0);
                 RandomizedRank.Result resumed = RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8)
                         .checkpoint(ck, 0, "test net"));
@@ -289,7 +289,7 @@ class RandomizedRankTest {
                 assertEquals(a.report(), b.report());
                 List<String> stages = new ArrayList<>();
                 RandomizedRank.compute(op, be, new RandomizedRank.Options().block(8).seed(42)
-                        .progress((s, d, t) -> stages.add(s)));
+                        .progress(staged((s, d, t) -> stages.add(s))));
                 assertTrue(stages.contains("power") && stages.contains("basis")
                         && stages.contains("eigenvalues"), stages.toString());
             }
@@ -369,5 +369,27 @@ class RandomizedRankTest {
             }
         }
         return q;
+    }
+
+    /** Receives each update with the stage it belongs to. */
+    interface StageUpdates {
+        void update(String stage, long done, long total);
+    }
+
+    /** An {@link io.hvp4j.Progress} that hands each update to {@code f} with the current stage. */
+    static io.hvp4j.Progress staged(StageUpdates f) {
+        return new io.hvp4j.Progress() {
+            private String stage = "";
+
+            @Override
+            public void stage(String name) {
+                stage = name;
+            }
+
+            @Override
+            public void update(long done, long total) {
+                f.update(stage, done, total);
+            }
+        };
     }
 }

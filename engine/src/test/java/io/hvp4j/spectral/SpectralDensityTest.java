@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,8 +39,8 @@ class SpectralDensityTest {
         double[][] a = new double[n][n];
         for (int i = 0; i < n; i++) a[i][i] = -1 + 2.5 * Math.pow((i + 0.5) / n, 2); // in (-1, 1.5)
         SplittableRandom rng = new SplittableRandom(4);
-        checkMoments(a, Products.rademacher(rng, n), 15, 1e-10);
-        checkMoments(a, Products.gaussian(rng, n), 20, 1e-10);
+        checkMoments(a, Rng.rademacher(rng, n), 15, 1e-10);
+        checkMoments(a, Rng.gaussians(rng, n), 20, 1e-10);
     }
 
     @Test
@@ -47,7 +48,7 @@ class SpectralDensityTest {
         try (Arena arena = Arena.ofConfined();
              MlpObjective f = SpectralFixtures.mlp(arena, new int[] {4, 6, 3}, Activation.TANH, true, Loss.CE, 12, 1)) {
             double[][] h = SpectralFixtures.dense(Operators.curvature(f, Curvature.HESSIAN, -1));
-            checkMoments(h, Products.rademacher(new SplittableRandom(2), h.length), 10, 1e-8);
+            checkMoments(h, Rng.rademacher(new SplittableRandom(2), h.length), 10, 1e-8);
         }
     }
 

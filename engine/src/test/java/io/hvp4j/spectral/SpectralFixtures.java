@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.ScalarBackend;
@@ -25,7 +26,7 @@ final class SpectralFixtures {
         SplittableRandom rng = new SplittableRandom(seed + 1);
         if (bias) {
             for (int l = 0; l < mlp.layers(); l++) {
-                for (int o = 0; o < mlp.width(l + 1); o++) theta[mlp.biasOffset(l) + o] = 0.3 * Initializer.gaussian(rng);
+                for (int o = 0; o < mlp.width(l + 1); o++) theta[mlp.biasOffset(l) + o] = 0.3 * Rng.gaussian(rng);
             }
         }
         Dataset data = Dataset.gaussian(arena, DType.F64, n, widths[0], widths[widths.length - 1], loss, seed + 2);
@@ -64,7 +65,7 @@ final class SpectralFixtures {
     static double[][] orthogonal(int n, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         double[][] q = new double[n][];
-        for (int j = 0; j < n; j++) q[j] = Products.gaussian(rng, n);
+        for (int j = 0; j < n; j++) q[j] = Rng.gaussians(rng, n);
         int k = Products.orthonormalize(q, n, new double[0][], 0, 1e-12);
         if (k != n) throw new AssertionError("rank deficient");
         return q;
@@ -95,7 +96,7 @@ final class SpectralFixtures {
         double[][] m = new double[n][n];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j <= i; j++) {
-                m[i][j] = Initializer.gaussian(rng);
+                m[i][j] = Rng.gaussian(rng);
                 m[j][i] = m[i][j];
             }
         }

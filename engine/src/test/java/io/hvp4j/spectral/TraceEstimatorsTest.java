@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -97,7 +98,7 @@ class TraceEstimatorsTest {
         // Reference: for each i, an explicit orthonormal basis of A·W without column i.
         java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
         double[][] w = new double[s][];
-        for (int j = 0; j < s; j++) w[j] = Products.rademacher(rng, n);
+        for (int j = 0; j < s; j++) w[j] = Rng.rademacher(rng, n);
         double[] est = new double[s];
         for (int i = 0; i < s; i++) {
             double[][] basis = new double[s - 1][];

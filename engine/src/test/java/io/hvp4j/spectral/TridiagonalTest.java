@@ -1,5 +1,6 @@
 package io.hvp4j.spectral;
 
+import io.hvp4j.random.Rng;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -51,7 +52,7 @@ class TridiagonalTest {
     void randomMatricesAgreeWithJacobi() {
         SplittableRandom rng = new SplittableRandom(5);
         for (int m : new int[] {1, 2, 3, 7, 40}) {
-            double[] d = Products.gaussian(rng, m), e = Products.gaussian(rng, Math.max(0, m - 1));
+            double[] d = Rng.gaussians(rng, m), e = Rng.gaussians(rng, Math.max(0, m - 1));
             double[][] dense = new double[m][m];
             for (int i = 0; i < m; i++) {
                 dense[i][i] = d[i];
@@ -71,7 +72,7 @@ class TridiagonalTest {
     void selectedRowsEqualTheFullEigenvectorRows() {
         SplittableRandom rng = new SplittableRandom(9);
         int m = 25;
-        double[] d = Products.gaussian(rng, m), e = Products.gaussian(rng, m - 1);
+        double[] d = Rng.gaussians(rng, m), e = Rng.gaussians(rng, m - 1);
         Tridiagonal.Result all = Tridiagonal.decompose(d, e);
         Tridiagonal.Result some = Tridiagonal.decompose(d, e, new int[] {m - 1, 0});
         assertArrayEquals(all.values(), some.values(), 0);

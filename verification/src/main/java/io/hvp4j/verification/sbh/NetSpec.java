@@ -1,5 +1,6 @@
 package io.hvp4j.verification.sbh;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.autodiff.Activation;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
@@ -85,7 +86,7 @@ record NetSpec(int[] widths, Activation activation, boolean bias, Loss loss, int
     SplittableRandom rng = new SplittableRandom(seed);
     Tensor x = Tensor.allocate(arena, DType.F64, n, d);
     if (dataRank >= Math.min(n, d)) {
-      for (long i = 0; i < x.size(); i++) x.set(i, Initializer.gaussian(rng));
+      for (long i = 0; i < x.size(); i++) x.set(i, Rng.gaussian(rng));
     } else {
       double[][] a = gaussian(rng, n, dataRank);
       double[][] b = gaussian(rng, dataRank, d);
@@ -104,7 +105,7 @@ record NetSpec(int[] widths, Activation activation, boolean bias, Loss loss, int
       y = Dataset.oneHot(arena, DType.F64, labels, k);
     } else {
       y = Tensor.allocate(arena, DType.F64, n, k);
-      for (long i = 0; i < y.size(); i++) y.set(i, Initializer.gaussian(rng));
+      for (long i = 0; i < y.size(); i++) y.set(i, Rng.gaussian(rng));
     }
     return new Dataset(x, y, describe());
   }
@@ -116,7 +117,7 @@ record NetSpec(int[] widths, Activation activation, boolean bias, Loss loss, int
 
   private static double[][] gaussian(SplittableRandom rng, int rows, int cols) {
     double[][] m = new double[rows][cols];
-    for (double[] row : m) for (int j = 0; j < cols; j++) row[j] = Initializer.gaussian(rng);
+    for (double[] row : m) for (int j = 0; j < cols; j++) row[j] = Rng.gaussian(rng);
     return m;
   }
 }

@@ -1,5 +1,6 @@
 package io.hvp4j.verification.sbh;
 
+import io.hvp4j.random.Rng;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.data.Dataset;
@@ -124,8 +125,8 @@ public final class S14ResidualRank extends SbhCheck {
   static double[][] lowRank(int n, int k, int t, long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
     double[][] a = new double[n][t], b = new double[t][k], m = new double[n][k];
-    for (double[] row : a) for (int j = 0; j < t; j++) row[j] = Initializer.gaussian(rng);
-    for (double[] row : b) for (int j = 0; j < k; j++) row[j] = Initializer.gaussian(rng);
+    for (double[] row : a) for (int j = 0; j < t; j++) row[j] = Rng.gaussian(rng);
+    for (double[] row : b) for (int j = 0; j < k; j++) row[j] = Rng.gaussian(rng);
     for (int i = 0; i < n; i++) for (int j = 0; j < k; j++) for (int c = 0; c < t; c++) m[i][j] += a[i][c] * b[c][j];
     return m;
   }
