@@ -52,14 +52,18 @@ public final class Json {
     }
 
     /** NaN and ±Inf have no JSON form: null (what a reader of the output sees as "undefined"). */
+    private static void finiteOrNull(JsonGenerator g, double v) throws IOException {
+        if (Double.isFinite(v)) {
+            g.writeNumber(v);
+        } else {
+            g.writeNull();
+        }
+    }
+
     private static final class FiniteOrNull extends JsonSerializer<Double> {
         @Override
         public void serialize(Double v, JsonGenerator g, SerializerProvider p) throws IOException {
-            if (Double.isFinite(v)) {
-                g.writeNumber(v);
-            } else {
-                g.writeNull();
-            }
+            finiteOrNull(g, v);
         }
     }
 
@@ -68,11 +72,7 @@ public final class Json {
         public void serialize(double[] v, JsonGenerator g, SerializerProvider p) throws IOException {
             g.writeStartArray(v, v.length);
             for (double x : v) {
-                if (Double.isFinite(x)) {
-                    g.writeNumber(x);
-                } else {
-                    g.writeNull();
-                }
+                finiteOrNull(g, x);
             }
             g.writeEndArray();
         }
