@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.hvp4j.cli.Main;
 import io.hvp4j.io.Npy;
 import io.hvp4j.memory.DType;
-import io.hvp4j.model.Initializer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -51,7 +50,7 @@ class SparkCliTest {
         int n = 240, d = 8, k = 3;
         SplittableRandom r = new SplittableRandom(3);
         double[] x = new double[n * d], y = new double[n];
-        for (int i = 0; i < x.length; i++) x[i] = Initializer.gaussian(r);
+        for (int i = 0; i < x.length; i++) x[i] = io.hvp4j.random.Rng.gaussian(r);
         for (int i = 0; i < n; i++) y[i] = r.nextInt(k);
         Path xs = dir.resolve("x.npy"), ys = dir.resolve("y.npy");
         Npy.write(xs, x, new long[] {n, d}, DType.F64);

@@ -15,7 +15,6 @@ import io.hvp4j.data.Dataset;
 import io.hvp4j.graph.Models;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
-import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
 import io.hvp4j.objective.GraphObjective;
 import io.hvp4j.objective.Objective;
@@ -67,7 +66,7 @@ class SparkObjectiveTest {
     static DataSource mlpData(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         double[] x = new double[N * 6], y = new double[N * 4];
-        for (int i = 0; i < x.length; i++) x[i] = Initializer.gaussian(r);
+        for (int i = 0; i < x.length; i++) x[i] = io.hvp4j.random.Rng.gaussian(r);
         for (int i = 0; i < N; i++) y[i * 4 + r.nextInt(4)] = 1;
         return DataSource.arrays(x, y, N, 6, 4);
     }
