@@ -76,9 +76,13 @@ start() {
     done
     for _ in $(seq 1 300); do
         [ "$(grep -c 'Registering worker' "$STATE/master.log" || true)" -ge 2 ] && { echo "$url"; return; }
+        for n in master worker-1 worker-2; do
+            kill -0 "$(cat "$STATE/$n.pid")" 2>/dev/null || { echo "cluster.sh: the $n JVM exited" >&2; break 2; }
+        done
         sleep 0.2
     done
-    echo "cluster.sh: the workers did not register within 60 s (see $STATE/*.log)" >&2
+    echo "cluster.sh: the workers did not register within 60 s; the first errors in $STATE/*.log:" >&2
+    grep -h -m 3 -E 'ERROR|Exception|Error:' "$STATE"/*.log >&2 || true
     stop
     exit 1
 }
