@@ -221,22 +221,13 @@ public final class BatchNormEval implements Op {
             double inv = inv(c, ch), gs = c.in(1).get(ch) * inv, gds = gd == null ? 0 : 2 * gd.get(ch) * inv;
             for (int r = 0; r < c.rows(); r++) {
                 long at = ((long) r * C + ch) * S;
-                read(io, xdd, at, a);
-                read(io, gds == 0 ? null : xd, at, b);
+                io.readOrZero(xdd, at, S, a);
+                io.readOrZero(gds == 0 ? null : xd, at, S, b);
                 for (int p = 0; p < S; p++) {
                     y[p] = gs * a[p] + gds * b[p];
                 }
                 io.write(y, S, c.outDDot(), at);
             }
-        }
-    }
-
-    /** {@code dst = t[at, at + S)}, or zeros when {@code t} is null. */
-    private static void read(Planes io, Tensor t, long at, double[] dst) {
-        if (t == null) {
-            java.util.Arrays.fill(dst, 0);
-        } else {
-            io.read(t, at, dst.length, dst);
         }
     }
 
@@ -258,8 +249,8 @@ public final class BatchNormEval implements Op {
                 if (gGamma != null) {
                     io.read(c.outGrad(), at, S, g);
                     io.read(c.state(0), at, S, h);
-                    read(io, c.inDot(0), at, xd);
-                    read(io, c.inDDot(0), at, xdd);
+                    io.readOrZero(c.inDot(0), at, S, xd);
+                    io.readOrZero(c.inDDot(0), at, S, xdd);
                 }
                 for (int p = 0; p < S; p++) {
                     sb += gdd[p];

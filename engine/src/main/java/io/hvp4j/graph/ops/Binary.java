@@ -297,11 +297,7 @@ public final class Binary implements Op {
 
     /** Input {@code t}'s row {@code r} (k = 1) into {@code dst}, or zeros when {@code t} is null. */
     private static void orZero(Planes io, Tensor t, boolean batched, int r, double[] dst) {
-        if (t == null) {
-            java.util.Arrays.fill(dst, 0);
-        } else {
-            operand(io, t, batched, batched ? r : 0, dst);
-        }
+        io.readOrZero(t, batched ? (long) r * dst.length : 0, dst.length, dst);
     }
 
     @Override

@@ -293,15 +293,6 @@ public final class LayerNorm implements Op {
         writeParams(io, c.inputs() > 1 ? c.inGradDot(1) : null, c.inputs() > 2 ? c.inGradDot(2) : null, sg, sb);
     }
 
-    /** Reads a slice of {@code t}, or zeros when {@code t} is null. */
-    private static void slice(Planes io, Tensor t, long at, int L, double[] dst) {
-        if (t == null) {
-            Arrays.fill(dst, 0);
-        } else {
-            io.read(t, at, L, dst);
-        }
-    }
-
     @Override
     public void secondTangent(OpContext c) {
         int L = slice(), n = c.inShape(0).intSize(), O = n / L;
@@ -313,8 +304,8 @@ public final class LayerNorm implements Op {
         for (long sl = 0; sl < (long) c.rows() * O; sl++) {
             long at = sl * L;
             io.read(c.state(0), at, L, xh);
-            slice(io, c.inDot(0), at, L, xd);
-            slice(io, c.inDDot(0), at, L, xdd);
+            io.readOrZero(c.inDot(0), at, L, xd);
+            io.readOrZero(c.inDDot(0), at, L, xdd);
             t.normalized(xh, c.state(1).get(sl), xd, xdd, L);
             t.output(gamma, gammaDot, L, y);
             io.write(y, L, c.outDDot(), at);
@@ -336,8 +327,8 @@ public final class LayerNorm implements Op {
             long at = sl * L;
             double s = c.state(1).get(sl);
             io.read(c.state(0), at, L, xh);
-            slice(io, c.inDot(0), at, L, xd);
-            slice(io, c.inDDot(0), at, L, xdd);
+            io.readOrZero(c.inDot(0), at, L, xd);
+            io.readOrZero(c.inDDot(0), at, L, xdd);
             io.read(c.outGrad(), at, L, g);
             io.read(c.outGradDot(), at, L, gd);
             io.read(c.outGradDDot(), at, L, gdd);

@@ -29,6 +29,15 @@ final class Planes {
         }
     }
 
+    /** {@code dst[0..n) = t[at..at+n)}, or zeros when {@code t} is null (a symbolic zero tangent). */
+    void readOrZero(Tensor t, long at, int n, double[] dst) {
+        if (t == null) {
+            java.util.Arrays.fill(dst, 0, n, 0);
+        } else {
+            read(t, at, n, dst);
+        }
+    }
+
     /** {@code t[at..at+n) = src[0..n)}, rounded to the tensor's dtype. */
     void write(double[] src, int n, Tensor t, long at) {
         MemorySegment s = t.segment();

@@ -219,8 +219,8 @@ public final class Softmax implements Op {
         int L = d[1], inner = d[2], n = c.inShape(0).intSize();
         long at = (long) r * n;
         io.read(c.state(0), at, n, y);
-        readOrZero(io, c.inDot(0), at, n, xd);
-        readOrZero(io, c.inDDot(0), at, n, xdd);
+        io.readOrZero(c.inDot(0), at, n, xd);
+        io.readOrZero(c.inDDot(0), at, n, xdd);
         for (int o = 0; o < d[0]; o++) {
             for (int i = 0; i < inner; i++) {
                 int a0 = o * L * inner + i;
@@ -241,14 +241,6 @@ public final class Softmax implements Op {
                     ydd[e] = yd[e] * (xd[e] - a) + y[e] * (xdd[e] - b - c2);
                 }
             }
-        }
-    }
-
-    private static void readOrZero(Planes io, Tensor t, long at, int n, double[] dst) {
-        if (t == null) {
-            java.util.Arrays.fill(dst, 0);
-        } else {
-            io.read(t, at, n, dst);
         }
     }
 
