@@ -184,7 +184,7 @@ public final class ModelOptions {
     void requireArch(String command) {
         if (modelName != null) {
             throw new InvalidInputException(command + " takes --arch only for now; --model works with hvp, grad, eigs, rank,"
-                    + " info, spectrum, trace and bench");
+                    + " info, spectrum, trace, train and bench");
         }
     }
 

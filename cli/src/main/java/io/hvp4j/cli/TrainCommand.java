@@ -2,14 +2,19 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.data.Dataset;
+import io.hvp4j.graph.GraphWeights;
 import io.hvp4j.io.ModelWeights;
 import io.hvp4j.io.TrainingCheckpoint;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.GraphObjective;
 import io.hvp4j.objective.MlpObjective;
+import io.hvp4j.objective.Objective;
+import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.plot.Chart;
 import io.hvp4j.spectral.SpectralDensity;
 import io.hvp4j.train.CurvatureTracker;
+import io.hvp4j.train.Network;
 import io.hvp4j.train.Trainer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,7 +34,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        header = "Train the MLP by SGD (optionally with the Hessian-trace regularizer), tracking curvature per epoch.",
+        header = "Train the MLP or --model network by SGD (optionally with the Hessian-trace regularizer), tracking"
+                + " curvature per epoch.",
         sortOptions = false,
         description = {
             "Mini-batch SGD (PyTorch semantics: buf = μ·buf + g, θ ← θ − lr·buf) on the mean loss of each batch;"
@@ -37,13 +43,14 @@ import picocli.CommandLine.Spec;
                     + " (--seed, e) only: same arguments and --threads give the same bits.",
             "--htr GAMMA adds γ·(1/m)Σ_j v_jᵀH_B v_j (Rademacher v_j on the parameters of --htr-layers) to the"
                     + " batch loss on steps step % --htr-every == 0 of epochs >= --htr-start; its gradient D³L[v,v,·]"
-                    + " is exact (third-order forward-over-reverse pass).",
-            "Writes into --out: weights-epoch-NNNN.safetensors after every epoch (PyTorch nn.Sequential state_dict:"
-                    + " 0.weight, 0.bias, 2.weight, ...), metrics.csv (one row per epoch, epoch 0 = the"
+                    + " is exact (third-order forward-over-reverse pass). With --model the layers are the modules"
+                    + " (conv1, conv2, fc1, ... for lenet5), by 0-based index or name.",
+            "Writes into --out: weights-epoch-NNNN.safetensors after every epoch (PyTorch state_dict: for --arch"
+                    + " nn.Sequential's 0.weight, 0.bias, 2.weight, ...; for --model its module names), metrics.csv (one row per epoch, epoch 0 = the"
                     + " initial point), loss.png and, with --track, lambda_max.png / trace.png, and with"
                     + " spectrum spectrum-epoch-NNNN.csv and spectrum.png (.svg with --plot-format svg).",
             "--track: lambda_max (Lanczos), trace (Hutchinson, --track-probes; 0 = exact), layerwise (the same per"
-                    + " Linear layer's weight block), spectrum (SLQ density) of the loss Hessian on the first"
+                    + " Linear layer's or module's weight block), spectrum (SLQ density) of the loss Hessian on the first"
                     + " --track-samples training samples.",
             "--checkpoint DIR: after every epoch the state is saved atomically to DIR/checkpoint.bin; a rerun with"
                     + " the same arguments resumes after the last saved epoch and gives the same bits as an"
@@ -83,8 +90,9 @@ final class TrainCommand implements Callable<Integer> {
     Double htr;
 
     @Option(names = "--htr-layers", paramLabel = "I,J,...", split = ",",
-            description = "Linear layers (0-based) whose parameters carry the HTR probes. Default: all.")
-    List<Integer> htrLayers;
+            description = "Linear layers (0-based), or with --model modules (index or name), whose parameters carry"
+                    + " the HTR probes. Default: all.")
+    List<String> htrLayers;
 
     @Option(names = "--htr-probes", defaultValue = "10", paramLabel = "M",
             description = "Rademacher probes per penalized step. Default: ${DEFAULT-VALUE}.")
@@ -156,11 +164,12 @@ final class TrainCommand implements Callable<Integer> {
         if (checkpoint != null) {
             prepareFolder(checkpoint, "--checkpoint");
         }
-        model.requireArch("train");
         try (Problem p = Problem.load(model)) {
-            Trainer.Htr h = htr == null ? null : new Trainer.Htr(htr,
-                    htrLayers == null ? new int[0] : htrLayers.stream().mapToInt(Integer::intValue).toArray(),
-                    htrProbes, htrEvery, htrStart);
+            if (biasStd > 0 && p.graph != null) {
+                throw new InvalidInputException("--bias-std works with --arch only");
+            }
+            Trainer.Htr h = htr == null ? null : new Trainer.Htr(htr, htrLayerIndices(p), htrProbes, htrEvery,
+                    htrStart);
             int b = batch == null ? p.data.size() : batch;
             if (b < 1) {
                 throw new InvalidInputException("--batch must be positive, got " + b);
@@ -182,9 +191,11 @@ final class TrainCommand implements Callable<Integer> {
             }
             String fingerprint = fingerprint(p, options);
             List<String> rows = new ArrayList<>();
-            String header = header(p.mlp.layers(), tracked);
+            int layers = p.groups().size();
+            String header = header(layers, tracked);
+            Network network = p.graph != null ? Network.of(p.graph, model.modelName) : Network.of(p.mlp);
             Path ckFile = checkpoint == null ? null : checkpoint.resolve(CHECKPOINT_FILE);
-            try (Trainer t = new Trainer(p.mlp, p.loss, p.data, p.backend(), p.dtype, theta0, options)) {
+            try (Trainer t = new Trainer(network, p.loss, p.data, p.backend(), p.dtype, theta0, options)) {
                 if (ckFile != null && Files.exists(ckFile)) {
                     TrainingCheckpoint.State st = TrainingCheckpoint.read(ckFile);
                     if (!st.fingerprint().equals(fingerprint)) {
@@ -209,9 +220,14 @@ final class TrainCommand implements Callable<Integer> {
                     Trainer.EpochStats s = t.epoch((done, total) -> bar.update(offset + done, totalSteps));
                     int e = t.epochsDone();
                     rows.add(row(e, s.loss(), s.penalty(), measure(p, trackData, t, tracked, e)));
-                    Tensor th = Tensor.of(p.arena, p.dtype, p.mlp.parameterCount(), 1, t.parameters());
-                    ModelWeights.save(out.resolve(String.format(Locale.ROOT, "weights-epoch-%04d.safetensors", e)), p.mlp, th);
-                    writeOutputs(header, rows, tracked, p.mlp.layers(), ext);
+                    Tensor th = Tensor.of(p.arena, p.dtype, p.parameterCount(), 1, t.parameters());
+                    Path file = out.resolve(String.format(Locale.ROOT, "weights-epoch-%04d.safetensors", e));
+                    if (p.graph != null) {
+                        GraphWeights.save(file, p.graph, th);
+                    } else {
+                        ModelWeights.save(file, p.mlp, th);
+                    }
+                    writeOutputs(header, rows, tracked, ext);
                     if (ckFile != null) {
                         TrainingCheckpoint.write(ckFile, new TrainingCheckpoint.State(fingerprint, e, t.parameters(),
                                 t.momentumBuffer(), String.join("\n", rows)));
@@ -221,13 +237,43 @@ final class TrainCommand implements Callable<Integer> {
                             Double.isNaN(s.penalty()) ? "" : String.format(Locale.ROOT, ", htr penalty %.6g", s.penalty()));
                     stdout.flush();
                 }
-                writeOutputs(header, rows, tracked, p.mlp.layers(), ext);
+                writeOutputs(header, rows, tracked, ext);
             }
-            stdout.printf(Locale.ROOT, "train: %d epochs of %s, P=%d, outputs in %s%n", epochs, p.mlp.architecture(),
-                    p.mlp.parameterCount(), out);
+            stdout.printf(Locale.ROOT, "train: %d epochs of %s, P=%d, outputs in %s%n", epochs,
+                    network.description(), p.parameterCount(), out);
             stdout.flush();
             return 0;
         }
+    }
+
+    /** {@code --htr-layers} as group indices: integers, or (with --model) module names. */
+    private int[] htrLayerIndices(Problem p) {
+        if (htrLayers == null) {
+            return new int[0];
+        }
+        List<ParameterGroup> groups = p.groups();
+        int[] idx = new int[htrLayers.size()];
+        for (int i = 0; i < idx.length; i++) {
+            String s = htrLayers.get(i).trim();
+            try {
+                idx[i] = Integer.parseInt(s);
+                continue;
+            } catch (NumberFormatException e) {
+                // a module name
+            }
+            idx[i] = -1;
+            for (int g = 0; g < groups.size() && p.graph != null; g++) {
+                if (groups.get(g).name().equals(s)) {
+                    idx[i] = g;
+                }
+            }
+            if (idx[i] < 0) {
+                throw new InvalidInputException("--htr-layers: '" + s + "' is neither a 0-based index nor "
+                        + (p.graph == null ? "valid for --arch (Linear layers by index)" : "a module of " + model.modelName
+                        + " (" + String.join(", ", groups.stream().map(ParameterGroup::name).toList()) + ")"));
+            }
+        }
+        return idx;
     }
 
     private double[] lastSpectrumGrid;
@@ -239,9 +285,11 @@ final class TrainCommand implements Callable<Integer> {
         if (what.isEmpty()) {
             return new double[0];
         }
-        try (MlpObjective f = new MlpObjective(p.mlp, p.loss, io.hvp4j.autodiff.Loss.Reduction.MEAN, data,
-                p.backend(), p.dtype, p.batchRows, 16)) {
-            f.setParameters(Tensor.of(p.arena, p.dtype, p.mlp.parameterCount(), 1, t.parameters()));
+        io.hvp4j.autodiff.Loss.Reduction mean = io.hvp4j.autodiff.Loss.Reduction.MEAN;
+        try (Objective f = p.graph != null
+                ? new GraphObjective(p.graph, p.loss, mean, data, p.backend(), p.dtype, p.batchRows, 16)
+                : new MlpObjective(p.mlp, p.loss, mean, data, p.backend(), p.dtype, p.batchRows, 16)) {
+            f.setParameters(Tensor.of(p.arena, p.dtype, p.parameterCount(), 1, t.parameters()));
             CurvatureTracker.Measurement m = CurvatureTracker.measure(f, what, trackProbes, model.seed + 7919L * epoch);
             List<Double> v = new ArrayList<>();
             boolean layerwise = what.contains(CurvatureTracker.Quantity.LAYERWISE);
@@ -288,8 +336,8 @@ final class TrainCommand implements Callable<Integer> {
         return Double.isNaN(x) ? "" : Double.toString(x);
     }
 
-    private void writeOutputs(String header, List<String> rows, EnumSet<CurvatureTracker.Quantity> what, int layers,
-            String ext) throws IOException {
+    private void writeOutputs(String header, List<String> rows, EnumSet<CurvatureTracker.Quantity> what, String ext)
+            throws IOException {
         Files.writeString(out.resolve("metrics.csv"), header + "\n" + String.join("\n", rows) + "\n");
         String[] cols = header.split(",");
         int n = rows.size();
@@ -338,8 +386,13 @@ final class TrainCommand implements Callable<Integer> {
     /** Every argument that determines the trajectory and the tracked columns (not --epochs, not --out). */
     private String fingerprint(Problem p, Trainer.Options o) {
         StringBuilder sb = new StringBuilder();
-        sb.append("arch=").append(p.mlp.architecture()).append(";act=").append(p.mlp.activation().id())
-                .append(";bias=").append(p.mlp.hasBias()).append(";loss=").append(p.loss.id())
+        if (p.graph != null) {
+            sb.append("model=").append(model.modelName);
+        } else {
+            sb.append("arch=").append(p.mlp.architecture()).append(";act=").append(p.mlp.activation().id())
+                    .append(";bias=").append(p.mlp.hasBias());
+        }
+        sb.append(";loss=").append(p.loss.id())
                 .append(";dtype=").append(p.dtype).append(";backend=").append(p.backendName)
                 .append(";threads=").append(p.threads).append(";seed=").append(model.seed);
         if (model.weights != null) {

@@ -115,4 +115,57 @@ class TrainCommandTest {
         assertEquals(2, RankCommandTest.run(args("--epochs", "1", "--track", "magic", "--out", out)).code());
         assertEquals(2, RankCommandTest.run(args("--epochs", "1", "--data", "clusters:x", "--out", out)).code());
     }
+
+    static final String[] LENET = {"train", "--model", "lenet5", "--data", "gaussian:8", "--dtype", "f32", "--lr",
+        "0.05", "--batch", "4", "--momentum", "0.9", "--htr", "0.05", "--htr-layers", "conv2", "--htr-probes", "2",
+        "--htr-every", "2", "--threads", "2", "--track", "trace,layerwise", "--track-probes", "2", "--track-samples",
+        "4"};
+
+    @Test
+    void lenet5WithHtrOnAMiddleModuleResumesWithTheSameBits(@TempDir Path dir) throws IOException {
+        Path straight = dir.resolve("straight"), resumed = dir.resolve("resumed"), ck = dir.resolve("ck");
+        List<String> base = Arrays.asList(LENET);
+        RankCommandTest.Result r = RankCommandTest.run(with(base, "--epochs", "2", "--out", straight.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("htr penalty") && r.out().contains("of lenet5, P=61706"), r.out());
+        assertEquals(0, RankCommandTest.run(with(base, "--epochs", "1", "--out", resumed.toString(), "--checkpoint",
+                ck.toString())).code());
+        r = RankCommandTest.run(with(base, "--epochs", "2", "--out", resumed.toString(), "--checkpoint",
+                ck.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resuming after epoch 1"), r.out());
+        for (int e = 1; e <= 2; e++) {
+            assertArrayEquals(weights(straight, e), weights(resumed, e), "epoch " + e);
+        }
+        List<String> csv = Files.readAllLines(straight.resolve("metrics.csv"));
+        assertEquals("epoch,batch_loss,htr_penalty,trace,trace_layer0,trace_layer1,trace_layer2,trace_layer3,"
+                + "trace_layer4", csv.get(0));
+        assertEquals(Files.readString(straight.resolve("metrics.csv")), Files.readString(resumed.resolve("metrics.csv")));
+        try (Arena arena = Arena.ofConfined()) {
+            io.hvp4j.graph.Graph g = io.hvp4j.graph.Models.lenet5(10);
+            Tensor w = io.hvp4j.graph.GraphWeights.load(straight.resolve("weights-epoch-0002.safetensors"), g,
+                    DType.F32, arena).parameters();
+            assertEquals(g.parameterCount(), w.size());
+            assertArrayEquals(new long[] {16, 6, 5, 5}, SafeTensors.read(straight.resolve("weights-epoch-0002.safetensors"),
+                    arena).shape("conv2.weight"));
+        }
+        r = RankCommandTest.run(with(base, "--epochs", "1", "--out", dir.resolve("x").toString(), "--htr-layers",
+                "conv9"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("conv9") && r.err().contains("fc1"), r.err());
+    }
+
+    private static String[] with(List<String> base, String... extra) {
+        List<String> a = new ArrayList<>(base);
+        int i = a.indexOf("--htr-layers");
+        for (int j = 0; j < extra.length; j += 2) {
+            if (extra[j].equals("--htr-layers")) {
+                a.set(i + 1, extra[j + 1]);
+            } else {
+                a.add(extra[j]);
+                a.add(extra[j + 1]);
+            }
+        }
+        return a.toArray(new String[0]);
+    }
 }

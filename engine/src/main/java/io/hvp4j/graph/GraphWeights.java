@@ -5,6 +5,7 @@ import io.hvp4j.graph.Graph.Kind;
 import io.hvp4j.graph.Graph.Value;
 import io.hvp4j.io.ModelWeights;
 import io.hvp4j.io.Npy;
+import io.hvp4j.io.SafeTensors;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 
@@ -89,5 +90,26 @@ public final class GraphWeights {
             throw new InvalidInputException(file + ": " + what + " holds a non-finite value at index " + bad);
         }
         return t;
+    }
+
+    /**
+     * Writes {@code theta} ({@code P} values in the graph's flat order, host memory) as the graph's state_dict in
+     * safetensors: each parameter under its name with its shape, in the tensor's dtype; atomically. {@link #load}
+     * reads it back, and so does {@code model.load_state_dict(safetensors.torch.load_file(f), strict=False)}.
+     */
+    public static void save(Path file, Graph graph, Tensor theta) {
+        if (theta.size() != graph.parameterCount()) {
+            throw new InvalidInputException(file + ": " + theta.size() + " values for a graph of "
+                    + graph.parameterCount() + " parameters");
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new java.util.HashMap<>();
+        Tensor flat = theta.reshape(1, (int) theta.size());
+        for (int i = 0; i < graph.parameters().size(); i++) {
+            Value v = graph.parameters().get(i);
+            tensors.put(v.name(), flat.view(graph.offset(i), 1, v.shape().intSize()));
+            shapes.put(v.name(), Arrays.stream(v.shape().dims()).asLongStream().toArray());
+        }
+        SafeTensors.write(file, tensors, shapes);
     }
 }

@@ -2,15 +2,17 @@ package io.hvp4j.train;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.Progress;
+import io.hvp4j.autodiff.BatchEngine;
 import io.hvp4j.autodiff.Loss;
 import io.hvp4j.backend.Backend;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
-import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
+import io.hvp4j.objective.ParameterGroup;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -29,13 +31,18 @@ import java.util.SplittableRandom;
  * double and rounded to the working dtype after each step, so an f32 run computes with exactly the parameters
  * it stores. Same seed and thread count ⇒ same bits.
  *
+ * <p>Any {@link Network}: an MLP on its engine, or a graph on the graph engine, whose third-order pass gives the
+ * HTR gradient {@code ∇(vᵀH_B v)} exactly; the probes are drawn on parameter groups (an MLP's Linear layers, a
+ * graph's modules).
+ *
  * <p>Not thread-safe. Owns its working memory; {@link #close} frees it.
  */
 public final class Trainer implements AutoCloseable {
 
     /**
      * The Hessian-trace regularizer: {@code γ·(1/m)Σ_j v_jᵀ H_B v_j} with Rademacher probes supported on the
-     * parameters (weights and biases) of {@code layers} (0-based Linear layer indices; all layers when empty),
+     * parameters of {@code layers}, 0-based indices into the network's groups (an MLP's Linear layers with weight
+     * and bias, a graph's modules; all when empty),
      * added on steps {@code step % every == 0} of epochs {@code ≥ startEpoch} ({@code step} counted from 0 within
      * the epoch). The official code uses every = 50, start = 15, m = 10, γ = 1e−3.
      */
@@ -97,12 +104,12 @@ public final class Trainer implements AutoCloseable {
     public record EpochStats(int epoch, double loss, double penalty, int steps) {
     }
 
-    private final Mlp mlp;
+    private final Network network;
     private final Dataset data;
     private final Options options;
     private final DType dtype;
     private final Arena arena = Arena.ofShared();
-    private final ForwardOverReverse engine;
+    private final BatchEngine engine;
     private final int batch;
     private final double[] theta;
     private final double[] buffer;
@@ -110,79 +117,104 @@ public final class Trainer implements AutoCloseable {
     private final Tensor thetaT, grad, xb, yb, probe, hv, d3;
     private int epochsDone;
 
+    /** An MLP: {@code Trainer(Network.of(mlp), ...)}. */
+    public Trainer(Mlp mlp, Loss loss, Dataset data, Backend backend, DType dtype, double[] theta0, Options options) {
+        this(Network.of(mlp), loss, data, backend, dtype, theta0, options);
+    }
+
     /**
      * @param theta0 the initial parameters (P values, flat PyTorch order); copied
      */
-    public Trainer(Mlp mlp, Loss loss, Dataset data, Backend backend, DType dtype, double[] theta0, Options options) {
-        if (data.inputDimension() != mlp.inputs() || data.outputDimension() != mlp.outputs()) {
+    public Trainer(Network network, Loss loss, Dataset data, Backend backend, DType dtype, double[] theta0,
+                   Options options) {
+        if (data.inputDimension() != network.inputs() || data.outputDimension() != network.outputs()) {
             throw new InvalidInputException("data has " + data.inputDimension() + " inputs and "
-                    + data.outputDimension() + " outputs but the network is " + mlp.architecture());
+                    + data.outputDimension() + " outputs but the network is " + network.description());
         }
         if (data.dtype() != dtype) {
             throw new IllegalArgumentException("data dtype " + data.dtype() + " differs from " + dtype);
         }
-        if (theta0.length != mlp.parameterCount()) {
-            throw new InvalidInputException("expected " + mlp.parameterCount() + " initial parameters, got "
+        if (theta0.length != network.parameterCount()) {
+            throw new InvalidInputException("expected " + network.parameterCount() + " initial parameters, got "
                     + theta0.length);
         }
         if (loss == Loss.CE) {
+            if (network.outputs() < 2) {
+                throw new InvalidInputException("ce needs at least 2 outputs, the network has " + network.outputs());
+            }
             Dataset.requireProbabilities(data.targets(), "targets");
         }
-        this.mlp = mlp;
+        Htr h = options.htr();
+        this.probeIndices = h == null ? null : probeSupport(network, h.layers());
+        this.network = network;
         this.data = data;
         this.options = options;
         this.dtype = dtype;
         this.batch = Math.min(options.batchSize(), data.size());
-        this.engine = new ForwardOverReverse(mlp, loss, backend, dtype, batch, 1);
-        int p = mlp.parameterCount();
+        this.engine = network.engines().create(loss, backend, dtype, batch);
+        int p = network.parameterCount();
         this.theta = theta0.clone();
         roundToDtype(theta);
         this.buffer = new double[p];
         thetaT = Tensor.allocate(arena, dtype, p, 1);
         grad = Tensor.allocate(arena, dtype, p, 1);
         boolean mini = batch < data.size();
-        xb = mini || data.streamed() ? Tensor.allocate(arena, dtype, batch, mlp.inputs()) : null;
-        yb = mini ? Tensor.allocate(arena, dtype, batch, mlp.outputs()) : null;
-        Htr h = options.htr();
+        xb = mini || data.streamed() ? Tensor.allocate(arena, dtype, batch, network.inputs()) : null;
+        yb = mini ? Tensor.allocate(arena, dtype, batch, network.outputs()) : null;
         if (h != null) {
-            probeIndices = probeSupport(mlp, h.layers());
             probe = Tensor.allocate(arena, dtype, p, 1);
             hv = Tensor.allocate(arena, dtype, p, 1);
             d3 = Tensor.allocate(arena, dtype, p, 1);
         } else {
-            probeIndices = null;
             probe = hv = d3 = null;
         }
     }
 
-    /** Flat indices of the parameters of {@code layers} (all when empty), validated. */
-    static int[] probeSupport(Mlp mlp, int[] layers) {
-        int[] ls = layers.length == 0 ? java.util.stream.IntStream.range(0, mlp.layers()).toArray() : layers;
-        boolean[] seen = new boolean[mlp.layers()];
+    /**
+     * Flat indices of the parameters of the groups {@code layers} (all when empty), validated; the groups must be
+     * consecutive in the flat vector (MLP layers and graph modules are).
+     */
+    static int[] probeSupport(Network network, int[] layers) {
+        List<ParameterGroup> groups = network.groups();
+        int count = groups.size();
+        int[] ls = layers.length == 0 ? java.util.stream.IntStream.range(0, count).toArray() : layers;
+        boolean[] seen = new boolean[count];
+        String kind = network.groupKind();
+        String unit = kind.substring(0, kind.length() - 1).replace("Linear layer", "layer");
         int n = 0;
         for (int l : ls) {
-            if (l < 0 || l >= mlp.layers()) {
-                throw new InvalidInputException("HTR layer " + l + " is out of range: the network has " + mlp.layers()
-                        + " Linear layers (0-based)");
+            if (l < 0 || l >= count) {
+                throw new InvalidInputException("HTR " + unit + " " + l + " is out of range: the network has " + count
+                        + " " + kind + " (0-based" + (kind.equals("modules") ? ": " + names(groups) : "") + ")");
             }
             if (seen[l]) {
-                throw new InvalidInputException("HTR layer " + l + " is listed twice");
+                throw new InvalidInputException("HTR " + unit + " " + l + " is listed twice");
+            }
+            if (groups.get(l).offset() < 0) {
+                throw new InvalidInputException("HTR " + unit + " " + groups.get(l).name()
+                        + ": its parameters are not consecutive in the flat vector");
             }
             seen[l] = true;
-            n += mlp.layerParameterCount(l);
+            n += groups.get(l).size();
         }
         int[] idx = new int[n];
         int k = 0;
-        for (int l = 0; l < mlp.layers(); l++) {
+        for (int l = 0; l < count; l++) {
             if (seen[l]) {
-                for (int i = 0; i < mlp.layerParameterCount(l); i++) idx[k++] = mlp.layerOffset(l) + i;
+                ParameterGroup g = groups.get(l);
+                for (int i = 0; i < g.size(); i++) idx[k++] = (int) g.offset() + i;
             }
         }
         return idx;
     }
 
-    public Mlp mlp() {
-        return mlp;
+    private static String names(List<ParameterGroup> groups) {
+        return String.join(", ", groups.stream().map(ParameterGroup::name).toList());
+    }
+
+    /** What is trained. */
+    public Network network() {
+        return network;
     }
 
     public Options options() {

@@ -114,12 +114,12 @@ class TrainerTest {
 
     @Test
     void probeSupportAndBadInput() {
-        int[] idx = Trainer.probeSupport(MLP, new int[] {1});
+        int[] idx = Trainer.probeSupport(Network.of(MLP), new int[] {1});
         assertEquals(MLP.layerParameterCount(1), idx.length);
         assertEquals(MLP.layerOffset(1), idx[0]);
-        assertEquals(MLP.parameterCount(), Trainer.probeSupport(MLP, new int[0]).length);
-        assertThrows(InvalidInputException.class, () -> Trainer.probeSupport(MLP, new int[] {2}));
-        assertThrows(InvalidInputException.class, () -> Trainer.probeSupport(MLP, new int[] {0, 0}));
+        assertEquals(MLP.parameterCount(), Trainer.probeSupport(Network.of(MLP), new int[0]).length);
+        assertThrows(InvalidInputException.class, () -> Trainer.probeSupport(Network.of(MLP), new int[] {2}));
+        assertThrows(InvalidInputException.class, () -> Trainer.probeSupport(Network.of(MLP), new int[] {0, 0}));
         assertThrows(InvalidInputException.class, () -> new Trainer.Options(0, 0, 1, 0, null));
         assertThrows(InvalidInputException.class, () -> new Trainer.Options(0.1, 1, 1, 0, null));
         assertThrows(InvalidInputException.class, () -> new Trainer.Options(0.1, 0, 0, 0, null));
