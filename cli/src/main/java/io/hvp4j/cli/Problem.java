@@ -414,8 +414,8 @@ final class Problem implements AutoCloseable {
                     + " do)");
         }
         if (graph != null) {
-            throw new InvalidInputException("this command takes --arch only for now; --model works with hvp, grad, rank, info,"
-                    + " eigs, spectrum, trace and bench");
+            throw new InvalidInputException("this command takes --arch only for now; --model works with "
+                    + ModelOptions.MODEL_COMMANDS);
         }
         requireMemory(io.hvp4j.model.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
                 + " rows and " + maxBlock + " vector(s)");

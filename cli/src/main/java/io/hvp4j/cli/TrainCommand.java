@@ -388,6 +388,9 @@ final class TrainCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         if (p.graph != null) {
             sb.append("model=").append(model.modelName);
+            if (Files.isRegularFile(Path.of(model.modelName))) {
+                sb.append(";model-file=").append(sha256(Path.of(model.modelName))); // an ONNX file holds the weights
+            }
         } else {
             sb.append("arch=").append(p.mlp.architecture()).append(";act=").append(p.mlp.activation().id())
                     .append(";bias=").append(p.mlp.hasBias());
