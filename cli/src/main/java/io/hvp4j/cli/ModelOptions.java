@@ -186,7 +186,8 @@ public final class ModelOptions {
     /** Refuses {@code --model} for a command that handles MLPs only so far. */
     void requireArch(String command) {
         if (modelName != null) {
-            throw new InvalidInputException(command + " takes --arch only for now; --model works with " + MODEL_COMMANDS);
+            throw new InvalidInputException(command + " takes --arch only for now; --model works with "
+                    + MODEL_COMMANDS);
         }
     }
 
