@@ -17,9 +17,6 @@ import picocli.CommandLine.Option;
  * as strings and parsed by the engine's own parsers, so that an unknown name gets the engine's one-line message.
  */
 public final class ModelOptions {
-    /** The commands that take {@code --model}, for the refusals of the others. */
-    static final String MODEL_COMMANDS = "hvp, grad, eigs, rank, info, spectrum, trace, train and bench";
-
     /** The command this mixin belongs to (its stderr carries the import's warnings). */
     @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
     picocli.CommandLine.Model.CommandSpec mixee;
@@ -181,14 +178,6 @@ public final class ModelOptions {
                     + "'");
         }
         return d;
-    }
-
-    /** Refuses {@code --model} for a command that handles MLPs only so far. */
-    void requireArch(String command) {
-        if (modelName != null) {
-            throw new InvalidInputException(command + " takes --arch only for now; --model works with "
-                    + MODEL_COMMANDS);
-        }
     }
 
     int[] widths() {

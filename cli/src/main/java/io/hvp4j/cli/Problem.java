@@ -407,16 +407,8 @@ final class Problem implements AutoCloseable {
         return hostBackend;
     }
 
-    /** A fresh objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
-    MlpObjective objective(int maxBlock) {
-        if (sparkMaster != null) {
-            throw new InvalidInputException("this command does not take --spark (eigs, spectrum, trace, rank and hvp"
-                    + " do)");
-        }
-        if (graph != null) {
-            throw new InvalidInputException("this command takes --arch only for now; --model works with "
-                    + ModelOptions.MODEL_COMMANDS);
-        }
+    /** A fresh MLP objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
+    private MlpObjective objective(int maxBlock) {
         requireMemory(io.hvp4j.model.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
                 + " rows and " + maxBlock + " vector(s)");
         if (objective != null) {

@@ -45,9 +45,6 @@ class GraphModelCommandsTest {
         r = run("hvp", "--arch", "4,3,2", "--data", "gaussian:2", "--params", "0.weight", "--out", out);
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--params needs --model"), r.err());
-        r = run("train", "--model", "lenet5", "--data", "gaussian:2", "--lr", "0.1", "--epochs", "1");
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("train takes --arch only for now"), r.err());
         r = run("hvp", "--model", "lenet5", "--arch", "4,2", "--out", out);
         assertEquals(2, r.code());
     }
