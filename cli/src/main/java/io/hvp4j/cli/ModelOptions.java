@@ -30,7 +30,7 @@ public final class ModelOptions {
             description = "A network graph instead of --arch: an ONNX file exported from PyTorch (README, Your own"
                     + " PyTorch model; parameters keep their state_dict names, the file's weights are the"
                     + " parameters), or a built-in network: lenet5 (1x28x28), resnet8, resnet8-nobn, resnet8-noskip"
-                    + " (3x32x32; 10 classes). Works with every command but train so far.")
+                    + " (3x32x32; 10 classes). Works with every model command, train included.")
     String modelName;
 
     @Option(names = "--input-shape", paramLabel = "C,H,W",
