@@ -406,7 +406,7 @@ final class RankCommand implements Callable<Integer> {
                     pred.section(), pred.inputRank(),
                     pred.augmentedInputRank() >= 0 ? ", r~=" + pred.augmentedInputRank() : "", pred.kPrime(),
                     pred.q(), pred.s());
-        } else if (layer < 0) {
+        } else if (layer < 0 && p.graph == null) {
             out.println("no closed-form prediction (only for --act identity without bias, or with bias in the"
                     + " regime of docs/theory.md §A.7)");
         }
