@@ -5,10 +5,15 @@ package io.hvp4j;
  * an unknown name. The message is one line meant for the user; front ends print it without a stack trace.
  */
 public class InvalidInputException extends IllegalArgumentException {
+    /** @param message one line for the user */
     public InvalidInputException(String message) {
         super(message);
     }
 
+    /**
+     * @param message one line for the user
+     * @param cause   the underlying error (e.g. an {@code IOException}), kept for logs
+     */
     public InvalidInputException(String message, Throwable cause) {
         super(message, cause);
     }

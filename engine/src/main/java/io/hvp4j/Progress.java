@@ -17,6 +17,8 @@ public interface Progress {
     };
 
     /**
+     * Reports how far the loop is.
+     *
      * @param done  units finished so far, {@code 0 <= done <= total}
      * @param total units of the whole loop
      */
@@ -25,11 +27,18 @@ public interface Progress {
     /**
      * A loop of several stages (e.g. the randomized rank's {@code power}, {@code basis}, {@code eigenvalues}) begins
      * stage {@code name}; the updates that follow count its units. Ignored by default.
+     *
+     * @param name the stage's name
      */
     default void stage(String name) {
     }
 
-    /** {@code p}, or {@link #NONE} when it is null. */
+    /**
+     * A progress sink that is never null.
+     *
+     * @param p a sink, or null
+     * @return {@code p}, or {@link #NONE} when it is null
+     */
     static Progress orNone(Progress p) {
         return p == null ? NONE : p;
     }

@@ -74,17 +74,29 @@ public final class Session implements AutoCloseable {
         this.seed = seed;
     }
 
-    /** A builder with the defaults of the class comment. */
+    /**
+     * Starts a session.
+     *
+     * @return a builder with the defaults of the class comment
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** P, the number of parameters. */
+    /**
+     * The number of parameters.
+     *
+     * @return P, the length of a flat parameter vector
+     */
     public int parameterCount() {
         return objective().parameterCount();
     }
 
-    /** The layerwise groups: an MLP's Linear layers, or a graph's modules, in flat order. */
+    /**
+     * The layerwise groups.
+     *
+     * @return an MLP's Linear layers, or a graph's modules, in flat order (unmodifiable)
+     */
     public List<ParameterGroup> groups() {
         return objective().groups();
     }
@@ -92,6 +104,10 @@ public final class Session implements AutoCloseable {
     /**
      * The parameters named by {@code pattern}: a graph's parameter or module name or a glob ({@code layers.*.bn?});
      * for an MLP, the index of a Linear module in {@code nn.Sequential} ({@code "0"}, {@code "2"}, ...).
+     *
+     * @param pattern a name or glob
+     * @return the group of the matching parameters
+     * @throws InvalidInputException if nothing matches
      */
     public ParameterGroup group(String pattern) {
         Objects.requireNonNull(pattern, "pattern");
@@ -103,12 +119,20 @@ public final class Session implements AutoCloseable {
                         + groups().stream().map(ParameterGroup::name).toList()));
     }
 
-    /** The loss over the whole data set. */
+    /**
+     * The loss at the current parameters.
+     *
+     * @return the loss over the whole data set (with the builder's reduction)
+     */
     public double loss() {
         return objective().loss();
     }
 
-    /** The gradient of the loss (P values). */
+    /**
+     * The gradient at the current parameters.
+     *
+     * @return the gradient of the loss (P values, the caller's)
+     */
     public double[] gradient() {
         try (Arena tmp = Arena.ofShared()) {
             Tensor g = Tensor.allocate(tmp, objective.dtype(), objective.parameterCount(), 1);
@@ -117,7 +141,12 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** {@code H·v} for all parameters (v: P values). */
+    /**
+     * The Hessian-vector product for all parameters.
+     *
+     * @param v P values (not modified)
+     * @return {@code H·v} (P values, the caller's)
+     */
     public double[] hvp(double[] v) {
         return product(Curvature.HESSIAN, null, v);
     }
@@ -125,6 +154,12 @@ public final class Session implements AutoCloseable {
     /**
      * {@code C·v} for the curvature {@code c}, all parameters ({@code group} null) or the diagonal block of a group
      * ({@code v} then holds the group's values).
+     *
+     * @param c     which curvature
+     * @param group a parameter group, or null for all parameters
+     * @param v     the group's size in values (not modified)
+     * @return {@code C·v} (the caller's)
+     * @throws InvalidInputException if {@code v} has the wrong length
      */
     public double[] product(Curvature c, ParameterGroup group, double[] v) {
         Objective f = objective();
@@ -140,7 +175,13 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** The curvature operator, for the spectral tools of {@code io.hvp4j.spectral}; valid while the session is. */
+    /**
+     * The curvature operator, for the spectral tools of {@code io.hvp4j.spectral}.
+     *
+     * @param c     which curvature
+     * @param group a parameter group, or null for all parameters
+     * @return the operator; valid while the session is open
+     */
     public SymmetricOperator operator(Curvature c, ParameterGroup group) {
         return Operators.curvature(objective(), c, group);
     }
@@ -148,6 +189,11 @@ public final class Session implements AutoCloseable {
     /**
      * The {@code k} largest eigenvalues of {@code c} (group null: all parameters), descending, by Lanczos with full
      * reorthogonalization to the default tolerance of the dtype.
+     *
+     * @param c     which curvature
+     * @param group a parameter group, or null for all parameters
+     * @param k     how many eigenvalues (at most the dimension)
+     * @return the largest eigenvalues, descending
      */
     public double[] topEigenvalues(Curvature c, ParameterGroup group, int k) {
         SymmetricOperator op = operator(c, group);
@@ -155,23 +201,48 @@ public final class Session implements AutoCloseable {
         return r.top().stream().mapToDouble(Lanczos.RitzPair::value).toArray();
     }
 
-    /** The numerical ranks of the operators {@code ops} ({@link CurvatureRank}; the options' defaults: dense). */
+    /**
+     * The numerical ranks of curvature operators ({@link CurvatureRank}).
+     *
+     * @param ops     the curvatures to rank
+     * @param group   a parameter group, or null for all parameters
+     * @param options method, tolerance, checkpoint (the defaults: dense, numpy's tolerance)
+     * @return one rank report per operator
+     */
     public CurvatureRank.Result rank(List<Curvature> ops, ParameterGroup group, CurvatureRank.Options options) {
         return CurvatureRank.compute(objective(), group, ops, backend, options);
     }
 
-    /** Hutchinson's estimate of {@code tr(C)} with {@code probes} Rademacher probes. */
+    /**
+     * Hutchinson's estimate of a trace.
+     *
+     * @param c      which curvature
+     * @param group  a parameter group, or null for all parameters
+     * @param probes the number of Rademacher probe vectors
+     * @return the estimate of {@code tr(C)} with its standard error
+     */
     public TraceEstimators.Estimate trace(Curvature c, ParameterGroup group, int probes) {
         return TraceEstimators.hutchinson(operator(c, group), probes, TraceEstimators.Probe.RADEMACHER, seed,
                 objective.maxBlock());
     }
 
-    /** The spectral density of {@code c} by stochastic Lanczos quadrature with the defaults of {@link SpectralDensity}. */
+    /**
+     * The spectral density by stochastic Lanczos quadrature with the defaults of {@link SpectralDensity}.
+     *
+     * @param c     which curvature
+     * @param group a parameter group, or null for all parameters
+     * @return the density of {@code C}'s spectrum
+     */
     public SpectralDensity.Result density(Curvature c, ParameterGroup group) {
         return SpectralDensity.compute(operator(c, group), seed);
     }
 
-    /** The objective underneath (owned by the session), for everything else. */
+    /**
+     * The layer below, for everything the session does not wrap.
+     *
+     * @return the objective underneath (owned by the session: do not close it)
+     * @throws IllegalStateException if the session is closed
+     */
     public Objective objective() {
         if (closed) {
             throw new IllegalStateException("the session is closed");
@@ -179,16 +250,25 @@ public final class Session implements AutoCloseable {
         return objective;
     }
 
-    /** The network graph, or null for an MLP. */
+    /**
+     * The network.
+     *
+     * @return the network graph, or null for an MLP
+     */
     public Graph graph() {
         return graph;
     }
 
-    /** The MLP, or null for a graph. */
+    /**
+     * The network.
+     *
+     * @return the MLP, or null for a graph
+     */
     public Mlp mlp() {
         return mlp;
     }
 
+    /** Frees the session's memory and its own backend; closing twice does nothing. */
     @Override
     public void close() {
         if (closed) {
@@ -224,19 +304,35 @@ public final class Session implements AutoCloseable {
         private Builder() {
         }
 
-        /** A built-in network by name ({@link Models#NAMES}), 10 classes. */
+        /**
+         * A built-in network, with 10 classes.
+         *
+         * @param name one of {@link Models#NAMES}
+         * @return this builder
+         * @throws InvalidInputException for an unknown name
+         */
         public Builder model(String name) {
             return model(Models.byName(name, 10));
         }
 
-        /** Any network graph ({@code io.hvp4j.graph.GraphBuilder}). */
+        /**
+         * Any network graph.
+         *
+         * @param g a graph (e.g. from {@code io.hvp4j.graph.GraphBuilder})
+         * @return this builder
+         */
         public Builder model(Graph g) {
             graph = Objects.requireNonNull(g, "graph");
             mlp = null;
             return this;
         }
 
-        /** A multilayer perceptron. */
+        /**
+         * A multilayer perceptron.
+         *
+         * @param m the network
+         * @return this builder
+         */
         public Builder model(Mlp m) {
             mlp = Objects.requireNonNull(m, "mlp");
             graph = null;
@@ -246,19 +342,33 @@ public final class Session implements AutoCloseable {
         /**
          * Parameters from a {@code state_dict} ({@code .safetensors}, {@code .npz}) or a flat {@code .npy} vector.
          * Default: the model's initializer with the seed.
+         *
+         * @param file the weights file, read by {@link #open()}
+         * @return this builder
          */
         public Builder weights(Path file) {
             weights = file;
             return this;
         }
 
-        /** Parameters as a flat vector (P values, copied). */
+        /**
+         * Parameters as a flat vector.
+         *
+         * @param theta P values in the flat order (copied)
+         * @return this builder
+         */
         public Builder parameters(double[] theta) {
             parameters = theta.clone();
             return this;
         }
 
-        /** Inputs and targets from files ({@code .npy}, {@code .csv}, {@code .npz}, IDX; {@link DataFiles}). */
+        /**
+         * Inputs and targets from files ({@code .npy}, {@code .csv}, {@code .npz}, IDX; {@link DataFiles}).
+         *
+         * @param inputs  the inputs file, read by {@link #open()}
+         * @param targets the targets file, or null where the inputs file holds both
+         * @return this builder
+         */
         public Builder data(Path inputs, Path targets) {
             this.inputs = Objects.requireNonNull(inputs, "inputs");
             this.targets = targets;
@@ -266,14 +376,24 @@ public final class Session implements AutoCloseable {
             return this;
         }
 
-        /** A data set the caller owns (it must outlive the session). */
+        /**
+         * A data set the caller owns.
+         *
+         * @param d the data (it must outlive the session)
+         * @return this builder
+         */
         public Builder data(Dataset d) {
             data = Objects.requireNonNull(d, "data");
             inputs = null;
             return this;
         }
 
-        /** {@code n} standard-normal inputs with random targets (the default, 256 samples). */
+        /**
+         * Generated data: standard-normal inputs with random targets (the default, 256 samples).
+         *
+         * @param n the number of samples
+         * @return this builder
+         */
         public Builder gaussianData(int n) {
             gaussian = n;
             data = null;
@@ -281,18 +401,36 @@ public final class Session implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The loss; default mean cross-entropy.
+         *
+         * @param l the loss
+         * @param r mean or sum over the samples
+         * @return this builder
+         */
         public Builder loss(Loss l, Loss.Reduction r) {
             loss = Objects.requireNonNull(l, "loss");
             reduction = Objects.requireNonNull(r, "reduction");
             return this;
         }
 
+        /**
+         * The precision of parameters, data and arithmetic; default float64.
+         *
+         * @param d the dtype
+         * @return this builder
+         */
         public Builder dtype(DType d) {
             dtype = Objects.requireNonNull(d, "dtype");
             return this;
         }
 
-        /** Worker threads of the default (vector) backend. */
+        /**
+         * Worker threads of the default (vector) backend; default every processor.
+         *
+         * @param n at least 1
+         * @return this builder
+         */
         public Builder threads(int n) {
             if (n < 1) {
                 throw new InvalidInputException("threads must be positive, got " + n);
@@ -301,13 +439,23 @@ public final class Session implements AutoCloseable {
             return this;
         }
 
-        /** A backend the caller owns and closes (e.g. CUDA's); the session does not close it. */
+        /**
+         * A backend the caller owns and closes (e.g. CUDA's); the session does not close it.
+         *
+         * @param b the backend (it must outlive the session)
+         * @return this builder
+         */
         public Builder backend(Backend b) {
             backend = Objects.requireNonNull(b, "backend");
             return this;
         }
 
-        /** Rows per batch (bounds working memory); default the whole data set. */
+        /**
+         * Rows per batch (bounds working memory); default the whole data set.
+         *
+         * @param rows at least 1
+         * @return this builder
+         */
         public Builder batchSize(int rows) {
             if (rows < 1) {
                 throw new InvalidInputException("batch size must be positive, got " + rows);
@@ -316,7 +464,12 @@ public final class Session implements AutoCloseable {
             return this;
         }
 
-        /** Most vectors per block product (working memory grows with it); default 16. */
+        /**
+         * Most vectors per block product (working memory grows with it); default 16.
+         *
+         * @param k at least 1
+         * @return this builder
+         */
         public Builder maxBlock(int k) {
             if (k < 1) {
                 throw new InvalidInputException("block size must be positive, got " + k);
@@ -325,13 +478,23 @@ public final class Session implements AutoCloseable {
             return this;
         }
 
-        /** Seed of the initializer, the generated data and the random vectors of the spectral tools; default 0. */
+        /**
+         * Seed of the initializer, the generated data and the random vectors of the spectral tools; default 0.
+         *
+         * @param s the seed
+         * @return this builder
+         */
         public Builder seed(long s) {
             seed = s;
             return this;
         }
 
-        /** Reads and checks everything, and opens the session (the caller closes it). */
+        /**
+         * Reads and checks everything, and opens the session.
+         *
+         * @return the session (the caller closes it)
+         * @throws InvalidInputException for bad files, shapes or settings
+         */
         public Session open() {
             if (graph == null && mlp == null) {
                 throw new InvalidInputException("no model: call model(...) first");

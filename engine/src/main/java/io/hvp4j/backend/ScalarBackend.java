@@ -7,6 +7,10 @@ import io.hvp4j.memory.Tensor;
  * to the tensor's dtype on store. Slow by design; tests compare the fast backends against it.
  */
 public final class ScalarBackend implements Backend {
+    /** The reference backend (it holds no resources). */
+    public ScalarBackend() {
+    }
+
     @Override
     public String name() {
         return "scalar";

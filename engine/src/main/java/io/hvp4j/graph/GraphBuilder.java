@@ -38,6 +38,10 @@ public final class GraphBuilder {
     private final List<Value> values = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
+
+    /** An empty builder. */
+    public GraphBuilder() {
+    }
     private Value input;
     private int anonymous;
 

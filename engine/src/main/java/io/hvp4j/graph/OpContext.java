@@ -33,6 +33,9 @@ public final class OpContext {
     Tensor[] state;
     Tensor scratch;
 
+    OpContext() {
+    }
+
     public Backend backend() {
         return be;
     }

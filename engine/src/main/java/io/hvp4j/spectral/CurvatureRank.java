@@ -96,6 +96,10 @@ public final class CurvatureRank {
         String gemmName = "engine";
         Path checkpoint;
         double checkpointSeconds = 30;
+
+        /** Options with every default. */
+        public Options() {
+        }
         Monitor monitor = new Monitor() {
         };
 

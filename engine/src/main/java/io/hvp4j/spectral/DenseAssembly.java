@@ -73,6 +73,10 @@ public final class DenseAssembly {
         double checkpointEverySeconds = 30;
         Progress progress;
 
+        /** Options with every default. */
+        public Options() {
+        }
+
         /** Most columns per product (further capped by the operator's {@code maxBlock()} and n). */
         public Options maxBlock(int k) {
             if (k < 1) {

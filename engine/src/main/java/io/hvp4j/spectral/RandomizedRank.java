@@ -173,6 +173,10 @@ public final class RandomizedRank {
         long checkpointNanos;
         String fingerprint = "";
 
+        /** Options with every default. */
+        public Options() {
+        }
+
         /**
          * Save the whole state to {@code file} (atomically: temporary file, fsync, rename) at the start of a step
          * when {@code everySeconds} have passed since the last save; a run with the same arguments resumes from

@@ -100,6 +100,13 @@ public final class SpectralDensity {
     }
 
     /**
+     * The density of {@code a}'s spectrum by stochastic Lanczos quadrature.
+     *
+     * @param a          the symmetric operator
+     * @param steps      Lanczos steps per probe
+     * @param probes     Rademacher probe vectors
+     * @param seed       the probes' seed
+     * @param gridPoints points of the returned density grid
      * @param sigma2 the smoothing variance, or NaN for {@value #DEFAULT_RELATIVE_VARIANCE}·(θ_max − θ_min)²
      *               (1e−5·max(1, θ_max²) if all nodes coincide)
      */

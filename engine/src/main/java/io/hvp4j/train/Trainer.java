@@ -123,6 +123,8 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * A trainer of {@code mlp} on {@code data}; the backend stays the caller's.
+     *
      * @param theta0 the initial parameters (P values, flat PyTorch order); copied
      */
     public Trainer(Network network, Loss loss, Dataset data, Backend backend, DType dtype, double[] theta0,

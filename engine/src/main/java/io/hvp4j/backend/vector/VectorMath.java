@@ -92,7 +92,7 @@ public final class VectorMath {
         return t.blend(t.neg(), x.compare(VectorOperators.LT, 0d));
     }
 
-    /** log(1 + u) for 0 ≤ u ≤ 1, as 2·atanh(s), s = u/(2+u) ≤ 1/3 (series to s³⁷: truncation < 1e-19). */
+    /** log(1 + u) for 0 ≤ u ≤ 1, as 2·atanh(s), s = u/(2+u) ≤ 1/3 (series to s³⁷: truncation &lt; 1e-19). */
     public static DoubleVector log1pUnit(DoubleVector u) {
         DoubleVector s = u.div(u.add(2d));
         DoubleVector w = s.mul(s);
