@@ -8,13 +8,10 @@ import io.hvp4j.backend.Backend;
 import io.hvp4j.backend.OpenBlas;
 import io.hvp4j.backend.ScalarBackend;
 import io.hvp4j.backend.vector.VectorBackend;
-import io.hvp4j.backend.vector.VectorGemm;
-import io.hvp4j.backend.vector.WorkerPool;
 import io.hvp4j.data.Dataset;
 import io.hvp4j.graph.Graph;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
-import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Initializer;
 import io.hvp4j.model.Mlp;
 import io.hvp4j.objective.GraphObjective;
@@ -188,8 +185,8 @@ final class BenchCommand implements Callable<Integer> {
         DType dt = pr.dtype;
         int t = pr.threads;
         int b = batch, k = block, P = mlp.parameterCount();
-        Problem.requireMemory(ForwardOverReverse.estimateWorkingBytes(mlp, dt, b, k)
-                        + ForwardOverReverse.estimateWorkingBytes(mlp, dt, b, 1) + 4L * P * (k + 2) * dt.bytes(),
+        Problem.requireMemory(MlpObjective.estimateWorkingBytes(mlp, dt, b, k)
+                        + MlpObjective.estimateWorkingBytes(mlp, dt, b, 1) + 4L * P * (k + 2) * dt.bytes(),
                 "the working memory for a batch of " + b + " and a block of " + k, model.force);
         FlopModel flops = new FlopModel(mlp, b);
         FmaPeak peak = FmaPeak.measure();
@@ -433,18 +430,17 @@ final class BenchCommand implements Callable<Integer> {
         FmaPeak peak = FmaPeak.measure();
         OpenBlas blas = OpenBlas.get().orElse(null);
         Map<String, Object> r = new LinkedHashMap<>();
-        try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(t)) {
+        try (Arena arena = Arena.ofShared(); GemmProblem.VectorKernel g = new GemmProblem.VectorKernel(t)) {
             GemmProblem p = new GemmProblem(shapeSpec, trans, f64, arena);
-            VectorGemm g = new VectorGemm(pool);
             if (blas != null) {
                 blas.setThreads(t);
             }
-            int callsMine = calls(() -> p.run(g));
+            int callsMine = calls(() -> g.run(p));
             int callsBlas = blas == null ? 0 : calls(() -> p.run(blas));
             double[] mine = new double[reps];
             double[] theirs = new double[reps];
             for (int i = 0; i < reps; i++) { // alternating, so that both see the same background load
-                mine[i] = Timing.batchMillis(() -> p.run(g), callsMine);
+                mine[i] = Timing.batchMillis(() -> g.run(p), callsMine);
                 theirs[i] = blas == null ? Double.NaN : Timing.batchMillis(() -> p.run(blas), callsBlas);
             }
             double ms = Timing.median(mine), blasMs = blas == null ? Double.NaN : Timing.median(theirs);

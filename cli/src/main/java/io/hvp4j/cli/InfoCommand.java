@@ -3,9 +3,9 @@ package io.hvp4j.cli;
 import io.hvp4j.io.Json;
 import io.hvp4j.io.ModelWeights;
 import io.hvp4j.memory.DType;
-import io.hvp4j.model.ForwardOverReverse;
 import io.hvp4j.model.Mlp;
 import io.hvp4j.objective.GraphObjective;
+import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.spectral.DenseAssembly;
 import java.io.PrintWriter;
@@ -107,9 +107,9 @@ final class InfoCommand implements Callable<Integer> {
         int k = HvpCommand.MAX_BLOCK;
         Map<String, Long> memory = new LinkedHashMap<>();
         memory.put("parameters", p * b);
-        memory.put("gradient", 2 * p * b + ForwardOverReverse.estimateWorkingBytes(mlp, dtype, rows, 1));
-        memory.put("hvp", 3 * p * b + ForwardOverReverse.estimateWorkingBytes(mlp, dtype, rows, 1));
-        memory.put("block_hvp", (1 + 2L * k) * p * b + ForwardOverReverse.estimateWorkingBytes(mlp, dtype, rows, k));
+        memory.put("gradient", 2 * p * b + MlpObjective.estimateWorkingBytes(mlp, dtype, rows, 1));
+        memory.put("hvp", 3 * p * b + MlpObjective.estimateWorkingBytes(mlp, dtype, rows, 1));
+        memory.put("block_hvp", (1 + 2L * k) * p * b + MlpObjective.estimateWorkingBytes(mlp, dtype, rows, k));
         memory.put("dense_hessian", p * p * 8);
         long largest = 0;
         for (int l = 0; l < mlp.layers(); l++) {

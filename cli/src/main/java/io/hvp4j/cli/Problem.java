@@ -409,7 +409,7 @@ final class Problem implements AutoCloseable {
 
     /** A fresh MLP objective with parameters set, for blocks of up to {@code maxBlock} vectors; closed with this. */
     private MlpObjective objective(int maxBlock) {
-        requireMemory(io.hvp4j.model.ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
+        requireMemory(MlpObjective.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock), "the working memory for batches of " + batchRows
                 + " rows and " + maxBlock + " vector(s)");
         if (objective != null) {
             objective.close();

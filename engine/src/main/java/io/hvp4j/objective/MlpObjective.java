@@ -35,6 +35,21 @@ public final class MlpObjective extends BatchedObjective {
         this.groups = layers(mlp);
     }
 
+    /**
+     * Bytes of working memory the engine of an objective with these arguments allocates (primal and tangent
+     * buffers for one batch), computed without allocating, so that a caller can refuse a job that would not fit.
+     * Parameters, data and the caller's vectors are not included.
+     *
+     * @param mlp       the network
+     * @param dtype     the objective's dtype
+     * @param batchRows rows per batch
+     * @param maxBlock  most vectors per block product
+     * @return the working bytes
+     */
+    public static long estimateWorkingBytes(Mlp mlp, DType dtype, int batchRows, int maxBlock) {
+        return ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock);
+    }
+
     /** The layers of {@code mlp} as parameter groups, named as the Linear modules of {@code nn.Sequential}. */
     public static List<ParameterGroup> layers(Mlp mlp) {
         List<ParameterGroup> gs = new ArrayList<>();

@@ -3,6 +3,7 @@ package io.hvp4j.perf;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.backend.OpenBlas;
 import io.hvp4j.backend.vector.VectorGemm;
+import io.hvp4j.backend.vector.WorkerPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -104,6 +105,32 @@ public final class GemmProblem {
             g.dgemm(transA, transB, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
         } else {
             g.sgemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc);
+        }
+    }
+
+    /**
+     * hvp4j's GEMM kernel (the Vector API one every backend product uses) on its own worker threads, so that a
+     * caller can time it without reaching into the backend's internals. Not thread-safe; {@link #close} stops the
+     * threads.
+     */
+    public static final class VectorKernel implements AutoCloseable {
+        private final WorkerPool pool;
+        private final VectorGemm gemm;
+
+        /** @param threads worker threads, at least 1 */
+        public VectorKernel(int threads) {
+            pool = new WorkerPool(threads);
+            gemm = new VectorGemm(pool);
+        }
+
+        /** @param p the problem to compute once */
+        public void run(GemmProblem p) {
+            p.run(gemm);
+        }
+
+        @Override
+        public void close() {
+            pool.close();
         }
     }
 

@@ -22,9 +22,13 @@ import org.junit.jupiter.api.Test;
 /**
  * The README's "Library use" class ({@code src/test/java/HessianExample.java}, held verbatim in the README's
  * {@code java} block) runs and prints what an independent computation gives: the dense conv1 block of H and its
- * largest eigenvalue (LAPACK or EJML), and H's first entry by central differences of the gradient.
+ * largest eigenvalue (LAPACK or EJML), and H's first entry by central differences of the gradient. The checked
+ * output is left in {@link #VERIFIED_OUTPUT} for the consumer-project check.
  */
 class ReadmeLibraryExampleTest {
+    /** Where the example's output goes once its numbers are checked. */
+    static final Path VERIFIED_OUTPUT = Path.of("target", "readme-library-example.txt");
+
     @Test
     void readmeHoldsTheExampleVerbatim() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));
@@ -70,5 +74,8 @@ class ReadmeLibraryExampleTest {
             assertEquals(h00, Double.parseDouble(m.group(2)), 1e-6 * Math.abs(h00) + 1e-9);
             assertEquals(s.loss(), Double.parseDouble(m.group(1)), 1e-6);
         }
+        // The checked line, the reference of the consumer-project check (.ci/consumer-check.sh), which runs the same
+        // class built against the installed artifacts.
+        Files.writeString(VERIFIED_OUTPUT, out);
     }
 }

@@ -115,7 +115,7 @@ public final class Chart {
     return logY(DEFAULT_LOG_FLOOR);
   }
 
-  /** Logarithmic y axis floored at {@code floor} times the maximum of the line and point series, 0 < floor < 1. */
+  /** Logarithmic y axis floored at {@code floor} times the maximum of the line and point series, 0 &lt; floor &lt; 1. */
   public Chart logY(double floor) {
     if (!(floor > 0 && floor < 1)) throw new IllegalArgumentException("log floor must be in (0, 1), got " + floor);
     logY = true;
