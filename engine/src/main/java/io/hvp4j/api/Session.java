@@ -19,6 +19,7 @@ import io.hvp4j.objective.GraphObjective;
 import io.hvp4j.objective.MlpObjective;
 import io.hvp4j.objective.Objective;
 import io.hvp4j.objective.ParameterGroup;
+import io.hvp4j.onnx.OnnxModel;
 import io.hvp4j.spectral.CurvatureRank;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.Operators;
@@ -31,7 +32,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The common path in one object: a network (a built-in or any {@link Graph}, or an {@link Mlp}), its parameters, a
+ * The common path in one object: a network (a built-in, an ONNX file, any {@link Graph}, or an {@link Mlp}), its
+ * parameters, a
  * data set and a loss, with the gradient, exact curvature products (Hessian {@code H}, Gauss–Newton {@code H_O},
  * functional {@code H_F}; all parameters or a {@link ParameterGroup}) and the spectral tools (top eigenvalues, rank,
  * trace, spectral density). Vectors are plain {@code double[]} of {@link #parameterCount()} (or the group's size)
@@ -45,8 +47,8 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Defaults: float64, the vector (CPU) backend on every processor, the whole data set as one batch, mean
- * cross-entropy, parameters from the model's initializer with seed 0. {@link #objective()} opens the layer below
- * (the {@link Objective} every spectral tool takes) for anything the session does not wrap.
+ * cross-entropy, parameters from the ONNX file or else the model's initializer with seed 0. {@link #objective()}
+ * opens the layer below (the {@link Objective} every spectral tool takes) for anything the session does not wrap.
  *
  * <p>Ownership and threads: a session owns its memory (parameters, data it read or generated, working buffers) and,
  * unless one was given to the builder, its backend; {@link #close()} frees them, after which every method throws
@@ -54,6 +56,7 @@ import java.util.Objects;
  * thread-safe: use it from one thread at a time (its backend runs its own worker threads inside each call).
  */
 public final class Session implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Session.class);
     private final Arena arena;
     private final Backend backend;
     private final boolean ownsBackend;
@@ -286,6 +289,7 @@ public final class Session implements AutoCloseable {
     public static final class Builder {
         private Graph graph;
         private Mlp mlp;
+        private double[] fileParameters;
         private Path weights;
         private double[] parameters;
         private Path inputs;
@@ -305,14 +309,26 @@ public final class Session implements AutoCloseable {
         }
 
         /**
-         * A built-in network, with 10 classes.
+         * A built-in network (10 classes), or a network exported from PyTorch to ONNX with its weights, which are
+         * then the default parameters ({@link OnnxModel} says what is read; its warnings are logged). The file is
+         * read here.
          *
-         * @param name one of {@link Models#NAMES}
+         * @param name one of {@link Models#NAMES}, or the path of a {@code .onnx} file
          * @return this builder
-         * @throws InvalidInputException for an unknown name
+         * @throws InvalidInputException for an unknown name, or an ONNX file that cannot be read or imported
          */
         public Builder model(String name) {
-            return model(Models.byName(name, 10));
+            Objects.requireNonNull(name, "name");
+            if (!OnnxModel.isOnnx(name)) {
+                return model(Models.byName(name, 10));
+            }
+            OnnxModel m = OnnxModel.load(Path.of(name));
+            for (String w : m.warnings()) {
+                LOG.warn("{}: {}", name, w);
+            }
+            model(m.graph());
+            fileParameters = m.parameters();
+            return this;
         }
 
         /**
@@ -324,6 +340,7 @@ public final class Session implements AutoCloseable {
         public Builder model(Graph g) {
             graph = Objects.requireNonNull(g, "graph");
             mlp = null;
+            fileParameters = null;
             return this;
         }
 
@@ -336,12 +353,13 @@ public final class Session implements AutoCloseable {
         public Builder model(Mlp m) {
             mlp = Objects.requireNonNull(m, "mlp");
             graph = null;
+            fileParameters = null;
             return this;
         }
 
         /**
          * Parameters from a {@code state_dict} ({@code .safetensors}, {@code .npz}) or a flat {@code .npy} vector.
-         * Default: the model's initializer with the seed.
+         * Default: an ONNX file's own weights, else the model's initializer with the seed.
          *
          * @param file the weights file, read by {@link #open()}
          * @return this builder
@@ -520,6 +538,7 @@ public final class Session implements AutoCloseable {
                     }
                 } else {
                     double[] values = parameters != null ? parameters
+                            : fileParameters != null ? fileParameters
                             : g != null ? g.initialParameters(seed) : Initializer.GLOROT_NORMAL.initialize(mlp, seed);
                     theta = Tensor.of(arena, dtype, values.length, 1, values);
                 }

@@ -47,7 +47,7 @@ class OnnxReferenceTest {
         }
     }
 
-    private static double relErr(double[] got, double[] want) {
+    static double relErr(double[] got, double[] want) {
         double d = 0, n = 0;
         for (int i = 0; i < got.length; i++) {
             d += (got[i] - want[i]) * (got[i] - want[i]);
@@ -57,7 +57,7 @@ class OnnxReferenceTest {
     }
 
     /** The reference arrays {@code prefix.NAME} for every parameter, flat in the graph's order. */
-    private static double[] flat(Graph g, Map<String, NpyArray> ref, String prefix) {
+    static double[] flat(Graph g, Map<String, NpyArray> ref, String prefix) {
         double[] out = new double[g.parameterCount()];
         for (int k = 0; k < g.parameters().size(); k++) {
             Value p = g.parameters().get(k);
@@ -80,7 +80,7 @@ class OnnxReferenceTest {
     }
 
     /** The fixture's data set in float64, flattened rows. */
-    private static Dataset data(Graph g, Map<String, NpyArray> ref, Arena arena, String name) {
+    static Dataset data(Graph g, Map<String, NpyArray> ref, Arena arena, String name) {
         NpyArray x = ref.get("x"), y = ref.get("y");
         int n = (int) x.shape()[0];
         return new Dataset(Tensor.of(arena, DType.F64, n, g.inputSize(), rows(x)),
