@@ -44,7 +44,7 @@ start() {
     java="$(java_bin)"
     if [ ! -d "$JARS" ]; then
         echo "cluster.sh: building spark/target/jars (mvn -q -B -DskipTests -pl spark -am package) ..." >&2
-        (cd "$ROOT" && JAVA_HOME="$(dirname "$(dirname "$java")")" mvn -q -B -DskipTests -pl spark -am package) >&2
+        (cd "$ROOT" && JAVA_HOME="$(dirname "$(dirname "$java")")" mvn -q -B -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl spark -am package) >&2
     fi
     if ls "$STATE"/*.pid >/dev/null 2>&1; then
         echo "cluster.sh: a cluster from $STATE is running; run '$0 stop' first" >&2
