@@ -123,7 +123,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * A trainer of {@code mlp} on {@code data}; the backend stays the caller's.
+     * A trainer of {@code network} on {@code data}; the backend stays the caller's.
      *
      * @param theta0 the initial parameters (P values, flat PyTorch order); copied
      */
