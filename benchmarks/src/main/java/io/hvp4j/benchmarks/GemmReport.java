@@ -53,6 +53,7 @@ public final class GemmReport {
         }
         OpenBlas blas = OpenBlas.get().orElse(null);
         System.out.println("java " + Runtime.version() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs; "
+                + "hvp4j kernel " + VectorGemm.kernel() + "; "
                 + (blas != null ? "OpenBLAS: " + blas.describe() : "OpenBLAS SKIPPED: " + OpenBlas.unavailableReason())
                 + String.format(Locale.ROOT, "; peak per thread %.1f (f32) / %.1f (f64) GFLOP/s, clock %s", peakF32,
                 peakF64, machine));

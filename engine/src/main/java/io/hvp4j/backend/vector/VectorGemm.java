@@ -31,6 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * B panel is taken by one call at a time and a concurrent call allocates its own).
  */
 public final class VectorGemm {
+    /** System property that overrides the tile's rows ({@code 4} or {@code 6}); unset: chosen by vector width. */
+    public static final String ROWS_PROPERTY = "hvp4j.gemm.rows";
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
     private static final int FL = FS.length();
@@ -45,11 +47,20 @@ public final class VectorGemm {
      * narrower vectors (16 registers) 4 rows: C2 loads a whole k-step's operands before its FMAs, so 6 rows
      * (12 + 2 + 6 live vectors) spill an accumulator once its loop is free of range checks, and with the checks
      * (loop-carried indices) the loop has 107 instructions per 24 FMAs; 4 rows (8 + 2 + 4) run spill-free and
-     * check-free at 19 instructions per 8 FMAs ({@link #kernel4F32}).
+     * check-free at 19 instructions per 8 FMAs ({@link #kernel4F32}). The fenced 6-row loop ({@link #kernel6F32})
+     * fits 16 registers without spills but has 69 instructions per 24 FMAs; on a Zen 3 it ran at 0.87x of the
+     * 4-row loop on cached panels, so it is not the default there. The system property {@code hvp4j.gemm.rows}
+     * ({@code 4} or {@code 6}) overrides the choice, for measuring one tile against the other (see
+     * {@link #tileRows}).
      */
-    static final int MR = FL >= 16 ? 6 : 4;
+    static final int MR = tileRows(FS.vectorBitSize(), System.getProperty(ROWS_PROPERTY));
+    /** Whether the 6-row tile runs fenced: 6 rows with fewer than 32 vector registers (vectors under 512 bits). */
+    static final boolean FENCED = MR == 6 && FS.vectorBitSize() < 512;
     static final int NR_F = 2 * FL;
     static final int NR_D = 2 * DL;
+    /** First slot of the scratch tile past the MR x NR results: the fenced kernels' stores land there (12 of them). */
+    static final int FENCE_F = MR * NR_F;
+    static final int FENCE_D = MR * NR_D;
     // Zen 3 (AVX2): 32 KiB L1d, 512 KiB L2 per core. f32: a kc x NR panel of B (32 KiB) streams from L1/L2, an
     // mc x kc block of A (192 KiB) stays in L2, a kc x nc panel of B in L3. kc = 512 rather than 256 halves the
     // read-modify-write passes over C, whose tiles miss in cache (measured: 1024^3 2 threads 65 -> 77 GFLOP/s).
@@ -96,12 +107,17 @@ public final class VectorGemm {
             VectorSpecies.of(int.class, VectorShape.forBitSize(DS.vectorBitSize()));
     private static final int[] A4_IDX_DI = Transposes.intPairs(panelIndex(4, DL));
     private static final boolean[] A4_MASK_DI = Transposes.pairs(panelMask(4, DL));
+    /** The same for a full 6-row f64 panel with 256-bit vectors ({@link #panel6F64I}). */
+    private static final int[] A6_IDX_DI = Transposes.intPairs(panelIndex(6, DL));
+    private static final boolean[] A6_MASK_DI = Transposes.pairs(panelMask(6, DL));
     /** Lanes of one k-step's load when packing a transposed A: MR rows rounded up to a vector shape (4 or 8). */
     private static final int TA_LANES = MR == 6 ? 8 : 4;
     private static final VectorSpecies<Float> TA_F32 =
             VectorSpecies.of(float.class, VectorShape.forBitSize(32 * TA_LANES));
+    /** f64 with 6 rows and 256-bit vectors loads 4 + 4 lanes (an 8-lane DoubleVector is not intrinsified on AVX2). */
+    private static final int TA_LANES_D = MR == 6 && DL < 8 ? 4 : TA_LANES;
     private static final VectorSpecies<Double> TA_F64 =
-            VectorSpecies.of(double.class, VectorShape.forBitSize(64 * TA_LANES));
+            VectorSpecies.of(double.class, VectorShape.forBitSize(64 * TA_LANES_D));
 
     private final WorkerPool pool;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
@@ -119,8 +135,8 @@ public final class VectorGemm {
 
     /** Packing buffers of one thread, grown on demand and reused across calls. */
     private static final class Buffers {
-        final float[] f32T = new float[MR * NR_F];
-        final double[] f64T = new double[MR * NR_D];
+        final float[] f32T = new float[FENCE_F + 12];
+        final double[] f64T = new double[FENCE_D + 12];
         private float[] a32 = new float[0];
         private float[] b32 = new float[0];
         private double[] a64 = new double[0];
@@ -227,6 +243,31 @@ public final class VectorGemm {
 
     private static int roundUp(int a, int b) {
         return ceilDiv(a, b) * b;
+    }
+
+    /**
+     * Rows of the micro-tile for the preferred vector size in bits: 6 with 512-bit vectors (32 registers), else 4;
+     * {@code requested} ("4" or "6", the {@link #ROWS_PROPERTY}; null for the automatic choice) overrides it, 6 only
+     * with vectors of 256 bits or more.
+     */
+    static int tileRows(int vectorBits, String requested) {
+        if (requested == null || requested.isEmpty()) {
+            return vectorBits >= 512 ? 6 : 4;
+        }
+        if (requested.equals("4") || requested.equals("6") && vectorBits >= 256) {
+            return Integer.parseInt(requested);
+        }
+        throw new IllegalStateException(ROWS_PROPERTY + "=" + requested + ": must be 4 or 6 (6 needs vectors of at"
+                + " least 256 bits; these have " + vectorBits + ")");
+    }
+
+    /** The micro-kernel of this JVM: {@code 4x2}, {@code 6x2} or {@code 6x2-fenced}, and the vector width. */
+    public static String kernel() {
+        return kernelName(MR, FS.vectorBitSize()) + " (" + FS.vectorBitSize() + "-bit vectors)";
+    }
+
+    static String kernelName(int rows, int vectorBits) {
+        return rows == 4 ? "4x2" : vectorBits < 512 ? "6x2-fenced" : "6x2";
     }
 
     /** Two-vector lane indices of the rows-tall panel transpose (rows even): see A6_IDX_F. */
@@ -385,6 +426,8 @@ public final class VectorGemm {
                 long co = ((ic + ir) * crs + (jc + jr) * ccs) * Float.BYTES;
                 if (MR == 4) {
                     kernel4F32(kc, pa, ir * kc, pb, jr * kc, t);
+                } else if (FENCED) {
+                    kernel6F32(kc, pa, ir * kc, pb, jr * kc, t);
                 } else {
                     kernelF32(kc, pa, ir * kc, pb, jr * kc, t);
                 }
@@ -688,6 +731,124 @@ public final class VectorGemm {
         c21.intoArray(t, 2 * NR_F + FL);
         c30.intoArray(t, 3 * NR_F);
         c31.intoArray(t, 3 * NR_F + FL);
+    }
+
+    /**
+     * The 6-row tile of 16-register machines (256-bit vectors): 12 accumulators, 2 B vectors and 1 broadcast = 15
+     * registers. C2 would load all six broadcasts of a k-step before its FMAs (20 live vectors: an accumulator
+     * spilled, a store and reload on its FMA chain every step). A scalar store into t after each row stops that: t
+     * and a are both float[] that C2 cannot tell apart, so no later load of A or B may move above the store, and at
+     * most one broadcast is live. The stores land past the tile (slots FENCE_F..) and are never read. Loop shape and
+     * FMA order as in {@link #kernelF32} (indices affine in p: no range checks).
+     */
+    private static void kernel6F32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
+        FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        final int f = FENCE_F;
+        int p = 0;
+        int even = kc & ~1;
+        for (; p < even; p += 2) {
+            int q = ao + 6 * p;
+            int o = bo + NR_F * p;
+            {
+                FloatVector b0 = FloatVector.fromArray(FS, b, o);
+                FloatVector b1 = FloatVector.fromArray(FS, b, o + FL);
+                FloatVector x = FloatVector.broadcast(FS, a[q]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                t[f] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 1]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                t[f + 1] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 2]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                t[f + 2] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 3]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                t[f + 3] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 4]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                t[f + 4] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 5]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                t[f + 5] = 0f;
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(FS, b, o + NR_F);
+                FloatVector b1 = FloatVector.fromArray(FS, b, o + NR_F + FL);
+                FloatVector x = FloatVector.broadcast(FS, a[q + 6]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                t[f + 6] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 7]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                t[f + 7] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 8]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                t[f + 8] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 9]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                t[f + 9] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 10]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                t[f + 10] = 0f;
+                x = FloatVector.broadcast(FS, a[q + 11]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                t[f + 11] = 0f;
+            }
+        }
+        if (p < kc) {
+            int q = ao + 6 * p;
+            int o = bo + NR_F * p;
+            FloatVector b0 = FloatVector.fromArray(FS, b, o);
+            FloatVector b1 = FloatVector.fromArray(FS, b, o + FL);
+            FloatVector x = FloatVector.broadcast(FS, a[q]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            t[f] = 0f;
+            x = FloatVector.broadcast(FS, a[q + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            t[f + 1] = 0f;
+            x = FloatVector.broadcast(FS, a[q + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            t[f + 2] = 0f;
+            x = FloatVector.broadcast(FS, a[q + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            t[f + 3] = 0f;
+            x = FloatVector.broadcast(FS, a[q + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            t[f + 4] = 0f;
+            x = FloatVector.broadcast(FS, a[q + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            t[f + 5] = 0f;
+        }
+        c00.intoArray(t, 0);
+        c01.intoArray(t, FL);
+        c10.intoArray(t, NR_F);
+        c11.intoArray(t, NR_F + FL);
+        c20.intoArray(t, 2 * NR_F);
+        c21.intoArray(t, 2 * NR_F + FL);
+        c30.intoArray(t, 3 * NR_F);
+        c31.intoArray(t, 3 * NR_F + FL);
+        c40.intoArray(t, 4 * NR_F);
+        c41.intoArray(t, 4 * NR_F + FL);
+        c50.intoArray(t, 5 * NR_F);
+        c51.intoArray(t, 5 * NR_F + FL);
     }
 
     /** The 6-row tile of 32-register machines over one k-block, into the scratch tile t (no vector crosses a call). */
@@ -1008,6 +1169,8 @@ public final class VectorGemm {
                 long co = ((ic + ir) * crs + (jc + jr) * ccs) * Double.BYTES;
                 if (MR == 4) {
                     kernel4F64(kc, pa, ir * kc, pb, jr * kc, t);
+                } else if (FENCED) {
+                    kernel6F64(kc, pa, ir * kc, pb, jr * kc, t);
                 } else {
                     kernelF64(kc, pa, ir * kc, pb, jr * kc, t);
                 }
@@ -1108,7 +1271,11 @@ public final class VectorGemm {
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 if (MR == 6 && mr == 6) {
-                    panel6F64(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    if (DL >= 8) {
+                        panel6F64(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    } else {
+                        panel6F64I(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    }
                     continue;
                 }
                 if (MR == 4 && mr == 4) {
@@ -1207,6 +1374,70 @@ public final class VectorGemm {
     }
 
     /**
+     * {@link #panel6F64} for 256-bit vectors: a 6 x 4 block per four k-steps, moved as int pairs as in
+     * {@link #panel4F64} (output vector j: three two-vector selections over the row pairs and two blends).
+     */
+    private static void panel6F64I(double[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
+        int[] x = A6_IDX_DI;
+        boolean[] mk = A6_MASK_DI;
+        final int l = DL, il = 2 * DL;
+        IntVector i00 = IntVector.fromArray(IS_D, x, 0);
+        IntVector i01 = IntVector.fromArray(IS_D, x, il);
+        IntVector i02 = IntVector.fromArray(IS_D, x, 2 * il);
+        IntVector i10 = IntVector.fromArray(IS_D, x, 3 * il);
+        IntVector i11 = IntVector.fromArray(IS_D, x, 4 * il);
+        IntVector i12 = IntVector.fromArray(IS_D, x, 5 * il);
+        IntVector i20 = IntVector.fromArray(IS_D, x, 6 * il);
+        IntVector i21 = IntVector.fromArray(IS_D, x, 7 * il);
+        IntVector i22 = IntVector.fromArray(IS_D, x, 8 * il);
+        IntVector i30 = IntVector.fromArray(IS_D, x, 9 * il);
+        IntVector i31 = IntVector.fromArray(IS_D, x, 10 * il);
+        IntVector i32 = IntVector.fromArray(IS_D, x, 11 * il);
+        IntVector i40 = IntVector.fromArray(IS_D, x, 12 * il);
+        IntVector i41 = IntVector.fromArray(IS_D, x, 13 * il);
+        IntVector i42 = IntVector.fromArray(IS_D, x, 14 * il);
+        IntVector i50 = IntVector.fromArray(IS_D, x, 15 * il);
+        IntVector i51 = IntVector.fromArray(IS_D, x, 16 * il);
+        IntVector i52 = IntVector.fromArray(IS_D, x, 17 * il);
+        VectorMask<Integer> m01 = VectorMask.fromArray(IS_D, mk, il), m02 = VectorMask.fromArray(IS_D, mk, 2 * il);
+        VectorMask<Integer> m11 = VectorMask.fromArray(IS_D, mk, 4 * il), m12 = VectorMask.fromArray(IS_D, mk, 5 * il);
+        VectorMask<Integer> m21 = VectorMask.fromArray(IS_D, mk, 7 * il), m22 = VectorMask.fromArray(IS_D, mk, 8 * il);
+        VectorMask<Integer> m31 = VectorMask.fromArray(IS_D, mk, 10 * il), m32 = VectorMask.fromArray(IS_D, mk, 11 * il);
+        VectorMask<Integer> m41 = VectorMask.fromArray(IS_D, mk, 13 * il), m42 = VectorMask.fromArray(IS_D, mk, 14 * il);
+        VectorMask<Integer> m51 = VectorMask.fromArray(IS_D, mk, 16 * il), m52 = VectorMask.fromArray(IS_D, mk, 17 * il);
+        long rs = ars * Double.BYTES;
+        long base = (ic * ars + pc) * Double.BYTES;
+        int full = kc / l * l;
+        for (int p = 0; p < full; p += l) {
+            long o = base + (long) p * Double.BYTES;
+            IntVector r0 = IntVector.fromMemorySegment(IS_D, a, o, LE);
+            IntVector r1 = IntVector.fromMemorySegment(IS_D, a, o + rs, LE);
+            IntVector r2 = IntVector.fromMemorySegment(IS_D, a, o + 2 * rs, LE);
+            IntVector r3 = IntVector.fromMemorySegment(IS_D, a, o + 3 * rs, LE);
+            IntVector r4 = IntVector.fromMemorySegment(IS_D, a, o + 4 * rs, LE);
+            IntVector r5 = IntVector.fromMemorySegment(IS_D, a, o + 5 * rs, LE);
+            int q = d + 6 * p;
+            i00.selectFrom(r0, r1).blend(i01.selectFrom(r2, r3), m01).blend(i02.selectFrom(r4, r5), m02)
+                    .reinterpretAsDoubles().intoArray(dst, q);
+            i10.selectFrom(r0, r1).blend(i11.selectFrom(r2, r3), m11).blend(i12.selectFrom(r4, r5), m12)
+                    .reinterpretAsDoubles().intoArray(dst, q + l);
+            i20.selectFrom(r0, r1).blend(i21.selectFrom(r2, r3), m21).blend(i22.selectFrom(r4, r5), m22)
+                    .reinterpretAsDoubles().intoArray(dst, q + 2 * l);
+            i30.selectFrom(r0, r1).blend(i31.selectFrom(r2, r3), m31).blend(i32.selectFrom(r4, r5), m32)
+                    .reinterpretAsDoubles().intoArray(dst, q + 3 * l);
+            i40.selectFrom(r0, r1).blend(i41.selectFrom(r2, r3), m41).blend(i42.selectFrom(r4, r5), m42)
+                    .reinterpretAsDoubles().intoArray(dst, q + 4 * l);
+            i50.selectFrom(r0, r1).blend(i51.selectFrom(r2, r3), m51).blend(i52.selectFrom(r4, r5), m52)
+                    .reinterpretAsDoubles().intoArray(dst, q + 5 * l);
+        }
+        for (int p = full; p < kc; p++) {
+            for (int r = 0; r < 6; r++) {
+                dst[d + 6 * p + r] = a.get(F64, base + r * rs + (long) p * Double.BYTES);
+            }
+        }
+    }
+
+    /**
      * {@link #panel4F32} in double precision: with 4 lanes a 4 x 4 transpose per four k-steps. The rows are loaded
      * and selected as int vectors (each double a pair of int lanes; bits are only moved) and stored as doubles.
      */
@@ -1256,6 +1487,15 @@ public final class VectorGemm {
         long step = acs * Double.BYTES;
         long o = (pc * acs + i) * Double.BYTES;
         int p = 0;
+        if (MR == 6 && TA_LANES_D == 4) {
+            // 256-bit vectors: rows 0-3 and rows 2-5 of each k-step (the middle two written twice, same values).
+            long h = 2L * Double.BYTES;
+            for (; p < kc; p++, o += step) {
+                DoubleVector.fromMemorySegment(TA_F64, a, o, LE).intoArray(dst, d + 6 * p);
+                DoubleVector.fromMemorySegment(TA_F64, a, o + h, LE).intoArray(dst, d + 6 * p + 2);
+            }
+            return;
+        }
         for (; p < kc - 1; p++, o += step) {
             DoubleVector.fromMemorySegment(TA_F64, a, o, LE).intoArray(dst, d + MR * p);
         }
@@ -1307,6 +1547,117 @@ public final class VectorGemm {
         c21.intoArray(t, 2 * NR_D + DL);
         c30.intoArray(t, 3 * NR_D);
         c31.intoArray(t, 3 * NR_D + DL);
+    }
+
+    /** {@link #kernel6F32} in double precision (6 x 8 doubles; the stores land at FENCE_D..). */
+    private static void kernel6F64(int kc, double[] a, int ao, double[] b, int bo, double[] t) {
+        DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        final int f = FENCE_D;
+        int p = 0;
+        int even = kc & ~1;
+        for (; p < even; p += 2) {
+            int q = ao + 6 * p;
+            int o = bo + NR_D * p;
+            {
+                DoubleVector b0 = DoubleVector.fromArray(DS, b, o);
+                DoubleVector b1 = DoubleVector.fromArray(DS, b, o + DL);
+                DoubleVector x = DoubleVector.broadcast(DS, a[q]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                t[f] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 1]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                t[f + 1] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 2]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                t[f + 2] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 3]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                t[f + 3] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 4]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                t[f + 4] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 5]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                t[f + 5] = 0d;
+            }
+            {
+                DoubleVector b0 = DoubleVector.fromArray(DS, b, o + NR_D);
+                DoubleVector b1 = DoubleVector.fromArray(DS, b, o + NR_D + DL);
+                DoubleVector x = DoubleVector.broadcast(DS, a[q + 6]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                t[f + 6] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 7]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                t[f + 7] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 8]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                t[f + 8] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 9]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                t[f + 9] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 10]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                t[f + 10] = 0d;
+                x = DoubleVector.broadcast(DS, a[q + 11]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                t[f + 11] = 0d;
+            }
+        }
+        if (p < kc) {
+            int q = ao + 6 * p;
+            int o = bo + NR_D * p;
+            DoubleVector b0 = DoubleVector.fromArray(DS, b, o);
+            DoubleVector b1 = DoubleVector.fromArray(DS, b, o + DL);
+            DoubleVector x = DoubleVector.broadcast(DS, a[q]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            t[f] = 0d;
+            x = DoubleVector.broadcast(DS, a[q + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            t[f + 1] = 0d;
+            x = DoubleVector.broadcast(DS, a[q + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            t[f + 2] = 0d;
+            x = DoubleVector.broadcast(DS, a[q + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            t[f + 3] = 0d;
+            x = DoubleVector.broadcast(DS, a[q + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            t[f + 4] = 0d;
+            x = DoubleVector.broadcast(DS, a[q + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            t[f + 5] = 0d;
+        }
+        c00.intoArray(t, 0);
+        c01.intoArray(t, DL);
+        c10.intoArray(t, NR_D);
+        c11.intoArray(t, NR_D + DL);
+        c20.intoArray(t, 2 * NR_D);
+        c21.intoArray(t, 2 * NR_D + DL);
+        c30.intoArray(t, 3 * NR_D);
+        c31.intoArray(t, 3 * NR_D + DL);
+        c40.intoArray(t, 4 * NR_D);
+        c41.intoArray(t, 4 * NR_D + DL);
+        c50.intoArray(t, 5 * NR_D);
+        c51.intoArray(t, 5 * NR_D + DL);
     }
 
     /** {@link #kernelF32} in double precision. */

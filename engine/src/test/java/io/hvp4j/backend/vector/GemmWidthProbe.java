@@ -22,7 +22,8 @@ public final class GemmWidthProbe {
     static final int[][] SHAPES = {{48, 64, 256}, {50, 40, 200}, {37, 45, 129}, {12, 96, 19}, {97, 33, 64}};
 
     public static void main(String[] args) throws Exception {
-        System.out.println("lanes=" + FloatVector.SPECIES_PREFERRED.length() + " mr=" + VectorGemm.MR + " side="
+        System.out.println("lanes=" + FloatVector.SPECIES_PREFERRED.length() + " mr=" + VectorGemm.MR + " kernel="
+                + VectorGemm.kernelName(VectorGemm.MR, FloatVector.SPECIES_PREFERRED.vectorBitSize()) + " side="
                 + Transposes.F32_SIDE + "/" + Transposes.F64_SIDE + " digest=" + digest());
     }
 

@@ -76,6 +76,22 @@ class VectorGemmTest {
                 }
             }
         }
+        // ragged tails of the 6- and 4-row tiles (m mod 6 and mod 4 = 0..5) and of the 2-vector width (n mod 8,
+        // 16), one and several k-blocks with an odd last step (k = 513: kc 512 + 1, kc 256 x 2 + 1)
+        for (int m : new int[] {6, 7, 11, 13, 16, 18}) {
+            for (int n : new int[] {16, 17, 23}) {
+                for (int k : new int[] {63, 513}) {
+                    for (int t = 0; t < 4; t++) {
+                        for (boolean dbl : new boolean[] {false, true}) {
+                            double[] ab = SCALES[v % SCALES.length];
+                            v++;
+                            out.add(Arguments.of(m, n, k, (t & 1) != 0, (t & 2) != 0, dbl, 1 + v % 2, ab[0], ab[1],
+                                    v % 3));
+                        }
+                    }
+                }
+            }
+        }
         // every alpha/beta pair on a blocked and a direct shape
         for (double[] ab : SCALES) {
             for (int[] s : new int[][] {{37, 45, 300}, {3, 4, 5}}) {
@@ -179,23 +195,45 @@ class VectorGemmTest {
         }
     }
 
+    /** The tile by vector width: 4 rows below 512 bits (16 registers), 6 at 512; the property overrides it. */
+    @Test
+    void tileFollowsTheVectorWidth() {
+        assertEquals(4, VectorGemm.tileRows(128, null));
+        assertEquals(4, VectorGemm.tileRows(256, null));
+        assertEquals(6, VectorGemm.tileRows(512, null));
+        assertEquals(6, VectorGemm.tileRows(256, "6"));
+        assertEquals(4, VectorGemm.tileRows(512, "4"));
+        assertThrows(IllegalStateException.class, () -> VectorGemm.tileRows(128, "6"));
+        assertThrows(IllegalStateException.class, () -> VectorGemm.tileRows(256, "5"));
+        assertEquals("4x2", VectorGemm.kernelName(4, 256));
+        assertEquals("6x2-fenced", VectorGemm.kernelName(6, 256));
+        assertEquals("6x2", VectorGemm.kernelName(6, 512));
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        assertEquals(VectorGemm.tileRows(bits, System.getProperty(VectorGemm.ROWS_PROPERTY)), VectorGemm.MR);
+    }
+
     /**
-     * Kernel selection and bits across vector widths: child JVMs with narrower vectors ({@code -XX:MaxVectorSize}
-     * of half this JVM's width, and {@code -XX:UseAVX=2} on an AVX-512 x86) take the 4-row tile, and C has the same
-     * bits as here ({@link GemmWidthProbe}: k within every path's kc, so the FMA chains are the same).
+     * Kernel selection and bits across vector widths and tiles: child JVMs take the tile their vectors call for and
+     * give C the same bits as here ({@link GemmWidthProbe}: k within every path's kc, so every element of C is the
+     * same FMA chain). Runs: half this JVM's width ({@code -XX:MaxVectorSize}); on an AVX-512 x86 also
+     * {@code -XX:UseAVX=2} and {@code -XX:MaxVectorSize=32}, which must take the 256-bit path (4 rows, 256-bit
+     * transposes); and the other tile at this width through {@link VectorGemm#ROWS_PROPERTY} (on AVX2 the fenced
+     * 6-row kernel).
      */
     @Test
-    void narrowerVectorsSelectTheFourRowTileAndGiveTheSameBits() throws Exception {
+    void narrowerVectorsAndOtherTilesGiveTheSameBits() throws Exception {
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
-        assertEquals(bits >= 512 ? 6 : 4, VectorGemm.MR, "rows of the micro-tile for " + bits + "-bit vectors");
         String here = GemmWidthProbe.digest();
         List<List<String>> runs = new ArrayList<>();
         if (bits >= 256) {
             runs.add(List.of("-XX:MaxVectorSize=" + bits / 16));
+            runs.add(List.of("-D" + VectorGemm.ROWS_PROPERTY + "=" + (VectorGemm.MR == 4 ? 6 : 4)));
         }
         String arch = System.getProperty("os.arch");
         if (bits >= 512 && (arch.equals("amd64") || arch.equals("x86_64"))) {
             runs.add(List.of("-XX:UseAVX=2"));
+            runs.add(List.of("-XX:MaxVectorSize=32"));
+            runs.add(List.of("-XX:MaxVectorSize=32", "-D" + VectorGemm.ROWS_PROPERTY + "=6"));
         }
         String java = ProcessHandle.current().info().command().orElseThrow();
         for (List<String> flags : runs) {
@@ -210,10 +248,19 @@ class VectorGemmTest {
             String line = out.lines().filter(l -> l.startsWith("lanes=")).findFirst()
                     .orElseThrow(() -> new AssertionError(out));
             int lanes = Integer.parseInt(line.substring(6, line.indexOf(' ')));
-            assertTrue(lanes < bits / 32, flags + " should narrow the vectors: " + line);
-            assertTrue(line.contains(" mr=4 "), flags + " should take the 4-row tile: " + line);
+            String rows = flags.stream().filter(f -> f.startsWith("-D")).map(f -> f.substring(f.indexOf('=') + 1))
+                    .findFirst().orElse(null);
+            if (flags.stream().anyMatch(f -> f.startsWith("-XX:"))) {
+                assertTrue(lanes < bits / 32, flags + " should narrow the vectors: " + line);
+            }
+            int wantRows = VectorGemm.tileRows(32 * lanes, rows);
+            String want = " mr=" + wantRows + " kernel=" + VectorGemm.kernelName(wantRows, 32 * lanes) + " ";
+            assertTrue(line.contains(want), flags + " should take" + want + ": " + line);
             if (lanes == 8) {
                 assertTrue(line.contains(" side=8/4 "), flags + " should take the 256-bit transposes: " + line);
+                if (rows == null) {
+                    assertTrue(line.contains(" mr=4 kernel=4x2 "), flags + " should take the 4-row tile: " + line);
+                }
             }
             assertEquals("digest=" + here, line.substring(line.indexOf("digest=")), flags + ": " + line);
         }
