@@ -3,11 +3,15 @@ package io.hvp4j.cli;
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.io.Json;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.spectral.BlockLanczos;
 import io.hvp4j.spectral.Lanczos;
 import io.hvp4j.spectral.PowerIteration;
 import io.hvp4j.spectral.SymmetricOperator;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,6 +83,13 @@ final class EigsCommand implements Callable<Integer> {
                     + " power: relative change of the eigenvalue (default 1e-3).")
     Double tol;
 
+    @Option(names = "--out", paramLabel = "U.npy|U.safetensors",
+            description = "Also write the eigenvectors (unit norm, atomic), one per pair in the printed order (top,"
+                    + " then bottom): .npy of shape (n, k), column j = vector j, rows in the flat parameter order"
+                    + " (of the --layer/--params block when given); or with --model .safetensors by parameter name,"
+                    + " each parameter of shape (k, ...), as hvp --out.")
+    Path out;
+
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
@@ -108,8 +119,13 @@ final class EigsCommand implements Callable<Integer> {
         if (tol != null && !(tol > 0 && Double.isFinite(tol))) {
             throw new InvalidInputException("--tol must be a positive number, got " + tol);
         }
+        if (out != null) {
+            Main.requireWritable(out, "--out");
+            VectorFiles.check(out, model, "--out");
+        }
         try (Problem p = Problem.load(model, spark)) {
-            SymmetricOperator op = p.curvature(c, p.block(layer, model.params), HvpCommand.MAX_BLOCK);
+            ParameterGroup group = p.block(layer, model.params);
+            SymmetricOperator op = p.curvature(c, group, HvpCommand.MAX_BLOCK);
             int n = op.dimension();
             if (m.equals("power") && top > n) {
                 throw new InvalidInputException("--top " + top + " exceeds the dimension " + n);
@@ -138,6 +154,10 @@ final class EigsCommand implements Callable<Integer> {
                 }
                 ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                List<double[]> vectors = new ArrayList<>();
+                r.top().forEach(q -> vectors.add(q.vector()));
+                r.bottom().forEach(q -> vectors.add(q.vector()));
+                writeVectors(p, group, n, vectors);
                 if (json) {
                     Map<String, Object> j = head(p, n, c, layer, m);
                     j.put("iterations", r.iterations());
@@ -162,6 +182,7 @@ final class EigsCommand implements Callable<Integer> {
                         tol == null ? PowerIteration.DEFAULT_TOLERANCE : tol, seed, bar);
                 ProgressBar.clear(bar);
                 double seconds = (System.nanoTime() - t0) / 1e9;
+                writeVectors(p, group, n, r.pairs().stream().map(PowerIteration.Pair::vector).toList());
                 if (json) {
                     Map<String, Object> j = head(p, n, c, layer, "power");
                     j.put("products", r.products());
@@ -195,6 +216,22 @@ final class EigsCommand implements Callable<Integer> {
             stdout.flush();
             return 0;
         }
+    }
+
+    /** Writes {@code vectors} (each of length n) to {@code --out} as the columns of an n × k matrix. */
+    private void writeVectors(Problem p, ParameterGroup group, int n, List<double[]> vectors) {
+        if (out == null) {
+            return;
+        }
+        int k = vectors.size();
+        Tensor u = Tensor.allocate(p.arena, DType.F64, n, k);
+        for (int j = 0; j < k; j++) {
+            double[] v = vectors.get(j);
+            for (int i = 0; i < n; i++) {
+                u.set(i, j, v[i]);
+            }
+        }
+        VectorFiles.write(out, p, group, u, false);
     }
 
     private static void printPairs(PrintWriter out, String what, List<Lanczos.RitzPair> pairs) {

@@ -88,6 +88,49 @@ class OnnxModelCommandsTest {
         assertTrue(r.err().contains("need --model"), r.err());
     }
 
+    /** eigs --out writes unit vectors u with H u = θ u, flat (.npy) and by name (.safetensors, read by hvp). */
+    @Test
+    void eigsWritesTheEigenvectors() throws IOException {
+        String m = model("fc.weight", "fc.bias").toString();
+        Path u = dir.resolve("u.npy"), hu = dir.resolve("hu.npy"), named = dir.resolve("u.safetensors");
+        TraceCommandTest.Result r = run("eigs", "--model", m, "--data", "gaussian:5", "--threads", "1", "--top", "2",
+                "--bottom", "1", "--json", "--out", u.toString());
+        assertEquals(0, r.code(), r.err());
+        double[] theta = java.util.regex.Pattern.compile("\"value\"\\s*:\\s*([-0-9.eE+]+)").matcher(r.out())
+                .results().mapToDouble(x -> Double.parseDouble(x.group(1))).toArray();
+        assertEquals(3, theta.length, r.out());
+        r = run("hvp", "--model", m, "--data", "gaussian:5", "--threads", "1", "--vector", u.toString(), "--out",
+                hu.toString());
+        assertEquals(0, r.code(), r.err());
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            io.hvp4j.memory.Tensor U = io.hvp4j.io.Npy.readMatrix(u, arena, io.hvp4j.memory.DType.F64, "u");
+            io.hvp4j.memory.Tensor HU = io.hvp4j.io.Npy.readMatrix(hu, arena, io.hvp4j.memory.DType.F64, "hu");
+            assertEquals(15, U.rows());
+            assertEquals(3, U.cols());
+            double scale = Math.max(Math.abs(theta[0]), Math.abs(theta[2]));
+            for (int j = 0; j < 3; j++) {
+                double norm = 0, res = 0;
+                for (int i = 0; i < 15; i++) {
+                    norm += U.get(i, j) * U.get(i, j);
+                    double d = HU.get(i, j) - theta[j] * U.get(i, j);
+                    res += d * d;
+                }
+                assertEquals(1, norm, 1e-12);
+                // The Ritz residual of a converged pair is below Lanczos' tolerance times |θ|_max.
+                assertTrue(Math.sqrt(res) <= 1e-6 * scale, "pair " + j + ": residual " + Math.sqrt(res));
+            }
+        }
+        r = run("eigs", "--model", m, "--data", "gaussian:5", "--threads", "1", "--top", "2", "--method", "power",
+                "--out", named.toString());
+        assertEquals(0, r.code(), r.err());
+        r = run("hvp", "--model", m, "--data", "gaussian:5", "--threads", "1", "--vector", named.toString(), "--out",
+                dir.resolve("hu.safetensors").toString());
+        assertEquals(0, r.code(), r.err());
+        r = run("eigs", "--arch", "4,3", "--data", "gaussian:5", "--out", named.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("need --model"), r.err());
+    }
+
     @Test
     void generatedNamesWarnAndBadFilesAreOneLineErrors() throws IOException {
         String m = model("onnx::Gemm_5", "onnx::Gemm_6").toString();
