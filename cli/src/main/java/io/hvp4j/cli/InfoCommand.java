@@ -38,7 +38,12 @@ import picocli.CommandLine.Spec;
                     + " \"batch_rows\", \"layers\": [{\"index\", \"names\", \"shape\", \"params\", \"offset\"}],"
                     + " \"params\", \"memory_bytes\": {\"parameters\", \"gradient\", \"hvp\", \"block_hvp\","
                     + " \"dense_hessian\", \"largest_layer_block\"}, \"block_vectors\", \"dense_hessian_fits\","
-                    + " \"memory_budget_bytes\", \"total_memory_bytes\", \"flops\": {\"forward\", \"gradient\", \"hvp\"}}."})
+                    + " \"memory_budget_bytes\", \"total_memory_bytes\", \"flops\": {\"forward\", \"gradient\", \"hvp\"}}.",
+            "With --model: one line per parameter (module, state_dict name, shape, count, offset in the flat order of"
+                    + " .npy vectors); JSON {\"model\", \"loss\", \"reduction\", \"dtype\", \"samples\", \"batch_rows\","
+                    + " \"modules\": [{\"index\", \"name\", \"names\", \"shapes\", \"offsets\", \"params\", \"offset\"}],"
+                    + " \"params\", \"memory_bytes\", \"dense_hessian_fits\", \"memory_budget_bytes\","
+                    + " \"total_memory_bytes\"}."})
 final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -155,12 +160,15 @@ final class InfoCommand implements Callable<Integer> {
                 row.put("name", g.name());
                 List<String> names = new ArrayList<>();
                 List<int[]> shapes = new ArrayList<>();
+                List<Long> offsets = new ArrayList<>();
                 for (int member : g.members()) {
                     names.add(p.graph.parameters().get(member).name());
                     shapes.add(p.graph.parameters().get(member).shape().dims());
+                    offsets.add(p.graph.offset(member));
                 }
                 row.put("names", names);
                 row.put("shapes", shapes);
+                row.put("offsets", offsets);
                 row.put("params", g.size());
                 row.put("offset", p.graph.offset(g.members()[0]));
                 rows.add(row);
@@ -184,16 +192,24 @@ final class InfoCommand implements Callable<Integer> {
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "model: --model %s, loss %s (%s), dtype %s,"
                             + " %d samples in batches of %d%n", model.modelName, p.loss.id(),
                     p.reduction.name().toLowerCase(Locale.ROOT), p.dtype, p.data.size(), p.batchRows));
-            sb.append(String.format(Locale.ROOT, "%-6s %-28s %-34s %12s %12s%n", "module", "name", "shapes", "params",
-                    "offset"));
+            // One line per parameter: the flat order of .npy vectors is these offsets.
+            sb.append(String.format(Locale.ROOT, "%-6s %-20s %-32s %-18s %10s %10s%n", "module", "name", "parameter",
+                    "shape", "params", "offset"));
             for (Map<String, Object> row : rows) {
                 @SuppressWarnings("unchecked")
+                List<String> names = (List<String>) row.get("names");
+                @SuppressWarnings("unchecked")
                 List<int[]> shapes = (List<int[]>) row.get("shapes");
-                sb.append(String.format(Locale.ROOT, "%-6d %-28s %-34s %,12d %,12d%n", row.get("index"), row.get("name"),
-                        String.join(" ", shapes.stream().map(java.util.Arrays::toString).toList()), row.get("params"),
-                        row.get("offset")));
+                @SuppressWarnings("unchecked")
+                List<Long> offsets = (List<Long>) row.get("offsets");
+                for (int i = 0; i < names.size(); i++) {
+                    int size = java.util.Arrays.stream(shapes.get(i)).reduce(1, Math::multiplyExact);
+                    sb.append(String.format(Locale.ROOT, "%-6s %-20s %-32s %-18s %,10d %,10d%n",
+                            i == 0 ? row.get("index").toString() : "", i == 0 ? row.get("name") : "", names.get(i),
+                            java.util.Arrays.toString(shapes.get(i)), size, offsets.get(i)));
+                }
             }
-            sb.append(String.format(Locale.ROOT, "%-6s %-28s %-34s %,12d%n", "total", "", "", n));
+            sb.append(String.format(Locale.ROOT, "%-6s %-20s %-32s %-18s %,10d%n", "total", "", "", "", n));
             sb.append(String.format(Locale.ROOT, "memory (%s; dense matrices float64): parameters %s, dense Hessian"
                             + " P×P %s, largest module block %s%n", p.dtype, Problem.bytes(memory.get("parameters")),
                     Problem.bytes(memory.get("dense_hessian")), Problem.bytes(memory.get("largest_module_block"))));

@@ -37,14 +37,18 @@ class InfoCommandTest {
     void builtInGraphModel() {
         MainTest.Result r = run("info", "--model", "lenet5", "--data", "gaussian:3");
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("conv1") && r.out().contains("[6, 1, 5, 5] [6]"), r.out());
+        // One line per parameter with its flat offset (conv1: 150 + 6 values, then conv2.weight at 156).
+        assertTrue(r.out().matches("(?s).*conv1\\s+conv1\\.weight\\s+\\[6, 1, 5, 5\\]\\s+150\\s+0\n.*"), r.out());
+        assertTrue(r.out().matches("(?s).*\n\\s+conv1\\.bias\\s+\\[6\\]\\s+6\\s+150\n.*"), r.out());
+        assertTrue(r.out().matches("(?s).*conv2\\s+conv2\\.weight\\s+\\[16, 6, 5, 5\\]\\s+2,400\\s+156\n.*"),
+                r.out());
         assertTrue(r.out().contains("61,706"), r.out());
         r = run("info", "--model", "lenet5", "--data", "gaussian:3", "--json");
         assertEquals(0, r.code(), r.err());
         String j = r.out().trim();
         for (String part : new String[] {"\"model\": \"lenet5\"", "\"params\": 61706",
             "{\"index\": 0, \"name\": \"conv1\", \"names\": [\"conv1.weight\", \"conv1.bias\"], \"shapes\":"
-                    + " [[6, 1, 5, 5], [6]], \"params\": 156, \"offset\": 0}", "\"samples\": 3",
+                    + " [[6, 1, 5, 5], [6]], \"offsets\": [0, 150], \"params\": 156, \"offset\": 0}", "\"samples\": 3",
             "\"dense_hessian_fits\": false"}) {
             assertTrue(j.contains(part), part + " in " + j);
         }
