@@ -5,12 +5,18 @@ package io.hvp4j;
  * an unknown name. The message is one line meant for the user; front ends print it without a stack trace.
  */
 public class InvalidInputException extends IllegalArgumentException {
-    /** @param message one line for the user */
+    /**
+     * An error for the user.
+     *
+     * @param message one line for the user
+     */
     public InvalidInputException(String message) {
         super(message);
     }
 
     /**
+     * An error for the user, with the error that revealed it.
+     *
      * @param message one line for the user
      * @param cause   the underlying error (e.g. an {@code IOException}), kept for logs
      */

@@ -12,6 +12,11 @@ public enum Curvature {
     /** The functional part {@code H_F = Σ_i Σ_c g_{i,c} ∇²_θ f_{i,c}}, the HVP of {@code Σ_i ḡ_iᵀ f(x_i)} with ḡ fixed. */
     FUNCTIONAL;
 
+    /**
+     * The name in command options and JSON output.
+     *
+     * @return {@code hessian}, {@code ggn} or {@code functional}
+     */
     public String id() {
         return switch (this) {
             case HESSIAN -> "hessian";
@@ -20,7 +25,11 @@ public enum Curvature {
         };
     }
 
-    /** The matrix's symbol in output and file names: {@code H}, {@code H_O} or {@code H_F}. */
+    /**
+     * The matrix's symbol in output and file names.
+     *
+     * @return {@code H}, {@code H_O} or {@code H_F}
+     */
     public String symbol() {
         return switch (this) {
             case HESSIAN -> "H";
@@ -29,6 +38,14 @@ public enum Curvature {
         };
     }
 
+    /**
+     * Parses a curvature name.
+     *
+     * @param s {@code hessian}/{@code h}, {@code ggn}/{@code gauss-newton}/{@code outer}/{@code h_o}, or
+     *          {@code functional}/{@code h_f} (any case)
+     * @return the curvature
+     * @throws InvalidInputException for any other name
+     */
     public static Curvature parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "hessian", "h" -> HESSIAN;

@@ -18,6 +18,7 @@ import java.util.Locale;
  * </ul>
  */
 public enum Loss {
+    /** Half the squared error, ℓ = ½‖f − y‖². */
     MSE {
         @Override
         public Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs) {
@@ -51,6 +52,7 @@ public enum Loss {
             };
         }
     },
+    /** Cross-entropy of softmax(f) against probability targets. */
     CE {
         @Override
         public Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs) {
@@ -103,6 +105,7 @@ public enum Loss {
             };
         }
     },
+    /** Log-cosh of the residual, ℓ = Σ_c log cosh(f_c − y_c). */
     COSH {
         @Override
         public Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs) {
@@ -152,8 +155,18 @@ public enum Loss {
 
     /** How per-sample losses are combined. */
     public enum Reduction {
-        MEAN, SUM;
+        /** {@code scale = 1/N}. */
+        MEAN,
+        /** {@code scale = 1}. */
+        SUM;
 
+        /**
+         * Parses a reduction name.
+         *
+         * @param s {@code mean} or {@code sum} (any case)
+         * @return the reduction
+         * @throws InvalidInputException for any other name
+         */
         public static Reduction parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "mean" -> MEAN;
@@ -172,15 +185,31 @@ public enum Loss {
      * first; it keeps what the other rules need. Not thread-safe.
      */
     public abstract static class Rules {
+        /** The kernels the rules run on. */
         protected final Backend be;
+        /** The outputs of the last {@link #forward}. */
         protected Tensor f;
+        /** The targets of the last {@link #forward}. */
         protected Tensor y;
+        /** The scale of the last {@link #forward}. */
         protected double scale;
 
+        /**
+         * Rules on a backend.
+         *
+         * @param be the kernels (the caller's)
+         */
         protected Rules(Backend be) {
             this.be = be;
         }
 
+        /**
+         * Checks the shapes and keeps the arguments of a {@link #forward} call.
+         *
+         * @param f     the outputs, rows × K
+         * @param y     the targets, the same shape
+         * @param scale the reduction's scale
+         */
         protected void begin(Tensor f, Tensor y, double scale) {
             if (f.rows() != y.rows() || f.cols() != y.cols()) {
                 throw new IllegalArgumentException("outputs " + f + " and targets " + y + " differ in shape");
@@ -190,35 +219,82 @@ public enum Loss {
             this.scale = scale;
         }
 
-        /** Returns {@code scale · Σ_rows ℓ(f_r, y_r)} and keeps the state the other rules need. */
+        /**
+         * The value; keeps the state the other rules need.
+         *
+         * @param f     the outputs, rows × K
+         * @param y     the targets, the same shape
+         * @param scale the reduction's scale
+         * @return {@code scale · Σ_rows ℓ(f_r, y_r)}
+         */
         public abstract double forward(Tensor f, Tensor y, double scale);
 
-        /** Writes {@code G_F = scale·∂ℓ/∂f} (same shape as f). */
+        /**
+         * The backward rule.
+         *
+         * @param gF receives {@code G_F = scale·∂ℓ/∂f} (the shape of f)
+         */
         public abstract void backward(Tensor gF);
 
-        /** Blocked: {@code gFDot[r, j, :] = scale·∇²ℓ(f_r)·fDot[r, j, :]} for {@code fDot} of rows × (k·K). */
+        /**
+         * The tangent of the backward rule, blocked.
+         *
+         * @param fDot  k output tangents per row, rows × (k·K)
+         * @param gFDot receives {@code gFDot[r, j, :] = scale·∇²ℓ(f_r)·fDot[r, j, :]}, the same shape
+         */
         public abstract void tangentOfBackward(Tensor fDot, Tensor gFDot);
 
         /**
          * Second-order tangent of backward for one tangent ({@code rows × K}): with the outputs moving as
          * {@code f + εḟ + ½ε²f̈}, {@code gFDDot = scale·(∇³ℓ[ḟ, ḟ] + ∇²ℓ·f̈)}, the second derivative of
          * {@code G_F} in ε. Used for the gradient of {@code vᵀHv}.
+         *
+         * @param fDot   the first-order output tangent
+         * @param fDDot  the second-order output tangent
+         * @param gFDDot receives {@code scale·(∇³ℓ[ḟ, ḟ] + ∇²ℓ·f̈)}
          */
         public abstract void secondTangentOfBackward(Tensor fDot, Tensor fDDot, Tensor gFDDot);
 
-        /** Directional derivative of the value along one tangent {@code fDot} (rows × K), given {@code gF}. */
+        /**
+         * The tangent rule: the directional derivative of the value.
+         *
+         * @param gF   the backward rule's {@code G_F}
+         * @param fDot one output tangent, rows × K
+         * @return {@code ⟨G_F, ḟ⟩}
+         */
         public double tangent(Tensor gF, Tensor fDot) {
             return be.dot(gF, fDot);
         }
     }
 
-    /** Creates rules with buffers for up to {@code maxRows} samples of {@code outputs} columns, owned by {@code arena}. */
+    /**
+     * Creates this loss's rules.
+     *
+     * @param be      the kernels (the caller's)
+     * @param arena   owns the rules' buffers
+     * @param dtype   their dtype
+     * @param maxRows the most samples per batch
+     * @param outputs K
+     * @return rules with buffers for up to {@code maxRows} samples
+     */
     public abstract Rules rules(Backend be, Arena arena, DType dtype, int maxRows, int outputs);
 
+    /**
+     * The name in command options and output.
+     *
+     * @return {@code mse}, {@code ce} or {@code cosh}
+     */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * Parses a loss name.
+     *
+     * @param s {@code mse}, {@code ce} ({@code cross-entropy}) or {@code cosh} ({@code logcosh}), any case
+     * @return the loss
+     * @throws InvalidInputException for any other name
+     */
     public static Loss parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "mse" -> MSE;

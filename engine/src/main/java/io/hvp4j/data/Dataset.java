@@ -31,24 +31,50 @@ public final class Dataset {
      * concurrent reads.
      */
     public interface Rows {
-        /** Number of rows, N. */
+        /**
+         * The number of rows.
+         *
+         * @return N
+         */
         int rows();
 
-        /** Values per row, d. */
+        /**
+         * Values per row.
+         *
+         * @return d
+         */
         int cols();
 
-        /** The dtype of the rows written by {@link #copy}. */
+        /**
+         * The rows' precision.
+         *
+         * @return the dtype of the rows written by {@link #copy}
+         */
         DType dtype();
 
-        /** Writes rows {@code [from, from + dst.rows())} into {@code dst} ({@code dst.cols() == cols()}). */
+        /**
+         * Writes consecutive rows.
+         *
+         * @param from the first row
+         * @param dst  receives rows {@code [from, from + dst.rows())}; {@code dst.cols() == cols()}
+         */
         void copy(int from, Tensor dst);
 
-        /** The stored tensor when the rows are one (then nothing is converted), else null. */
+        /**
+         * The rows as stored.
+         *
+         * @return the stored tensor when the rows are one (then nothing is converted), else null
+         */
         default Tensor tensor() {
             return null;
         }
 
-        /** The rows of a tensor. */
+        /**
+         * The rows of a tensor.
+         *
+         * @param t an {@code N × d} tensor
+         * @return its rows (no copy)
+         */
         static Rows of(Tensor t) {
             return new Rows() {
                 public int rows() {
@@ -75,14 +101,26 @@ public final class Dataset {
         }
     }
 
-    /** Validates shapes and finiteness; {@code what} names the source in error messages. */
+    /**
+     * A data set of stored inputs; validates shapes and finiteness.
+     *
+     * @param inputs  {@code N × d}
+     * @param targets {@code N × K}, the same dtype
+     * @param what    names the source in error messages
+     * @throws InvalidInputException for mismatched rows, an empty set or a non-finite value
+     */
     public Dataset(Tensor inputs, Tensor targets, String what) {
         this(Rows.of(inputs), targets, what);
     }
 
     /**
      * A data set of input rows (streamed when {@code inputs} is not a {@linkplain Rows#tensor() tensor}: their
-     * finiteness is then the source's to check) and target rows; {@code what} names the source in messages.
+     * finiteness is then the source's to check) and target rows.
+     *
+     * @param inputs  N rows of d values
+     * @param targets {@code N × K}, the same dtype
+     * @param what    names the source in error messages
+     * @throws InvalidInputException for mismatched rows, an empty set or a non-finite value
      */
     public Dataset(Rows inputs, Tensor targets, String what) {
         if (inputs.rows() != targets.rows()) {
@@ -112,7 +150,11 @@ public final class Dataset {
         }
     }
 
-    /** Whether the inputs are converted on demand (not held as one tensor). */
+    /**
+     * How the inputs are held.
+     *
+     * @return whether the inputs are converted on demand (not held as one tensor)
+     */
     public boolean streamed() {
         return stored == null;
     }
@@ -121,6 +163,8 @@ public final class Dataset {
      * The inputs as one {@code N × d} tensor. For {@linkplain #streamed() streamed} inputs the first call converts
      * every row into memory (kept while the data set is reachable), which a data set larger than memory cannot
      * afford: batch loops use {@link #inputRows} instead.
+     *
+     * @return the {@code N × d} inputs
      */
     public synchronized Tensor inputs() {
         if (stored != null) {
@@ -138,6 +182,11 @@ public final class Dataset {
      * Input rows {@code [from, from + count)}: a view of the stored tensor, or for streamed inputs those rows
      * converted into the first {@code count} rows of {@code scratch} (a tensor of at least {@code count} rows
      * of {@code d} columns in the data set's dtype; unused, and may be null, when the inputs are stored).
+     *
+     * @param from    the first row
+     * @param count   the number of rows
+     * @param scratch room for converted rows, or null when the inputs are stored
+     * @return the {@code count × d} rows
      */
     public Tensor inputRows(int from, int count, Tensor scratch) {
         if (stored != null) {
@@ -148,7 +197,12 @@ public final class Dataset {
         return dst;
     }
 
-    /** Copies input rows {@code [from, from + dst.rows())} into {@code dst}. */
+    /**
+     * Copies consecutive input rows.
+     *
+     * @param from the first row
+     * @param dst  receives rows {@code [from, from + dst.rows())}; {@code d} columns
+     */
     public void copyInputs(int from, Tensor dst) {
         java.util.Objects.checkFromIndexSize(from, dst.rows(), size());
         if (dst.cols() != inputDimension()) {
@@ -161,6 +215,11 @@ public final class Dataset {
     /**
      * The first {@code n} samples: views when the inputs are stored, a converted copy in {@code arena} when they
      * are streamed.
+     *
+     * @param n     the number of samples
+     * @param arena holds the converted copy of streamed inputs
+     * @param what  names the subset in error messages
+     * @return the first {@code n} samples
      */
     public Dataset head(int n, Arena arena, String what) {
         Tensor x = stored != null ? stored.rowSlice(0, n) : inputRows(0, n,
@@ -168,27 +227,61 @@ public final class Dataset {
         return new Dataset(x, targets.rowSlice(0, n), what);
     }
 
+    /**
+     * The targets.
+     *
+     * @return {@code N × K} (probability rows for cross-entropy)
+     */
     public Tensor targets() {
         return targets;
     }
 
+    /**
+     * The number of samples.
+     *
+     * @return N
+     */
     public int size() {
         return rows.rows();
     }
 
+    /**
+     * Values per input row.
+     *
+     * @return d
+     */
     public int inputDimension() {
         return rows.cols();
     }
 
+    /**
+     * Values per target row.
+     *
+     * @return K
+     */
     public int outputDimension() {
         return targets.cols();
     }
 
+    /**
+     * The precision of inputs and targets.
+     *
+     * @return the dtype
+     */
     public DType dtype() {
         return rows.dtype();
     }
 
-    /** One-hot rows for integer labels in {@code [0, classes)}. */
+    /**
+     * One-hot rows for integer labels.
+     *
+     * @param arena   owns the tensor
+     * @param dtype   its dtype
+     * @param labels  labels in {@code [0, classes)}
+     * @param classes K
+     * @return a {@code labels.length × classes} tensor
+     * @throws InvalidInputException for a label out of range
+     */
     public static Tensor oneHot(Arena arena, DType dtype, int[] labels, int classes) {
         Tensor t = Tensor.allocate(arena, dtype, labels.length, classes);
         for (int i = 0; i < labels.length; i++) {
@@ -200,7 +293,13 @@ public final class Dataset {
         return t;
     }
 
-    /** Checks that ce targets are probability rows (non-negative, summing to 1 within 1e-6·K). */
+    /**
+     * Checks that cross-entropy targets are probability rows (non-negative, summing to 1 within 1e-6·K).
+     *
+     * @param y    the targets
+     * @param what names them in the error message
+     * @throws InvalidInputException for a row that is not a probability vector
+     */
     public static void requireProbabilities(Tensor y, String what) {
         for (int r = 0; r < y.rows(); r++) {
             double s = 0;
@@ -220,6 +319,15 @@ public final class Dataset {
     /**
      * The built-in synthetic set {@code gaussian:N}: standard-normal inputs; standard-normal targets for mse and
      * cosh, uniform labels (one-hot) for ce. Inputs and targets use separate seeded streams.
+     *
+     * @param arena   owns the tensors
+     * @param dtype   their dtype
+     * @param n       samples, at least 1
+     * @param d       values per input
+     * @param outputs K
+     * @param loss    decides the kind of targets
+     * @param seed    the seed
+     * @return the data set
      */
     public static Dataset gaussian(Arena arena, DType dtype, int n, int d, int outputs, Loss loss, long seed) {
         if (n < 1) {

@@ -19,8 +19,16 @@ public final class GaussianClusters {
     private GaussianClusters() {
     }
 
-    /** The parameters of a mixture (validated). */
+    /**
+     * The parameters of a mixture.
+     *
+     * @param clusters   k, at least 1
+     * @param dimension  d, at least 1
+     * @param separation the norm of every centre, finite and non-negative
+     * @param perCluster points per cluster, at least 1
+     */
     public record Spec(int clusters, int dimension, double separation, int perCluster) {
+        /** Validates the parameters ({@link InvalidInputException} for bad ones). */
         public Spec {
             if (clusters < 1 || dimension < 1 || perCluster < 1) {
                 throw new InvalidInputException("clusters, dimension and points per cluster must be positive, got "
@@ -34,12 +42,25 @@ public final class GaussianClusters {
             }
         }
 
+        /**
+         * The number of points.
+         *
+         * @return {@code clusters · perCluster}
+         */
         public int size() {
             return clusters * perCluster;
         }
     }
 
-    /** The data set in {@code arena}, in {@code dtype}. */
+    /**
+     * Draws the mixture.
+     *
+     * @param arena owns the tensors
+     * @param dtype their dtype
+     * @param spec  the mixture
+     * @param seed  the seed
+     * @return the data set, cluster by cluster
+     */
     public static Dataset generate(Arena arena, DType dtype, Spec spec, long seed) {
         SplittableRandom root = new SplittableRandom(seed);
         SplittableRandom rc = root.split(), rx = root.split();

@@ -16,7 +16,16 @@ import java.util.SplittableRandom;
  */
 public final class Graph {
     /** What a value is. */
-    public enum Kind { INPUT, PARAMETER, CONSTANT, COMPUTED }
+    public enum Kind {
+        /** The data input (batched). */
+        INPUT,
+        /** A parameter tensor, part of θ. */
+        PARAMETER,
+        /** Data without tangents, e.g. BatchNorm running statistics. */
+        CONSTANT,
+        /** A node's output (batched). */
+        COMPUTED
+    }
 
     /** A value of the graph: its shape is per sample when batched, whole otherwise. */
     public static final class Value {
@@ -36,23 +45,47 @@ public final class Graph {
             this.init = init;
         }
 
+        /**
+         * The value's index.
+         *
+         * @return its id (an index into per-value arrays, below {@link Graph#valueSlots()})
+         */
         public int id() {
             return id;
         }
 
+        /**
+         * The value's name.
+         *
+         * @return the {@code state_dict} name of a parameter or constant, else the node's or input's name
+         */
         public String name() {
             return name;
         }
 
+        /**
+         * What the value is.
+         *
+         * @return its kind
+         */
         public Kind kind() {
             return kind;
         }
 
+        /**
+         * The value's shape.
+         *
+         * @return per sample when batched, whole otherwise
+         */
         public Shape shape() {
             return shape;
         }
 
-        /** True for the data input and node outputs (one row per sample), false for parameters and constants. */
+        /**
+         * Whether the value has one row per sample.
+         *
+         * @return true for the data input and node outputs, false for parameters and constants
+         */
         public boolean batched() {
             return kind == Kind.INPUT || kind == Kind.COMPUTED;
         }
@@ -63,7 +96,12 @@ public final class Graph {
         }
     }
 
-    /** How a parameter is initialised by {@link #initialParameters}: PyTorch's defaults for its module. */
+    /**
+     * How a parameter is initialised by {@link #initialParameters}: PyTorch's defaults for its module.
+     *
+     * @param kind  {@code uniform} (in {@code ±bound}) or {@code constant} (every value {@code bound})
+     * @param bound the bound or the constant
+     */
     public record Init(String kind, double bound) {
         static Init uniform(double bound) {
             return new Init("uniform", bound);
@@ -74,7 +112,14 @@ public final class Graph {
         }
     }
 
-    /** An op applied to input values, producing one value. */
+    /**
+     * An op applied to input values, producing one value.
+     *
+     * @param name   the node's name
+     * @param op     its rules
+     * @param inputs the values it reads
+     * @param output the value it writes
+     */
     public record Node(String name, Op op, List<Value> inputs, Value output) {
     }
 
@@ -112,7 +157,11 @@ public final class Graph {
         }
     }
 
-    /** One more than the largest value id (ids index per-value arrays). */
+    /**
+     * The size of per-value arrays.
+     *
+     * @return one more than the largest value id
+     */
     public int valueSlots() {
         int m = 0;
         for (Value v : values) {
@@ -121,45 +170,87 @@ public final class Graph {
         return m;
     }
 
-    /** Every value, inputs first, in topological order. */
+    /**
+     * The values.
+     *
+     * @return every value, inputs first, in topological order (unmodifiable)
+     */
     public List<Value> values() {
         return values;
     }
 
-    /** The nodes in topological order. */
+    /**
+     * The nodes.
+     *
+     * @return the nodes in topological order (unmodifiable)
+     */
     public List<Node> nodes() {
         return nodes;
     }
 
-    /** The parameters in the order of the flat parameter vector. */
+    /**
+     * The parameter tensors.
+     *
+     * @return the parameters in the order of the flat parameter vector (unmodifiable)
+     */
     public List<Value> parameters() {
         return parameters;
     }
 
+    /**
+     * The data input.
+     *
+     * @return the one batched input value
+     */
     public Value input() {
         return input;
     }
 
+    /**
+     * The network's output.
+     *
+     * @return the batched value the loss reads
+     */
     public Value output() {
         return output;
     }
 
-    /** The value named {@code name}, or null. */
+    /**
+     * Looks a value up by name.
+     *
+     * @param name a value's name
+     * @return the value, or null
+     */
     public Value value(String name) {
         return byName.get(name);
     }
 
-    /** Total parameter count P. */
+    /**
+     * The number of parameters.
+     *
+     * @return P
+     */
     public int parameterCount() {
         return (int) parameterCount;
     }
 
-    /** Offset of parameter {@code i} (index into {@link #parameters()}) in the flat vector. */
+    /**
+     * Where a parameter tensor starts.
+     *
+     * @param i an index into {@link #parameters()}
+     * @return its offset in the flat vector
+     */
     public long offset(int i) {
         return offsets[i];
     }
 
-    /** Index of parameter {@code v} in {@link #parameters()}. */
+    /**
+     * Finds a parameter tensor.
+     *
+     * @param v a parameter of this graph
+     * @return its index in {@link #parameters()}
+     * @throws IllegalArgumentException when {@code v} is not one
+     */
     public int parameterIndex(Value v) {
         int i = parameters.indexOf(v);
         if (i < 0) {
@@ -168,12 +259,20 @@ public final class Graph {
         return i;
     }
 
-    /** Per-sample input size (e.g. {@code C·H·W}). */
+    /**
+     * The input width.
+     *
+     * @return values per sample of the input (e.g. {@code C·H·W})
+     */
     public int inputSize() {
         return input.shape.intSize();
     }
 
-    /** Per-sample output size (the number of classes K for a classifier). */
+    /**
+     * The output width.
+     *
+     * @return values per sample of the output (the number of classes K for a classifier)
+     */
     public int outputSize() {
         return output.shape.intSize();
     }
@@ -182,6 +281,9 @@ public final class Graph {
      * Parameters drawn as PyTorch initialises its modules (uniform in {@code ±1/√fan_in} for linear and convolution
      * weights and biases; ones and zeros for normalisation scales and shifts), from {@code seed}: the same seed gives
      * the same vector. The distribution matches PyTorch's, the numbers do not (another generator).
+     *
+     * @param seed the seed
+     * @return P values in flat order
      */
     public double[] initialParameters(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -200,6 +302,10 @@ public final class Graph {
     /**
      * This graph with the data of some constants replaced (for example BatchNorm running statistics read from a
      * {@code state_dict}); each name must be a constant of this graph with the same number of values.
+     *
+     * @param data new values by constant name (copied)
+     * @return the new graph (this one is unchanged)
+     * @throws io.hvp4j.InvalidInputException for an unknown name or a wrong number of values
      */
     public Graph withConstants(Map<String, double[]> data) {
         Map<Value, Value> swap = new java.util.HashMap<>();
@@ -229,13 +335,22 @@ public final class Graph {
         return new Graph(vs, ns, input, output);
     }
 
-    /** The constant's values (a copy), or null when {@code name} is not a constant. */
+    /**
+     * A constant's values.
+     *
+     * @param name the constant's name
+     * @return its values (a copy), or null when {@code name} is not a constant
+     */
     public double[] constant(String name) {
         Value v = byName.get(name);
         return v == null || v.kind != Kind.CONSTANT ? null : v.constant.clone();
     }
 
-    /** One line per node: name, op, input names and output shape. */
+    /**
+     * The structure, for messages and fingerprints.
+     *
+     * @return one line per node: name, op, input names and output shape
+     */
     public String describe() {
         StringBuilder b = new StringBuilder();
         b.append("input ").append(input).append('\n');

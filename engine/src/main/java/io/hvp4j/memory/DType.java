@@ -5,7 +5,9 @@ import java.util.Locale;
 
 /** Element type of a tensor. Rank work is done in {@link #F64}; throughput is measured in both. */
 public enum DType {
+    /** IEEE 754 binary32 ({@code torch.float32}). */
     F32(4, 0x1p-23),
+    /** IEEE 754 binary64 ({@code torch.float64}). */
     F64(8, 0x1p-52);
 
     private final int bytes;
@@ -16,22 +18,41 @@ public enum DType {
         this.epsilon = epsilon;
     }
 
-    /** Bytes per element. */
+    /**
+     * The element size.
+     *
+     * @return bytes per element: 4 or 8
+     */
     public int bytes() {
         return bytes;
     }
 
-    /** Machine epsilon (distance from 1 to the next larger number): 2^-23 or 2^-52, as numpy's finfo.eps. */
+    /**
+     * Machine epsilon, as numpy's {@code finfo.eps}.
+     *
+     * @return the distance from 1 to the next larger number: 2^-23 or 2^-52
+     */
     public double epsilon() {
         return epsilon;
     }
 
-    /** Unaligned little-endian layout, the byte order of npy and safetensors files and of x86. */
+    /**
+     * The element's memory layout.
+     *
+     * @return the unaligned little-endian layout (the byte order of npy and safetensors files and of x86)
+     */
     public ValueLayout layout() {
         return this == F32 ? ValueLayout.JAVA_FLOAT_UNALIGNED : ValueLayout.JAVA_DOUBLE_UNALIGNED;
     }
 
-    /** Parses {@code f32}/{@code float32}/{@code f64}/{@code float64} (case-insensitive). */
+    /**
+     * Parses a dtype name.
+     *
+     * @param s {@code f32}, {@code float32}, {@code float}, {@code f64}, {@code float64} or {@code double}
+     *          (any case)
+     * @return the dtype
+     * @throws io.hvp4j.InvalidInputException for any other name
+     */
     public static DType parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "f32", "float32", "float" -> F32;

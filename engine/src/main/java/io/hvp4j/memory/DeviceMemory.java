@@ -7,12 +7,20 @@ package io.hvp4j.memory;
  * and out with {@code Backend.upload}/{@code Backend.download}.
  */
 public interface DeviceMemory {
-    /** Size in bytes. */
+    /**
+     * The allocation's size.
+     *
+     * @return its size in bytes
+     */
     long byteSize();
 
     /** Throws {@link IllegalStateException} when the memory has been freed (its owner was closed). */
     void checkAlive();
 
-    /** Where the memory lives, for messages, e.g. {@code cuda:0}. */
+    /**
+     * Where the memory lives, for messages.
+     *
+     * @return e.g. {@code cuda:0}
+     */
     String location();
 }

@@ -50,6 +50,13 @@ public final class Tensor {
     /**
      * A {@code rows × cols} view of device memory starting {@code byteOffset} bytes into {@code memory}; for
      * device backends (which allocate the memory), not for general use.
+     *
+     * @param memory     the device allocation (owned by its backend)
+     * @param byteOffset where element 0 starts, in bytes
+     * @param dtype      the element type
+     * @param rows       rows of the view
+     * @param cols       columns of the view
+     * @return the device tensor
      */
     public static Tensor onDevice(DeviceMemory memory, long byteOffset, DType dtype, int rows, int cols) {
         Objects.requireNonNull(memory, "memory");
@@ -58,7 +65,15 @@ public final class Tensor {
         return new Tensor(memory, byteOffset, dtype, rows, cols);
     }
 
-    /** Allocates a zero-filled {@code rows × cols} tensor in {@code arena}, aligned to 64 bytes. */
+    /**
+     * Allocates a zero-filled tensor, aligned to 64 bytes.
+     *
+     * @param arena owns the memory (closing it frees the tensor)
+     * @param dtype the element type
+     * @param rows  rows, at least 0
+     * @param cols  columns, at least 0
+     * @return a host tensor of {@code rows × cols} zeros
+     */
     public static Tensor allocate(Arena arena, DType dtype, int rows, int cols) {
         Objects.requireNonNull(arena, "arena");
         checkShape(rows, cols);
@@ -67,12 +82,27 @@ public final class Tensor {
         return new Tensor(seg, dtype, rows, cols);
     }
 
-    /** A column vector of {@code n} elements. */
+    /**
+     * Allocates a zero-filled column vector.
+     *
+     * @param arena owns the memory
+     * @param dtype the element type
+     * @param n     the number of elements
+     * @return an {@code n × 1} tensor
+     */
     public static Tensor vector(Arena arena, DType dtype, int n) {
         return allocate(arena, dtype, n, 1);
     }
 
-    /** Wraps an existing segment; its size must be exactly {@code rows·cols·bytes}. */
+    /**
+     * Wraps an existing segment (no copy); the tensor lives as long as the segment's arena.
+     *
+     * @param segment host memory of exactly {@code rows·cols·dtype.bytes()} bytes
+     * @param dtype   the element type
+     * @param rows    rows
+     * @param cols    columns
+     * @return the tensor over {@code segment}
+     */
     public static Tensor wrap(MemorySegment segment, DType dtype, int rows, int cols) {
         checkShape(rows, cols);
         long bytes = (long) rows * cols * dtype.bytes();
@@ -83,7 +113,16 @@ public final class Tensor {
         return new Tensor(segment, dtype, rows, cols);
     }
 
-    /** Copies a row-major double array into a new tensor (converting to {@code dtype}). */
+    /**
+     * Copies a row-major double array into a new tensor.
+     *
+     * @param arena  owns the memory
+     * @param dtype  the element type (values are rounded to it)
+     * @param rows   rows
+     * @param cols   columns
+     * @param values {@code rows·cols} values, row-major
+     * @return the new host tensor
+     */
     public static Tensor of(Arena arena, DType dtype, int rows, int cols, double[] values) {
         if (values.length != (long) rows * cols) {
             throw new IllegalArgumentException("expected " + (long) rows * cols + " values, got " + values.length);
@@ -107,17 +146,28 @@ public final class Tensor {
     /**
      * True when any thread may access this tensor's memory (a shared, automatic or global arena, or a device
      * tensor); false for a host tensor of a confined arena, which only its owner thread may touch.
+     *
+     * @return whether any thread may access the memory
      */
     public boolean anyThread() {
         return !isHost() || segment().isAccessibleBy(NOT_AN_OWNER);
     }
 
-    /** True for a tensor in host memory, false for a device tensor. */
+    /**
+     * Where the tensor lives.
+     *
+     * @return true for a tensor in host memory, false for a device tensor
+     */
     public boolean isHost() {
         return device == null;
     }
 
-    /** The host memory; throws {@link IllegalStateException} for a device tensor. */
+    /**
+     * The host memory.
+     *
+     * @return the segment holding the elements
+     * @throws IllegalStateException for a device tensor
+     */
     public MemorySegment segment() {
         if (segment == null) {
             throw new IllegalStateException(this + " lives in device memory (" + device.location()
@@ -126,7 +176,12 @@ public final class Tensor {
         return segment;
     }
 
-    /** The device memory of a device tensor; throws {@link IllegalStateException} for a host tensor. */
+    /**
+     * The device memory.
+     *
+     * @return the allocation holding the elements
+     * @throws IllegalStateException for a host tensor
+     */
     public DeviceMemory device() {
         if (device == null) {
             throw new IllegalStateException(this + " is a host tensor");
@@ -134,7 +189,11 @@ public final class Tensor {
         return device;
     }
 
-    /** Byte offset of element 0 in {@link #device()}. */
+    /**
+     * Where a device tensor starts.
+     *
+     * @return the byte offset of element 0 in {@link #device()} (0 for a host tensor)
+     */
     public long deviceOffset() {
         return deviceOffset;
     }
@@ -147,30 +206,62 @@ public final class Tensor {
         return new Tensor(segment.asSlice(bytes, (long) r * c * dtype.bytes()), dtype, r, c);
     }
 
+    /**
+     * The element type.
+     *
+     * @return F32 or F64
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * The number of rows.
+     *
+     * @return rows
+     */
     public int rows() {
         return rows;
     }
 
+    /**
+     * The number of columns.
+     *
+     * @return columns
+     */
     public int cols() {
         return cols;
     }
 
-    /** Number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return {@code rows·cols}
+     */
     public long size() {
         return (long) rows * cols;
     }
 
-    /** Rows {@code [from, from+count)} as a view. */
+    /**
+     * Consecutive rows as a view.
+     *
+     * @param from  the first row
+     * @param count the number of rows
+     * @return rows {@code [from, from+count)}, sharing this tensor's memory
+     */
     public Tensor rowSlice(int from, int count) {
         Objects.checkFromIndexSize(from, count, rows);
         return viewOf((long) from * cols, count, cols);
     }
 
-    /** Elements {@code [offset, offset + rows·cols)} of the flat storage, viewed as a {@code rows × cols} matrix. */
+    /**
+     * A range of the flat storage as a matrix view.
+     *
+     * @param offset the first element
+     * @param rows   rows of the view
+     * @param cols   columns of the view
+     * @return elements {@code [offset, offset + rows·cols)} as a {@code rows × cols} matrix, sharing the memory
+     */
     public Tensor view(long offset, int rows, int cols) {
         checkShape(rows, cols);
         long n = (long) rows * cols;
@@ -178,7 +269,13 @@ public final class Tensor {
         return viewOf(offset, rows, cols);
     }
 
-    /** The same elements with another shape of equal size. */
+    /**
+     * The same elements with another shape of equal size.
+     *
+     * @param rows new rows
+     * @param cols new columns
+     * @return a view sharing the memory
+     */
     public Tensor reshape(int rows, int cols) {
         if ((long) rows * cols != size()) {
             throw new IllegalArgumentException("cannot reshape " + shapeString() + " to " + rows + "x" + cols);
@@ -186,7 +283,12 @@ public final class Tensor {
         return viewOf(0, rows, cols);
     }
 
-    /** Element {@code i} of the flat storage, widened to double. */
+    /**
+     * Reads one element of the flat (row-major) storage.
+     *
+     * @param i the flat index
+     * @return the element, widened to double
+     */
     public double get(long i) {
         MemorySegment s = segment();
         return dtype == DType.F32
@@ -194,11 +296,23 @@ public final class Tensor {
                 : s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i);
     }
 
+    /**
+     * Reads one element.
+     *
+     * @param row the row
+     * @param col the column
+     * @return the element, widened to double
+     */
     public double get(int row, int col) {
         return get((long) row * cols + col);
     }
 
-    /** Sets element {@code i} of the flat storage, rounding to the tensor's dtype. */
+    /**
+     * Writes one element of the flat (row-major) storage.
+     *
+     * @param i the flat index
+     * @param v the value, rounded to the tensor's dtype
+     */
     public void set(long i, double v) {
         MemorySegment s = segment();
         if (dtype == DType.F32) {
@@ -208,11 +322,22 @@ public final class Tensor {
         }
     }
 
+    /**
+     * Writes one element.
+     *
+     * @param row the row
+     * @param col the column
+     * @param v   the value, rounded to the tensor's dtype
+     */
     public void set(int row, int col, double v) {
         set((long) row * cols + col, v);
     }
 
-    /** Copies all elements into a new double array (row-major). */
+    /**
+     * Copies all elements out.
+     *
+     * @return a new row-major array of {@link #size()} values
+     */
     public double[] toDoubleArray() {
         long n = size();
         if (n > Integer.MAX_VALUE - 8) {
@@ -225,7 +350,11 @@ public final class Tensor {
         return out;
     }
 
-    /** Copies {@code src} into this tensor, converting the dtype if needed. Shapes must have equal size. */
+    /**
+     * Copies another tensor's elements into this one, converting the dtype if needed.
+     *
+     * @param src a host tensor of the same size (any shape)
+     */
     public void copyFrom(Tensor src) {
         if (src.size() != size()) {
             throw new IllegalArgumentException("copy of " + src.shapeString() + " into " + shapeString());
@@ -244,7 +373,11 @@ public final class Tensor {
         segment().fill((byte) 0);
     }
 
-    /** Index of the first NaN or infinite element, or -1. */
+    /**
+     * Finds the first element that is not finite.
+     *
+     * @return the flat index of the first NaN or infinite element, or -1
+     */
     public long firstNonFinite() {
         for (long i = 0, n = size(); i < n; i++) {
             if (!Double.isFinite(get(i))) {
@@ -254,6 +387,11 @@ public final class Tensor {
         return -1;
     }
 
+    /**
+     * The shape for messages.
+     *
+     * @return {@code "ROWSxCOLS"}
+     */
     public String shapeString() {
         return rows + "x" + cols;
     }

@@ -20,6 +20,14 @@ public final class Mlp {
     private final long[] biasOffset;
     private final long parameterCount;
 
+    /**
+     * A network of the given widths.
+     *
+     * @param widths     {@code d, M_1, ..., K}, at least two, all positive (copied)
+     * @param activation between layers
+     * @param bias       whether every Linear has a bias
+     * @throws InvalidInputException for bad widths or more than 2^31 parameters
+     */
     public Mlp(int[] widths, Activation activation, boolean bias) {
         if (widths.length < 2) {
             throw new InvalidInputException("architecture needs at least an input and an output width, got "
@@ -51,7 +59,13 @@ public final class Mlp {
         parameterCount = p;
     }
 
-    /** Parses {@code "d,h1,...,K"}. */
+    /**
+     * Parses an architecture.
+     *
+     * @param arch {@code "d,h1,...,K"}
+     * @return the widths
+     * @throws InvalidInputException for anything but comma-separated integers
+     */
     public static int[] parseArchitecture(String arch) {
         String[] parts = arch.split(",");
         int[] w = new int[parts.length];
@@ -65,62 +79,124 @@ public final class Mlp {
         return w;
     }
 
-    /** Number of weight matrices L. */
+    /**
+     * The depth.
+     *
+     * @return L, the number of weight matrices
+     */
     public int layers() {
         return widths.length - 1;
     }
 
-    /** {@code M_l}: {@code width(0)} is the input dimension, {@code width(layers())} the output dimension. */
+    /**
+     * One width.
+     *
+     * @param l from 0 (the input) to {@link #layers()} (the output)
+     * @return {@code M_l}
+     */
     public int width(int l) {
         return widths[l];
     }
 
+    /**
+     * All widths.
+     *
+     * @return {@code d, M_1, ..., K} (a copy)
+     */
     public int[] widths() {
         return widths.clone();
     }
 
+    /**
+     * The input dimension.
+     *
+     * @return d
+     */
     public int inputs() {
         return widths[0];
     }
 
+    /**
+     * The output dimension.
+     *
+     * @return K
+     */
     public int outputs() {
         return widths[widths.length - 1];
     }
 
+    /**
+     * The activation.
+     *
+     * @return the activation between layers
+     */
     public Activation activation() {
         return activation;
     }
 
+    /**
+     * The biases.
+     *
+     * @return whether the layers have biases
+     */
     public boolean hasBias() {
         return bias;
     }
 
-    /** Total parameter count P. */
+    /**
+     * The number of parameters.
+     *
+     * @return P
+     */
     public int parameterCount() {
         return (int) parameterCount;
     }
 
-    /** Offset of {@code W_l} (layer index {@code l} from 0) in the flat vector. */
+    /**
+     * Where a weight starts.
+     *
+     * @param l the layer, from 0
+     * @return the offset of {@code W_l} in the flat vector
+     */
     public int weightOffset(int l) {
         return (int) weightOffset[l];
     }
 
-    /** Offset of {@code b_l}; only meaningful with biases. */
+    /**
+     * Where a bias starts (only meaningful with biases).
+     *
+     * @param l the layer, from 0
+     * @return the offset of {@code b_l} in the flat vector
+     */
     public int biasOffset(int l) {
         return (int) biasOffset[l];
     }
 
-    /** Parameters of layer {@code l} (weight and bias). */
+    /**
+     * One layer's size.
+     *
+     * @param l the layer, from 0
+     * @return its parameters (weight and bias)
+     */
     public int layerParameterCount(int l) {
         return widths[l] * widths[l + 1] + (bias ? widths[l + 1] : 0);
     }
 
-    /** Offset of layer {@code l}'s first parameter. */
+    /**
+     * Where a layer starts.
+     *
+     * @param l the layer, from 0
+     * @return the offset of its first parameter
+     */
     public int layerOffset(int l) {
         return (int) weightOffset[l];
     }
 
-    /** The architecture as {@code "d,h1,...,K"}. */
+    /**
+     * The widths as text.
+     *
+     * @return {@code "d,h1,...,K"}
+     */
     public String architecture() {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < widths.length; i++) {

@@ -22,8 +22,11 @@ import java.util.HexFormat;
  * and shared by every product. A subclass supplies the one-batch engine through the {@code engine*} hooks.
  */
 public abstract class BatchedObjective implements Objective {
+    /** The data set (owned by the caller). */
     protected final Dataset data;
+    /** 1/N for the mean, 1 for the sum. */
     protected final double scale;
+    /** Rows per batch (at most the data set's size). */
     protected final int batchSize;
     private final DType dtype;
     private final Loss loss;
@@ -36,6 +39,16 @@ public abstract class BatchedObjective implements Objective {
     /** The batch whose primal pass the engine holds, or -1. */
     protected int primalBatch = -1;
 
+    /**
+     * Batching and bookkeeping for a subclass's engine.
+     *
+     * @param data      the data set, in {@code dtype} (the caller's; it must outlive the objective)
+     * @param loss      the loss per sample
+     * @param reduction mean or sum over the samples
+     * @param backend   the kernels (the caller's)
+     * @param dtype     the precision
+     * @param batchSize rows per batch (clamped to {@code [1, N]})
+     */
     protected BatchedObjective(Dataset data, Loss loss, Loss.Reduction reduction, Backend backend, DType dtype,
                                int batchSize) {
         if (data.dtype() != dtype) {
@@ -54,17 +67,37 @@ public abstract class BatchedObjective implements Objective {
     /** The one-batch engine (set by the subclass constructor through {@link #engine(BatchEngine)}). */
     private BatchEngine engine;
 
+    /**
+     * Sets the one-batch engine; a subclass constructor calls it once.
+     *
+     * @param e the engine (closed with the objective)
+     */
     protected final void engine(BatchEngine e) {
         this.engine = e;
     }
 
-    /** The product on the batch of the last primal pass; v and out have the engine's dtype. */
+    /**
+     * The product on the batch of the last primal pass.
+     *
+     * @param c     the curvature
+     * @param group a parameter group, or null for all parameters
+     * @param v     the vectors (the engine's dtype)
+     * @param out   receives the products (the engine's dtype)
+     */
     protected abstract void engineProduct(Curvature c, ParameterGroup group, Tensor v, Tensor out);
 
-    /** A one-line description of the model, for messages. */
+    /**
+     * The model, for messages.
+     *
+     * @return a one-line description
+     */
     protected abstract String modelName();
 
-    /** Everything that defines the model's function (architecture or graph structure), for {@link #fingerprint}. */
+    /**
+     * The model, for {@link #fingerprint}.
+     *
+     * @return everything that defines the model's function (architecture or graph structure)
+     */
     protected abstract String modelDescription();
 
     /**
@@ -101,22 +134,38 @@ public abstract class BatchedObjective implements Objective {
         }
     }
 
-    /** The loss per sample. */
+    /**
+     * The loss.
+     *
+     * @return the loss per sample
+     */
     public final Loss lossFunction() {
         return loss;
     }
 
-    /** Mean or sum over the samples. */
+    /**
+     * The reduction.
+     *
+     * @return mean or sum over the samples
+     */
     public final Loss.Reduction reduction() {
         return reduction;
     }
 
-    /** The data set (owned by the caller). */
+    /**
+     * The data.
+     *
+     * @return the data set (owned by the caller)
+     */
     public final Dataset data() {
         return data;
     }
 
-    /** Rows per batch. */
+    /**
+     * The batching.
+     *
+     * @return rows per batch
+     */
     public final int batchRows() {
         return batchSize;
     }
@@ -171,7 +220,13 @@ public abstract class BatchedObjective implements Objective {
         primalBatch = -1;
     }
 
-    /** Runs the primal pass of batch {@code b} (gradient into {@code grad} unless null); returns the batch loss. */
+    /**
+     * Runs the primal pass of one batch and keeps it for products.
+     *
+     * @param b    the batch index
+     * @param grad receives the batch's gradient (added in), or null
+     * @return the batch's loss (scaled as the objective)
+     */
     protected double primal(int b, Tensor grad) {
         int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
         double l = engine.forwardBackward(data.inputRows(from, count, batchInputs),
@@ -180,6 +235,7 @@ public abstract class BatchedObjective implements Objective {
         return l;
     }
 
+    /** Throws {@link IllegalStateException} until {@link #setParameters} has been called. */
     protected void requireParameters() {
         if (!parametersSet) {
             throw new IllegalStateException("setParameters() first");

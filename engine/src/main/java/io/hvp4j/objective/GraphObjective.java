@@ -28,6 +28,19 @@ public final class GraphObjective extends BatchedObjective {
     private final GraphEngine engine;
     private final List<ParameterGroup> groups;
 
+    /**
+     * The loss of {@code graph} over {@code data}; set the parameters before the first call.
+     *
+     * @param graph     the network (its output width must match the targets)
+     * @param loss      the loss per sample
+     * @param reduction mean or sum over the samples
+     * @param data      the data set in {@code dtype} (the caller's; it must outlive the objective)
+     * @param backend   the kernels (the caller's)
+     * @param dtype     the precision
+     * @param batchSize rows per batch (bounds the working memory)
+     * @param maxBlock  most vectors per product
+     * @throws io.hvp4j.InvalidInputException when data and graph do not fit together
+     */
     public GraphObjective(Graph graph, Loss loss, Loss.Reduction reduction, Dataset data, Backend backend,
                           DType dtype, int batchSize, int maxBlock) {
         super(checked(graph, loss, data), loss, reduction, backend, dtype, batchSize);
@@ -37,7 +50,12 @@ public final class GraphObjective extends BatchedObjective {
         this.groups = modules(graph);
     }
 
-    /** The modules of {@code graph} as parameter groups, in flat order (see the class comment). */
+    /**
+     * The modules of a graph as parameter groups (see the class comment).
+     *
+     * @param graph the network
+     * @return one group per module, in flat order
+     */
     public static List<ParameterGroup> modules(Graph graph) {
         Map<String, List<Integer>> byModule = new LinkedHashMap<>();
         for (int i = 0; i < graph.parameters().size(); i++) {
@@ -82,13 +100,24 @@ public final class GraphObjective extends BatchedObjective {
 
     /**
      * The parameters whose names match {@code pattern}: an exact name, a module prefix ({@code block1} selects
-     * {@code block1.*}), or a glob with {@code *} (any characters) and {@code ?}. Refuses a pattern that matches none.
+     * {@code block1.*}), or a glob with {@code *} (any characters) and {@code ?}.
+     *
+     * @param pattern a name, module prefix or glob
+     * @return the group of the matching parameters, named {@code pattern}
+     * @throws InvalidInputException when nothing matches
      */
     public ParameterGroup select(String pattern) {
         return select(graph, pattern);
     }
 
-    /** {@link #select(String)} on a graph without an objective. */
+    /**
+     * {@link #select(String)} on a graph without an objective.
+     *
+     * @param graph   the network
+     * @param pattern a name, module prefix or glob
+     * @return the group of the matching parameters
+     * @throws InvalidInputException when nothing matches
+     */
     public static ParameterGroup select(Graph graph, String pattern) {
         StringBuilder re = new StringBuilder();
         for (char ch : pattern.toCharArray()) {
@@ -109,6 +138,11 @@ public final class GraphObjective extends BatchedObjective {
         return group(graph, pattern, hit.stream().mapToInt(Integer::intValue).toArray());
     }
 
+    /**
+     * The network.
+     *
+     * @return the graph
+     */
     public Graph graph() {
         return graph;
     }

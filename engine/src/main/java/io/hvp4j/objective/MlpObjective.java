@@ -26,6 +26,19 @@ public final class MlpObjective extends BatchedObjective {
     private final ForwardOverReverse engine;
     private final List<ParameterGroup> groups;
 
+    /**
+     * The loss of {@code mlp} over {@code data}; set the parameters before the first call.
+     *
+     * @param mlp       the network
+     * @param loss      the loss per sample
+     * @param reduction mean or sum over the samples
+     * @param data      the data set in {@code dtype} (the caller's; it must outlive the objective)
+     * @param backend   the kernels (the caller's)
+     * @param dtype     the precision
+     * @param batchSize rows per batch (bounds the working memory)
+     * @param maxBlock  most vectors per product
+     * @throws InvalidInputException when data and network do not fit together
+     */
     public MlpObjective(Mlp mlp, Loss loss, Loss.Reduction reduction, Dataset data, Backend backend, DType dtype,
                         int batchSize, int maxBlock) {
         super(checked(mlp, loss, data), loss, reduction, backend, dtype, batchSize);
@@ -50,7 +63,12 @@ public final class MlpObjective extends BatchedObjective {
         return ForwardOverReverse.estimateWorkingBytes(mlp, dtype, batchRows, maxBlock);
     }
 
-    /** The layers of {@code mlp} as parameter groups, named as the Linear modules of {@code nn.Sequential}. */
+    /**
+     * The layers of an MLP as parameter groups.
+     *
+     * @param mlp the network
+     * @return one group per layer (weight and bias), named as the Linear modules of {@code nn.Sequential}
+     */
     public static List<ParameterGroup> layers(Mlp mlp) {
         List<ParameterGroup> gs = new ArrayList<>();
         int per = mlp.hasBias() ? 2 : 1;
@@ -75,6 +93,11 @@ public final class MlpObjective extends BatchedObjective {
         return data;
     }
 
+    /**
+     * The network.
+     *
+     * @return the MLP
+     */
     public Mlp mlp() {
         return mlp;
     }
@@ -89,7 +112,12 @@ public final class MlpObjective extends BatchedObjective {
         return groups;
     }
 
-    /** The group of layer {@code layer} (0-based). */
+    /**
+     * One layer's group.
+     *
+     * @param layer the 0-based layer
+     * @return its parameter group
+     */
     public ParameterGroup layer(int layer) {
         return groups.get(layer);
     }
@@ -98,6 +126,11 @@ public final class MlpObjective extends BatchedObjective {
      * {@code out = C·V} for the whole data set. {@code layer < 0} for the full parameter vector, else the
      * 0-based layer whose block {@code C_ll} is applied ({@code V}, {@code out}: that layer's parameter count of
      * rows, weight then bias). {@code V} and {@code out} are {@code n × k} with {@code k ≤ maxBlock()}.
+     *
+     * @param curvature {@code H}, {@code H_O} or {@code H_F}
+     * @param layer     a 0-based layer, or negative for all parameters
+     * @param v         the vectors, as columns
+     * @param out       receives the products
      */
     public void apply(Curvature curvature, int layer, Tensor v, Tensor out) {
         if (layer >= mlp.layers()) {

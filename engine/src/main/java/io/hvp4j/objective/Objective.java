@@ -19,44 +19,91 @@ import java.util.List;
  * <p>Implementations are not thread-safe and own their working memory; {@link #close} frees it.
  */
 public interface Objective extends AutoCloseable {
-    /** The dtype the products are computed in. */
+    /**
+     * The precision.
+     *
+     * @return the dtype the products are computed in
+     */
     DType dtype();
 
-    /** P. */
+    /**
+     * The number of parameters.
+     *
+     * @return P
+     */
     int parameterCount();
 
-    /** The most vectors one {@link #apply} call takes. */
+    /**
+     * The block limit.
+     *
+     * @return the most vectors one {@link #apply} call takes
+     */
     int maxBlock();
 
-    /** Batches one pass over the data takes. */
+    /**
+     * The batching.
+     *
+     * @return the number of batches one pass over the data takes
+     */
     int batches();
 
-    /** The layerwise blocks: MLP layers, or the modules of a graph (parameters sharing a name prefix). */
+    /**
+     * The layerwise blocks.
+     *
+     * @return MLP layers, or the modules of a graph (parameters sharing a name prefix), in flat order
+     */
     List<ParameterGroup> groups();
 
-    /** Sets θ (P elements, any dtype); rejects NaN/Inf with {@link io.hvp4j.InvalidInputException}. */
+    /**
+     * Sets the parameters (copied).
+     *
+     * @param theta P elements, any dtype
+     * @throws io.hvp4j.InvalidInputException for a wrong size, NaN or infinity
+     */
     void setParameters(Tensor theta);
 
-    /** The current parameters (read only). */
+    /**
+     * The current parameters.
+     *
+     * @return θ, {@code P × 1} (read only; owned by the objective)
+     */
     Tensor parameters();
 
     /** Forgets cached primal passes, so that the next call recomputes everything (for timing). */
     void invalidate();
 
-    /** Loss value; also fills {@code grad} (P elements, any dtype) when non-null. */
+    /**
+     * The loss and its gradient.
+     *
+     * @param grad filled with the gradient (P elements, any dtype), or null for the loss alone
+     * @return the loss value
+     */
     double gradient(Tensor grad);
 
-    /** The loss value. */
+    /**
+     * The loss.
+     *
+     * @return the loss value
+     */
     default double loss() {
         return gradient(null);
     }
 
-    /** The loss value by forward passes only (what an inference pass costs); forgets the cached primal pass. */
+    /**
+     * The loss by forward passes only (what an inference pass costs); forgets the cached primal pass.
+     *
+     * @return the loss value
+     */
     double forwardLoss();
 
     /**
      * {@code out = C·V} over the whole data set, for all parameters ({@code group} null) or the block {@code C_SS} of
      * a group. {@code V} and {@code out}: {@code n × k}, {@code k ≤ maxBlock()}, not overlapping.
+     *
+     * @param curvature {@code H}, {@code H_O} or {@code H_F}
+     * @param group     a parameter group, or null for all parameters
+     * @param v         the vectors, as columns
+     * @param out       receives the products
      */
     void apply(Curvature curvature, ParameterGroup group, Tensor v, Tensor out);
 
@@ -65,6 +112,11 @@ public interface Objective extends AutoCloseable {
      * {@code d3 = D³L[v, v, ·] = ∇_θ(vᵀH(θ)v)}, the gradient of the Hessian-trace penalty of HTR training (P elements
      * each, any dtype, not overlapping); returns {@code vᵀHv}. Exact (a third-order forward-over-reverse pass, about
      * two HVPs per batch); on a graph, parameter tensors where {@code v} is zero carry no tangent.
+     *
+     * @param v  the direction
+     * @param hv receives {@code H·v}
+     * @param d3 receives {@code ∇_θ(vᵀH(θ)v)}
+     * @return {@code vᵀHv}
      */
     double thirdOrder(Tensor v, Tensor hv, Tensor d3);
 
@@ -72,15 +124,21 @@ public interface Objective extends AutoCloseable {
      * A string that differs whenever the products could (model, loss, data, parameters, dtype, backend, batching),
      * for checkpoints of long computations. Needs the parameters set.
      *
+     * @return the fingerprint
      * @throws UnsupportedOperationException when this objective cannot describe itself
      */
     default String fingerprint() {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no fingerprint");
     }
 
-    /** Bytes of off-heap working memory held now (not counting the data set and the caller's vectors). */
+    /**
+     * The working memory.
+     *
+     * @return bytes of off-heap working memory held now (not counting the data set and the caller's vectors)
+     */
     long workingBytes();
 
+    /** Frees the working memory (not the data set, which belongs to the caller). */
     @Override
     void close();
 }

@@ -43,12 +43,23 @@ import java.util.List;
  * @param opset      the default-domain opset of the file
  */
 public record OnnxModel(Graph graph, double[] parameters, List<String> warnings, int opset) {
-    /** Whether {@code file}'s name ends in {@code .onnx} (any case). */
+    /**
+     * Whether a name is an ONNX file's.
+     *
+     * @param file a file name or path, or null
+     * @return whether it ends in {@code .onnx} (any case)
+     */
     public static boolean isOnnx(String file) {
         return file != null && file.toLowerCase(java.util.Locale.ROOT).endsWith(".onnx");
     }
 
-    /** Loads {@code file} with the per-sample input shape the file states. */
+    /**
+     * Loads a file with the per-sample input shape it states.
+     *
+     * @param file an {@code .onnx} file
+     * @return the network, its parameters and any warnings
+     * @throws InvalidInputException for a file that cannot be read or imported (one line)
+     */
     public static OnnxModel load(Path file) {
         return load(file, null);
     }
@@ -56,6 +67,11 @@ public record OnnxModel(Graph graph, double[] parameters, List<String> warnings,
     /**
      * Loads {@code file}; {@code sampleShape} (the input's shape without the batch axis, e.g. {@code 3,32,32}) fixes
      * dynamic per-sample dimensions and must agree with the fixed ones; null takes the file's.
+     *
+     * @param file        an {@code .onnx} file
+     * @param sampleShape the input's shape without the batch axis, or null
+     * @return the network, its parameters and any warnings
+     * @throws InvalidInputException for a file that cannot be read or imported (one line)
      */
     public static OnnxModel load(Path file, int[] sampleShape) {
         try {

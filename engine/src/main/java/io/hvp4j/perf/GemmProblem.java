@@ -117,13 +117,21 @@ public final class GemmProblem {
         private final WorkerPool pool;
         private final VectorGemm gemm;
 
-        /** @param threads worker threads, at least 1 */
+        /**
+         * Starts the worker threads.
+         *
+         * @param threads worker threads, at least 1
+         */
         public VectorKernel(int threads) {
             pool = new WorkerPool(threads);
             gemm = new VectorGemm(pool);
         }
 
-        /** @param p the problem to compute once */
+        /**
+         * Computes a problem once.
+         *
+         * @param p the problem
+         */
         public void run(GemmProblem p) {
             p.run(gemm);
         }

@@ -12,12 +12,22 @@ public final class Rng {
     private Rng() {
     }
 
-    /** The stream of {@code seed}. */
+    /**
+     * A random stream.
+     *
+     * @param seed the seed
+     * @return the stream of {@code seed} (the same numbers for the same seed)
+     */
     public static SplittableRandom stream(long seed) {
         return new SplittableRandom(seed);
     }
 
-    /** A standard normal deviate (Marsaglia's polar method; no hidden state beyond {@code rng}). */
+    /**
+     * A standard normal deviate (Marsaglia's polar method; no hidden state beyond {@code rng}).
+     *
+     * @param rng the stream
+     * @return one deviate
+     */
     public static double gaussian(SplittableRandom rng) {
         while (true) {
             double u = 2 * rng.nextDouble() - 1, v = 2 * rng.nextDouble() - 1;
@@ -28,7 +38,13 @@ public final class Rng {
         }
     }
 
-    /** {@code n} standard normal deviates. */
+    /**
+     * Standard normal deviates.
+     *
+     * @param rng the stream
+     * @param n   how many
+     * @return {@code n} deviates
+     */
     public static double[] gaussians(SplittableRandom rng, int n) {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
@@ -37,7 +53,13 @@ public final class Rng {
         return v;
     }
 
-    /** {@code n} entries ±1 with equal probability. */
+    /**
+     * Rademacher entries.
+     *
+     * @param rng the stream
+     * @param n   how many
+     * @return {@code n} entries ±1 with equal probability
+     */
     public static double[] rademacher(SplittableRandom rng, int n) {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {

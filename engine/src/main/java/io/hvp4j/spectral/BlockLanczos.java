@@ -43,6 +43,7 @@ public final class BlockLanczos {
      * @param seed     seed of the start block and of restart vectors
      */
     public record Options(int top, int bottom, int block, int maxBasis, double tolerance, long seed) {
+        /** Validates the settings ({@link IllegalArgumentException} for bad ones). */
         public Options {
             if (top < 0 || bottom < 0 || top + bottom == 0) {
                 throw new IllegalArgumentException("ask for at least one eigenpair (top " + top + ", bottom "
@@ -60,13 +61,29 @@ public final class BlockLanczos {
         }
     }
 
-    /** {@code top} largest and {@code bottom} smallest pairs with block size {@code block} and default settings. */
+    /**
+     * The extreme eigenpairs with default settings.
+     *
+     * @param a      the symmetric operator
+     * @param top    number of largest eigenpairs
+     * @param bottom number of smallest eigenpairs
+     * @param block  vectors per block (capped by the operator's maximum block)
+     * @param seed   the start block's seed
+     * @return the pairs
+     */
     public static Lanczos.Result compute(SymmetricOperator a, int top, int bottom, int block, long seed) {
         int b = Math.max(1, Math.min(block, a.maxBlock()));
         return compute(a, new Options(top, bottom, b, Math.max(300, 20 * (top + bottom) + 4 * b),
                 Lanczos.defaultTolerance(a.dtype()), seed));
     }
 
+    /**
+     * The extreme eigenpairs.
+     *
+     * @param a the symmetric operator
+     * @param o the settings
+     * @return the pairs
+     */
     public static Lanczos.Result compute(SymmetricOperator a, Options o) {
         return compute(a, o, Progress.NONE);
     }
@@ -78,6 +95,11 @@ public final class BlockLanczos {
      * residuals of the wanted pairs once. Counts are capped at {@code total}, and the last update is
      * {@code done == total} also when convergence stopped the run early. The result is bit-identical with and
      * without a listener.
+     *
+     * @param a        the symmetric operator
+     * @param o        the settings
+     * @param progress told the products done (may throw to stop), or null
+     * @return the pairs
      */
     public static Lanczos.Result compute(SymmetricOperator a, Options o, Progress progress) {
         int n = a.dimension();

@@ -42,7 +42,13 @@ public final class CurvatureRank {
         /** Dense up to {@link #AUTO_DENSE_MAX} rows, else randomized. */
         AUTO;
 
-        /** {@code dense}, {@code randomized} or {@code auto}. */
+        /**
+         * Parses a method name.
+         *
+         * @param s {@code dense}, {@code randomized} or {@code auto}
+         * @return the method
+         * @throws InvalidInputException for any other name
+         */
         public static Method parse(String s) {
             return switch (s.trim().toLowerCase(Locale.ROOT)) {
                 case "dense" -> DENSE;
@@ -53,11 +59,21 @@ public final class CurvatureRank {
             };
         }
 
-        /** The method for an operator of {@code n} rows: this one, or for {@link #AUTO} dense or randomized. */
+        /**
+         * The method that runs.
+         *
+         * @param n the operator's rows
+         * @return this method, or for {@link #AUTO} dense or randomized
+         */
         public Method resolve(int n) {
             return this != AUTO ? this : n <= AUTO_DENSE_MAX ? DENSE : RANDOMIZED;
         }
 
+        /**
+         * The name in options and output.
+         *
+         * @return {@code dense}, {@code randomized} or {@code auto}
+         */
         public String id() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -65,21 +81,42 @@ public final class CurvatureRank {
 
     /** Told what runs; each hook may throw an unchecked exception to stop the computation. */
     public interface Monitor {
-        /** The progress of one operator's dense assembly (units: columns), or null for none. */
+        /**
+         * Where one operator's dense assembly reports.
+         *
+         * @param c the operator
+         * @param n its rows
+         * @return the progress sink (units: columns), or null for none
+         */
         default Progress dense(Curvature c, int n) {
             return null;
         }
 
-        /** The progress of one operator's randomized rank (told each stage), or null for none. */
+        /**
+         * Where one operator's randomized rank reports.
+         *
+         * @param c the operator
+         * @param n its rows
+         * @return the progress sink (told each stage), or null for none
+         */
         default Progress randomized(Curvature c, int n) {
             return null;
         }
 
-        /** A stage without a count began, e.g. {@code computing eigenvalues (lapack)}. */
+        /**
+         * A stage without a count began.
+         *
+         * @param c     the operator
+         * @param stage e.g. {@code computing eigenvalues (lapack)}
+         */
         default void stage(Curvature c, String stage) {
         }
 
-        /** One operator is done. */
+        /**
+         * One operator is done.
+         *
+         * @param c the operator
+         */
         default void done(Curvature c) {
         }
     }
@@ -97,49 +134,88 @@ public final class CurvatureRank {
         Path checkpoint;
         double checkpointSeconds = 30;
 
-        /** Options with every default. */
-        public Options() {
-        }
         Monitor monitor = new Monitor() {
         };
 
+        /** Options with every default. */
+        public Options() {
+        }
+
+        /**
+         * How the rank is computed; default dense.
+         *
+         * @param m the method
+         * @return these options
+         */
         public Options method(Method m) {
             method = Objects.requireNonNull(m, "method");
             return this;
         }
 
+        /**
+         * The rank's tolerance; default numpy's {@code σ_max·n·ε}.
+         *
+         * @param t the tolerance, or null for the default
+         * @return these options
+         */
         public Options tolerance(NumericalRank.Tolerance t) {
             tolerance = t == null ? NumericalRank.Tolerance.DEFAULT : t;
             return this;
         }
 
-        /** The eigensolver (null: {@code SymmetricEigen.select(null)}). */
+        /**
+         * The eigensolver.
+         *
+         * @param s the solver, or null for {@code SymmetricEigen.select(null)}
+         * @return these options
+         */
         public Options solver(SymmetricEigen s) {
             solver = s;
             return this;
         }
 
-        /** Columns per product of the dense assembly (capped by the objective's maximum block). */
+        /**
+         * Columns per product of the dense assembly (capped by the objective's maximum block).
+         *
+         * @param k at least 1
+         * @return these options
+         */
         public Options denseBlock(int k) {
             requirePositive(k);
             denseBlock = k;
             return this;
         }
 
-        /** Columns per block of the randomized method (capped by the objective's maximum block). */
+        /**
+         * Columns per block of the randomized method (capped by the objective's maximum block).
+         *
+         * @param k at least 1
+         * @return these options
+         */
         public Options randomizedBlock(int k) {
             requirePositive(k);
             randomizedBlock = k;
             return this;
         }
 
-        /** Seed of the randomized method's random blocks. */
+        /**
+         * Seed of the randomized method's random blocks; default 1.
+         *
+         * @param s the seed
+         * @return these options
+         */
         public Options seed(long s) {
             seed = s;
             return this;
         }
 
-        /** The randomized basis's matrix products, and the name that goes into the checkpoint fingerprint. */
+        /**
+         * The randomized basis's matrix products.
+         *
+         * @param g    the GEMM, or null for the engine's
+         * @param name its name, part of the checkpoint fingerprint
+         * @return these options
+         */
         public Options gemm(RandomizedRank.Gemm g, String name) {
             gemm = g;
             gemmName = Objects.requireNonNull(name, "name");
@@ -149,7 +225,11 @@ public final class CurvatureRank {
         /**
          * Checkpoint each operator's assembly or basis to {@code file} (one operator) or {@code file.H},
          * {@code file.H_O}, {@code file.H_F} (several), every {@code everySeconds}; a checkpoint written for another
-         * objective or other options is refused. Null: none.
+         * objective or other options is refused.
+         *
+         * @param file         the checkpoint's base name, or null for none
+         * @param everySeconds how often it is written
+         * @return these options
          */
         public Options checkpoint(Path file, double everySeconds) {
             checkpoint = file;
@@ -157,6 +237,12 @@ public final class CurvatureRank {
             return this;
         }
 
+        /**
+         * Who is told what runs.
+         *
+         * @param m the monitor
+         * @return these options
+         */
         public Options monitor(Monitor m) {
             monitor = Objects.requireNonNull(m, "monitor");
             return this;
@@ -183,17 +269,36 @@ public final class CurvatureRank {
                          Map<Curvature, Double> asymmetry, Map<Curvature, Integer> basis, List<Path> checkpoints) {
     }
 
-    /** The rows of the operators of {@code group} (all parameters when null). */
+    /**
+     * The size of a group's operators.
+     *
+     * @param f     the objective
+     * @param group a parameter group, or null for all parameters
+     * @return the operators' rows
+     */
     public static int dimension(Objective f, ParameterGroup group) {
         return group == null ? f.parameterCount() : group.size();
     }
 
-    /** Bytes the dense path needs for an {@code n × n} matrix with {@code solver} (EJML keeps a second copy). */
+    /**
+     * The dense path's memory.
+     *
+     * @param n      the operator's rows
+     * @param solver the eigensolver (EJML keeps a second copy)
+     * @return bytes for the {@code n × n} matrix
+     */
     public static long denseBytes(int n, SymmetricEigen solver) {
         return (long) n * n * 8 * (solver.name().equals("ejml") ? 2 : 1);
     }
 
-    /** The checkpoint file of {@code c} when {@code count} operators share the base name {@code file}. */
+    /**
+     * One operator's checkpoint file.
+     *
+     * @param file  the base name
+     * @param c     the operator
+     * @param count how many operators share the base name
+     * @return {@code file} for one operator, else {@code file.H}, {@code file.H_O} or {@code file.H_F}
+     */
     public static Path checkpointFile(Path file, Curvature c, int count) {
         return count == 1 ? file : Path.of(file + "." + c.symbol());
     }
@@ -202,6 +307,11 @@ public final class CurvatureRank {
      * Everything that determines the assembled matrix of {@code c}: the objective's {@link Objective#fingerprint}
      * and the block. The dense block size is not part of it: a resumed assembly keeps the block stored in the
      * checkpoint, so that the columns are computed alike.
+     *
+     * @param f     the objective (parameters set)
+     * @param c     the operator
+     * @param group a parameter group, or null for all parameters
+     * @return the fingerprint
      */
     public static String fingerprint(Objective f, Curvature c, ParameterGroup group) {
         return "hvp4j dense assembly v2; op=" + c.id() + "; group=" + (group == null ? "all" : group.name()) + "; "
@@ -222,6 +332,13 @@ public final class CurvatureRank {
      * Assembles curvature {@code c} of {@code group} densely (checkpointed to {@code checkpoint} unless null, with
      * {@link #fingerprint}) and computes its eigenvalues with the options' solver; the monitor sees the columns and
      * the eigenvalue stage. The n×n matrix lives only during the call.
+     *
+     * @param f          the objective (parameters set)
+     * @param c          the operator
+     * @param group      a parameter group, or null for all parameters
+     * @param checkpoint the checkpoint file, or null
+     * @param o          solver, block, monitor, checkpoint interval
+     * @return the eigenvalues
      */
     public static Eigenvalues eigenvalues(Objective f, Curvature c, ParameterGroup group, Path checkpoint,
                                           Options o) {
@@ -241,6 +358,13 @@ public final class CurvatureRank {
     /**
      * The ranks of {@code ops} on {@code group} of {@code f} (parameters set). Randomized GEMMs run on
      * {@code hostBackend} (a backend computing in host memory).
+     *
+     * @param f           the objective (parameters set)
+     * @param group       a parameter group, or null for all parameters
+     * @param ops         the operators to rank
+     * @param hostBackend runs the randomized method's matrix products
+     * @param o           the options
+     * @return the ranks
      */
     public static Result compute(Objective f, ParameterGroup group, List<Curvature> ops, Backend hostBackend,
                                  Options o) {

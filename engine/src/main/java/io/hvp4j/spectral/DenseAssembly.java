@@ -77,7 +77,12 @@ public final class DenseAssembly {
         public Options() {
         }
 
-        /** Most columns per product (further capped by the operator's {@code maxBlock()} and n). */
+        /**
+         * Most columns per product (further capped by the operator's {@code maxBlock()} and n).
+         *
+         * @param k at least 1
+         * @return these options
+         */
         public Options maxBlock(int k) {
             if (k < 1) {
                 throw new IllegalArgumentException("block size must be positive, got " + k);
@@ -86,19 +91,34 @@ public final class DenseAssembly {
             return this;
         }
 
-        /** Checkpoint file (null: none). */
+        /**
+         * Where the checkpoint goes.
+         *
+         * @param file the checkpoint file, or null for none
+         * @return these options
+         */
         public Options checkpoint(Path file) {
             checkpoint = file;
             return this;
         }
 
-        /** Identifies the operator and its arguments; a checkpoint is only resumed for the same string. */
+        /**
+         * Identifies the operator and its arguments; a checkpoint is only resumed for the same string.
+         *
+         * @param f the fingerprint
+         * @return these options
+         */
         public Options fingerprint(String f) {
             fingerprint = Objects.requireNonNull(f, "fingerprint");
             return this;
         }
 
-        /** Also write a checkpoint after every this many new columns (0: by time only). */
+        /**
+         * Also write a checkpoint after every this many new columns.
+         *
+         * @param columns the interval, or 0 for by time only
+         * @return these options
+         */
         public Options checkpointEveryColumns(int columns) {
             if (columns < 0) {
                 throw new IllegalArgumentException("negative checkpoint interval");
@@ -107,13 +127,23 @@ public final class DenseAssembly {
             return this;
         }
 
-        /** Write a checkpoint when this many seconds have passed since the last one (negative: never by time). */
+        /**
+         * Write a checkpoint when this many seconds have passed since the last one.
+         *
+         * @param seconds the interval, or negative for never by time
+         * @return these options
+         */
         public Options checkpointEverySeconds(double seconds) {
             checkpointEverySeconds = seconds;
             return this;
         }
 
-        /** Told the columns done so far after each block; may throw to abort (a checkpoint is written first). */
+        /**
+         * Told the columns done so far after each block; may throw to abort (a checkpoint is written first).
+         *
+         * @param p the progress sink, or null
+         * @return these options
+         */
         public Options progress(Progress p) {
             progress = p;
             return this;
@@ -132,12 +162,25 @@ public final class DenseAssembly {
     public record Result(Tensor matrix, double asymmetry, int resumedColumns, int block, int checkpointsWritten) {
     }
 
-    /** Assembles {@code op} densely with default options. */
+    /**
+     * Assembles an operator densely with default options.
+     *
+     * @param op    the operator (n at most {@link #MAX_DIMENSION})
+     * @param arena owns the matrix
+     * @return the matrix
+     */
     public static Result assemble(SymmetricOperator op, Arena arena) {
         return assemble(op, arena, new Options());
     }
 
-    /** Assembles {@code op} densely; the matrix lives in {@code arena}. */
+    /**
+     * Assembles an operator densely.
+     *
+     * @param op      the operator (n at most {@link #MAX_DIMENSION})
+     * @param arena   owns the matrix
+     * @param options block, checkpoint, progress
+     * @return the matrix
+     */
     public static Result assemble(SymmetricOperator op, Arena arena, Options options) {
         int n = op.dimension();
         if (n > MAX_DIMENSION) {

@@ -41,6 +41,7 @@ public final class Lanczos {
      * @param seed          seed of the start vector (and of restart vectors)
      */
     public record Options(int top, int bottom, int maxIterations, double tolerance, long seed) {
+        /** Validates the settings ({@link IllegalArgumentException} for bad ones). */
         public Options {
             if (top < 0 || bottom < 0 || top + bottom == 0) {
                 throw new IllegalArgumentException("ask for at least one eigenpair (top " + top + ", bottom "
@@ -54,25 +55,56 @@ public final class Lanczos {
             }
         }
 
-        /** Defaults: {@link #defaultTolerance}, up to {@code max(300, 20·(top+bottom))} iterations, seed 0. */
+        /**
+         * Settings with the defaults: {@link #defaultTolerance}, up to {@code max(300, 20·(top+bottom))}
+         * iterations, seed 0.
+         *
+         * @param top    number of largest eigenpairs wanted
+         * @param bottom number of smallest eigenpairs wanted
+         * @param dtype  the products' precision (sets the tolerance)
+         * @return the settings
+         */
         public static Options of(int top, int bottom, DType dtype) {
             return new Options(top, bottom, Math.max(300, 20 * (top + bottom)), defaultTolerance(dtype), 0);
         }
 
+        /**
+         * Another seed.
+         *
+         * @param s the seed
+         * @return these settings with {@code s}
+         */
         public Options withSeed(long s) {
             return new Options(top, bottom, maxIterations, tolerance, s);
         }
 
+        /**
+         * Another basis limit.
+         *
+         * @param m the largest basis size
+         * @return these settings with {@code m}
+         */
         public Options withMaxIterations(int m) {
             return new Options(top, bottom, m, tolerance, seed);
         }
 
+        /**
+         * Another tolerance.
+         *
+         * @param t the relative residual tolerance
+         * @return these settings with {@code t}
+         */
         public Options withTolerance(double t) {
             return new Options(top, bottom, maxIterations, t, seed);
         }
     }
 
-    /** 1e-9 for f64 products, 1e-4 for f32 (whose products carry relative errors of about 1e-7·condition). */
+    /**
+     * The default tolerance.
+     *
+     * @param dtype the products' precision
+     * @return 1e-9 for f64 products, 1e-4 for f32 (whose products carry relative errors of about 1e-7·condition)
+     */
     public static double defaultTolerance(DType dtype) {
         return dtype == DType.F32 ? 1e-4 : 1e-9;
     }
@@ -93,6 +125,8 @@ public final class Lanczos {
     /**
      * The outcome.
      *
+     * @param operator   the operator's description
+     * @param dimension  n
      * @param top        the largest pairs, largest first
      * @param bottom     the smallest pairs, most negative first
      * @param ritzValues all Ritz values of the final basis, ascending
@@ -100,6 +134,7 @@ public final class Lanczos {
      * @param products   operator-vector products used (basis plus residual checks)
      * @param restarts   invariant subspaces met (new random vectors)
      * @param thetaMax   {@code max|θ|}, the scale of the convergence test
+     * @param tolerance  the relative tolerance used
      * @param converged  every reported pair converged
      */
     public record Result(String operator, int dimension, List<RitzPair> top, List<RitzPair> bottom,
@@ -107,16 +142,40 @@ public final class Lanczos {
                          double tolerance, boolean converged) {
     }
 
-    /** {@code top} largest and {@code bottom} smallest eigenpairs with default settings. */
+    /**
+     * The extreme eigenpairs with default settings.
+     *
+     * @param a      the symmetric operator
+     * @param top    number of largest eigenpairs
+     * @param bottom number of smallest eigenpairs
+     * @param seed   the start vector's seed
+     * @return the pairs
+     */
     public static Result compute(SymmetricOperator a, int top, int bottom, long seed) {
         return compute(a, top, bottom, seed, Progress.NONE);
     }
 
-    /** As {@link #compute(SymmetricOperator, int, int, long)}, telling {@code progress} the products done. */
+    /**
+     * As {@link #compute(SymmetricOperator, int, int, long)}, telling {@code progress} the products done.
+     *
+     * @param a        the symmetric operator
+     * @param top      number of largest eigenpairs
+     * @param bottom   number of smallest eigenpairs
+     * @param seed     the start vector's seed
+     * @param progress told the products done (may throw to stop), or null
+     * @return the pairs
+     */
     public static Result compute(SymmetricOperator a, int top, int bottom, long seed, Progress progress) {
         return compute(a, Options.of(top, bottom, a.dtype()).withSeed(seed), progress);
     }
 
+    /**
+     * The extreme eigenpairs.
+     *
+     * @param a the symmetric operator
+     * @param o the settings
+     * @return the pairs
+     */
     public static Result compute(SymmetricOperator a, Options o) {
         return compute(a, o, Progress.NONE);
     }
@@ -128,6 +187,11 @@ public final class Lanczos {
      * {@code total} (a run that needs more than one explicit residual check may reach it before it returns) and
      * the last update is {@code done == total} also when convergence stopped the run early. The result is
      * bit-identical with and without a listener.
+     *
+     * @param a        the symmetric operator
+     * @param o        the settings
+     * @param progress told the products done (may throw to stop), or null
+     * @return the pairs
      */
     public static Result compute(SymmetricOperator a, Options o, Progress progress) {
         int n = a.dimension();

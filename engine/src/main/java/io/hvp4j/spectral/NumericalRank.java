@@ -26,8 +26,14 @@ public final class NumericalRank {
     private NumericalRank() {
     }
 
-    /** How the threshold τ is chosen. */
+    /**
+     * How the threshold τ is chosen.
+     *
+     * @param kind  the rule
+     * @param value the factor of a relative tolerance or the absolute threshold (NaN for the default)
+     */
     public record Tolerance(Kind kind, double value) {
+        /** The rules. */
         public enum Kind {
             /** {@code σ_max · max(rows, cols) · ε} (numpy's matrix_rank). */
             DEFAULT,
@@ -37,18 +43,32 @@ public final class NumericalRank {
             ABSOLUTE
         }
 
+        /** numpy's tolerance. */
         public static final Tolerance DEFAULT = new Tolerance(Kind.DEFAULT, Double.NaN);
 
+        /** Validates the value ({@link InvalidInputException} for a negative or non-finite one). */
         public Tolerance {
             if (kind != Kind.DEFAULT && !(value >= 0 && value < Double.POSITIVE_INFINITY)) {
                 throw new InvalidInputException("tolerance must be a finite non-negative number, got " + value);
             }
         }
 
+        /**
+         * A tolerance relative to σ_max.
+         *
+         * @param x the factor, finite and non-negative
+         * @return {@code τ = σ_max · x}
+         */
         public static Tolerance relative(double x) {
             return new Tolerance(Kind.RELATIVE, x);
         }
 
+        /**
+         * An absolute tolerance.
+         *
+         * @param x the threshold, finite and non-negative
+         * @return {@code τ = x}
+         */
         public static Tolerance absolute(double x) {
             return new Tolerance(Kind.ABSOLUTE, x);
         }
@@ -57,6 +77,9 @@ public final class NumericalRank {
          * Parses {@code default}, {@code rel:X} or {@code abs:X} (X a finite non-negative decimal number, e.g.
          * {@code 1e-10}); {@code null} or blank means default. Anything else is an {@link InvalidInputException}
          * with a one-line message.
+         *
+         * @param s the text, or null
+         * @return the tolerance
          */
         public static Tolerance parse(String s) {
             if (s == null || s.isBlank() || s.trim().equalsIgnoreCase("default")) {
@@ -102,7 +125,15 @@ public final class NumericalRank {
             return new Tolerance(kind, x);
         }
 
-        /** τ for a matrix with these singular values' maximum and shape, computed in {@code dtype}. */
+        /**
+         * The threshold for one matrix.
+         *
+         * @param sigmaMax its largest singular value
+         * @param rows     its rows
+         * @param cols     its columns
+         * @param dtype    the precision its entries were computed in
+         * @return τ
+         */
         public double threshold(double sigmaMax, int rows, int cols, DType dtype) {
             return switch (kind) {
                 // Same operation order as numpy: S.max() * max(M, N) * eps.
@@ -112,7 +143,11 @@ public final class NumericalRank {
             };
         }
 
-        /** {@code "default"}, {@code "rel:X"} or {@code "abs:X"}. */
+        /**
+         * The tolerance as {@link #parse} reads it.
+         *
+         * @return {@code "default"}, {@code "rel:X"} or {@code "abs:X"}
+         */
         public String spec() {
             return switch (kind) {
                 case DEFAULT -> "default";
@@ -122,7 +157,14 @@ public final class NumericalRank {
         }
     }
 
-    /** Rank of a symmetric {@code n × n} matrix from its eigenvalues (any order). */
+    /**
+     * The rank of a symmetric {@code n × n} matrix from its eigenvalues.
+     *
+     * @param eigenvalues n eigenvalues, any order
+     * @param dtype       the precision the matrix was computed in
+     * @param tol         the tolerance rule
+     * @return the rank with tolerance, ladder and gap
+     */
     public static RankReport ofEigenvalues(double[] eigenvalues, DType dtype, Tolerance tol) {
         double[] s = new double[eigenvalues.length];
         for (int i = 0; i < s.length; i++) {
@@ -131,7 +173,16 @@ public final class NumericalRank {
         return ofSingularValues(s, eigenvalues.length, eigenvalues.length, dtype, tol);
     }
 
-    /** Rank of a {@code rows × cols} matrix from its singular values (any order, non-negative). */
+    /**
+     * The rank of a {@code rows × cols} matrix from its singular values.
+     *
+     * @param singularValues non-negative, any order
+     * @param rows           the matrix's rows
+     * @param cols           its columns
+     * @param dtype          the precision the matrix was computed in
+     * @param tol            the tolerance rule
+     * @return the rank with tolerance, ladder and gap
+     */
     public static RankReport ofSingularValues(double[] singularValues, int rows, int cols, DType dtype,
                                               Tolerance tol) {
         double[] s = singularValues.clone();

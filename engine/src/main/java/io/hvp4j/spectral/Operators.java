@@ -17,6 +17,11 @@ public final class Operators {
     /**
      * The curvature {@code c} of {@code f} over the whole parameter vector ({@code layer < 0}) or its diagonal
      * block for one layer (0-based; dimension = that layer's parameter count, weight then bias).
+     *
+     * @param f     the objective
+     * @param c     the curvature
+     * @param layer a 0-based layer, or negative for all parameters
+     * @return the operator (valid while its parts are)
      */
     public static SymmetricOperator curvature(MlpObjective f, Curvature c, int layer) {
         int n = layer < 0 ? f.parameterCount() : f.mlp().layerParameterCount(layer);
@@ -33,6 +38,11 @@ public final class Operators {
     /**
      * The curvature {@code c} of {@code f} over all parameters ({@code group} null) or its diagonal block for a
      * parameter group (dimension = the group's size; its parameters in flat order).
+     *
+     * @param f     the objective
+     * @param c     the curvature
+     * @param group a parameter group, or null for all parameters
+     * @return the operator (valid while its parts are)
      */
     public static SymmetricOperator curvature(Objective f, Curvature c, ParameterGroup group) {
         int n = group == null ? f.parameterCount() : group.size();
@@ -54,7 +64,15 @@ public final class Operators {
         };
     }
 
-    /** {@code alpha·A + beta·B} (same dimension and dtype). */
+    /**
+     * {@code alpha·A + beta·B}.
+     *
+     * @param alpha A's factor
+     * @param a     A
+     * @param beta  B's factor
+     * @param b     B, of A's dimension
+     * @return the operator (valid while its parts are)
+     */
     public static SymmetricOperator linearCombination(double alpha, SymmetricOperator a, double beta,
                                                       SymmetricOperator b) {
         if (a.dimension() != b.dimension()) {
@@ -76,12 +94,24 @@ public final class Operators {
         };
     }
 
-    /** {@code A + B}. */
+    /**
+     * {@code A + B}.
+     *
+     * @param a A
+     * @param b B, of A's dimension
+     * @return the operator (valid while its parts are)
+     */
     public static SymmetricOperator sum(SymmetricOperator a, SymmetricOperator b) {
         return linearCombination(1, a, 1, b);
     }
 
-    /** {@code s·A}. */
+    /**
+     * {@code s·A}.
+     *
+     * @param a A
+     * @param s the factor
+     * @return the operator (valid while its parts are)
+     */
     public static SymmetricOperator scale(SymmetricOperator a, double s) {
         return new SymmetricOperator() {
             public int dimension() { return a.dimension(); }
@@ -95,7 +125,13 @@ public final class Operators {
         };
     }
 
-    /** {@code A + σ·I}. */
+    /**
+     * {@code A + σ·I}.
+     *
+     * @param a     A
+     * @param sigma the shift σ
+     * @return the operator (valid while its parts are)
+     */
     public static SymmetricOperator shift(SymmetricOperator a, double sigma) {
         return new SymmetricOperator() {
             public int dimension() { return a.dimension(); }
@@ -111,7 +147,11 @@ public final class Operators {
 
     /**
      * The principal submatrix {@code A[idx, idx]}: vectors of {@code idx.length} elements are scattered into the
-     * full space (zeros elsewhere), multiplied, and gathered back. {@code idx} must be strictly increasing.
+     * full space (zeros elsewhere), multiplied, and gathered back.
+     *
+     * @param a   A
+     * @param idx the kept indices, strictly increasing (copied)
+     * @return the operator (valid while its parts are)
      */
     public static SymmetricOperator restrict(SymmetricOperator a, int[] idx) {
         int[] index = idx.clone();
@@ -145,7 +185,12 @@ public final class Operators {
         };
     }
 
-    /** A dense symmetric matrix as an operator (for tests and small problems); {@code m} is copied. */
+    /**
+     * A dense symmetric matrix as an operator (for tests and small problems).
+     *
+     * @param m the matrix, {@code n × n} (copied)
+     * @return the operator, float64
+     */
     public static SymmetricOperator dense(double[][] m) {
         int n = m.length;
         double[][] a = new double[n][];

@@ -22,8 +22,9 @@ public final class PowerIteration {
     private PowerIteration() {
     }
 
-    /** PyHessian's defaults: 100 iterations, relative change 1e−3. */
+    /** PyHessian's default iteration limit per pair. */
     public static final int DEFAULT_MAX_ITERATIONS = 100;
+    /** PyHessian's default relative change of the Rayleigh quotient that stops the iteration. */
     public static final double DEFAULT_TOLERANCE = 1e-3;
 
     /**
@@ -36,6 +37,11 @@ public final class PowerIteration {
      * @param converged  the relative-change test passed before the iteration limit
      */
     public record Pair(double value, double[] vector, double residual, int iterations, boolean converged) {
+        /**
+         * The eigenvalue's sign.
+         *
+         * @return whether θ is negative
+         */
         public boolean negative() {
             return value < 0;
         }
@@ -44,6 +50,8 @@ public final class PowerIteration {
     /**
      * The pairs in the order found (decreasing magnitude, as far as power iteration resolves it).
      *
+     * @param operator         the operator's description
+     * @param pairs            the pairs found
      * @param dominantNegative the first (dominant-magnitude) eigenvalue found is negative: the largest eigenvalue
      *                         is not the first entry
      * @param products         products used in total
@@ -51,10 +59,28 @@ public final class PowerIteration {
     public record Result(String operator, List<Pair> pairs, boolean dominantNegative, int products) {
     }
 
+    /**
+     * Pairs by power iteration with deflation, with PyHessian's defaults.
+     *
+     * @param a     the symmetric operator
+     * @param count how many pairs
+     * @param seed  the start vectors' seed
+     * @return the pairs
+     */
     public static Result compute(SymmetricOperator a, int count, long seed) {
         return compute(a, count, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE, seed);
     }
 
+    /**
+     * Pairs by power iteration with deflation.
+     *
+     * @param a             the symmetric operator
+     * @param count         how many pairs
+     * @param maxIterations products per pair at most
+     * @param relTol        the relative change of θ that stops a pair
+     * @param seed          the start vectors' seed
+     * @return the pairs
+     */
     public static Result compute(SymmetricOperator a, int count, int maxIterations, double relTol, long seed) {
         return compute(a, count, maxIterations, relTol, seed, Progress.NONE);
     }
@@ -64,6 +90,14 @@ public final class PowerIteration {
      * done out of {@code count · maxIterations}: one unit per product, and a pair that converges before
      * {@code maxIterations} counts its remaining iterations as done, so the count rises monotonically and ends at
      * {@code done == total}. The result is bit-identical with and without a listener.
+     *
+     * @param a             the symmetric operator
+     * @param count         how many pairs
+     * @param maxIterations products per pair at most
+     * @param relTol        the relative change of θ that stops a pair
+     * @param seed          the start vectors' seed
+     * @param progress      told the iterations done (may throw to stop), or null
+     * @return the pairs
      */
     public static Result compute(SymmetricOperator a, int count, int maxIterations, double relTol, long seed,
                                  Progress progress) {
@@ -143,6 +177,13 @@ public final class PowerIteration {
      * the dominant eigenvalue is negative (power iteration then returns λ_min, not λ_max), when the magnitude gap
      * {@code |θ_1|/|θ_2|} is below {@code minGap} (convergence too slow to trust), or when the first pair did not
      * converge within {@code maxIterations}.
+     *
+     * @param a             the symmetric operator
+     * @param maxIterations products per pair at most
+     * @param relTol        the relative change of θ that stops a pair
+     * @param minGap        the smallest trusted {@code |θ_1|/|θ_2|}
+     * @param seed          the start vectors' seed
+     * @return the estimate with its flag
      */
     public static LambdaMax lambdaMax(SymmetricOperator a, int maxIterations, double relTol, double minGap,
                                       long seed) {
@@ -153,6 +194,14 @@ public final class PowerIteration {
      * As {@link #lambdaMax(SymmetricOperator, int, double, double, long)}, telling {@code progress} the iterations
      * done out of {@code min(2, n) · maxIterations} as {@link #compute(SymmetricOperator, int, int, double, long,
      * Progress)} does.
+     *
+     * @param a             the symmetric operator
+     * @param maxIterations products per pair at most
+     * @param relTol        the relative change of θ that stops a pair
+     * @param minGap        the smallest trusted {@code |θ_1|/|θ_2|}
+     * @param seed          the start vectors' seed
+     * @param progress      told the iterations done (may throw to stop), or null
+     * @return the estimate with its flag
      */
     public static LambdaMax lambdaMax(SymmetricOperator a, int maxIterations, double relTol, double minGap,
                                       long seed, Progress progress) {

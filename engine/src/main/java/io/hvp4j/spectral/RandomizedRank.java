@@ -60,6 +60,9 @@ public final class RandomizedRank {
     /**
      * The fraction f of τ̂ below which a projected column counts as empty, for blocks of b columns: the largest of
      * 1, 1/2, 1/4, 1/10, 1/20 with {@code P(|g| < f)^b ≤ 10⁻⁹} (g standard normal), or 1/20.
+     *
+     * @param b columns per block
+     * @return f
      */
     public static double stopFraction(int b) {
         double[] f = {1.0, 0.5, 0.25, 0.1, 0.05};
@@ -92,12 +95,26 @@ public final class RandomizedRank {
      */
     @FunctionalInterface
     public interface Gemm {
+        /**
+         * {@code C = alpha·op(A)·op(B) + beta·C}.
+         *
+         * @param transA whether {@code op(A) = Aᵀ}
+         * @param transB whether {@code op(B) = Bᵀ}
+         * @param alpha  the product's factor
+         * @param a      A
+         * @param b      B
+         * @param beta   C's factor
+         * @param c      C, overwritten
+         */
         void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c);
     }
 
     /**
      * The system OpenBLAS's {@code cblas_dgemm} through FFM as a {@link Gemm}, with {@code threads} OpenBLAS
      * threads, or empty when no OpenBLAS is installed (see {@link io.hvp4j.backend.OpenBlas}).
+     *
+     * @param threads OpenBLAS threads
+     * @return the GEMM, or empty
      */
     public static java.util.Optional<Gemm> nativeGemm(int threads) {
         return io.hvp4j.backend.OpenBlas.get().map(ob -> {
@@ -121,12 +138,20 @@ public final class RandomizedRank {
             this.n = n;
         }
 
-        /** Vectors in the basis. */
+        /**
+         * The basis's size.
+         *
+         * @return m, the vectors in the basis
+         */
         public int size() {
             return m;
         }
 
-        /** Their dimension. */
+        /**
+         * The vectors' dimension.
+         *
+         * @return n
+         */
         public int dimension() {
             return n;
         }
@@ -184,6 +209,11 @@ public final class RandomizedRank {
          * defines the operator (model, weights, data, loss); with the options, the dimension, the products' dtype,
          * the GEMM and the start basis's checksum it is stored and compared, and a checkpoint of other arguments is
          * refused. The file holds the basis (m·n·8 bytes).
+         *
+         * @param file         the checkpoint file
+         * @param everySeconds the interval, at least 0
+         * @param fingerprint  describes the operator (null: empty)
+         * @return these options
          */
         public Options checkpoint(java.nio.file.Path file, double everySeconds, String fingerprint) {
             if (!(everySeconds >= 0)) {
@@ -200,25 +230,43 @@ public final class RandomizedRank {
          * computed on them with one product per vector and n·m² flops (no Gram–Schmidt), and the usual random tests
          * and Krylov steps extend it where the new operator's range leaves it. The basis is extended in place and
          * returned in {@link Result#kept()}; the caller still owns and closes it.
+         *
+         * @param basis the start basis, or null
+         * @return these options
          */
         public Options start(Basis basis) {
             start = basis;
             return this;
         }
 
-        /** Return the basis in {@link Result#kept()} (the caller closes it) instead of freeing it. */
+        /**
+         * Return the basis in {@link Result#kept()} (the caller closes it) instead of freeing it.
+         *
+         * @param k whether to keep it
+         * @return these options
+         */
         public Options keepBasis(boolean k) {
             keep = k;
             return this;
         }
 
-        /** The matrix product for the basis work (null: the backend's). */
+        /**
+         * The matrix product for the basis work.
+         *
+         * @param g the GEMM, or null for the backend's
+         * @return these options
+         */
         public Options gemm(Gemm g) {
             gemm = g;
             return this;
         }
 
-        /** Columns per block (capped by n and by the operator's maximum block). */
+        /**
+         * Columns per block (capped by n and by the operator's maximum block).
+         *
+         * @param b at least 1
+         * @return these options
+         */
         public Options block(int b) {
             if (b < 1) {
                 throw new IllegalArgumentException("block size must be positive, got " + b);
@@ -227,29 +275,56 @@ public final class RandomizedRank {
             return this;
         }
 
+        /**
+         * The random samples' seed; default 1.
+         *
+         * @param s the seed
+         * @return these options
+         */
         public Options seed(long s) {
             seed = s;
             return this;
         }
 
+        /**
+         * The rank's tolerance; default numpy's.
+         *
+         * @param t the tolerance, or null for the default
+         * @return these options
+         */
         public Options tolerance(NumericalRank.Tolerance t) {
             tolerance = t == null ? NumericalRank.Tolerance.DEFAULT : t;
             return this;
         }
 
-        /** Eigensolver for the projected matrix (null: {@code SymmetricEigen.select(null)}). */
+        /**
+         * Eigensolver for the projected matrix.
+         *
+         * @param s the solver, or null for {@code SymmetricEigen.select(null)}
+         * @return these options
+         */
         public Options solver(SymmetricEigen s) {
             solver = s;
             return this;
         }
 
-        /** Told each stage as it begins, then the work done in it (the basis: vectors out of n, an upper bound). */
+        /**
+         * Told each stage as it begins, then the work done in it (the basis: vectors out of n, an upper bound).
+         *
+         * @param p the progress sink, or null
+         * @return these options
+         */
         public Options progress(io.hvp4j.Progress p) {
             progress = p == null ? null : new Stages(p);
             return this;
         }
 
-        /** Refuse (InvalidInputException) to grow the basis beyond this many vectors (memory guard). */
+        /**
+         * Refuse (InvalidInputException) to grow the basis beyond this many vectors (memory guard).
+         *
+         * @param m at least 1
+         * @return these options
+         */
         public Options maxBasis(int m) {
             if (m < 1) {
                 throw new IllegalArgumentException("maxBasis must be positive, got " + m);
@@ -276,18 +351,37 @@ public final class RandomizedRank {
                          double stopResidual, long productColumns, int restarts, double seconds, Basis kept) {
     }
 
-    /** Bytes of memory the method needs for a basis of m vectors of dimension n (basis, T and its triangle). */
+    /**
+     * The method's memory (basis, T and its triangle).
+     *
+     * @param n the dimension
+     * @param m the basis size
+     * @return bytes
+     */
     public static long estimateBytes(int n, int m) {
         long panels = ((long) m + PANEL_ROWS - 1) / PANEL_ROWS * PANEL_ROWS;
         return panels * n * 8L + (long) m * m * 8L * 3 / 2 + 6L * n * DEFAULT_BLOCK * 8L;
     }
 
-    /** Randomized rank of {@code op} with default options. */
+    /**
+     * The randomized rank with default options.
+     *
+     * @param op      the operator
+     * @param backend runs the GEMMs (f64)
+     * @return the rank
+     */
     public static Result compute(SymmetricOperator op, Backend backend) {
         return compute(op, backend, new Options());
     }
 
-    /** Randomized rank of {@code op}; GEMMs run on {@code backend} (f64). */
+    /**
+     * The randomized rank.
+     *
+     * @param op      the operator
+     * @param backend runs the GEMMs (f64)
+     * @param options block, seed, tolerance, checkpoint, start basis
+     * @return the rank
+     */
     public static Result compute(SymmetricOperator op, Backend backend, Options options) {
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(backend, "backend");
@@ -945,7 +1039,12 @@ public final class RandomizedRank {
     }
 
 
-    /** A one-line summary, e.g. for logs. */
+    /**
+     * A one-line summary, e.g. for logs.
+     *
+     * @param r a result
+     * @return rank, basis, product columns and seconds
+     */
     public static String summary(Result r) {
         return String.format(Locale.ROOT, "rank %d (basis %d, %d product columns, %.1f s)", r.report().rank(),
                 r.basis(), r.productColumns(), r.seconds());

@@ -54,7 +54,13 @@ public final class RankPredictions {
                              int augmentedInputRank, String section) {
     }
 
-    /** {@code K′}: {@code K − 1} for ce (softmax shift invariance, §A.5), else {@code K}. */
+    /**
+     * The outputs that count for the ranks.
+     *
+     * @param loss    the loss
+     * @param outputs K
+     * @return {@code K′}: {@code K − 1} for ce (softmax shift invariance, §A.5), else {@code K}
+     */
     public static int effectiveOutputs(Loss loss, int outputs) {
         return loss == Loss.CE ? outputs - 1 : outputs;
     }
@@ -62,6 +68,12 @@ public final class RankPredictions {
     /**
      * The prediction for {@code mlp} and {@code loss} with input rank {@code r} and (with bias)
      * {@code rTilde = rank([X 1])} (ignored without bias); empty outside the formulas' valid settings.
+     *
+     * @param mlp    the network
+     * @param loss   the loss
+     * @param r      the input rank
+     * @param rTilde {@code rank([X 1])}, used with bias only
+     * @return the predicted ranks, or empty
      */
     public static Optional<Prediction> predict(Mlp mlp, Loss loss, int r, int rTilde) {
         if (mlp.activation() != Activation.IDENTITY || r < 0) {
@@ -107,6 +119,11 @@ public final class RankPredictions {
      * invariance removes one output row of {@code W_L}). Each layer loses an {@code (M_{l−1} − q) × (M_l − q)}
      * block of directions; input directions outside the data's span cost {@code q(d − r)}. Empty outside that
      * setting (activation, bias).
+     *
+     * @param mlp  the network
+     * @param loss the loss
+     * @param r    the input rank
+     * @return the deficiency, or empty
      */
     public static java.util.OptionalInt deficiency(Mlp mlp, Loss loss, int r) {
         if (mlp.activation() != Activation.IDENTITY || mlp.hasBias() || r < 0) {
@@ -129,7 +146,14 @@ public final class RankPredictions {
         return java.util.OptionalInt.of(Math.toIntExact(sum));
     }
 
-    /** The prediction for the data set's inputs {@code x} (N × d); computes r (and r̃ with bias). */
+    /**
+     * The prediction for a data set's inputs; computes r (and r̃ with bias).
+     *
+     * @param mlp  the network
+     * @param loss the loss
+     * @param x    the inputs, N × d
+     * @return the predicted ranks, or empty
+     */
     public static Optional<Prediction> predict(Mlp mlp, Loss loss, Tensor x) {
         if (mlp.activation() != Activation.IDENTITY) {
             return Optional.empty();
@@ -145,13 +169,21 @@ public final class RankPredictions {
      * from X itself (Householder QR of row blocks, then an SVD of the small triangular factor), not from
      * {@code XᵀX}: squaring would lift the zero singular values of rank-deficient data to about
      * {@code √ε·σ_max}, far above the tolerance.
+     *
+     * @param x the inputs, N × d
+     * @return r with its tolerance and gap
      */
     public static RankReport inputRank(Tensor x) {
         return NumericalRank.ofSingularValues(singularValues(x, false), x.rows(), x.cols(), x.dtype(),
                 NumericalRank.Tolerance.DEFAULT);
     }
 
-    /** The numerical rank of {@code [X 1]} ({@code N × (d+1)}), the r̃ of §A.7. */
+    /**
+     * The numerical rank of {@code [X 1]} ({@code N × (d+1)}), the r̃ of §A.7.
+     *
+     * @param x the inputs, N × d
+     * @return r̃ with its tolerance and gap
+     */
     public static RankReport augmentedInputRank(Tensor x) {
         return NumericalRank.ofSingularValues(singularValues(x, true), x.rows(), x.cols() + 1, x.dtype(),
                 NumericalRank.Tolerance.DEFAULT);

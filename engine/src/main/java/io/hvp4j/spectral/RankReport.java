@@ -20,6 +20,7 @@ import java.util.Map;
  */
 public record RankReport(int rank, int rows, int cols, double tolerance, String toleranceSpec, double sigmaMax,
                          Map<String, Integer> ladder, double gap, double sigmaLastKept, double sigmaFirstDropped) {
+    /** Copies {@code ladder} (unmodifiable, in order). */
     public RankReport {
         ladder = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(ladder));
     }

@@ -22,15 +22,28 @@ public final class SpectralDensity {
     private SpectralDensity() {
     }
 
+    /** Lanczos steps per probe unless given. */
     public static final int DEFAULT_STEPS = 90;
+    /** Probe vectors unless given. */
     public static final int DEFAULT_PROBES = 10;
+    /** Points of the density grid unless given. */
     public static final int DEFAULT_GRID = 10_000;
     /** σ² = {@value}·(θ_max − θ_min)² unless given. */
     public static final double DEFAULT_RELATIVE_VARIANCE = 1e-5;
 
-    /** The quadrature rule of one probe: nodes ascending, weights positive and summing to 1. */
+    /**
+     * The quadrature rule of one probe.
+     *
+     * @param nodes   ascending (Ritz values)
+     * @param weights positive, summing to 1
+     */
     public record Quadrature(double[] nodes, double[] weights) {
-        /** {@code Σ_i w_i·θ_i^j}. */
+        /**
+         * A moment of the rule.
+         *
+         * @param j the power
+         * @return {@code Σ_i w_i·θ_i^j}
+         */
         public double moment(int j) {
             double s = 0;
             for (int i = 0; i < nodes.length; i++) s += weights[i] * Math.pow(nodes[i], j);
@@ -41,6 +54,7 @@ public final class SpectralDensity {
     /**
      * The estimate.
      *
+     * @param operator   the operator's description
      * @param dimension  n, the number of eigenvalues
      * @param rules      one quadrature rule per probe
      * @param sigma2     the smoothing variance σ²
@@ -51,21 +65,35 @@ public final class SpectralDensity {
      */
     public record Result(String operator, int dimension, List<Quadrature> rules, double sigma2, double[] grid,
                          double[] density, double[] cumulative, int products) {
-        /** Smallest node over all probes. */
+        /**
+         * The spectrum's estimated lower end.
+         *
+         * @return the smallest node over all probes
+         */
         public double minNode() {
             double m = Double.POSITIVE_INFINITY;
             for (Quadrature q : rules) m = Math.min(m, q.nodes()[0]);
             return m;
         }
 
-        /** Largest node over all probes. */
+        /**
+         * The spectrum's estimated upper end.
+         *
+         * @return the largest node over all probes
+         */
         public double maxNode() {
             double m = Double.NEGATIVE_INFINITY;
             for (Quadrature q : rules) m = Math.max(m, q.nodes()[q.nodes().length - 1]);
             return m;
         }
 
-        /** Estimated number of eigenvalues in {@code [lo, hi]} from the smoothed density: {@code n·∫_lo^hi φ}. */
+        /**
+         * Counts eigenvalues in an interval from the smoothed density.
+         *
+         * @param lo the lower end
+         * @param hi the upper end
+         * @return the estimate {@code n·∫_lo^hi φ}
+         */
         public double count(double lo, double hi) {
             double sigma = Math.sqrt(sigma2);
             double s = 0;
@@ -78,7 +106,13 @@ public final class SpectralDensity {
             return dimension * s / rules.size();
         }
 
-        /** Estimated number of eigenvalues in {@code [lo, hi]} from the raw nodes (no smoothing). */
+        /**
+         * Counts eigenvalues in an interval from the raw nodes (no smoothing).
+         *
+         * @param lo the lower end
+         * @param hi the upper end
+         * @return the estimated number in {@code [lo, hi]}
+         */
         public double rawCount(double lo, double hi) {
             double s = 0;
             for (Quadrature q : rules) {
@@ -89,12 +123,24 @@ public final class SpectralDensity {
             return dimension * s / rules.size();
         }
 
-        /** Estimated number of eigenvalues with {@code |λ| < eps} (smoothed). */
+        /**
+         * Counts eigenvalues near zero (smoothed).
+         *
+         * @param eps the half-width
+         * @return the estimated number with {@code |λ| < eps}
+         */
         public double countNearZero(double eps) {
             return count(-eps, eps);
         }
     }
 
+    /**
+     * The density with the default steps, probes, grid and smoothing.
+     *
+     * @param a    the symmetric operator
+     * @param seed the probes' seed
+     * @return the density
+     */
     public static Result compute(SymmetricOperator a, long seed) {
         return compute(a, DEFAULT_STEPS, DEFAULT_PROBES, seed, DEFAULT_GRID, Double.NaN);
     }
@@ -109,12 +155,24 @@ public final class SpectralDensity {
      * @param gridPoints points of the returned density grid
      * @param sigma2 the smoothing variance, or NaN for {@value #DEFAULT_RELATIVE_VARIANCE}·(θ_max − θ_min)²
      *               (1e−5·max(1, θ_max²) if all nodes coincide)
+     * @return the density
      */
     public static Result compute(SymmetricOperator a, int steps, int probes, long seed, int gridPoints, double sigma2) {
         return compute(a, steps, probes, seed, gridPoints, sigma2, Progress.NONE);
     }
 
-    /** As {@link #compute(SymmetricOperator, int, int, long, int, double)}, telling {@code progress} the probes done. */
+    /**
+     * As {@link #compute(SymmetricOperator, int, int, long, int, double)}, telling {@code progress} the probes done.
+     *
+     * @param a          the symmetric operator
+     * @param steps      Lanczos steps per probe
+     * @param probes     Rademacher probe vectors
+     * @param seed       the probes' seed
+     * @param gridPoints points of the returned density grid
+     * @param sigma2     the smoothing variance, or NaN for the default
+     * @param progress   told the probes done (may throw to stop), or null
+     * @return the density
+     */
     public static Result compute(SymmetricOperator a, int steps, int probes, long seed, int gridPoints, double sigma2,
                                  Progress progress) {
         Progress pr = Progress.orNone(progress);
@@ -186,6 +244,11 @@ public final class SpectralDensity {
     /**
      * The Gauss quadrature rule of {@code v} (any non-zero vector; normalised here) after up to {@code steps}
      * Lanczos steps with full reorthogonalisation (fewer if the Krylov space becomes invariant).
+     *
+     * @param a     the symmetric operator
+     * @param v     the start vector (not modified)
+     * @param steps the most Lanczos steps
+     * @return the rule
      */
     public static Quadrature quadrature(SymmetricOperator a, double[] v, int steps) {
         int n = a.dimension();

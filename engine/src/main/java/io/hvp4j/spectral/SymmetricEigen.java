@@ -35,6 +35,13 @@ public interface SymmetricEigen {
         /** EJML, pure Java. */
         EJML;
 
+        /**
+         * Parses a solver name.
+         *
+         * @param s {@code auto}, {@code lapack} ({@code native}) or {@code ejml} ({@code java}), any case
+         * @return the kind
+         * @throws InvalidInputException for any other name
+         */
         public static Kind parse(String s) {
             return switch (s.trim().toLowerCase(Locale.ROOT)) {
                 case "auto" -> AUTO;
@@ -45,23 +52,42 @@ public interface SymmetricEigen {
             };
         }
 
+        /**
+         * The name in options and output.
+         *
+         * @return {@code auto}, {@code lapack} or {@code ejml}
+         */
         public String id() {
             return name().toLowerCase(Locale.ROOT);
         }
     }
 
-    /** A short name for reports, e.g. {@code "lapack dsyevd (libopenblas.so.0)"} or {@code "ejml"}. */
+    /**
+     * The solver, for reports.
+     *
+     * @return a short name, e.g. {@code "lapack dsyevd (libopenblas.so.0)"} or {@code "ejml"}
+     */
     String name();
 
     /**
      * Decomposes the symmetric {@code n × n} f64 tensor {@code a} in place and returns its eigenvalues in
      * ascending order. Afterwards {@code a} holds the eigenvectors when {@code vectors} is true (column
      * {@code j} is the unit eigenvector of eigenvalue {@code j}, as numpy's {@code eigh}); otherwise its content
-     * is unspecified. Rejects non-finite entries with {@link InvalidInputException}.
+     * is unspecified.
+     *
+     * @param a       a symmetric {@code n × n} f64 host tensor, overwritten
+     * @param vectors whether to leave the eigenvectors in {@code a}
+     * @return the eigenvalues, ascending
+     * @throws InvalidInputException for non-finite entries
      */
     double[] decomposeInPlace(Tensor a, boolean vectors);
 
-    /** Eigenvalues of {@code a} (ascending); {@code a} is left unchanged. */
+    /**
+     * The eigenvalues of a symmetric tensor, which is left unchanged.
+     *
+     * @param a a symmetric {@code n × n} tensor
+     * @return its eigenvalues, ascending
+     */
     default double[] eigenvalues(Tensor a) {
         try (Arena tmp = Arena.ofConfined()) {
             Tensor copy = Tensor.allocate(tmp, DType.F64, a.rows(), a.cols());
@@ -70,7 +96,12 @@ public interface SymmetricEigen {
         }
     }
 
-    /** Eigenvalues of a small symmetric matrix given as arrays (ascending). */
+    /**
+     * The eigenvalues of a small symmetric matrix given as arrays.
+     *
+     * @param m the rows, {@code n × n}
+     * @return its eigenvalues, ascending
+     */
     default double[] eigenvalues(double[][] m) {
         int n = m.length;
         try (Arena tmp = Arena.ofConfined()) {
@@ -85,27 +116,50 @@ public interface SymmetricEigen {
         }
     }
 
-    /** The native solver; {@link InvalidInputException} (with the reason) when no LAPACK library was found. */
+    /**
+     * The native solver.
+     *
+     * @return LAPACK's {@code dsyevd} through FFM
+     * @throws InvalidInputException (with the reason) when no LAPACK library was found
+     */
     static SymmetricEigen lapack() {
         return LapackEigen.instance();
     }
 
-    /** Whether a native LAPACK with {@code dsyevd_} was found. */
+    /**
+     * Whether the native solver can run.
+     *
+     * @return whether a native LAPACK with {@code dsyevd_} was found
+     */
     static boolean lapackAvailable() {
         return LapackEigen.available();
     }
 
-    /** Why the native solver is unavailable (null when it is available). */
+    /**
+     * Why the native solver cannot run.
+     *
+     * @return the reason, or null when it is available
+     */
     static String lapackUnavailableReason() {
         return LapackEigen.unavailableReason();
     }
 
-    /** The pure-Java solver. */
+    /**
+     * The pure-Java solver.
+     *
+     * @return EJML's
+     */
     static SymmetricEigen ejml() {
         return EjmlEigen.INSTANCE;
     }
 
-    /** The solver for {@code kind}; {@code null} means the default kind (property, environment, else auto). */
+    /**
+     * Picks a solver.
+     *
+     * @param kind the kind, or null for {@link #defaultKind()}
+     * @return the solver
+     * @throws InvalidInputException when LAPACK is asked for and not found
+     */
     static SymmetricEigen select(Kind kind) {
         Kind k = kind == null ? defaultKind() : kind;
         SymmetricEigen s = switch (k) {
@@ -117,7 +171,11 @@ public interface SymmetricEigen {
         return s;
     }
 
-    /** The kind named by {@value #KIND_PROPERTY} or {@value #KIND_ENV}, else {@link Kind#AUTO}. */
+    /**
+     * The configured kind.
+     *
+     * @return the kind named by {@value #KIND_PROPERTY} or {@value #KIND_ENV}, else {@link Kind#AUTO}
+     */
     static Kind defaultKind() {
         String s = System.getProperty(KIND_PROPERTY);
         if (s == null || s.isBlank()) {
@@ -126,7 +184,14 @@ public interface SymmetricEigen {
         return s == null || s.isBlank() ? Kind.AUTO : Kind.parse(s);
     }
 
-    /** Checks that {@code a} is a square f64 tensor with finite entries; returns n. */
+    /**
+     * Checks a matrix for the solvers.
+     *
+     * @param a the matrix
+     * @return n
+     * @throws IllegalArgumentException unless {@code a} is a square f64 tensor
+     * @throws InvalidInputException for a non-finite entry
+     */
     static int requireSquareFinite(Tensor a) {
         if (a.rows() != a.cols()) {
             throw new IllegalArgumentException("eigenvalues need a square matrix, got " + a.shapeString());

@@ -12,18 +12,39 @@ import io.hvp4j.memory.Tensor;
  * are not thread-safe unless they say so.
  */
 public interface SymmetricOperator {
-    /** n. */
+    /**
+     * The size of the vectors.
+     *
+     * @return n
+     */
     int dimension();
 
-    /** The precision the products are computed in. */
+    /**
+     * The precision.
+     *
+     * @return the dtype the products are computed in
+     */
     DType dtype();
 
-    /** The largest block one {@link #apply} call accepts; larger blocks must be split by the caller. */
+    /**
+     * The block limit; larger blocks must be split by the caller.
+     *
+     * @return the largest block one {@link #apply} call accepts
+     */
     int maxBlock();
 
-    /** {@code out = A·V}; {@code V} and {@code out} are {@code n × k}, must not overlap, {@code k ≤ maxBlock()}. */
+    /**
+     * {@code out = A·V}.
+     *
+     * @param v   {@code n × k}, {@code k ≤ maxBlock()}
+     * @param out {@code n × k}, not overlapping {@code v}
+     */
     void apply(Tensor v, Tensor out);
 
-    /** A short description for reports, e.g. {@code "H_O (layer 1)"}. */
+    /**
+     * The operator, for reports.
+     *
+     * @return a short description, e.g. {@code "H_O (layer 1)"}
+     */
     String description();
 }

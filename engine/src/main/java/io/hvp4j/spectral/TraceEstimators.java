@@ -45,8 +45,18 @@ public final class TraceEstimators {
 
     /** Probe distribution. */
     public enum Probe {
-        RADEMACHER, GAUSSIAN;
+        /** Entries ±1 with equal probability. */
+        RADEMACHER,
+        /** Standard normal entries. */
+        GAUSSIAN;
 
+        /**
+         * Parses a distribution name.
+         *
+         * @param s {@code rademacher} or {@code gaussian} ({@code normal}), any case
+         * @return the distribution
+         * @throws IllegalArgumentException for any other name
+         */
         public static Probe parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "rademacher" -> RADEMACHER;
@@ -59,8 +69,20 @@ public final class TraceEstimators {
 
     /** Estimator. */
     public enum Method {
-        EXACT, HUTCHINSON, HUTCHPP, XTRACE;
+        /** n unit products. */
+        EXACT,
+        /** Hutchinson's estimator. */
+        HUTCHINSON,
+        /** Hutch++ (Meyer et al. 2021). */
+        HUTCHPP,
+        /** XTrace (Epperly et al. 2024). */
+        XTRACE;
 
+        /**
+         * The name in options and output.
+         *
+         * @return {@code exact}, {@code hutchinson}, {@code hutchpp} or {@code xtrace}
+         */
         public String id() {
             return switch (this) {
                 case EXACT -> "exact";
@@ -74,6 +96,7 @@ public final class TraceEstimators {
     /**
      * A trace estimate.
      *
+     * @param method        how it was computed
      * @param value         the estimate
      * @param standardError its estimated standard error (0 for {@link Method#EXACT})
      * @param products      operator-vector products used
@@ -94,12 +117,25 @@ public final class TraceEstimators {
         }
     }
 
-    /** The exact trace (and diagonal, see {@link #exactDiagonal}) by n unit products. */
+    /**
+     * The exact trace (and diagonal, see {@link #exactDiagonal}) by n unit products.
+     *
+     * @param a        the symmetric operator
+     * @param block    vectors per product call
+     * @return the estimate
+     */
     public static Estimate exact(SymmetricOperator a, int block) {
         return exact(a, block, Progress.NONE);
     }
 
-    /** As {@link #exact(SymmetricOperator, int)}, telling {@code progress} the n unit products done. */
+    /**
+     * As {@link #exact(SymmetricOperator, int)}, telling {@code progress} the n unit products done.
+     *
+     * @param a        the symmetric operator
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the estimate
+     */
     public static Estimate exact(SymmetricOperator a, int block, Progress progress) {
         double[] d = exactDiagonal(a, block, progress);
         double s = 0;
@@ -107,12 +143,25 @@ public final class TraceEstimators {
         return new Estimate(Method.EXACT, s, 0, d.length);
     }
 
-    /** {@code diag(A)} by n unit products, {@code block} at a time. */
+    /**
+     * The exact diagonal by n unit products.
+     *
+     * @param a        the symmetric operator
+     * @param block    vectors per product call
+     * @return {@code diag(A)}
+     */
     public static double[] exactDiagonal(SymmetricOperator a, int block) {
         return exactDiagonal(a, block, Progress.NONE);
     }
 
-    /** As {@link #exactDiagonal(SymmetricOperator, int)}, telling {@code progress} the n unit products done. */
+    /**
+     * As {@link #exactDiagonal(SymmetricOperator, int)}, telling {@code progress} the n unit products done.
+     *
+     * @param a        the symmetric operator
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return {@code diag(A)}
+     */
     public static double[] exactDiagonal(SymmetricOperator a, int block, Progress progress) {
         CountedOperator counted = new CountedOperator(a, progress, a.dimension());
         double[] d = exactDiagonalOf(counted, block);
@@ -139,12 +188,31 @@ public final class TraceEstimators {
         return d;
     }
 
-    /** Hutchinson's estimator with {@code probes} probes, {@code block} per product call. */
+    /**
+     * Hutchinson's estimator.
+     *
+     * @param a        the symmetric operator
+     * @param probes   the number of probe vectors (at least 1)
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @return the estimate
+     */
     public static Estimate hutchinson(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
         return hutchinson(a, probes, dist, seed, block, Progress.NONE);
     }
 
-    /** As {@link #hutchinson(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the probes done. */
+    /**
+     * As {@link #hutchinson(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the probes done.
+     *
+     * @param a        the symmetric operator
+     * @param probes   the number of probe vectors (at least 1)
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the estimate
+     */
     public static Estimate hutchinson(SymmetricOperator a, int probes, Probe dist, long seed, int block,
                                       Progress progress) {
         checkProbes(probes, 1);
@@ -169,12 +237,29 @@ public final class TraceEstimators {
         return new Estimate(Method.HUTCHINSON, mean(terms), standardError(terms), probes);
     }
 
-    /** Hutch++ with {@code products} products in total (at least 3), Rademacher probes. */
+    /**
+     * Hutch++ with Rademacher probes.
+     *
+     * @param a        the symmetric operator
+     * @param products products in total (at least 3)
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @return the estimate
+     */
     public static Estimate hutchPlusPlus(SymmetricOperator a, int products, long seed, int block) {
         return hutchPlusPlus(a, products, seed, block, Progress.NONE);
     }
 
-    /** As {@link #hutchPlusPlus(SymmetricOperator, int, long, int)}, telling {@code progress} the products done. */
+    /**
+     * As {@link #hutchPlusPlus(SymmetricOperator, int, long, int)}, telling {@code progress} the products done.
+     *
+     * @param a        the symmetric operator
+     * @param products products in total (at least 3)
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the estimate
+     */
     public static Estimate hutchPlusPlus(SymmetricOperator a, int products, long seed, int block, Progress progress) {
         checkProbes(products, 3);
         CountedOperator counted = new CountedOperator(a, progress, products);
@@ -222,6 +307,13 @@ public final class TraceEstimators {
      * XTrace with {@code products} products in total (even, at least 4; s = products/2 probes). When {@code A·W}
      * is numerically rank-deficient (rank of A below s) the range is captured and the estimate is
      * {@code tr(QᵀAQ)} plus Hutchinson on the deflated probes, as in Hutch++.
+     *
+     * @param a        the symmetric operator
+     * @param products products in total (even, at least 4)
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @return the estimate
      */
     public static Estimate xtrace(SymmetricOperator a, int products, Probe dist, long seed, int block) {
         return xtrace(a, products, dist, seed, block, Progress.NONE);
@@ -231,6 +323,14 @@ public final class TraceEstimators {
      * As {@link #xtrace(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the products done
      * out of {@code 2·min(products/2, n)}. The rank-deficient fallback uses up to rank(A) products more than that;
      * the count stops at the total (so the updates stay monotone with one total) while those finish.
+     *
+     * @param a        the symmetric operator
+     * @param products products in total (even, at least 4)
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the estimate
      */
     public static Estimate xtrace(SymmetricOperator a, int products, Probe dist, long seed, int block,
                                   Progress progress) {
@@ -361,12 +461,31 @@ public final class TraceEstimators {
         }
     }
 
-    /** Hutchinson-style diagonal estimate {@code Σ v⊙Av / Σ v⊙v} with {@code probes} probes. */
+    /**
+     * Hutchinson-style diagonal estimate {@code Σ v⊙Av / Σ v⊙v}.
+     *
+     * @param a        the symmetric operator
+     * @param probes   the number of probe vectors
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @return the estimated diagonal
+     */
     public static double[] diagonal(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
         return diagonal(a, probes, dist, seed, block, Progress.NONE);
     }
 
-    /** As {@link #diagonal(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the probes done. */
+    /**
+     * As {@link #diagonal(SymmetricOperator, int, Probe, long, int)}, telling {@code progress} the probes done.
+     *
+     * @param a        the symmetric operator
+     * @param probes   the number of probe vectors
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the estimated diagonal
+     */
     public static double[] diagonal(SymmetricOperator a, int probes, Probe dist, long seed, int block,
                                     Progress progress) {
         checkProbes(probes, 1);
@@ -397,12 +516,34 @@ public final class TraceEstimators {
         return num;
     }
 
-    /** One estimate by {@code method} ({@code probes} is ignored for {@link Method#EXACT}). */
+    /**
+     * One estimate by any method.
+     *
+     * @param a        the symmetric operator
+     * @param method   the estimator
+     * @param probes   probes or products (ignored for {@link Method#EXACT})
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @return the estimate
+     */
     public static Estimate estimate(SymmetricOperator a, Method method, int probes, Probe dist, long seed, int block) {
         return estimate(a, method, probes, dist, seed, block, Progress.NONE);
     }
 
-    /** As {@link #estimate(SymmetricOperator, Method, int, Probe, long, int)}, telling {@code progress} the products done. */
+    /**
+     * As {@link #estimate(SymmetricOperator, Method, int, Probe, long, int)}, telling {@code progress} the products
+     * done.
+     *
+     * @param a        the symmetric operator
+     * @param method   the estimator
+     * @param probes   probes or products (ignored for {@link Method#EXACT})
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the estimate
+     */
     public static Estimate estimate(SymmetricOperator a, Method method, int probes, Probe dist, long seed, int block,
                                     Progress progress) {
         return switch (method) {
@@ -426,10 +567,25 @@ public final class TraceEstimators {
      * Per-layer traces of the diagonal blocks {@code C_ll} in one run, plus their sum (= {@code tr C}, spec K1: the
      * layers partition all parameters) with the standard error {@code √Σ se_l²} (independent probes per layer:
      * layer l uses the seed {@code seed + l}).
+     *
+     * @param layers one estimate per parameter group, in order
+     * @param total  their sum
      */
     public record Layerwise(List<Estimate> layers, Estimate total) {
     }
 
+    /**
+     * Per-layer traces of curvature {@code c} on the objective's groups.
+     *
+     * @param f      the objective (parameters set)
+     * @param c      the curvature
+     * @param method the estimator
+     * @param probes probes or products per layer
+     * @param dist   Rademacher or Gaussian probes
+     * @param seed   layer l's probes use {@code seed + l}
+     * @param block  vectors per product call
+     * @return the layers' estimates and their sum
+     */
     public static Layerwise layerwise(Objective f, Curvature c, Method method, int probes, Probe dist, long seed,
                                       int block) {
         return layerwise(f, c, method, probes, dist, seed, block, Progress.NONE);
@@ -438,6 +594,16 @@ public final class TraceEstimators {
     /**
      * As {@link #layerwise(Objective, Curvature, Method, int, Probe, long, int)}, telling {@code progress} the
      * products done over all layers together.
+     *
+     * @param f        the objective (parameters set)
+     * @param c        the curvature
+     * @param method   the estimator
+     * @param probes   probes or products per layer
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     layer l's probes use {@code seed + l}
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the layers' estimates and their sum
      */
     public static Layerwise layerwise(Objective f, Curvature c, Method method, int probes, Probe dist, long seed,
                                       int block, Progress progress) {

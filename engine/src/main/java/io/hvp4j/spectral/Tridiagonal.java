@@ -26,7 +26,13 @@ public final class Tridiagonal {
      * @param vectors {@code vectors[r][j]} = component {@code rows[r]} of eigenvector j (unit norm, sign arbitrary)
      */
     public record Result(double[] values, int[] rows, double[][] vectors) {
-        /** Eigenvector j in full (only when all rows were computed). */
+        /**
+         * One eigenvector in full (only when all rows were computed).
+         *
+         * @param j the eigenvalue's index
+         * @return eigenvector j
+         * @throws IllegalStateException when only some rows were computed
+         */
         public double[] vector(int j) {
             int m = values.length;
             if (rows.length != m) {
@@ -38,12 +44,24 @@ public final class Tridiagonal {
         }
     }
 
-    /** Eigenvalues only, ascending. {@code diagonal} has m elements, {@code offDiagonal} m−1. */
+    /**
+     * Eigenvalues only.
+     *
+     * @param diagonal    m elements
+     * @param offDiagonal m−1 elements
+     * @return the eigenvalues, ascending
+     */
     public static double[] eigenvalues(double[] diagonal, double[] offDiagonal) {
         return decompose(diagonal, offDiagonal, new int[0]).values();
     }
 
-    /** Eigenvalues and all eigenvectors. */
+    /**
+     * Eigenvalues and all eigenvectors.
+     *
+     * @param diagonal    m elements
+     * @param offDiagonal m−1 elements
+     * @return the decomposition
+     */
     public static Result decompose(double[] diagonal, double[] offDiagonal) {
         int[] all = new int[diagonal.length];
         for (int i = 0; i < all.length; i++) all[i] = i;
@@ -53,6 +71,10 @@ public final class Tridiagonal {
     /**
      * Eigenvalues and the rows {@code rows} of the eigenvector matrix.
      *
+     * @param diagonal    m elements
+     * @param offDiagonal m−1 elements
+     * @param rows        the rows of the eigenvector matrix wanted
+     * @return the decomposition
      * @throws IllegalArgumentException on bad lengths or non-finite entries
      * @throws ArithmeticException      if the iteration does not converge (not observed for finite input)
      */
