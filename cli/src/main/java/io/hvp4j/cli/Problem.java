@@ -334,7 +334,9 @@ final class Problem implements AutoCloseable {
         String what = modelText;
         int[] sample = graph == null ? null : graph.input().shape().dims();
         Loss l = loss;
-        dataKey = in + (out == null ? "" : " " + out);
+        // The contents' digest makes the key name the rows themselves (executors' caches, rank checkpoints).
+        dataKey = in + (out == null ? "" : " " + out) + " x=" + data.inputs().sha256() + " y="
+                + data.targets().sha256();
         dataLoader = (a, dt) -> DataFiles.read(Path.of(in), out == null ? null : Path.of(out),
                 new DataFiles.Dims(d, k, what, sample), l, dt, a);
     }

@@ -396,6 +396,26 @@ public final class Tensor {
         return rows + "x" + cols;
     }
 
+    /**
+     * The SHA-256 of this host tensor's bytes (hex), then its shape and dtype: equal strings, equal values bit for
+     * bit. For checkpoint fingerprints. A device tensor has no host bytes: download it first.
+     */
+    public String sha256() {
+        if (!isHost()) {
+            throw new IllegalStateException("sha256() needs a host tensor; download " + this + " first");
+        }
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            long bytes = segment().byteSize();
+            for (long off = 0; off < bytes; off += 1 << 26) {
+                md.update(segment().asSlice(off, Math.min(1 << 26, bytes - off)).asByteBuffer());
+            }
+            return java.util.HexFormat.of().formatHex(md.digest()) + "/" + shapeString() + "/" + dtype;
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public String toString() {
         return "Tensor[" + dtype + " " + shapeString() + (device == null ? "" : " on " + device.location()) + "]";

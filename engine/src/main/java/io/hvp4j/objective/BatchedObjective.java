@@ -10,10 +10,6 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 
 import java.lang.foreign.Arena;
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * The batching every {@link Objective} shares: the data set is processed in batches of at most {@code batchSize}
@@ -118,20 +114,10 @@ public abstract class BatchedObjective implements Objective {
             try (Arena tmp = Arena.ofConfined()) {
                 Tensor host = Tensor.allocate(tmp, t.dtype(), t.rows(), t.cols());
                 backend.download(t, host);
-                return sha256(host);
+                return host.sha256();
             }
         }
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            long bytes = t.segment().byteSize();
-            for (long off = 0; off < bytes; off += 1 << 26) {
-                ByteBuffer b = t.segment().asSlice(off, Math.min(1 << 26, bytes - off)).asByteBuffer();
-                md.update(b);
-            }
-            return HexFormat.of().formatHex(md.digest()) + "/" + t.shapeString() + "/" + t.dtype();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return t.sha256();
     }
 
     /**

@@ -47,6 +47,7 @@ public final class SparkObjective implements Objective {
     private final int batches;
     private final JavaRDD<Integer> partitionIndices;
     private final int depth;
+    private final Loss.Reduction reduction;
     private final Arena arena = Arena.ofShared();
     private Tensor theta;
     private Broadcast<double[]> thetaBroadcast;
@@ -81,6 +82,7 @@ public final class SparkObjective implements Objective {
         this.sc = sc;
         this.groups = model.groups();
         this.parameterCount = model.parameterCount();
+        this.reduction = reduction;
         this.scale = reduction == Loss.Reduction.MEAN ? 1.0 / n : 1.0;
         List<Integer> indices = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
@@ -123,6 +125,20 @@ public final class SparkObjective implements Objective {
     @Override
     public DType dtype() {
         return base.model().dtype();
+    }
+
+    /**
+     * The model's key, the data source's key (generated rows by their size, shape, loss and seed; file rows by what
+     * the caller's key says, which the CLI makes the paths and the SHA-256 of the contents), the reduction, batch
+     * rows, partitions and the SHA-256 of the parameters: equal fingerprints give the same products bit for bit,
+     * since each partition adds its batches in order and {@link TreeSum} fixes the tree. The executors' thread
+     * count is in the model's key.
+     */
+    @Override
+    public String fingerprint() {
+        requireParameters();
+        return "spark; model=" + base.model().key() + "; data=" + base.data().key() + "; reduction=" + reduction
+                + "; batch=" + base.batchRows() + "; partitions=" + base.partitions() + "; theta=" + theta.sha256();
     }
 
     @Override

@@ -281,6 +281,44 @@ class SparkObjectiveTest {
         }
     }
 
+    /**
+     * The driver's checkpoints work on Spark: the fingerprint names the model, rows, partitioning and parameters,
+     * and a dense assembly resumed from its checkpoint gives the same eigenvalues bit for bit.
+     */
+    @Test
+    void fingerprintsKeepTheDriversCheckpoints(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        Model model = Model.mlp(SMALL, Loss.CE, DType.F64, THREADS);
+        Tensor th = theta(SMALL.parameterCount(), 5, DType.F64, null);
+        String a, b, c, d;
+        double[] first;
+        java.nio.file.Path ck = dir.resolve("h.ckpt");
+        try (SparkObjective s = new SparkObjective(sc, model, mlpData(3), Loss.Reduction.MEAN, 50, 4, 2)) {
+            assertThrows(IllegalStateException.class, s::fingerprint);
+            s.setParameters(th);
+            a = s.fingerprint();
+            io.hvp4j.spectral.CurvatureRank.Options o = new io.hvp4j.spectral.CurvatureRank.Options();
+            first = io.hvp4j.spectral.CurvatureRank.eigenvalues(s, Curvature.HESSIAN, null, ck, o).values();
+            io.hvp4j.spectral.CurvatureRank.Eigenvalues again =
+                    io.hvp4j.spectral.CurvatureRank.eigenvalues(s, Curvature.HESSIAN, null, ck, o);
+            assertEquals(SMALL.parameterCount(), again.resumedColumns());
+            assertArrayEquals(first, again.values());
+        }
+        try (SparkObjective s = new SparkObjective(sc, model, mlpData(3), Loss.Reduction.MEAN, 50, 4, 2)) {
+            s.setParameters(th);
+            b = s.fingerprint();
+        }
+        try (SparkObjective s = new SparkObjective(sc, model, mlpData(3), Loss.Reduction.MEAN, 50, 4, 3)) {
+            s.setParameters(th);
+            c = s.fingerprint();
+        }
+        try (SparkObjective s = new SparkObjective(sc, model, mlpData(4), Loss.Reduction.MEAN, 50, 4, 2)) {
+            s.setParameters(th);
+            d = s.fingerprint();
+        }
+        assertEquals(a, b);
+        assertTrue(!a.equals(c) && !a.equals(d) && !c.equals(d), a + "\n" + c + "\n" + d);
+    }
+
     @Test
     void aFailedTaskIsRetriedAndGivesTheSameBits() {
         Model model = Model.mlp(MLP, Loss.CE, DType.F64, THREADS);
