@@ -399,6 +399,9 @@ public final class Tensor {
     /**
      * The SHA-256 of this host tensor's bytes (hex), then its shape and dtype: equal strings, equal values bit for
      * bit. For checkpoint fingerprints. A device tensor has no host bytes: download it first.
+     *
+     * @return {@code "<64 hex digits>/<rows>x<cols>/<dtype>"}
+     * @throws IllegalStateException for a device tensor
      */
     public String sha256() {
         if (!isHost()) {
