@@ -47,7 +47,7 @@ public final class VectorGemm {
      * narrower vectors (16 registers) 4 rows: C2 loads a whole k-step's operands before its FMAs, so 6 rows
      * (12 + 2 + 6 live vectors) spill an accumulator once its loop is free of range checks, and with the checks
      * (loop-carried indices) the loop has 107 instructions per 24 FMAs; 4 rows (8 + 2 + 4) run spill-free and
-     * check-free at 19 instructions per 8 FMAs ({@link #kernel4F32}). The fenced 6-row loop ({@link #kernel6F32})
+     * check-free at 19 instructions per 8 FMAs ({@link #kernel4F32}). The fenced 6-row loop ({@link #kernelF32})
      * fits 16 registers without spills but has 69 instructions per 24 FMAs; on a Zen 3 it ran at 0.87x of the
      * 4-row loop on cached panels, so it is not the default there. The system property {@code hvp4j.gemm.rows}
      * ({@code 4} or {@code 6}) overrides the choice, for measuring one tile against the other (see
@@ -426,8 +426,6 @@ public final class VectorGemm {
                 long co = ((ic + ir) * crs + (jc + jr) * ccs) * Float.BYTES;
                 if (MR == 4) {
                     kernel4F32(kc, pa, ir * kc, pb, jr * kc, t);
-                } else if (FENCED) {
-                    kernel6F32(kc, pa, ir * kc, pb, jr * kc, t);
                 } else {
                     kernelF32(kc, pa, ir * kc, pb, jr * kc, t);
                 }
@@ -734,14 +732,18 @@ public final class VectorGemm {
     }
 
     /**
-     * The 6-row tile of 16-register machines (256-bit vectors): 12 accumulators, 2 B vectors and 1 broadcast = 15
-     * registers. C2 would load all six broadcasts of a k-step before its FMAs (20 live vectors: an accumulator
-     * spilled, a store and reload on its FMA chain every step). A scalar store into t after each row stops that: t
-     * and a are both float[] that C2 cannot tell apart, so no later load of A or B may move above the store, and at
-     * most one broadcast is live. The stores land past the tile (slots FENCE_F..) and are never read. Loop shape and
-     * FMA order as in {@link #kernelF32} (indices affine in p: no range checks).
+     * The 6-row tile over one k-block, into the scratch tile t (no vector crosses a call). Two k-steps per iteration,
+     * and every index affine in the counted loop's p: C2 then drops the range checks (with loop-carried offsets it
+     * kept 12 lea/cmp/jae checks per iteration: 100 instructions per 24 FMAs, now 52 with 512-bit vectors). One step
+     * per iteration compiles check-free too but was no faster; with carried offsets it spilled.
+     *
+     * <p>With 16 registers ({@link #FENCED}: 12 accumulators, 2 B vectors, 1 broadcast) C2 would load all six
+     * broadcasts of a k-step before its FMAs and spill an accumulator (a store and reload on its FMA chain every
+     * step). A scalar store into t after each row stops that: t and a are both float[] that C2 cannot tell apart,
+     * so no later load of A or B may move above the store, and at most one broadcast is live. The stores land past
+     * the tile (slots FENCE_F..) and are never read; with 32 registers the constant FENCED drops them.
      */
-    private static void kernel6F32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
+    private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
         FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         final int f = FENCE_F;
@@ -756,181 +758,122 @@ public final class VectorGemm {
                 FloatVector x = FloatVector.broadcast(FS, a[q]);
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
-                t[f] = 0f;
+                if (FENCED) {
+                    t[f] = 0f;
+                }
                 x = FloatVector.broadcast(FS, a[q + 1]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
-                t[f + 1] = 0f;
+                if (FENCED) {
+                    t[f + 1] = 0f;
+                }
                 x = FloatVector.broadcast(FS, a[q + 2]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
-                t[f + 2] = 0f;
+                if (FENCED) {
+                    t[f + 2] = 0f;
+                }
                 x = FloatVector.broadcast(FS, a[q + 3]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
-                t[f + 3] = 0f;
+                if (FENCED) {
+                    t[f + 3] = 0f;
+                }
                 x = FloatVector.broadcast(FS, a[q + 4]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
-                t[f + 4] = 0f;
+                if (FENCED) {
+                    t[f + 4] = 0f;
+                }
                 x = FloatVector.broadcast(FS, a[q + 5]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
+                if (FENCED) {
+                    t[f + 5] = 0f;
+                }
+            }
+            {
+                FloatVector b0 = FloatVector.fromArray(FS, b, o + NR_F);
+                FloatVector b1 = FloatVector.fromArray(FS, b, o + NR_F + FL);
+                FloatVector x = FloatVector.broadcast(FS, a[q + 6]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                if (FENCED) {
+                    t[f + 6] = 0f;
+                }
+                x = FloatVector.broadcast(FS, a[q + 7]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                if (FENCED) {
+                    t[f + 7] = 0f;
+                }
+                x = FloatVector.broadcast(FS, a[q + 8]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                if (FENCED) {
+                    t[f + 8] = 0f;
+                }
+                x = FloatVector.broadcast(FS, a[q + 9]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                if (FENCED) {
+                    t[f + 9] = 0f;
+                }
+                x = FloatVector.broadcast(FS, a[q + 10]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                if (FENCED) {
+                    t[f + 10] = 0f;
+                }
+                x = FloatVector.broadcast(FS, a[q + 11]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                if (FENCED) {
+                    t[f + 11] = 0f;
+                }
+            }
+        }
+        if (p < kc) {
+            int q = ao + 6 * p;
+            int o = bo + NR_F * p;
+            FloatVector b0 = FloatVector.fromArray(FS, b, o);
+            FloatVector b1 = FloatVector.fromArray(FS, b, o + FL);
+            FloatVector x = FloatVector.broadcast(FS, a[q]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            if (FENCED) {
+                t[f] = 0f;
+            }
+            x = FloatVector.broadcast(FS, a[q + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            if (FENCED) {
+                t[f + 1] = 0f;
+            }
+            x = FloatVector.broadcast(FS, a[q + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            if (FENCED) {
+                t[f + 2] = 0f;
+            }
+            x = FloatVector.broadcast(FS, a[q + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            if (FENCED) {
+                t[f + 3] = 0f;
+            }
+            x = FloatVector.broadcast(FS, a[q + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            if (FENCED) {
+                t[f + 4] = 0f;
+            }
+            x = FloatVector.broadcast(FS, a[q + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            if (FENCED) {
                 t[f + 5] = 0f;
             }
-            {
-                FloatVector b0 = FloatVector.fromArray(FS, b, o + NR_F);
-                FloatVector b1 = FloatVector.fromArray(FS, b, o + NR_F + FL);
-                FloatVector x = FloatVector.broadcast(FS, a[q + 6]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                t[f + 6] = 0f;
-                x = FloatVector.broadcast(FS, a[q + 7]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                t[f + 7] = 0f;
-                x = FloatVector.broadcast(FS, a[q + 8]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                t[f + 8] = 0f;
-                x = FloatVector.broadcast(FS, a[q + 9]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                t[f + 9] = 0f;
-                x = FloatVector.broadcast(FS, a[q + 10]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                t[f + 10] = 0f;
-                x = FloatVector.broadcast(FS, a[q + 11]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-                t[f + 11] = 0f;
-            }
-        }
-        if (p < kc) {
-            int q = ao + 6 * p;
-            int o = bo + NR_F * p;
-            FloatVector b0 = FloatVector.fromArray(FS, b, o);
-            FloatVector b1 = FloatVector.fromArray(FS, b, o + FL);
-            FloatVector x = FloatVector.broadcast(FS, a[q]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            t[f] = 0f;
-            x = FloatVector.broadcast(FS, a[q + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            t[f + 1] = 0f;
-            x = FloatVector.broadcast(FS, a[q + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            t[f + 2] = 0f;
-            x = FloatVector.broadcast(FS, a[q + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            t[f + 3] = 0f;
-            x = FloatVector.broadcast(FS, a[q + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            t[f + 4] = 0f;
-            x = FloatVector.broadcast(FS, a[q + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-            t[f + 5] = 0f;
-        }
-        c00.intoArray(t, 0);
-        c01.intoArray(t, FL);
-        c10.intoArray(t, NR_F);
-        c11.intoArray(t, NR_F + FL);
-        c20.intoArray(t, 2 * NR_F);
-        c21.intoArray(t, 2 * NR_F + FL);
-        c30.intoArray(t, 3 * NR_F);
-        c31.intoArray(t, 3 * NR_F + FL);
-        c40.intoArray(t, 4 * NR_F);
-        c41.intoArray(t, 4 * NR_F + FL);
-        c50.intoArray(t, 5 * NR_F);
-        c51.intoArray(t, 5 * NR_F + FL);
-    }
-
-    /** The 6-row tile of 32-register machines over one k-block, into the scratch tile t (no vector crosses a call). */
-    private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
-        FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        // Two k-steps per iteration, and every index affine in the counted loop's p: C2 then drops the range checks
-        // (with loop-carried offsets it kept 12 lea/cmp/jae checks per iteration: 100 instructions per 24 FMAs, now
-        // 52). One step per iteration compiles check-free too but was no faster; with carried offsets it spilled.
-        int p = 0;
-        int even = kc & ~1;
-        for (; p < even; p += 2) {
-            int q = ao + 6 * p;
-            int o = bo + NR_F * p;
-            {
-                FloatVector b0 = FloatVector.fromArray(FS, b, o);
-                FloatVector b1 = FloatVector.fromArray(FS, b, o + FL);
-                FloatVector x = FloatVector.broadcast(FS, a[q]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = FloatVector.broadcast(FS, a[q + 1]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = FloatVector.broadcast(FS, a[q + 2]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = FloatVector.broadcast(FS, a[q + 3]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = FloatVector.broadcast(FS, a[q + 4]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = FloatVector.broadcast(FS, a[q + 5]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-            }
-            {
-                FloatVector b0 = FloatVector.fromArray(FS, b, o + NR_F);
-                FloatVector b1 = FloatVector.fromArray(FS, b, o + NR_F + FL);
-                FloatVector x = FloatVector.broadcast(FS, a[q + 6]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = FloatVector.broadcast(FS, a[q + 7]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = FloatVector.broadcast(FS, a[q + 8]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = FloatVector.broadcast(FS, a[q + 9]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = FloatVector.broadcast(FS, a[q + 10]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = FloatVector.broadcast(FS, a[q + 11]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-            }
-        }
-        if (p < kc) {
-            int q = ao + 6 * p;
-            int o = bo + NR_F * p;
-            FloatVector b0 = FloatVector.fromArray(FS, b, o);
-            FloatVector b1 = FloatVector.fromArray(FS, b, o + FL);
-            FloatVector x = FloatVector.broadcast(FS, a[q]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(FS, a[q + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(FS, a[q + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(FS, a[q + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(FS, a[q + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(FS, a[q + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         c00.intoArray(t, 0);
         c01.intoArray(t, FL);
@@ -1169,8 +1112,6 @@ public final class VectorGemm {
                 long co = ((ic + ir) * crs + (jc + jr) * ccs) * Double.BYTES;
                 if (MR == 4) {
                     kernel4F64(kc, pa, ir * kc, pb, jr * kc, t);
-                } else if (FENCED) {
-                    kernel6F64(kc, pa, ir * kc, pb, jr * kc, t);
                 } else {
                     kernelF64(kc, pa, ir * kc, pb, jr * kc, t);
                 }
@@ -1549,8 +1490,8 @@ public final class VectorGemm {
         c31.intoArray(t, 3 * NR_D + DL);
     }
 
-    /** {@link #kernel6F32} in double precision (6 x 8 doubles; the stores land at FENCE_D..). */
-    private static void kernel6F64(int kc, double[] a, int ao, double[] b, int bo, double[] t) {
+    /** {@link #kernelF32} in double precision (the fences land at FENCE_D..). */
+    private static void kernelF64(int kc, double[] a, int ao, double[] b, int bo, double[] t) {
         DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         final int f = FENCE_D;
@@ -1565,179 +1506,122 @@ public final class VectorGemm {
                 DoubleVector x = DoubleVector.broadcast(DS, a[q]);
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
-                t[f] = 0d;
+                if (FENCED) {
+                    t[f] = 0d;
+                }
                 x = DoubleVector.broadcast(DS, a[q + 1]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
-                t[f + 1] = 0d;
+                if (FENCED) {
+                    t[f + 1] = 0d;
+                }
                 x = DoubleVector.broadcast(DS, a[q + 2]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
-                t[f + 2] = 0d;
+                if (FENCED) {
+                    t[f + 2] = 0d;
+                }
                 x = DoubleVector.broadcast(DS, a[q + 3]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
-                t[f + 3] = 0d;
+                if (FENCED) {
+                    t[f + 3] = 0d;
+                }
                 x = DoubleVector.broadcast(DS, a[q + 4]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
-                t[f + 4] = 0d;
+                if (FENCED) {
+                    t[f + 4] = 0d;
+                }
                 x = DoubleVector.broadcast(DS, a[q + 5]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
+                if (FENCED) {
+                    t[f + 5] = 0d;
+                }
+            }
+            {
+                DoubleVector b0 = DoubleVector.fromArray(DS, b, o + NR_D);
+                DoubleVector b1 = DoubleVector.fromArray(DS, b, o + NR_D + DL);
+                DoubleVector x = DoubleVector.broadcast(DS, a[q + 6]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                if (FENCED) {
+                    t[f + 6] = 0d;
+                }
+                x = DoubleVector.broadcast(DS, a[q + 7]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                if (FENCED) {
+                    t[f + 7] = 0d;
+                }
+                x = DoubleVector.broadcast(DS, a[q + 8]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                if (FENCED) {
+                    t[f + 8] = 0d;
+                }
+                x = DoubleVector.broadcast(DS, a[q + 9]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                if (FENCED) {
+                    t[f + 9] = 0d;
+                }
+                x = DoubleVector.broadcast(DS, a[q + 10]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                if (FENCED) {
+                    t[f + 10] = 0d;
+                }
+                x = DoubleVector.broadcast(DS, a[q + 11]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                if (FENCED) {
+                    t[f + 11] = 0d;
+                }
+            }
+        }
+        if (p < kc) {
+            int q = ao + 6 * p;
+            int o = bo + NR_D * p;
+            DoubleVector b0 = DoubleVector.fromArray(DS, b, o);
+            DoubleVector b1 = DoubleVector.fromArray(DS, b, o + DL);
+            DoubleVector x = DoubleVector.broadcast(DS, a[q]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            if (FENCED) {
+                t[f] = 0d;
+            }
+            x = DoubleVector.broadcast(DS, a[q + 1]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            if (FENCED) {
+                t[f + 1] = 0d;
+            }
+            x = DoubleVector.broadcast(DS, a[q + 2]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            if (FENCED) {
+                t[f + 2] = 0d;
+            }
+            x = DoubleVector.broadcast(DS, a[q + 3]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            if (FENCED) {
+                t[f + 3] = 0d;
+            }
+            x = DoubleVector.broadcast(DS, a[q + 4]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            if (FENCED) {
+                t[f + 4] = 0d;
+            }
+            x = DoubleVector.broadcast(DS, a[q + 5]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            if (FENCED) {
                 t[f + 5] = 0d;
             }
-            {
-                DoubleVector b0 = DoubleVector.fromArray(DS, b, o + NR_D);
-                DoubleVector b1 = DoubleVector.fromArray(DS, b, o + NR_D + DL);
-                DoubleVector x = DoubleVector.broadcast(DS, a[q + 6]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                t[f + 6] = 0d;
-                x = DoubleVector.broadcast(DS, a[q + 7]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                t[f + 7] = 0d;
-                x = DoubleVector.broadcast(DS, a[q + 8]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                t[f + 8] = 0d;
-                x = DoubleVector.broadcast(DS, a[q + 9]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                t[f + 9] = 0d;
-                x = DoubleVector.broadcast(DS, a[q + 10]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                t[f + 10] = 0d;
-                x = DoubleVector.broadcast(DS, a[q + 11]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-                t[f + 11] = 0d;
-            }
-        }
-        if (p < kc) {
-            int q = ao + 6 * p;
-            int o = bo + NR_D * p;
-            DoubleVector b0 = DoubleVector.fromArray(DS, b, o);
-            DoubleVector b1 = DoubleVector.fromArray(DS, b, o + DL);
-            DoubleVector x = DoubleVector.broadcast(DS, a[q]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            t[f] = 0d;
-            x = DoubleVector.broadcast(DS, a[q + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            t[f + 1] = 0d;
-            x = DoubleVector.broadcast(DS, a[q + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            t[f + 2] = 0d;
-            x = DoubleVector.broadcast(DS, a[q + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            t[f + 3] = 0d;
-            x = DoubleVector.broadcast(DS, a[q + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            t[f + 4] = 0d;
-            x = DoubleVector.broadcast(DS, a[q + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-            t[f + 5] = 0d;
-        }
-        c00.intoArray(t, 0);
-        c01.intoArray(t, DL);
-        c10.intoArray(t, NR_D);
-        c11.intoArray(t, NR_D + DL);
-        c20.intoArray(t, 2 * NR_D);
-        c21.intoArray(t, 2 * NR_D + DL);
-        c30.intoArray(t, 3 * NR_D);
-        c31.intoArray(t, 3 * NR_D + DL);
-        c40.intoArray(t, 4 * NR_D);
-        c41.intoArray(t, 4 * NR_D + DL);
-        c50.intoArray(t, 5 * NR_D);
-        c51.intoArray(t, 5 * NR_D + DL);
-    }
-
-    /** {@link #kernelF32} in double precision. */
-    private static void kernelF64(int kc, double[] a, int ao, double[] b, int bo, double[] t) {
-        DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-        DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        // Same loop shape as kernelF32 (indices affine in p, so no range checks).
-        int p = 0;
-        int even = kc & ~1;
-        for (; p < even; p += 2) {
-            int q = ao + 6 * p;
-            int o = bo + NR_D * p;
-            {
-                DoubleVector b0 = DoubleVector.fromArray(DS, b, o);
-                DoubleVector b1 = DoubleVector.fromArray(DS, b, o + DL);
-                DoubleVector x = DoubleVector.broadcast(DS, a[q]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = DoubleVector.broadcast(DS, a[q + 1]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = DoubleVector.broadcast(DS, a[q + 2]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = DoubleVector.broadcast(DS, a[q + 3]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = DoubleVector.broadcast(DS, a[q + 4]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = DoubleVector.broadcast(DS, a[q + 5]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-            }
-            {
-                DoubleVector b0 = DoubleVector.fromArray(DS, b, o + NR_D);
-                DoubleVector b1 = DoubleVector.fromArray(DS, b, o + NR_D + DL);
-                DoubleVector x = DoubleVector.broadcast(DS, a[q + 6]);
-                c00 = x.fma(b0, c00);
-                c01 = x.fma(b1, c01);
-                x = DoubleVector.broadcast(DS, a[q + 7]);
-                c10 = x.fma(b0, c10);
-                c11 = x.fma(b1, c11);
-                x = DoubleVector.broadcast(DS, a[q + 8]);
-                c20 = x.fma(b0, c20);
-                c21 = x.fma(b1, c21);
-                x = DoubleVector.broadcast(DS, a[q + 9]);
-                c30 = x.fma(b0, c30);
-                c31 = x.fma(b1, c31);
-                x = DoubleVector.broadcast(DS, a[q + 10]);
-                c40 = x.fma(b0, c40);
-                c41 = x.fma(b1, c41);
-                x = DoubleVector.broadcast(DS, a[q + 11]);
-                c50 = x.fma(b0, c50);
-                c51 = x.fma(b1, c51);
-            }
-        }
-        if (p < kc) {
-            int q = ao + 6 * p;
-            int o = bo + NR_D * p;
-            DoubleVector b0 = DoubleVector.fromArray(DS, b, o);
-            DoubleVector b1 = DoubleVector.fromArray(DS, b, o + DL);
-            DoubleVector x = DoubleVector.broadcast(DS, a[q]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = DoubleVector.broadcast(DS, a[q + 1]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = DoubleVector.broadcast(DS, a[q + 2]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = DoubleVector.broadcast(DS, a[q + 3]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            x = DoubleVector.broadcast(DS, a[q + 4]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = DoubleVector.broadcast(DS, a[q + 5]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
         }
         c00.intoArray(t, 0);
         c01.intoArray(t, DL);
