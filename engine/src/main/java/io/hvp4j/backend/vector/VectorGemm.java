@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Dense GEMM on the JDK Vector API, structured like GotoBLAS/BLIS: k/m/n cache blocking, A and B packed into
  * per-thread panels, and an MR x (2 vectors) register-tiled micro-kernel per precision (MR = 6 with 512-bit vectors,
- * 4 with 256-bit ones: the rows that fit the register file without spills).
+ * 4 with narrower ones unless {@link #ROWS_PROPERTY} asks for 6: see {@link #MR}).
  *
  * <p>Row-major {@code C = alpha*op(A)*op(B) + beta*C}; {@code op(A)} is m x k, {@code op(B)} is k x n. Element 0 of
  * each segment is element (0,0) of the stored matrix; lda/ldb/ldc are row strides (in elements) of the stored
@@ -48,10 +48,10 @@ public final class VectorGemm {
      * (12 + 2 + 6 live vectors) spill an accumulator once its loop is free of range checks, and with the checks
      * (loop-carried indices) the loop has 107 instructions per 24 FMAs; 4 rows (8 + 2 + 4) run spill-free and
      * check-free at 19 instructions per 8 FMAs ({@link #kernel4F32}). The fenced 6-row loop ({@link #kernelF32})
-     * fits 16 registers without spills but has 69 instructions per 24 FMAs; on a Zen 3 it ran at 0.87x of the
-     * 4-row loop on cached panels, so it is not the default there. The system property {@code hvp4j.gemm.rows}
-     * ({@code 4} or {@code 6}) overrides the choice, for measuring one tile against the other (see
-     * {@link #tileRows}).
+     * fits 16 registers without spills but has 63 instructions per 24 FMAs (4 rows: 57); on a Zen 3 it ran at
+     * 0.87x of the 4-row loop on cached panels, so it is not the default there. The system property
+     * {@code hvp4j.gemm.rows} ({@code 4} or {@code 6}) overrides the choice, for measuring one tile against the
+     * other (see {@link #tileRows}).
      */
     static final int MR = tileRows(FS.vectorBitSize(), System.getProperty(ROWS_PROPERTY));
     /** Whether the 6-row tile runs fenced: 6 rows with fewer than 32 vector registers (vectors under 512 bits). */
