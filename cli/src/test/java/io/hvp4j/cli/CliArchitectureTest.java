@@ -27,7 +27,7 @@ class CliArchitectureTest {
             "io.hvp4j.backend.vector.VectorGemm", "io.hvp4j.backend.vector.WorkerPool",
             "io.hvp4j.backend.vector.SpinBarrier", "io.hvp4j.backend.vector.VectorMath",
             "io.hvp4j.backend.vector.VectorErf", "io.hvp4j.backend.vector.Transposes",
-            "io.hvp4j.backend.Kernels",
+            "io.hvp4j.backend.ArgumentChecks",
             // The autodiff engines behind the objectives (MlpObjective, GraphObjective).
             "io.hvp4j.autodiff.BatchEngine",
             "io.hvp4j.model.ForwardOverReverse", "io.hvp4j.model.Dense", "io.hvp4j.model.Elementwise",

@@ -23,7 +23,7 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import io.hvp4j.backend.Backend;
 import io.hvp4j.backend.ElementwiseFunction;
-import io.hvp4j.backend.Kernels;
+import io.hvp4j.backend.ArgumentChecks;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.DeviceMemory;
 import io.hvp4j.memory.Tensor;
@@ -268,7 +268,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void upload(Tensor src, Tensor dst) {
-        Kernels.checkSameSize(src, dst);
+        ArgumentChecks.checkSameSize(src, dst);
         CUdeviceptr d = ptr(dst);
         if (!src.isHost()) {
             throw new IllegalArgumentException("upload needs a host source, got " + src);
@@ -288,7 +288,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void download(Tensor src, Tensor dst) {
-        Kernels.checkSameSize(src, dst);
+        ArgumentChecks.checkSameSize(src, dst);
         CUdeviceptr s = ptr(src);
         if (!dst.isHost()) {
             throw new IllegalArgumentException("download needs a host destination, got " + dst);
@@ -325,8 +325,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        Kernels.checkSameSize(src, dst);
-        Kernels.checkDType(src, dst);
+        ArgumentChecks.checkSameSize(src, dst);
+        ArgumentChecks.checkDType(src, dst);
         CUdeviceptr s = ptr(src), d = ptr(dst);
         enter();
         long bytes = src.size() * src.dtype().bytes();
@@ -405,7 +405,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
-        int[] mnk = Kernels.checkGemm(transA, transB, a, b, c);
+        int[] mnk = ArgumentChecks.checkGemm(transA, transB, a, b, c);
         int m = mnk[0], n = mnk[1], k = mnk[2];
         if (m == 0 || n == 0) return;
         // 128 x 128 tiles reuse each loaded element twice as often, but only pay off with at least two waves of
@@ -429,10 +429,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void evaluate(ElementwiseFunction f, Tensor z, Tensor value, Tensor d1, Tensor d2) {
-        Kernels.checkDType(z, value, d1, d2);
-        Kernels.checkSameSize(z, value);
-        if (d1 != null) Kernels.checkSameSize(z, d1);
-        if (d2 != null) Kernels.checkSameSize(z, d2);
+        ArgumentChecks.checkDType(z, value, d1, d2);
+        ArgumentChecks.checkSameSize(z, value);
+        if (d1 != null) ArgumentChecks.checkSameSize(z, d1);
+        if (d2 != null) ArgumentChecks.checkSameSize(z, d2);
         if (!CudaKernels.ELEMENTWISE.contains(f.id())) {
             throw new UnsupportedOperationException("the CUDA backend has no kernel for the element-wise function '"
                     + f.id() + "'");
@@ -442,26 +442,26 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void broadcastMultiply(Tensor d, Tensor tt, Tensor out) {
-        Kernels.checkDType(d, tt, out);
-        Kernels.checkSameShape(tt, out);
-        int k = Kernels.blockFactor(d, tt);
+        ArgumentChecks.checkDType(d, tt, out);
+        ArgumentChecks.checkSameShape(tt, out);
+        int k = ArgumentChecks.blockFactor(d, tt);
         launchElements(t("broadcast_multiply", d), out.size(), d.rows(), d.cols(), k, d, tt, out);
     }
 
     @Override
     public void elementwiseBackwardTangent(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out) {
-        Kernels.checkDType(d1, d2, g, zDot, gDot, out);
-        Kernels.checkSameShape(d1, d2);
-        Kernels.checkSameShape(d1, g);
-        Kernels.checkSameShape(zDot, gDot);
-        Kernels.checkSameShape(zDot, out);
-        int k = Kernels.blockFactor(d1, zDot);
+        ArgumentChecks.checkDType(d1, d2, g, zDot, gDot, out);
+        ArgumentChecks.checkSameShape(d1, d2);
+        ArgumentChecks.checkSameShape(d1, g);
+        ArgumentChecks.checkSameShape(zDot, gDot);
+        ArgumentChecks.checkSameShape(zDot, out);
+        int k = ArgumentChecks.blockFactor(d1, zDot);
         launchElements(t("backward_tangent", d1), out.size(), d1.rows(), d1.cols(), k, d1, d2, g, zDot, gDot, out);
     }
 
     @Override
     public void addToRows(Tensor v, Tensor c) {
-        Kernels.checkDType(v, c);
+        ArgumentChecks.checkDType(v, c);
         if (v.size() != c.cols()) {
             throw new IllegalArgumentException("row vector " + v + " does not match " + c);
         }
@@ -470,7 +470,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void columnSums(double alpha, Tensor g, double beta, Tensor out) {
-        Kernels.checkDType(g, out);
+        ArgumentChecks.checkDType(g, out);
         if (out.size() != g.cols()) {
             throw new IllegalArgumentException("column sums of " + g + " into " + out);
         }
@@ -483,15 +483,15 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void softmaxRows(Tensor f, Tensor p) {
-        Kernels.checkDType(f, p);
-        Kernels.checkSameShape(f, p);
+        ArgumentChecks.checkDType(f, p);
+        ArgumentChecks.checkSameShape(f, p);
         launchWarps(t("softmax_rows", f), f.rows(), f.rows(), f.cols(), f, p);
     }
 
     @Override
     public double crossEntropySum(Tensor f, Tensor y) {
-        Kernels.checkDType(f, y);
-        Kernels.checkSameShape(f, y);
+        ArgumentChecks.checkDType(f, y);
+        ArgumentChecks.checkSameShape(f, y);
         if (rowLoss == null || rowLoss.size() < f.rows()) {
             rowLoss = allocate(own, DType.F64, Math.max(f.rows(), 1), 1);
         }
@@ -502,15 +502,15 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void softmaxTangent(double alpha, Tensor p, Tensor fDot, Tensor out) {
-        Kernels.checkDType(p, fDot, out);
-        Kernels.checkSameShape(fDot, out);
-        int k = Kernels.blockFactor(p, fDot);
+        ArgumentChecks.checkDType(p, fDot, out);
+        ArgumentChecks.checkSameShape(fDot, out);
+        int k = ArgumentChecks.blockFactor(p, fDot);
         launchWarps(t("softmax_tangent", p), (long) p.rows() * k, p.rows(), p.cols(), k, alpha, p, fDot, out);
     }
 
     @Override
     public void swapLeadingAxes(Tensor src, int d0, int d1, int d2, double beta, Tensor dst) {
-        Kernels.checkDType(src, dst);
+        ArgumentChecks.checkDType(src, dst);
         if (src.size() != (long) d0 * d1 * d2 || dst.size() != src.size()) {
             throw new IllegalArgumentException("swapLeadingAxes(" + d0 + "," + d1 + "," + d2 + ") of " + src + " into " + dst);
         }
@@ -534,8 +534,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double dot(Tensor x, Tensor y) {
-        Kernels.checkDType(x, y);
-        Kernels.checkSameSize(x, y);
+        ArgumentChecks.checkDType(x, y);
+        ArgumentChecks.checkSameSize(x, y);
         return reduce(t("dot_partial", x), "reduce_sum_final", x.size(), x, y);
     }
 
@@ -546,8 +546,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void axpby(double alpha, Tensor x, double beta, Tensor y) {
-        Kernels.checkDType(x, y);
-        Kernels.checkSameSize(x, y);
+        ArgumentChecks.checkDType(x, y);
+        ArgumentChecks.checkSameSize(x, y);
         launchElements(t("axpby", x), x.size(), x.size(), alpha, x, beta, y);
     }
 

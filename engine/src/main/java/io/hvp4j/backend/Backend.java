@@ -258,14 +258,14 @@ public interface Backend extends AutoCloseable {
      * @param dst a tensor of the same dtype and size
      */
     default void copy(Tensor src, Tensor dst) {
-        Kernels.checkSameSize(src, dst);
-        Kernels.checkDType(src, dst);
+        ArgumentChecks.checkSameSize(src, dst);
+        ArgumentChecks.checkDType(src, dst);
         dst.copyFrom(src);
     }
 
     /**
      * Runs {@code body.accept(i)} for every {@code i in [0, parts)}, on this backend's threads where it has
-     * several (the default runs them in order on the caller). Kernels called from inside a part run on that part's
+     * several (the default runs them in order on the caller). ArgumentChecks called from inside a part run on that part's
      * thread alone, so parts must write disjoint memory and must not depend on one another. A part always gets the
      * same work for the same arguments: results depend on {@code parts}, never on scheduling. A failing part's
      * exception is rethrown here once all parts have stopped.

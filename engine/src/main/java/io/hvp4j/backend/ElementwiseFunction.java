@@ -6,7 +6,7 @@ import jdk.incubator.vector.FloatVector;
 /**
  * A scalar function applied element by element, with its first and second derivatives: the whole of what
  * the four rules of an element-wise op need (forward {@code σ(z)}, tangent {@code σ'(z)·ż}, backward
- * {@code σ'(z)·g}, tangent of backward {@code σ''(z)·ż·g + σ'(z)·ġ}). Kernels evaluate {@code σ, σ', σ''}
+ * {@code σ'(z)·g}, tangent of backward {@code σ''(z)·ż·g + σ'(z)·ġ}). ArgumentChecks evaluate {@code σ, σ', σ''}
  * in one pass over {@code z} and keep them, so no later pass needs a transcendental function.
  *
  * <p>Each function states its rules twice: in double precision (the reference, used by the scalar backend

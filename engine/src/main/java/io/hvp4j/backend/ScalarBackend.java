@@ -23,7 +23,7 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
-        int[] mnk = Kernels.checkGemm(transA, transB, a, b, c);
+        int[] mnk = ArgumentChecks.checkGemm(transA, transB, a, b, c);
         int m = mnk[0], n = mnk[1], k = mnk[2];
         int lda = a.cols(), ldb = b.cols();
         for (int i = 0; i < m; i++) {
@@ -42,10 +42,10 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void evaluate(ElementwiseFunction f, Tensor z, Tensor value, Tensor d1, Tensor d2) {
-        Kernels.checkDType(z, value, d1, d2);
-        Kernels.checkSameSize(z, value);
-        if (d1 != null) Kernels.checkSameSize(z, d1);
-        if (d2 != null) Kernels.checkSameSize(z, d2);
+        ArgumentChecks.checkDType(z, value, d1, d2);
+        ArgumentChecks.checkSameSize(z, value);
+        if (d1 != null) ArgumentChecks.checkSameSize(z, d1);
+        if (d2 != null) ArgumentChecks.checkSameSize(z, d2);
         for (long i = 0, n = z.size(); i < n; i++) {
             double x = z.get(i);
             value.set(i, f.value(x));
@@ -56,9 +56,9 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void broadcastMultiply(Tensor d, Tensor t, Tensor out) {
-        Kernels.checkDType(d, t, out);
-        Kernels.checkSameShape(t, out);
-        int k = Kernels.blockFactor(d, t);
+        ArgumentChecks.checkDType(d, t, out);
+        ArgumentChecks.checkSameShape(t, out);
+        int k = ArgumentChecks.blockFactor(d, t);
         int n = d.cols();
         for (int r = 0; r < d.rows(); r++) {
             for (int j = 0; j < k; j++) {
@@ -72,12 +72,12 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void elementwiseBackwardTangent(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out) {
-        Kernels.checkDType(d1, d2, g, zDot, gDot, out);
-        Kernels.checkSameShape(d1, d2);
-        Kernels.checkSameShape(d1, g);
-        Kernels.checkSameShape(zDot, gDot);
-        Kernels.checkSameShape(zDot, out);
-        int k = Kernels.blockFactor(d1, zDot);
+        ArgumentChecks.checkDType(d1, d2, g, zDot, gDot, out);
+        ArgumentChecks.checkSameShape(d1, d2);
+        ArgumentChecks.checkSameShape(d1, g);
+        ArgumentChecks.checkSameShape(zDot, gDot);
+        ArgumentChecks.checkSameShape(zDot, out);
+        int k = ArgumentChecks.blockFactor(d1, zDot);
         int n = d1.cols();
         for (int r = 0; r < d1.rows(); r++) {
             for (int j = 0; j < k; j++) {
@@ -91,7 +91,7 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void addToRows(Tensor v, Tensor c) {
-        Kernels.checkDType(v, c);
+        ArgumentChecks.checkDType(v, c);
         if (v.size() != c.cols()) {
             throw new IllegalArgumentException("row vector " + v + " does not match " + c);
         }
@@ -104,7 +104,7 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void columnSums(double alpha, Tensor g, double beta, Tensor out) {
-        Kernels.checkDType(g, out);
+        ArgumentChecks.checkDType(g, out);
         if (out.size() != g.cols()) {
             throw new IllegalArgumentException("column sums of " + g + " into " + out);
         }
@@ -119,8 +119,8 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void softmaxRows(Tensor f, Tensor p) {
-        Kernels.checkDType(f, p);
-        Kernels.checkSameShape(f, p);
+        ArgumentChecks.checkDType(f, p);
+        ArgumentChecks.checkSameShape(f, p);
         for (int r = 0; r < f.rows(); r++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int c = 0; c < f.cols(); c++) max = Math.max(max, f.get(r, c));
@@ -132,8 +132,8 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public double crossEntropySum(Tensor f, Tensor y) {
-        Kernels.checkDType(f, y);
-        Kernels.checkSameShape(f, y);
+        ArgumentChecks.checkDType(f, y);
+        ArgumentChecks.checkSameShape(f, y);
         double total = 0;
         for (int r = 0; r < f.rows(); r++) {
             double max = Double.NEGATIVE_INFINITY;
@@ -150,9 +150,9 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void softmaxTangent(double alpha, Tensor p, Tensor fDot, Tensor out) {
-        Kernels.checkDType(p, fDot, out);
-        Kernels.checkSameShape(fDot, out);
-        int k = Kernels.blockFactor(p, fDot);
+        ArgumentChecks.checkDType(p, fDot, out);
+        ArgumentChecks.checkSameShape(fDot, out);
+        int k = ArgumentChecks.blockFactor(p, fDot);
         int n = p.cols();
         for (int r = 0; r < p.rows(); r++) {
             for (int j = 0; j < k; j++) {
@@ -168,7 +168,7 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void swapLeadingAxes(Tensor src, int d0, int d1, int d2, double beta, Tensor dst) {
-        Kernels.checkDType(src, dst);
+        ArgumentChecks.checkDType(src, dst);
         if (src.size() != (long) d0 * d1 * d2 || dst.size() != src.size()) {
             throw new IllegalArgumentException("swapLeadingAxes(" + d0 + "," + d1 + "," + d2 + ") of " + src + " into " + dst);
         }
@@ -185,8 +185,8 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public double dot(Tensor x, Tensor y) {
-        Kernels.checkDType(x, y);
-        Kernels.checkSameSize(x, y);
+        ArgumentChecks.checkDType(x, y);
+        ArgumentChecks.checkSameSize(x, y);
         double s = 0;
         for (long i = 0, n = x.size(); i < n; i++) s += x.get(i) * y.get(i);
         return s;
@@ -199,8 +199,8 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void axpby(double alpha, Tensor x, double beta, Tensor y) {
-        Kernels.checkDType(x, y);
-        Kernels.checkSameSize(x, y);
+        ArgumentChecks.checkDType(x, y);
+        ArgumentChecks.checkSameSize(x, y);
         for (long i = 0, n = x.size(); i < n; i++) y.set(i, alpha * x.get(i) + beta * y.get(i));
     }
 

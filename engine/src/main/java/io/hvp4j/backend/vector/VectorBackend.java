@@ -2,7 +2,7 @@ package io.hvp4j.backend.vector;
 
 import io.hvp4j.backend.Backend;
 import io.hvp4j.backend.ElementwiseFunction;
-import io.hvp4j.backend.Kernels;
+import io.hvp4j.backend.ArgumentChecks;
 import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -66,7 +66,7 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
-        int[] mnk = Kernels.checkGemm(transA, transB, a, b, c);
+        int[] mnk = ArgumentChecks.checkGemm(transA, transB, a, b, c);
         if (c.dtype() == DType.F32) {
             gemm.sgemm(transA, transB, mnk[0], mnk[1], mnk[2], (float) alpha, a.segment(), a.cols(), b.segment(),
                     b.cols(), (float) beta, c.segment(), c.cols());
@@ -109,10 +109,10 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void evaluate(ElementwiseFunction f, Tensor z, Tensor value, Tensor d1, Tensor d2) {
-        Kernels.checkDType(z, value, d1, d2);
-        Kernels.checkSameSize(z, value);
-        if (d1 != null) Kernels.checkSameSize(z, d1);
-        if (d2 != null) Kernels.checkSameSize(z, d2);
+        ArgumentChecks.checkDType(z, value, d1, d2);
+        ArgumentChecks.checkSameSize(z, value);
+        if (d1 != null) ArgumentChecks.checkSameSize(z, d1);
+        if (d2 != null) ArgumentChecks.checkSameSize(z, d2);
         MemorySegment zs = z.segment(), vs = value.segment();
         MemorySegment s1 = d1 == null ? null : d1.segment(), s2 = d2 == null ? null : d2.segment();
         if (z.dtype() == DType.F32) {
@@ -208,9 +208,9 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void broadcastMultiply(Tensor d, Tensor t, Tensor out) {
-        Kernels.checkDType(d, t, out);
-        Kernels.checkSameShape(t, out);
-        int k = Kernels.blockFactor(d, t);
+        ArgumentChecks.checkDType(d, t, out);
+        ArgumentChecks.checkSameShape(t, out);
+        int k = ArgumentChecks.blockFactor(d, t);
         int n = d.cols();
         MemorySegment ds = d.segment(), ts = t.segment(), os = out.segment();
         boolean f32 = d.dtype() == DType.F32;
@@ -247,12 +247,12 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void elementwiseBackwardTangent(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out) {
-        Kernels.checkDType(d1, d2, g, zDot, gDot, out);
-        Kernels.checkSameShape(d1, d2);
-        Kernels.checkSameShape(d1, g);
-        Kernels.checkSameShape(zDot, gDot);
-        Kernels.checkSameShape(zDot, out);
-        int k = Kernels.blockFactor(d1, zDot);
+        ArgumentChecks.checkDType(d1, d2, g, zDot, gDot, out);
+        ArgumentChecks.checkSameShape(d1, d2);
+        ArgumentChecks.checkSameShape(d1, g);
+        ArgumentChecks.checkSameShape(zDot, gDot);
+        ArgumentChecks.checkSameShape(zDot, out);
+        int k = ArgumentChecks.blockFactor(d1, zDot);
         int n = d1.cols();
         MemorySegment s1 = d1.segment(), s2 = d2.segment(), sg = g.segment(), sz = zDot.segment(),
                 sgd = gDot.segment(), so = out.segment();
@@ -299,7 +299,7 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void addToRows(Tensor v, Tensor c) {
-        Kernels.checkDType(v, c);
+        ArgumentChecks.checkDType(v, c);
         if (v.size() != c.cols()) {
             throw new IllegalArgumentException("row vector " + v + " does not match " + c);
         }
@@ -337,7 +337,7 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void columnSums(double alpha, Tensor g, double beta, Tensor out) {
-        Kernels.checkDType(g, out);
+        ArgumentChecks.checkDType(g, out);
         if (out.size() != g.cols()) {
             throw new IllegalArgumentException("column sums of " + g + " into " + out);
         }
@@ -368,8 +368,8 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void softmaxRows(Tensor f, Tensor p) {
-        Kernels.checkDType(f, p);
-        Kernels.checkSameShape(f, p);
+        ArgumentChecks.checkDType(f, p);
+        ArgumentChecks.checkSameShape(f, p);
         int n = f.cols();
         rowRanges(f.rows(), 8L * n, (r0, r1) -> {
             for (int r = (int) r0; r < r1; r++) {
@@ -384,8 +384,8 @@ public final class VectorBackend implements Backend {
 
     @Override
     public double crossEntropySum(Tensor f, Tensor y) {
-        Kernels.checkDType(f, y);
-        Kernels.checkSameShape(f, y);
+        ArgumentChecks.checkDType(f, y);
+        ArgumentChecks.checkSameShape(f, y);
         double total = 0;
         for (int r = 0; r < f.rows(); r++) {
             double max = Double.NEGATIVE_INFINITY;
@@ -402,9 +402,9 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void softmaxTangent(double alpha, Tensor p, Tensor fDot, Tensor out) {
-        Kernels.checkDType(p, fDot, out);
-        Kernels.checkSameShape(fDot, out);
-        int k = Kernels.blockFactor(p, fDot);
+        ArgumentChecks.checkDType(p, fDot, out);
+        ArgumentChecks.checkSameShape(fDot, out);
+        int k = ArgumentChecks.blockFactor(p, fDot);
         int n = p.cols();
         rowRanges(p.rows(), 4L * k * n, (r0, r1) -> {
             for (int r = (int) r0; r < r1; r++) {
@@ -424,7 +424,7 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void swapLeadingAxes(Tensor src, int d0, int d1, int d2, double beta, Tensor dst) {
-        Kernels.checkDType(src, dst);
+        ArgumentChecks.checkDType(src, dst);
         if (src.size() != (long) d0 * d1 * d2 || dst.size() != src.size()) {
             throw new IllegalArgumentException("swapLeadingAxes(" + d0 + "," + d1 + "," + d2 + ") of " + src + " into " + dst);
         }
@@ -519,8 +519,8 @@ public final class VectorBackend implements Backend {
 
     @Override
     public double dot(Tensor x, Tensor y) {
-        Kernels.checkDType(x, y);
-        Kernels.checkSameSize(x, y);
+        ArgumentChecks.checkDType(x, y);
+        ArgumentChecks.checkSameSize(x, y);
         MemorySegment xs = x.segment(), ys = y.segment();
         boolean f32 = x.dtype() == DType.F32;
         return reduce(x.size(), (from, to) -> f32 ? dotF32(xs, ys, from, to) : dotF64(xs, ys, from, to));
@@ -672,8 +672,8 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void axpby(double alpha, Tensor x, double beta, Tensor y) {
-        Kernels.checkDType(x, y);
-        Kernels.checkSameSize(x, y);
+        ArgumentChecks.checkDType(x, y);
+        ArgumentChecks.checkSameSize(x, y);
         MemorySegment xs = x.segment(), ys = y.segment();
         if (x.dtype() == DType.F32) {
             float a = (float) alpha, b = (float) beta;

@@ -3,8 +3,8 @@ package io.hvp4j.backend;
 import io.hvp4j.memory.Tensor;
 
 /** Shape and dtype checks shared by the backends, so that every backend rejects the same calls. */
-public final class Kernels {
-    private Kernels() {
+public final class ArgumentChecks {
+    private ArgumentChecks() {
     }
 
     public static void checkDType(Tensor... ts) {
