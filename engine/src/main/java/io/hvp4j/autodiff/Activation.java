@@ -18,6 +18,7 @@ import jdk.incubator.vector.VectorOperators;
  * at 0 is taken from the left (as PyTorch: relu'(0) = 0) and {@code σ'' = 0} everywhere.
  */
 public enum Activation implements ElementwiseFunction {
+    /** z (no activation). */
     IDENTITY {
         public double value(double z) { return z; }
         public double d1(double z) { return 1; }
@@ -31,6 +32,7 @@ public enum Activation implements ElementwiseFunction {
         public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return z.broadcast(0); }
         @Override public boolean piecewiseLinear() { return true; }
     },
+    /** max(z, 0). */
     RELU {
         public double value(double z) { return z > 0 ? z : 0; }
         public double d1(double z) { return z > 0 ? 1 : 0; }
@@ -72,6 +74,7 @@ public enum Activation implements ElementwiseFunction {
         public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return z.broadcast(0); }
         @Override public boolean piecewiseLinear() { return true; }
     },
+    /** tanh(z). */
     TANH {
         public double value(double z) { return StrictMath.tanh(z); }
         public double d1(double z) { double t = StrictMath.tanh(z); return 1 - t * t; }
@@ -84,6 +87,7 @@ public enum Activation implements ElementwiseFunction {
         public DoubleVector d1(DoubleVector z, DoubleVector a) { return a.fma(a.neg(), z.broadcast(1)); }
         public DoubleVector d2(DoubleVector z, DoubleVector a, DoubleVector d1) { return a.mul(d1).mul(-2d); }
     },
+    /** 1 / (1 + e^{−z}). */
     SIGMOID {
         public double value(double z) { return sigmoid(z); }
         public double d1(double z) { double s = sigmoid(z); return s * (1 - s); }
@@ -198,7 +202,13 @@ public enum Activation implements ElementwiseFunction {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses a command-line name such as {@code relu}, {@code leaky_relu} or {@code leaky-relu}. */
+    /**
+     * Parses a command-line name.
+     *
+     * @param s a name such as {@code relu}, {@code leaky_relu} or {@code leaky-relu} (any case)
+     * @return the activation
+     * @throws io.hvp4j.InvalidInputException for an unknown name
+     */
     public static Activation parse(String s) {
         String key = s.trim().toUpperCase(Locale.ROOT).replace('-', '_');
         if (key.equals("LINEAR")) {

@@ -22,7 +22,14 @@ public final class Activations {
 
     private static final Pattern PARAMETRIC = Pattern.compile("(leaky_relu|elu)\\(([^)]*)\\)");
 
-    /** Parses a name such as {@code relu}, {@code gelu_erf}, {@code elu}, {@code leaky_relu(0.2)} or {@code elu(0.5)}. */
+    /**
+     * Parses an activation name, with a parameter where the activation takes one.
+     *
+     * @param s a name such as {@code relu}, {@code gelu_erf}, {@code elu}, {@code leaky_relu(0.2)} or
+     *          {@code elu(0.5)}
+     * @return the activation
+     * @throws io.hvp4j.InvalidInputException for an unknown name or a bad parameter
+     */
     public static ElementwiseFunction parse(String s) {
         String key = s.trim().toLowerCase(Locale.ROOT).replace('-', '_').replace(" ", "");
         Matcher m = PARAMETRIC.matcher(key);

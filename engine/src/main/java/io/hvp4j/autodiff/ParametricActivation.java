@@ -15,7 +15,13 @@ import jdk.incubator.vector.VectorOperators;
  * {@link Activation#LEAKY_RELU} stays the fixed α = 0.01 the MLP command line uses. Immutable.
  */
 public final class ParametricActivation implements ElementwiseFunction {
-    public enum Kind { LEAKY_RELU, ELU }
+    /** Which activation. */
+    public enum Kind {
+        /** Leaky relu. */
+        LEAKY_RELU,
+        /** Elu. */
+        ELU
+    }
 
     private final Kind kind;
     private final double alpha;
@@ -31,20 +37,40 @@ public final class ParametricActivation implements ElementwiseFunction {
         this.alphaF = (float) alpha;
     }
 
-    /** {@code nn.LeakyReLU(alpha)}. */
+    /**
+     * {@code nn.LeakyReLU(alpha)}.
+     *
+     * @param alpha the negative slope, finite
+     * @return the activation
+     */
     public static ParametricActivation leakyRelu(double alpha) {
         return new ParametricActivation(Kind.LEAKY_RELU, alpha);
     }
 
-    /** {@code nn.ELU(alpha)}. */
+    /**
+     * {@code nn.ELU(alpha)}.
+     *
+     * @param alpha the scale of the negative branch, finite
+     * @return the activation
+     */
     public static ParametricActivation elu(double alpha) {
         return new ParametricActivation(Kind.ELU, alpha);
     }
 
+    /**
+     * Which activation.
+     *
+     * @return leaky relu or elu
+     */
     public Kind kind() {
         return kind;
     }
 
+    /**
+     * The parameter.
+     *
+     * @return α
+     */
     public double alpha() {
         return alpha;
     }

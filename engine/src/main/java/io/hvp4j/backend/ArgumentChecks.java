@@ -7,6 +7,12 @@ public final class ArgumentChecks {
     private ArgumentChecks() {
     }
 
+    /**
+     * Checks that tensors share a dtype.
+     *
+     * @param ts tensors (nulls are skipped)
+     * @throws IllegalArgumentException on a mismatch
+     */
     public static void checkDType(Tensor... ts) {
         for (Tensor t : ts) {
             if (t != null && t.dtype() != ts[0].dtype()) {
@@ -15,19 +21,43 @@ public final class ArgumentChecks {
         }
     }
 
+    /**
+     * Checks that two tensors have the same number of elements.
+     *
+     * @param a a tensor
+     * @param b another
+     * @throws IllegalArgumentException on a mismatch
+     */
     public static void checkSameSize(Tensor a, Tensor b) {
         if (a.size() != b.size()) {
             throw new IllegalArgumentException("size mismatch: " + a + " vs " + b);
         }
     }
 
+    /**
+     * Checks that two tensors have the same shape.
+     *
+     * @param a a tensor
+     * @param b another
+     * @throws IllegalArgumentException on a mismatch
+     */
     public static void checkSameShape(Tensor a, Tensor b) {
         if (a.rows() != b.rows() || a.cols() != b.cols()) {
             throw new IllegalArgumentException("shape mismatch: " + a + " vs " + b);
         }
     }
 
-    /** GEMM shape check; returns {m, n, k}. */
+    /**
+     * Checks the operands of {@link Backend#gemm}.
+     *
+     * @param transA whether {@code op(A) = Aᵀ}
+     * @param transB whether {@code op(B) = Bᵀ}
+     * @param a      A
+     * @param b      B
+     * @param c      C
+     * @return {@code {m, n, k}}
+     * @throws IllegalArgumentException on a dtype or shape mismatch
+     */
     public static int[] checkGemm(boolean transA, boolean transB, Tensor a, Tensor b, Tensor c) {
         checkDType(a, b, c);
         int m = transA ? a.cols() : a.rows();
@@ -41,7 +71,14 @@ public final class ArgumentChecks {
         return new int[] {m, n, ka};
     }
 
-    /** Checks a blocked operand of {@code rows × (k·n)} against a primal of {@code rows × n}; returns k. */
+    /**
+     * Checks a blocked operand of {@code rows × (k·n)} against a primal of {@code rows × n}.
+     *
+     * @param primal  {@code rows × n}
+     * @param blocked {@code rows × (k·n)}
+     * @return k
+     * @throws IllegalArgumentException when the shapes do not fit
+     */
     public static int blockFactor(Tensor primal, Tensor blocked) {
         if (blocked.rows() != primal.rows() || primal.cols() == 0 || blocked.cols() % primal.cols() != 0) {
             throw new IllegalArgumentException("blocked operand " + blocked + " does not match primal " + primal);

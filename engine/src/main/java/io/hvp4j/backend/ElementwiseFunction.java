@@ -15,31 +15,104 @@ import jdk.incubator.vector.FloatVector;
  * {@code tanh}. Implementations are stateless and thread-safe.
  */
 public interface ElementwiseFunction {
-    /** Name used on the command line and in files (e.g. {@code relu}). */
+    /**
+     * The function's name.
+     *
+     * @return the name used on the command line and in files (e.g. {@code relu})
+     */
     String id();
 
+    /**
+     * The value, in double precision.
+     *
+     * @param z the argument
+     * @return {@code σ(z)}
+     */
     double value(double z);
 
+    /**
+     * The first derivative, in double precision.
+     *
+     * @param z the argument
+     * @return {@code σ'(z)}
+     */
     double d1(double z);
 
+    /**
+     * The second derivative, in double precision.
+     *
+     * @param z the argument
+     * @return {@code σ''(z)}
+     */
     double d2(double z);
 
-    /** {@code σ'''(z)}, double precision only: used by the third-order rules (gradient of {@code vᵀHv}). */
+    /**
+     * The third derivative, double precision only: used by the third-order rules (gradient of {@code vᵀHv}).
+     *
+     * @param z the argument
+     * @return {@code σ'''(z)}
+     */
     double d3(double z);
 
+    /**
+     * The value, lane-wise in float32.
+     *
+     * @param z the arguments
+     * @return {@code σ(z)}
+     */
     FloatVector value(FloatVector z);
 
+    /**
+     * The first derivative, lane-wise in float32.
+     *
+     * @param z     the arguments
+     * @param value {@code σ(z)}, already computed
+     * @return {@code σ'(z)}
+     */
     FloatVector d1(FloatVector z, FloatVector value);
 
+    /**
+     * The second derivative, lane-wise in float32.
+     *
+     * @param z     the arguments
+     * @param value {@code σ(z)}, already computed
+     * @param d1    {@code σ'(z)}, already computed
+     * @return {@code σ''(z)}
+     */
     FloatVector d2(FloatVector z, FloatVector value, FloatVector d1);
 
+    /**
+     * The value, lane-wise in float64.
+     *
+     * @param z the arguments
+     * @return {@code σ(z)}
+     */
     DoubleVector value(DoubleVector z);
 
+    /**
+     * The first derivative, lane-wise in float64.
+     *
+     * @param z     the arguments
+     * @param value {@code σ(z)}, already computed
+     * @return {@code σ'(z)}
+     */
     DoubleVector d1(DoubleVector z, DoubleVector value);
 
+    /**
+     * The second derivative, lane-wise in float64.
+     *
+     * @param z     the arguments
+     * @param value {@code σ(z)}, already computed
+     * @param d1    {@code σ'(z)}, already computed
+     * @return {@code σ''(z)}
+     */
     DoubleVector d2(DoubleVector z, DoubleVector value, DoubleVector d1);
 
-    /** True when {@code σ'' ≡ 0} (piecewise linear), so second-order terms can be skipped. */
+    /**
+     * Whether second-order terms can be skipped.
+     *
+     * @return true when {@code σ'' ≡ 0} (piecewise linear)
+     */
     default boolean piecewiseLinear() {
         return false;
     }

@@ -73,15 +73,29 @@ public final class OpenBlas {
                 .orElse(null);
     }
 
+    /**
+     * The system's OpenBLAS.
+     *
+     * @return the binding, or empty when no OpenBLAS was found
+     */
     public static Optional<OpenBlas> get() {
         return Optional.ofNullable(INSTANCE);
     }
 
-    /** Why {@link #get()} is empty, or null when it is not. */
+    /**
+     * Why there is no binding.
+     *
+     * @return why {@link #get()} is empty, or null when it is not
+     */
     public static String unavailableReason() {
         return REASON;
     }
 
+    /**
+     * The library loaded.
+     *
+     * @return its file name, e.g. {@code libopenblas.so.0}
+     */
     public String library() {
         return library;
     }
@@ -90,6 +104,8 @@ public final class OpenBlas {
      * The kernel set OpenBLAS picked for this CPU (e.g. "Zen", "Haswell", "SkylakeX"), or empty when the library
      * has no {@code openblas_get_corename}. A DYNAMIC_ARCH build picks it at load time; {@code OPENBLAS_CORETYPE}
      * overrides the choice (Debian's 0.3.21 picks its AVX2 Haswell kernels on Zen 5, which has AVX-512).
+     *
+     * @return the core name, or empty
      */
     public Optional<String> coreName() {
         if (coreName == null) {
@@ -103,12 +119,21 @@ public final class OpenBlas {
         }
     }
 
-    /** {@link #library()} and, when known, the {@link #coreName() core}: "libopenblas.so.0 (core Zen)". */
+    /**
+     * The library for reports.
+     *
+     * @return {@link #library()} and, when known, the {@link #coreName() core}: "libopenblas.so.0 (core Zen)"
+     */
     public String describe() {
         return library + coreName().map(c -> " (core " + c + ")").orElse("");
     }
 
-    /** Sets OpenBLAS's thread count; returns false when the library has no {@code openblas_set_num_threads}. */
+    /**
+     * Sets OpenBLAS's thread count (process-wide).
+     *
+     * @param threads the count
+     * @return false when the library has no {@code openblas_set_num_threads}
+     */
     public boolean setThreads(int threads) {
         if (setThreads == null) {
             return false;
@@ -124,6 +149,14 @@ public final class OpenBlas {
     /**
      * {@code C = alpha·op(A)·op(B) + beta·C} on row-major f64 host tensors ({@link Backend#gemm}'s meaning), through
      * {@code cblas_dgemm}; shapes are checked.
+     *
+     * @param transA whether {@code op(A) = Aᵀ}
+     * @param transB whether {@code op(B) = Bᵀ}
+     * @param alpha  the product's factor
+     * @param a      A
+     * @param b      B
+     * @param beta   C's factor
+     * @param c      C, overwritten
      */
     public void gemm(boolean transA, boolean transB, double alpha, Tensor a, Tensor b, double beta, Tensor c) {
         if (a.dtype() != DType.F64 || b.dtype() != DType.F64 || c.dtype() != DType.F64) {
@@ -141,7 +174,23 @@ public final class OpenBlas {
                 beta, c.segment(), Math.max(1, n));
     }
 
-    /** Row-major sgemm with the same argument meaning as VectorGemm's; segments must be native. */
+    /**
+     * Row-major {@code cblas_sgemm}, {@code C = alpha·op(A)·op(B) + beta·C}; segments must be native.
+     *
+     * @param transA whether {@code op(A) = Aᵀ}
+     * @param transB whether {@code op(B) = Bᵀ}
+     * @param m      rows of C
+     * @param n      columns of C
+     * @param k      the inner dimension
+     * @param alpha  the product's factor
+     * @param a      A, row-major
+     * @param lda    A's row stride in elements
+     * @param b      B, row-major
+     * @param ldb    B's row stride in elements
+     * @param beta   C's factor
+     * @param c      C, row-major, overwritten
+     * @param ldc    C's row stride in elements
+     */
     public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
                       MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
         try {
@@ -152,6 +201,23 @@ public final class OpenBlas {
         }
     }
 
+    /**
+     * Row-major {@code cblas_dgemm}, {@code C = alpha·op(A)·op(B) + beta·C}; segments must be native.
+     *
+     * @param transA whether {@code op(A) = Aᵀ}
+     * @param transB whether {@code op(B) = Bᵀ}
+     * @param m      rows of C
+     * @param n      columns of C
+     * @param k      the inner dimension
+     * @param alpha  the product's factor
+     * @param a      A, row-major
+     * @param lda    A's row stride in elements
+     * @param b      B, row-major
+     * @param ldb    B's row stride in elements
+     * @param beta   C's factor
+     * @param c      C, row-major, overwritten
+     * @param ldc    C's row stride in elements
+     */
     public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, MemorySegment a, int lda,
                       MemorySegment b, int ldb, double beta, MemorySegment c, int ldc) {
         try {
