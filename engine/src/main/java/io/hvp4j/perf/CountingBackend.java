@@ -17,15 +17,25 @@ public final class CountingBackend implements Backend {
     private final Backend inner;
     private final java.util.concurrent.atomic.DoubleAdder flops = new java.util.concurrent.atomic.DoubleAdder();
 
+    /**
+     * Counts the GEMMs of another backend.
+     *
+     * @param inner the backend that computes (the caller's)
+     */
     public CountingBackend(Backend inner) {
         this.inner = inner;
     }
 
-    /** GEMM flops since the last {@link #reset}. */
+    /**
+     * The count.
+     *
+     * @return GEMM flops since the last {@link #reset}
+     */
     public double flops() {
         return flops.sum();
     }
 
+    /** Sets the count to zero. */
     public void reset() {
         flops.reset();
     }

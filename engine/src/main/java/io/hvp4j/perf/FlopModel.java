@@ -32,7 +32,12 @@ public final class FlopModel {
     private final double f;
     private final double f1;
 
-    /** For {@code mlp} on batches of {@code batch} samples. */
+    /**
+     * The counts of one network and batch size.
+     *
+     * @param mlp   the network
+     * @param batch samples per batch
+     */
     public FlopModel(Mlp mlp, int batch) {
         double sum = 0;
         for (int l = 0; l < mlp.layers(); l++) {
@@ -42,57 +47,115 @@ public final class FlopModel {
         f1 = 2.0 * batch * mlp.width(0) * mlp.width(1);
     }
 
-    /** {@code F}: one forward pass. */
+    /**
+     * One forward pass.
+     *
+     * @return {@code F}
+     */
     public double f() {
         return f;
     }
 
-    /** {@code F1}: the first layer's part of {@code F}. */
+    /**
+     * The first layer's part of a forward pass.
+     *
+     * @return {@code F1}
+     */
     public double f1() {
         return f1;
     }
 
+    /**
+     * A forward pass, as the tools count it.
+     *
+     * @return {@code F}
+     */
     public double forward() {
         return f;
     }
 
+    /**
+     * A gradient, as the tools count it.
+     *
+     * @return {@code 3F − F1}
+     */
     public double gradient() {
         return 3 * f - f1;
     }
 
+    /**
+     * A Hessian-vector product with its gradient, as the tools count it.
+     *
+     * @return {@code 9F − 5F1}
+     */
     public double hvp() {
         return 9 * f - 5 * f1;
     }
 
+    /**
+     * A Gauss–Newton product, as the tools count it.
+     *
+     * @return {@code 5F − 2F1}
+     */
     public double ggn() {
         return 5 * f - 2 * f1;
     }
 
-    /** GEMM flops hvp4j executes for one HVP or functional product with a fresh primal pass: {@code 8F − 5F1}. */
+    /**
+     * What hvp4j executes for one HVP or functional product with a fresh primal pass.
+     *
+     * @return GEMM flops, {@code 8F − 5F1}
+     */
     public double hvpExecuted() {
         return 8 * f - 5 * f1;
     }
 
-    /** GEMM flops hvp4j executes for one Gauss–Newton product with a fresh primal pass: {@code 6F − 3F1}. */
+    /**
+     * What hvp4j executes for one Gauss–Newton product with a fresh primal pass.
+     *
+     * @return GEMM flops, {@code 6F − 3F1}
+     */
     public double ggnExecuted() {
         return 6 * f - 3 * f1;
     }
 
-    /** GEMM flops hvp4j executes for a block of {@code k} HVPs with a fresh primal pass. */
+    /**
+     * What hvp4j executes for a block of HVPs with a fresh primal pass.
+     *
+     * @param k vectors in the block
+     * @return GEMM flops, {@code (2F − F1) + k(6F − 4F1)}
+     */
     public double blockHvpExecuted(int k) {
         return (2 * f - f1) + k * (6 * f - 4 * f1);
     }
 
+    /**
+     * A functional-part product, as the tools count it.
+     *
+     * @return {@code 9F − 5F1}
+     */
     public double functional() {
         return 9 * f - 5 * f1;
     }
 
-    /** A block of {@code k} Hessian-vector products sharing one primal pass. */
+    /**
+     * A block of Hessian-vector products sharing one primal pass, as the tools count it.
+     *
+     * @param k vectors in the block
+     * @return {@code (3F − F1) + k(6F − 4F1)}
+     */
     public double blockHvp(int k) {
         return (3 * f - f1) + k * (6 * f - 4 * f1);
     }
 
-    /** {@code C = op(A)·op(B)} with C of {@code m × n} and inner dimension {@code k}: {@code 2mnk}. */
+    /**
+     * One GEMM {@code C = op(A)·op(B)}.
+     *
+     * @param m rows of C
+     * @param n columns of C
+     * @param k the inner dimension
+     * @return {@code 2mnk}
+     */
     public static double gemm(long m, long n, long k) {
         return 2.0 * m * n * k;
     }

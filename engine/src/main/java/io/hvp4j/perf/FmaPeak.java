@@ -20,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors: counting 16 f32 lanes there would double the peak.
  */
 public final class FmaPeak {
+    /** FMA pipes per core (two on every x86 core the project targets). */
     public static final int FMA_PIPES = 2;
     private static final double FALLBACK_GHZ = 2.45;
 
@@ -68,7 +69,11 @@ public final class FmaPeak {
         return "AuthenticAMD".equals(vendor) && family >= 0 && family <= 25 ? Math.min(256, vectorBits) : vectorBits;
     }
 
-    /** The peak of this machine (see the class comment for where the clock comes from). */
+    /**
+     * The peak of this machine at its nominal clock (see the class comment for where the clock comes from).
+     *
+     * @return the peak
+     */
     public static FmaPeak detect() {
         String env = System.getenv("HVP4J_CLOCK_GHZ");
         if (env != null && !env.isBlank()) {
@@ -102,6 +107,8 @@ public final class FmaPeak {
      * {@link #detect()}, so this is the honest denominator for "% of peak". Falls back to the nominal clock when the
      * loop reaches less than half of it (not compiled in time, or the CPU is busy). {@code $HVP4J_CLOCK_GHZ} still
      * wins when set. Takes 0.3–3 s.
+     *
+     * @return the peak at the measured clock
      */
     public static FmaPeak measure() {
         String env = System.getenv("HVP4J_CLOCK_GHZ");
@@ -173,12 +180,23 @@ public final class FmaPeak {
                 .reduceLanes(VectorOperators.ADD);
     }
 
-    /** A peak for a given clock (for tests and for reproducing a report). */
+    /**
+     * A peak for a given clock (for tests and for reproducing a report).
+     *
+     * @param ghz the clock
+     * @return the peak with this machine's datapath
+     */
     public static FmaPeak ofClock(double ghz) {
         return new FmaPeak(ghz, "given");
     }
 
-    /** A peak for a given clock and FMA datapath width in bits (for tests and other machines). */
+    /**
+     * A peak for a given clock and FMA datapath (for tests and other machines).
+     *
+     * @param ghz          the clock
+     * @param datapathBits one FMA pipe's width, a power of two of at least 64
+     * @return the peak
+     */
     public static FmaPeak of(double ghz, int datapathBits) {
         if (datapathBits < 64 || Integer.bitCount(datapathBits) != 1) {
             throw new IllegalArgumentException("datapath must be a power of two >= 64 bits, got " + datapathBits);
@@ -186,21 +204,40 @@ public final class FmaPeak {
         return new FmaPeak(ghz, "given", datapathBits);
     }
 
-    /** Width of one FMA pipe's datapath in bits (256 on AVX2 machines and on Zen 4). */
+    /**
+     * One FMA pipe's datapath.
+     *
+     * @return its width in bits (256 on AVX2 machines and on Zen 4)
+     */
     public int datapathBits() {
         return datapathBits;
     }
 
+    /**
+     * The clock.
+     *
+     * @return GHz
+     */
     public double ghz() {
         return ghz;
     }
 
-    /** "HVP4J_CLOCK_GHZ", "/proc/cpuinfo cpu MHz", "measured: ...", "assumed" or "given". */
+    /**
+     * Where the clock came from.
+     *
+     * @return "HVP4J_CLOCK_GHZ", "/proc/cpuinfo cpu MHz", "measured: ...", "assumed" or "given"
+     */
     public String clockSource() {
         return clockSource;
     }
 
-    /** Peak GFLOP/s of {@code threads} cores in {@code dtype}. */
+    /**
+     * The peak rate.
+     *
+     * @param dtype   the precision
+     * @param threads cores
+     * @return GFLOP/s of {@code threads} cores in {@code dtype}
+     */
     public double gflops(DType dtype, int threads) {
         int lanes = dtype == DType.F32 ? FloatVector.SPECIES_PREFERRED.length() : DoubleVector.SPECIES_PREFERRED.length();
         lanes = Math.min(lanes, datapathBits / (dtype == DType.F32 ? Float.SIZE : Double.SIZE));

@@ -18,11 +18,17 @@ import java.util.SplittableRandom;
  * {@code "TN"} or {@code "TT"} (op(A), op(B)).
  */
 public final class GemmProblem {
+    /** Rows of C. */
     public final int m;
+    /** Columns of C. */
     public final int n;
+    /** The inner dimension. */
     public final int k;
+    /** Whether {@code op(A) = Aᵀ}. */
     public final boolean transA;
+    /** Whether {@code op(B) = Bᵀ}. */
     public final boolean transB;
+    /** float64 operands (else float32). */
     public final boolean f64;
     final int lda;
     final int ldb;
@@ -31,7 +37,15 @@ public final class GemmProblem {
     final MemorySegment b;
     final MemorySegment c;
 
-    /** Allocates the operands in {@code arena}; bad shape or transpose strings throw {@link InvalidInputException}. */
+    /**
+     * Allocates and fills the operands.
+     *
+     * @param shape "N" or "MxNxK"
+     * @param trans "NN", "NT", "TN" or "TT" (null: "NN")
+     * @param f64   float64 operands (else float32)
+     * @param arena owns the operands
+     * @throws InvalidInputException for a bad shape or transpose string
+     */
     public GemmProblem(String shape, String trans, boolean f64, Arena arena) {
         int[] mnk = parseShape(shape);
         m = mnk[0];
@@ -57,7 +71,13 @@ public final class GemmProblem {
         fill(c, (long) m * n, r);
     }
 
-    /** {@code {m, n, k}} of "N" or "MxNxK" (each between 1 and 65536). */
+    /**
+     * Parses a shape.
+     *
+     * @param shape "N" or "MxNxK" (each between 1 and 65536)
+     * @return {@code {m, n, k}}
+     * @throws InvalidInputException for anything else
+     */
     public static int[] parseShape(String shape) {
         String[] p = shape == null ? new String[0] : shape.trim().toLowerCase(Locale.ROOT).split("x", -1);
         if (p.length == 1) {
@@ -90,16 +110,29 @@ public final class GemmProblem {
         }
     }
 
-    /** {@code 2mnk}. */
+    /**
+     * The work.
+     *
+     * @return {@code 2mnk} flops
+     */
     public double flops() {
         return FlopModel.gemm(m, n, k);
     }
 
-    /** "MxNxK". */
+    /**
+     * The shape.
+     *
+     * @return "MxNxK"
+     */
     public String shape() {
         return m + "x" + n + "x" + k;
     }
 
+    /**
+     * Computes the problem once with hvp4j's kernel ({@link VectorKernel} wraps it with its threads).
+     *
+     * @param g the kernel
+     */
     public void run(VectorGemm g) {
         if (f64) {
             g.dgemm(transA, transB, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
@@ -142,6 +175,11 @@ public final class GemmProblem {
         }
     }
 
+    /**
+     * Computes the problem once with OpenBLAS.
+     *
+     * @param blas the binding
+     */
     public void run(OpenBlas blas) {
         if (f64) {
             blas.dgemm(transA, transB, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);

@@ -19,8 +19,18 @@ import java.util.function.Supplier;
  * Not thread-safe with respect to other allocating threads of the same JVM (their allocations count too).
  */
 public final class PeakMemory {
-    /** Bytes: off-heap, heap, and their sum. */
+    /**
+     * Bytes: off-heap, heap, and their sum.
+     *
+     * @param offHeap the objective's working bytes plus the caller's
+     * @param heap    bytes allocated on the heap meanwhile
+     */
     public record Bytes(long offHeap, long heap) {
+        /**
+         * Both together.
+         *
+         * @return {@code offHeap + heap}
+         */
         public long total() {
             return offHeap + heap;
         }
@@ -29,7 +39,15 @@ public final class PeakMemory {
     private PeakMemory() {
     }
 
-    /** Builds an objective with {@code fresh}, runs {@code op} on it once, closes it; see the class comment. */
+    /**
+     * Builds an objective, runs an operation on it once and closes it; see the class comment.
+     *
+     * @param <T>         the objective's type
+     * @param fresh       builds the objective
+     * @param op          the operation
+     * @param callerBytes off-heap bytes the caller holds for the operation (its vectors)
+     * @return the bytes
+     */
     public static <T extends Objective> Bytes measure(Supplier<T> fresh, Consumer<T> op, long callerBytes) {
         com.sun.management.ThreadMXBean tm = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = tm.getTotalThreadAllocatedBytes();

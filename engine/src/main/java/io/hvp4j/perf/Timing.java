@@ -14,6 +14,12 @@ public final class Timing {
      * Median milliseconds per call of {@code op} over {@code reps} timed calls, after warm-up: at least
      * {@code minWarmupCalls} calls and {@code warmupMillis} ms (at most 1000 calls), so that the JIT has compiled
      * the Vector API kernels before the first timed call.
+     *
+     * @param op             the call
+     * @param reps           timed calls
+     * @param minWarmupCalls warm-up calls at least
+     * @param warmupMillis   warm-up time at least
+     * @return the median milliseconds per call
      */
     public static double medianMillis(Runnable op, int reps, int minWarmupCalls, long warmupMillis) {
         if (reps < 1) {
@@ -43,6 +49,10 @@ public final class Timing {
     /**
      * Milliseconds per call of {@code calls} back-to-back calls of {@code op}, timed after a pause of
      * {@link #QUIESCE_MILLIS} (for alternating batches of different libraries).
+     *
+     * @param op    the call
+     * @param calls calls in the batch
+     * @return milliseconds per call
      */
     public static double batchMillis(Runnable op, int calls) {
         try {
@@ -57,7 +67,12 @@ public final class Timing {
         return (System.nanoTime() - t0) / 1e6 / calls;
     }
 
-    /** How a warm-up ended: its length, and whether the JIT had gone quiet (false: stopped at the time cap). */
+    /**
+     * How a warm-up ended.
+     *
+     * @param millis     its length
+     * @param jitSettled whether the JIT had gone quiet (false: stopped at the time cap)
+     */
     public record WarmUp(long millis, boolean jitSettled) {
     }
 
@@ -68,6 +83,12 @@ public final class Timing {
      * fixed warm-up is not enough on 2 cores: C2 compiles the engine's many kernels on the same cores that are
      * timed. Measured with {@code hvp4j bench} (784,512,512,10, B = 256, f32, 2 threads, 10 reps): after 3 s
      * the forward took 18.4 ms and the gradient 35.5 ms; after 10 s, 5.3 and 12.0 ms.
+     *
+     * @param round       one round of the work
+     * @param minMillis   warm-up time at least
+     * @param quietMillis how long the JIT must compile nothing
+     * @param maxMillis   warm-up time at most
+     * @return how the warm-up ended
      */
     public static WarmUp warmUp(Runnable round, long minMillis, long quietMillis, long maxMillis) {
         CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
@@ -107,7 +128,12 @@ public final class Timing {
         }
     }
 
-    /** The median (mean of the middle two for an even count); sorts a copy. */
+    /**
+     * The median (mean of the middle two for an even count); sorts a copy.
+     *
+     * @param values the values
+     * @return their median
+     */
     public static double median(double[] values) {
         double[] t = values.clone();
         Arrays.sort(t);
