@@ -54,7 +54,13 @@ public final class GraphBuilder {
         return v;
     }
 
-    /** The data input: per-sample shape, e.g. {@code (1, 28, 28)} or {@code (784,)}. One per graph. */
+    /**
+     * The data input (one per graph).
+     *
+     * @param name its name
+     * @param dims the per-sample shape, e.g. {@code 1, 28, 28} or {@code 784}
+     * @return the input value (batched)
+     */
     public Value input(String name, int... dims) {
         if (input != null) {
             throw new IllegalStateException("the graph already has an input: " + input.name);
@@ -63,17 +69,38 @@ public final class GraphBuilder {
         return input;
     }
 
-    /** A parameter initialised uniformly in {@code ±bound} (PyTorch's default for its module). */
+    /**
+     * A parameter initialised uniformly in {@code ±bound} (PyTorch's default for its module).
+     *
+     * @param name  its {@code state_dict} name
+     * @param shape its shape
+     * @param bound the initializer's bound
+     * @return the parameter
+     */
     public Value parameter(String name, Shape shape, double bound) {
         return add(name, Kind.PARAMETER, shape, null, Init.uniform(bound));
     }
 
-    /** A parameter initialised to {@code value} (ones for normalisation scales, zeros for shifts). */
+    /**
+     * A parameter initialised to one value (ones for normalisation scales, zeros for shifts).
+     *
+     * @param name  its {@code state_dict} name
+     * @param shape its shape
+     * @param value every entry's initial value
+     * @return the parameter
+     */
     public Value parameterFilled(String name, Shape shape, double value) {
         return add(name, Kind.PARAMETER, shape, null, Init.constant(value));
     }
 
-    /** A constant: data without a tangent (for example a BatchNorm running mean). */
+    /**
+     * A constant: data without a tangent (for example a BatchNorm running mean).
+     *
+     * @param name  its name
+     * @param shape its shape
+     * @param data  its values, {@code shape.size()} of them (copied)
+     * @return the constant
+     */
     public Value constant(String name, Shape shape, double[] data) {
         if (data.length != shape.size()) {
             throw new InvalidInputException("constant " + name + ": " + data.length + " values for shape " + shape);
@@ -81,7 +108,14 @@ public final class GraphBuilder {
         return add(name, Kind.CONSTANT, shape, data.clone(), null);
     }
 
-    /** Applies {@code op} to {@code inputs}; {@code name} may be null (a generated name). */
+    /**
+     * Applies an op.
+     *
+     * @param name   the node's name, or null for a generated one
+     * @param op     the op
+     * @param inputs its inputs
+     * @return the output value
+     */
     public Value apply(String name, Op op, Value... inputs) {
         for (Value v : inputs) {
             if (v == null || values.get(v.id) != v) {
@@ -115,7 +149,15 @@ public final class GraphBuilder {
 
     // ---- modules, named as PyTorch names their parameters
 
-    /** {@code nn.Linear(in, out, bias)}: parameters {@code module.weight} (out, in) and {@code module.bias}. */
+    /**
+     * {@code nn.Linear(in, out, bias)}: parameters {@code module.weight} (out, in) and {@code module.bias}.
+     *
+     * @param module the module's name
+     * @param x      the input value
+     * @param out    output features
+     * @param bias   whether there is a bias
+     * @return the output value
+     */
     public Value linear(String module, Value x, int out, boolean bias) {
         return module(() -> linearModule(module, x, out, bias));
     }
@@ -131,7 +173,22 @@ public final class GraphBuilder {
         return apply(module, Linear.INSTANCE, x, w, b);
     }
 
-    /** {@code nn.Conv2d(C, out, kernel, stride, padding, dilation, groups, bias)} with square kernels. */
+    /**
+     * {@code nn.Conv2d(C, out, kernel, stride, padding, dilation, groups, bias)} with square kernels on
+     * {@code (C, H, W)}: parameters {@code module.weight} {@code (out, C/groups, kernel, kernel)} and
+     * {@code module.bias}.
+     *
+     * @param module   the module's name
+     * @param x        the input value
+     * @param out      output channels
+     * @param kernel   the kernel's side
+     * @param stride   the stride
+     * @param padding  zero padding on each side
+     * @param dilation the dilation
+     * @param groups   the groups (dividing C and out)
+     * @param bias     whether there is a bias
+     * @return the output value
+     */
     public Value conv2d(String module, Value x, int out, int kernel, int stride, int padding, int dilation, int groups,
                         boolean bias) {
         return module(() -> conv2dModule(module, x, out, kernel, stride, padding, dilation, groups, bias));
@@ -159,6 +216,17 @@ public final class GraphBuilder {
     /**
      * {@code nn.Conv1d(C, out, kernel, stride, padding, dilation, groups, bias)} on {@code (C, L)}: parameters
      * {@code module.weight} {@code (out, C/groups, kernel)} and {@code module.bias}.
+     *
+     * @param module   the module's name
+     * @param x        the input value
+     * @param out      output channels
+     * @param kernel   the kernel's length
+     * @param stride   the stride
+     * @param padding  zero padding on each side
+     * @param dilation the dilation
+     * @param groups   the groups (dividing C and out)
+     * @param bias     whether there is a bias
+     * @return the output value
      */
     public Value conv1d(String module, Value x, int out, int kernel, int stride, int padding, int dilation, int groups,
                         boolean bias) {
@@ -182,6 +250,13 @@ public final class GraphBuilder {
     /**
      * {@code nn.BatchNorm2d(C, eps)} (or 1d) in eval mode: parameters {@code module.weight} (ones) and
      * {@code module.bias} (zeros), constants {@code module.running_mean} and {@code module.running_var}.
+     *
+     * @param module      the module's name
+     * @param x           the input value, {@code (C, ...)}
+     * @param eps         added to the variance
+     * @param runningMean C values, or null for zeros
+     * @param runningVar  C values, or null for ones
+     * @return the output value
      */
     public Value batchNorm(String module, Value x, double eps, double[] runningMean, double[] runningVar) {
         return module(() -> batchNormModule(module, x, eps, runningMean, runningVar));
@@ -205,6 +280,12 @@ public final class GraphBuilder {
     /**
      * {@code nn.LayerNorm(normalizedShape, eps)} over the last {@code normalizedShape.length} axes of {@code x}:
      * parameters {@code module.weight} (ones) and {@code module.bias} (zeros) of shape {@code normalizedShape}.
+     *
+     * @param module          the module's name
+     * @param x               the input value
+     * @param normalizedShape the trailing axes normalised over
+     * @param eps             added to the variance
+     * @return the output value
      */
     public Value layerNorm(String module, Value x, int[] normalizedShape, double eps) {
         return module(() -> {
@@ -215,7 +296,13 @@ public final class GraphBuilder {
         });
     }
 
-    /** {@code torch.softmax(x, axis + 1)}: softmax over per-sample axis {@code axis} (negative counts from the end). */
+    /**
+     * {@code torch.softmax(x, axis + 1)}: softmax over a per-sample axis.
+     *
+     * @param x    the input value
+     * @param axis the per-sample axis (negative counts from the end)
+     * @return the output value
+     */
     public Value softmax(Value x, int axis) {
         return apply(null, new Softmax(axis), x);
     }
@@ -223,16 +310,33 @@ public final class GraphBuilder {
     /**
      * {@code torch.matmul(a, b)} of {@code (..., m, n)} and {@code (..., n, p)}: both batched with the same leading
      * axes, or one of them a parameter or constant matrix.
+     *
+     * @param a the left operand
+     * @param b the right operand
+     * @return the output value
      */
     public Value matmul(Value a, Value b) {
         return apply(null, MatMul.INSTANCE, a, b);
     }
 
-    /** {@code x.permute(0, 1 + axes[0], 1 + axes[1], ...)}: a permutation of the per-sample axes. */
+    /**
+     * {@code x.permute(0, 1 + axes[0], 1 + axes[1], ...)}: a permutation of the per-sample axes.
+     *
+     * @param x    the input value
+     * @param axes the permutation of the per-sample axes
+     * @return the output value
+     */
     public Value permute(Value x, int... axes) {
         return apply(null, new Permute(axes), x);
     }
 
+    /**
+     * An element-wise activation.
+     *
+     * @param x the input value
+     * @param f the function
+     * @return the output value
+     */
     public Value activation(Value x, ElementwiseFunction f) {
         return apply(null, new Activation(f), x);
     }
@@ -240,26 +344,57 @@ public final class GraphBuilder {
     /**
      * {@code a + b}: a residual add of equal shapes, or with broadcasting ({@link Binary}) when the shapes differ
      * and broadcast; shapes of equal size that do not broadcast keep {@link Add}'s element-by-element meaning.
+     *
+     * @param a a value
+     * @param b another
+     * @return the output value
      */
     public Value add(Value a, Value b) {
         return apply(null, a.batched() && a.shape.equals(b.shape) || !broadcasts(a, b) ? Add.INSTANCE : Binary.ADD,
                 a, b);
     }
 
+    /**
+     * {@code nn.AvgPool2d(kernel, stride)} on {@code (C, H, W)}.
+     *
+     * @param x      the input value
+     * @param kernel the window's side
+     * @param stride the stride
+     * @return the output value
+     */
     public Value avgPool2d(Value x, int kernel, int stride) {
         return apply(null, new Pool2d(Pool2d.Mode.AVG, kernel, stride, 0), x);
     }
 
+    /**
+     * {@code nn.MaxPool2d(kernel, stride, padding)} on {@code (C, H, W)}.
+     *
+     * @param x       the input value
+     * @param kernel  the window's side
+     * @param stride  the stride
+     * @param padding padding on each side
+     * @return the output value
+     */
     public Value maxPool2d(Value x, int kernel, int stride, int padding) {
         return apply(null, new Pool2d(Pool2d.Mode.MAX, kernel, stride, padding), x);
     }
 
-    /** {@code nn.AdaptiveAvgPool2d(1)}: {@code (C, H, W) → (C, 1, 1)}. */
+    /**
+     * {@code nn.AdaptiveAvgPool2d(1)}: {@code (C, H, W) → (C, 1, 1)}.
+     *
+     * @param x the input value
+     * @return the output value
+     */
     public Value globalAvgPool(Value x) {
         return apply(null, Pool2d.globalAverage(), x);
     }
 
-    /** {@code torch.flatten(x, 1)}. */
+    /**
+     * {@code torch.flatten(x, 1)}.
+     *
+     * @param x the input value
+     * @return the output value
+     */
     public Value flatten(Value x) {
         return apply(null, new Reshape(null), x);
     }
@@ -275,37 +410,80 @@ public final class GraphBuilder {
         }
     }
 
-    /** {@code a − b} with broadcasting. */
+    /**
+     * {@code a − b} with broadcasting.
+     *
+     * @param a a value
+     * @param b another
+     * @return the output value
+     */
     public Value sub(Value a, Value b) {
         return apply(null, Binary.SUB, a, b);
     }
 
-    /** {@code a · b} element-wise with broadcasting. */
+    /**
+     * {@code a · b} element-wise with broadcasting.
+     *
+     * @param a a value
+     * @param b another
+     * @return the output value
+     */
     public Value mul(Value a, Value b) {
         return apply(null, Binary.MUL, a, b);
     }
 
-    /** {@code a / b} element-wise with broadcasting. */
+    /**
+     * {@code a / b} element-wise with broadcasting.
+     *
+     * @param a a value
+     * @param b another
+     * @return the output value
+     */
     public Value div(Value a, Value b) {
         return apply(null, Binary.DIV, a, b);
     }
 
-    /** {@code x.sum(axes, keepdim)} over per-sample axes (no axes: all). */
+    /**
+     * {@code x.sum(axes, keepdim)} over per-sample axes.
+     *
+     * @param x        the input value
+     * @param keepdims whether the reduced axes stay with size 1
+     * @param axes     per-sample axes (none: all)
+     * @return the output value
+     */
     public Value reduceSum(Value x, boolean keepdims, int... axes) {
         return apply(null, new Reduce(Reduce.Mode.SUM, keepdims, axes), x);
     }
 
-    /** {@code x.mean(axes, keepdim)} over per-sample axes (no axes: all). */
+    /**
+     * {@code x.mean(axes, keepdim)} over per-sample axes.
+     *
+     * @param x        the input value
+     * @param keepdims whether the reduced axes stay with size 1
+     * @param axes     per-sample axes (none: all)
+     * @return the output value
+     */
     public Value reduceMean(Value x, boolean keepdims, int... axes) {
         return apply(null, new Reduce(Reduce.Mode.MEAN, keepdims, axes), x);
     }
 
-    /** {@code nn.Dropout(p)} in eval mode: the identity. */
+    /**
+     * {@code nn.Dropout(p)} in eval mode: the identity.
+     *
+     * @param x the input value
+     * @param p the drop probability, in [0, 1) (unused in eval mode)
+     * @return the output value
+     */
     public Value dropout(Value x, double p) {
         return apply(null, Identity.dropout(p), x);
     }
 
-    /** {@code nn.Identity()}. */
+    /**
+     * {@code nn.Identity()}.
+     *
+     * @param x the input value
+     * @return the output value
+     */
     public Value identity(Value x) {
         return apply(null, Identity.identity(), x);
     }
@@ -314,6 +492,11 @@ public final class GraphBuilder {
      * {@code nn.BatchNorm2d(C, eps)} (or 1d) in train mode: normalised with the batch's statistics, so the samples
      * are coupled ({@link BatchNormTrain}); parameters {@code module.weight} (ones) and {@code module.bias} (zeros).
      * The running statistics are not kept.
+     *
+     * @param module the module's name
+     * @param x      the input value, {@code (C, ...)}
+     * @param eps    added to the variance
+     * @return the output value
      */
     public Value batchNormTrain(String module, Value x, double eps) {
         return module(() -> apply(module, new BatchNormTrain(eps), x,
@@ -321,7 +504,13 @@ public final class GraphBuilder {
                 parameterFilled(module + ".bias", Shape.of(x.shape.dim(0)), 0)));
     }
 
-    /** An activation by name ({@link io.hvp4j.autodiff.Activations#parse}: relu, gelu_erf, elu(0.5), ...). */
+    /**
+     * An activation by name.
+     *
+     * @param x    the input value
+     * @param name as {@link io.hvp4j.autodiff.Activations#parse} reads it: relu, gelu_erf, elu(0.5), ...
+     * @return the output value
+     */
     public Value activation(Value x, String name) {
         return activation(x, io.hvp4j.autodiff.Activations.parse(name));
     }
@@ -329,6 +518,9 @@ public final class GraphBuilder {
     /**
      * The graph whose network output is {@code output} (batched, {@code (K,)} for a classifier). Nodes the output
      * does not depend on are dropped; a parameter they alone used is refused, so that θ has no dead entries.
+     *
+     * @param output the network's output value
+     * @return the graph
      */
     public Graph build(Value output) {
         if (input == null) {
