@@ -26,7 +26,15 @@ public final class GraphVectors {
     private GraphVectors() {
     }
 
-    /** Reads V ({@code n × k}, n the size of {@code params}) from {@code file}; every name must match exactly. */
+    /**
+     * Reads vectors over some parameters; every name must match exactly.
+     *
+     * @param file   a {@code .safetensors} file
+     * @param params the parameters, in flat order
+     * @param dtype  the result's dtype
+     * @param arena  owns the result
+     * @return V, {@code n × k} with n the size of {@code params}
+     */
     public static Tensor read(Path file, List<Value> params, DType dtype, Arena arena) {
         try (Arena tmp = Arena.ofConfined()) {
             SafeTensors s = SafeTensors.read(file, tmp);
@@ -88,8 +96,14 @@ public final class GraphVectors {
         }
     }
 
-    /** Writes {@code v} ({@code n × k} over {@code params}) to {@code file}, atomically; {@code stacked} keeps a
-     * leading axis of size k even when k = 1. */
+    /**
+     * Writes vectors over some parameters, atomically.
+     *
+     * @param file    the file to write
+     * @param params  the parameters, in flat order
+     * @param v       {@code n × k} over {@code params}
+     * @param stacked keep a leading axis of size k even when k = 1
+     */
     public static void write(Path file, List<Value> params, Tensor v, boolean stacked) {
         int k = v.cols();
         try (Arena tmp = Arena.ofConfined()) {

@@ -30,10 +30,25 @@ public final class GraphWeights {
     private GraphWeights() {
     }
 
-    /** The parameters ({@code P × 1}) and the graph with the file's constants. */
+    /**
+     * What a weights file gives.
+     *
+     * @param graph      the graph with the file's constants (running statistics)
+     * @param parameters θ, {@code P × 1}
+     */
     public record Loaded(Graph graph, Tensor parameters) {
     }
 
+    /**
+     * Reads a graph's weights (see the class comment for the formats).
+     *
+     * @param file  a {@code .safetensors}, {@code .npz} or flat {@code .npy} file
+     * @param graph the network
+     * @param dtype the parameters' dtype
+     * @param arena owns the parameters
+     * @return the parameters and the graph with the file's constants
+     * @throws InvalidInputException naming the file and the array for any mismatch
+     */
     public static Loaded load(Path file, Graph graph, DType dtype, Arena arena) {
         String lower = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         int P = graph.parameterCount();
@@ -96,6 +111,10 @@ public final class GraphWeights {
      * Writes {@code theta} ({@code P} values in the graph's flat order, host memory) as the graph's state_dict in
      * safetensors: each parameter under its name with its shape, in the tensor's dtype; atomically. {@link #load}
      * reads it back, and so does {@code model.load_state_dict(safetensors.torch.load_file(f), strict=False)}.
+     *
+     * @param file  the safetensors file to write
+     * @param graph the network
+     * @param theta P values in flat order
      */
     public static void save(Path file, Graph graph, Tensor theta) {
         if (theta.size() != graph.parameterCount()) {

@@ -17,7 +17,14 @@ public final class Models {
     /** The names {@link #byName} knows. */
     public static final String NAMES = "lenet5, resnet8, resnet8-nobn, resnet8-noskip";
 
-    /** A built-in network by name ({@link #NAMES}), for {@code classes} outputs. */
+    /**
+     * A built-in network by name.
+     *
+     * @param name    one of {@link #NAMES}
+     * @param classes outputs
+     * @return the graph
+     * @throws InvalidInputException for an unknown name
+     */
     public static Graph byName(String name, int classes) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "lenet5" -> lenet5(classes);
@@ -32,6 +39,9 @@ public final class Models {
      * LeNet-5 on {@code 1×28×28}: {@code conv1} 6@5×5 (padding 2), tanh, 2×2 average pooling, {@code conv2} 16@5×5,
      * tanh, 2×2 average pooling, flatten (400), {@code fc1} 120, tanh, {@code fc2} 84, tanh, {@code fc3} classes.
      * 61,706 parameters for 10 classes.
+     *
+     * @param classes outputs
+     * @return the graph
      */
     public static Graph lenet5(int classes) {
         GraphBuilder b = new GraphBuilder();
@@ -50,6 +60,12 @@ public final class Models {
      * {@code bn2}, added to the block input, relu; global average pooling; linear head {@code fc}. Without
      * {@code batchNorm} the convolutions have biases and no BatchNorm; without {@code skip} the adds are dropped (the
      * PyHessian ablation). 14,650 parameters with width 16, BatchNorm and 10 classes.
+     *
+     * @param width     channels of every convolution
+     * @param classes   outputs
+     * @param batchNorm whether there are BatchNorm layers
+     * @param skip      whether there are residual adds
+     * @return the graph
      */
     public static Graph resnet8(int width, int classes, boolean batchNorm, boolean skip) {
         return resnet8(3, 32, width, classes, batchNorm, skip, false);
@@ -60,6 +76,15 @@ public final class Models {
      * with the BatchNorm layers in train mode ({@link GraphBuilder#batchNormTrain}: the batch's statistics, samples
      * coupled, as a PyTorch model in {@code train()}) when {@code trainModeBatchNorm}, else in eval mode (running
      * statistics 0 and 1 until loaded). The parameters are the same in both modes.
+     *
+     * @param channels           input channels
+     * @param side               input height and width
+     * @param width              channels of every convolution
+     * @param classes            outputs
+     * @param batchNorm          whether there are BatchNorm layers
+     * @param skip               whether there are residual adds
+     * @param trainModeBatchNorm BatchNorm with the batch's statistics (else eval mode)
+     * @return the graph
      */
     public static Graph resnet8(int channels, int side, int width, int classes, boolean batchNorm, boolean skip,
                                 boolean trainModeBatchNorm) {

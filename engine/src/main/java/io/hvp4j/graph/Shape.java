@@ -23,29 +23,59 @@ public final class Shape {
         this.size = s;
     }
 
+    /**
+     * A shape.
+     *
+     * @param dims the sizes of the axes, each at least 1 (copied)
+     * @return the shape
+     */
     public static Shape of(int... dims) {
         return new Shape(dims);
     }
 
-    /** Number of axes. */
+    /**
+     * The number of axes.
+     *
+     * @return the rank
+     */
     public int rank() {
         return dims.length;
     }
 
+    /**
+     * One axis's size.
+     *
+     * @param axis the axis (negative counts from the end)
+     * @return its size
+     */
     public int dim(int axis) {
         return dims[axis < 0 ? dims.length + axis : axis];
     }
 
+    /**
+     * All sizes.
+     *
+     * @return the axes' sizes (a copy)
+     */
     public int[] dims() {
         return dims.clone();
     }
 
-    /** Number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return the product of the sizes
+     */
     public long size() {
         return size;
     }
 
-    /** The number of elements as an int; larger shapes are refused. */
+    /**
+     * The number of elements as an int.
+     *
+     * @return the product of the sizes
+     * @throws IllegalArgumentException for more than 2^31−1 elements
+     */
     public int intSize() {
         if (size > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("shape " + this + " has more than 2^31-1 elements");
