@@ -20,12 +20,20 @@ public final class AtomicFile {
     /** Writes the content through the channel it is given (positioned at 0). */
     @FunctionalInterface
     public interface Body {
+        /**
+         * Writes the content.
+         *
+         * @param channel the temporary file, positioned at 0
+         * @throws IOException when writing fails
+         */
         void write(FileChannel channel) throws IOException;
     }
 
     /**
      * Replaces {@code file} atomically with what {@code body} writes.
      *
+     * @param file the file to replace
+     * @param body writes the content
      * @throws InvalidInputException when the file cannot be written (missing directory, permissions, a file
      *                               system without atomic rename, ...), with a one-line message naming it
      */

@@ -35,7 +35,12 @@ public final class DataFiles {
     private DataFiles() {
     }
 
-    /** Whether {@code file} can hold inputs and targets together (a {@code .csv} or {@code .npz}). */
+    /**
+     * Whether a file can hold inputs and targets together.
+     *
+     * @param file a data file
+     * @return whether it is a {@code .csv} or {@code .npz}
+     */
     public static boolean selfContained(Path file) {
         String n = name(file);
         return n.endsWith(".csv") || n.endsWith(".npz");
@@ -45,17 +50,42 @@ public final class DataFiles {
         return file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
     }
 
-    /** Whether {@code file} is named as an IDX file ({@code idx} followed by a digit, as MNIST's). */
+    /**
+     * Whether a file is named as an IDX file.
+     *
+     * @param file a data file
+     * @return whether its name holds {@code idx} followed by a digit, as MNIST's
+     */
     public static boolean idx(Path file) {
         return name(file).matches(".*idx[0-9].*");
     }
 
-    /** What the data must fit: inputs and outputs per sample, and the option that set them (for messages). */
+    /**
+     * What the data must fit.
+     *
+     * @param inputs  values per input row
+     * @param outputs values per target row
+     * @param what    the option or model that set them, for messages
+     * @param sample  the per-sample input shape of inputs of rank 3 or more, or null for flat rows
+     */
     public record Dims(int inputs, int outputs, String what, int[] sample) implements java.io.Serializable {
+        /**
+         * Flat rows only.
+         *
+         * @param inputs  values per input row
+         * @param outputs values per target row
+         * @param what    the option or model that set them, for messages
+         */
         public Dims(int inputs, int outputs, String what) {
             this(inputs, outputs, what, null);
         }
 
+        /**
+         * An MLP's sizes.
+         *
+         * @param mlp the network
+         * @return its inputs and outputs, named by {@code --arch}
+         */
         public static Dims of(Mlp mlp) {
             return new Dims(mlp.inputs(), mlp.outputs(), "--arch " + mlp.architecture());
         }
@@ -78,7 +108,17 @@ public final class DataFiles {
         }
     }
 
-    /** {@link #read(Path, Path, Dims, Loss, DType, Arena)} for the inputs and outputs of {@code mlp}. */
+    /**
+     * {@link #read(Path, Path, Dims, Loss, DType, Arena)} for the inputs and outputs of an MLP.
+     *
+     * @param inputs  the inputs file ({@code .npy}, {@code .csv}, {@code .npz} or IDX)
+     * @param targets the targets file, or null when {@code inputs} holds both
+     * @param mlp     the network the data must fit
+     * @param loss    the loss (cross-entropy reads class labels into one-hot rows)
+     * @param dtype   the data set's dtype
+     * @param arena   owns the data (large inputs are mapped)
+     * @return the data set
+     */
     public static Dataset read(Path inputs, Path targets, Mlp mlp, Loss loss, DType dtype, Arena arena) {
         return read(inputs, targets, Dims.of(mlp), loss, dtype, arena);
     }
@@ -87,6 +127,14 @@ public final class DataFiles {
      * The data set in {@code inputs} (and {@code targets}, null when {@code inputs} holds both), checked against
      * {@code mlp}'s input and output counts, in {@code dtype}; memory from {@code arena} (large inputs are mapped).
      * Any mismatch is one {@link InvalidInputException} naming the file.
+     *
+     * @param inputs  the inputs file ({@code .npy}, {@code .csv}, {@code .npz} or IDX)
+     * @param targets the targets file, or null when {@code inputs} holds both
+     * @param mlp     what the data must fit
+     * @param loss    the loss (cross-entropy reads class labels into one-hot rows)
+     * @param dtype   the data set's dtype
+     * @param arena   owns the data (large inputs are mapped)
+     * @return the data set
      */
     public static Dataset read(Path inputs, Path targets, Dims mlp, Loss loss, DType dtype, Arena arena) {
         int d = mlp.inputs();

@@ -36,6 +36,9 @@ public final class Json {
      * {@code value} as one line of JSON (Jackson): maps in their iteration order, records by component, arrays and
      * lists as arrays; {@code ": "} after keys and {@code ", "} between entries, as the CLI has always printed;
      * non-finite numbers as {@code null}. Thread-safe.
+     *
+     * @param value a map, list, array, record, string, number, boolean or null
+     * @return one line of JSON
      */
     public static String write(Object value) {
         try {
@@ -46,7 +49,13 @@ public final class Json {
         }
     }
 
-    /** {@code x} written with exactly {@code decimals} digits after the point (as {@code %.Nf}), for timings. */
+    /**
+     * A number that {@link #write} prints with a fixed number of decimals (as {@code %.Nf}), for timings.
+     *
+     * @param x        the number
+     * @param decimals digits after the point
+     * @return {@code x} rounded to them
+     */
     public static java.math.BigDecimal fixed(double x, int decimals) {
         return new java.math.BigDecimal(String.format(java.util.Locale.ROOT, "%." + decimals + "f", x));
     }
@@ -140,13 +149,18 @@ public final class Json {
     /** A JSON number as written in the source. */
     public static final class Number extends java.lang.Number {
         private static final long serialVersionUID = 1L;
+        /** The source text. */
         private final String text;
 
         Number(String text) {
             this.text = text;
         }
 
-        /** The number as written in the source. */
+        /**
+         * The source text.
+         *
+         * @return the number as written in the source
+         */
         public String text() {
             return text;
         }
@@ -212,7 +226,11 @@ public final class Json {
     /**
      * Parses {@code text} (one JSON value) strictly: objects as {@link LinkedHashMap}s in file order (a duplicate
      * key is an error), arrays as {@link List}s, numbers as {@link Number} (the exact source text), {@code null} as
-     * Java null. A syntax error is an {@link IllegalArgumentException} naming the character position.
+     * Java null.
+     *
+     * @param text one JSON value
+     * @return the value as plain Java objects
+     * @throws IllegalArgumentException for a syntax error, naming the character position
      */
     public static Object read(String text) {
         try {

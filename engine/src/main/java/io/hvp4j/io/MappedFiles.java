@@ -37,6 +37,8 @@ public final class MappedFiles {
     /**
      * Bytes from which data are mapped: {@value #THRESHOLD_PROPERTY}, else {@value #LEGACY_THRESHOLD_PROPERTY},
      * else 64 MiB (an unparsable value counts as unset).
+     *
+     * @return the threshold in bytes
      */
     public static long threshold() {
         for (String key : new String[] {THRESHOLD_PROPERTY, LEGACY_THRESHOLD_PROPERTY}) {

@@ -43,18 +43,39 @@ public final class ModelWeights {
 
     /** Named arrays of a weight file ({@link #named}). */
     public interface Source {
-        /** The array names, in file order. */
+        /**
+         * The arrays.
+         *
+         * @return their names, in file order
+         */
         List<String> names();
 
+        /**
+         * One array's shape.
+         *
+         * @param name the array's name
+         * @return its shape
+         */
         long[] shape(String name);
 
-        /** The array converted to {@code dtype}, as a matrix of its first axis by the rest. */
+        /**
+         * One array's values.
+         *
+         * @param name  the array's name
+         * @param dtype the result's dtype
+         * @return the array converted to {@code dtype}, as a matrix of its first axis by the rest
+         */
         Tensor tensor(String name, DType dtype);
     }
 
     /**
      * The named arrays of a {@code .safetensors} or {@code .npz} file (read and checked whole), for loaders of
      * models that address parameters by name.
+     *
+     * @param file  the file
+     * @param arena owns the arrays
+     * @return its arrays by name
+     * @throws InvalidInputException for a malformed file
      */
     public static Source named(Path file, Arena arena) {
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -94,8 +115,13 @@ public final class ModelWeights {
     }
 
     /**
-     * The flat parameter vector ({@code P × 1}, {@code dtype}) of {@code mlp} from {@code file}, in {@code arena}.
+     * The flat parameter vector of an MLP from a weights file.
      *
+     * @param file  a {@code .safetensors}, {@code .npz} or flat {@code .npy} file
+     * @param mlp   the network
+     * @param dtype the result's dtype
+     * @param arena owns the result
+     * @return θ, {@code P × 1}
      * @throws InvalidInputException on any problem with the file or a mismatch with {@code mlp}
      */
     public static Tensor load(Path file, Mlp mlp, DType dtype, Arena arena) {
@@ -194,7 +220,12 @@ public final class ModelWeights {
         return theta;
     }
 
-    /** The names of the arrays a weight set for {@code mlp} holds, in flat order (for documentation and tools). */
+    /**
+     * The names of the arrays a weight set for an MLP holds (for documentation and tools).
+     *
+     * @param mlp the network
+     * @return {@code 0.weight}, {@code 0.bias}, {@code 2.weight}, ... in flat order
+     */
     public static List<String> stateDictNames(Mlp mlp) {
         List<String> out = new ArrayList<>();
         for (int l = 0; l < mlp.layers(); l++) {
@@ -210,6 +241,10 @@ public final class ModelWeights {
      * Writes {@code theta} (P elements of {@code mlp}, host memory) as a PyTorch {@code nn.Sequential} state_dict in
      * safetensors: Linear layer l is module {@code 2l} (an activation sits between), {@code 2l.weight} of shape
      * (out, in) and {@code 2l.bias} of shape (out), in the tensor's dtype; atomically. {@link #load} reads it back.
+     *
+     * @param file  the safetensors file to write
+     * @param mlp   the network
+     * @param theta P values in flat order
      */
     public static void save(Path file, Mlp mlp, Tensor theta) {
         Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();

@@ -46,6 +46,9 @@ public final class Npz {
      * {@code .npy}, in archive order (the order of the arguments of {@code numpy.savez}; unnamed arrays are
      * {@code arr_0}, {@code arr_1}, ...).
      *
+     * @param file  the archive
+     * @param arena owns the arrays
+     * @return the arrays by name, in archive order
      * @throws InvalidInputException on any problem with the file
      * @throws IllegalStateException if {@code arena} is closed
      */
@@ -219,6 +222,10 @@ public final class Npz {
      * Writes arrays as an {@code .npz} archive (member {@code name + ".npy"} each, in iteration order),
      * deflated when {@code compressed} (as {@code numpy.savez_compressed}) or stored (as {@code numpy.savez}).
      * Atomic: the archive appears complete or not at all.
+     *
+     * @param file       the archive to write
+     * @param arrays     the arrays by name
+     * @param compressed deflate the members
      */
     public static void write(Path file, Map<String, NpyArray> arrays, boolean compressed) {
         Objects.requireNonNull(file, "file");
