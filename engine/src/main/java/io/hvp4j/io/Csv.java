@@ -56,6 +56,7 @@ public final class Csv {
      * @param values {@code rows · cols} values, row-major
      */
     public record Table(String source, List<String> header, int rows, int cols, double[] values) {
+        /** Copies the header. */
         public Table {
             header = header == null ? null : List.copyOf(header);
         }
@@ -63,6 +64,12 @@ public final class Csv {
         /**
          * Columns {@code [from, to)} as a new {@code rows × (to − from)} tensor of {@code dtype}; a value that
          * overflows f32 is an {@link InvalidInputException}.
+         *
+         * @param from  the first column
+         * @param to    one past the last column
+         * @param arena owns the tensor
+         * @param dtype its dtype
+         * @return the columns
          */
         public Tensor columns(int from, int to, Arena arena, DType dtype) {
             if (from < 0 || to > cols || from > to) {
@@ -82,7 +89,13 @@ public final class Csv {
             return t;
         }
 
-        /** Column {@code col} as class labels: every value must be a non-negative integer. */
+        /**
+         * One column as class labels.
+         *
+         * @param col the column
+         * @return its values, each a non-negative integer
+         * @throws InvalidInputException for any other value
+         */
         public int[] labels(int col) {
             int[] out = new int[rows];
             for (int r = 0; r < rows; r++) {
@@ -114,11 +127,17 @@ public final class Csv {
      */
     public record Columns(String source, List<String> header, int rows, int cols, int split, Tensor left,
                           Tensor right) {
+        /** Copies the header. */
         public Columns {
             header = header == null ? null : List.copyOf(header);
         }
 
-        /** The single column of {@code right} as class labels: every value must be a non-negative integer. */
+        /**
+         * The single column of {@code right} as class labels.
+         *
+         * @return its values, each a non-negative integer
+         * @throws InvalidInputException for any other value
+         */
         public int[] labels() {
             if (right == null || right.cols() != 1) {
                 throw new IllegalStateException("labels need exactly one column after the split");
@@ -139,6 +158,12 @@ public final class Csv {
      * {@code arena}, or into a mapped temporary file when the data take at least {@link MappedFiles#threshold()}
      * bytes. The heap never holds the values.
      *
+     * @param file   the file
+     * @param header whether the first line is a header
+     * @param split  gives s from the column count (may throw to refuse it)
+     * @param arena  owns the tensors
+     * @param dtype  their dtype
+     * @return the two column blocks
      * @throws InvalidInputException on any problem with the file, naming its line and column
      */
     public static Columns read(Path file, Header header, IntUnaryOperator split, Arena arena, DType dtype) {
@@ -212,7 +237,13 @@ public final class Csv {
         ABSENT
     }
 
-    /** Reads a CSV file with {@link Header#AUTO} header detection. */
+    /**
+     * Reads a CSV file with {@link Header#AUTO} header detection.
+     *
+     * @param file the file
+     * @return its table
+     * @throws InvalidInputException on any problem with the file
+     */
     public static Table read(Path file) {
         return read(file, Header.AUTO);
     }
@@ -220,6 +251,9 @@ public final class Csv {
     /**
      * Reads and validates a CSV file.
      *
+     * @param file   the file
+     * @param header whether the first line is a header
+     * @return its table
      * @throws InvalidInputException on any problem with the file
      */
     public static Table read(Path file, Header header) {

@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param data  {@code product(shape) · type.bytes()} bytes, little-endian, row-major (C order)
  */
 public record NpyArray(NpyType type, long[] shape, MemorySegment data) {
+    /** Copies the shape and checks it against the data's size. */
     public NpyArray {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(data, "data");
@@ -31,29 +32,54 @@ public record NpyArray(NpyType type, long[] shape, MemorySegment data) {
         }
     }
 
-    /** A {@code <f8} array of {@code values} (row-major) with the given shape, in {@code arena}. */
+    /**
+     * A float64 ({@code <f8}) array.
+     *
+     * @param arena  owns the data
+     * @param values the elements, row-major (copied)
+     * @param shape  the dimensions
+     * @return the array
+     */
     public static NpyArray ofDoubles(java.lang.foreign.Arena arena, double[] values, long... shape) {
         MemorySegment s = arena.allocate(8L * values.length, 8);
         MemorySegment.copy(values, 0, s, (ValueLayout.OfDouble) NpyType.F64.fileLayout(), 0, values.length);
         return new NpyArray(NpyType.F64, shape, s);
     }
 
+    /**
+     * The dimensions.
+     *
+     * @return a copy (empty for a 0-d scalar)
+     */
     @Override
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Number of dimensions (0 for a scalar). */
+    /**
+     * The number of dimensions.
+     *
+     * @return the rank (0 for a scalar)
+     */
     public int rank() {
         return shape.length;
     }
 
-    /** Number of elements. */
+    /**
+     * The number of elements.
+     *
+     * @return the product of the dimensions
+     */
     public long size() {
         return data.byteSize() / type.bytes();
     }
 
-    /** Element {@code i} of the flat (C-order) storage as a double; int64 values beyond 2^53 are rounded. */
+    /**
+     * Reads one element as a double; int64 values beyond 2^53 are rounded.
+     *
+     * @param i the index in the flat (C-order) storage
+     * @return the element
+     */
     public double getDouble(long i) {
         return switch (type) {
             case F32 -> data.getAtIndex((ValueLayout.OfFloat) type.fileLayout(), i);
@@ -63,7 +89,13 @@ public record NpyArray(NpyType type, long[] shape, MemorySegment data) {
         };
     }
 
-    /** Element {@code i} of an integer array (I32 or I64). */
+    /**
+     * Reads one element of an integer array (I32 or I64).
+     *
+     * @param i the index in the flat (C-order) storage
+     * @return the element
+     * @throws IllegalStateException for a floating-point array
+     */
     public long getLong(long i) {
         return switch (type) {
             case I32 -> data.getAtIndex((ValueLayout.OfInt) type.fileLayout(), i);
@@ -72,7 +104,11 @@ public record NpyArray(NpyType type, long[] shape, MemorySegment data) {
         };
     }
 
-    /** The shape as numpy prints it: {@code ()}, {@code (3,)}, {@code (3, 4)}. */
+    /**
+     * The shape for messages.
+     *
+     * @return the shape as numpy prints it: {@code ()}, {@code (3,)}, {@code (3, 4)}
+     */
     public String shapeString() {
         return Npy.shapeTuple(shape);
     }

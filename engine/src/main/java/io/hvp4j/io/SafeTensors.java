@@ -75,8 +75,11 @@ public final class SafeTensors {
     // ------------------------------------------------------------------------------------------ reading
 
     /**
-     * Reads and validates a safetensors file; its data buffer is allocated in {@code arena}.
+     * Reads and validates a safetensors file.
      *
+     * @param file  the file
+     * @param arena owns its data buffer
+     * @return the file's tensors
      * @throws InvalidInputException on any problem with the file
      * @throws IllegalStateException if {@code arena} is closed
      */
@@ -270,27 +273,50 @@ public final class SafeTensors {
 
     // ------------------------------------------------------------------------------------------ access
 
-    /** The tensor names in header order. */
+    /**
+     * The tensors.
+     *
+     * @return their names in header order
+     */
     public Set<String> names() {
         return entries.keySet();
     }
 
-    /** The {@code __metadata__} map (empty if absent). */
+    /**
+     * The metadata.
+     *
+     * @return the {@code __metadata__} map (empty if absent)
+     */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** Whether the file has a tensor called {@code name}. */
+    /**
+     * Whether the file has a tensor.
+     *
+     * @param name the tensor's name
+     * @return whether it is there
+     */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
-    /** The shape of tensor {@code name} as stored. */
+    /**
+     * A tensor's stored shape.
+     *
+     * @param name the tensor's name
+     * @return its shape (a copy)
+     */
     public long[] shape(String name) {
         return entry(name).shape.clone();
     }
 
-    /** The safetensors dtype of tensor {@code name}, e.g. {@code "F32"}. */
+    /**
+     * A tensor's stored dtype.
+     *
+     * @param name the tensor's name
+     * @return the safetensors dtype, e.g. {@code "F32"}
+     */
     public String dtype(String name) {
         return entry(name).dtype;
     }
@@ -299,6 +325,9 @@ public final class SafeTensors {
      * Tensor {@code name} as a new {@code want} tensor in the arena given to {@link #read}: shape [o, i]
      * becomes o×i, [n] becomes n×1. F32, F64, F16 and BF16 are converted; NaN/Inf is rejected.
      *
+     * @param name the tensor's name
+     * @param want the result's dtype
+     * @return the new tensor
      * @throws IllegalStateException if the arena is closed
      */
     public Tensor tensor(String name, DType want) {
@@ -388,12 +417,23 @@ public final class SafeTensors {
 
     // ------------------------------------------------------------------------------------------ writing
 
-    /** Writes tensors with their natural shapes ([rows, cols]) and no metadata. */
+    /**
+     * Writes tensors with their natural shapes ([rows, cols]) and no metadata.
+     *
+     * @param file    the file to write
+     * @param tensors host tensors by name
+     */
     public static void write(Path file, Map<String, Tensor> tensors) {
         write(file, tensors, Map.of(), Map.of());
     }
 
-    /** Writes tensors with the given stored shapes (see {@link #write(Path, Map, Map, Map)}) and no metadata. */
+    /**
+     * Writes tensors with the given stored shapes (see {@link #write(Path, Map, Map, Map)}) and no metadata.
+     *
+     * @param file    the file to write
+     * @param tensors host tensors by name
+     * @param shapes  stored shapes for some names
+     */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, long[]> shapes) {
         write(file, tensors, shapes, Map.of());
     }
@@ -403,6 +443,11 @@ public final class SafeTensors {
      * stored shape for some names (e.g. {@code [n]} for a vector, or [o, i] for any rows×cols with o·i
      * elements); the others are stored as [rows, cols]. The header is padded with spaces to a multiple of 8
      * bytes so the data of an all-F32/F64 file stays aligned.
+     *
+     * @param file     the file to write
+     * @param tensors  host tensors by name
+     * @param shapes   stored shapes for some names
+     * @param metadata the {@code __metadata__} map
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, long[]> shapes,
                              Map<String, String> metadata) {
