@@ -45,8 +45,11 @@ public final class Npy {
     // ------------------------------------------------------------------------------------------ reading
 
     /**
-     * Reads an {@code .npy} file into {@code arena}.
+     * Reads an {@code .npy} file.
      *
+     * @param file  the file
+     * @param arena owns the data
+     * @return the array
      * @throws InvalidInputException on any problem with the file (missing, unreadable, malformed, unsupported)
      * @throws IllegalStateException if {@code arena} is closed
      */
@@ -75,7 +78,11 @@ public final class Npy {
      * default) is mapped read-only rather than copied: data sets larger than memory are then
      * read batch by batch through the page cache. The tensor must not be written.
      *
-     * @param what what the file holds, for messages ("vector", "inputs", ...)
+     * @param file  the file
+     * @param arena owns the tensor
+     * @param want  its dtype
+     * @param what  what the file holds, for messages ("vector", "inputs", ...)
+     * @return an n×1 or n×m tensor
      */
     public static Tensor readMatrix(Path file, Arena arena, DType want, String what) {
         return read(file, arena, want, what, false);
@@ -84,12 +91,23 @@ public final class Npy {
     /**
      * {@link #readMatrix} that also takes arrays of rank 3 or more, one row per index of the first axis: an
      * {@code (N, C, H, W)} array is read as an {@code N × C·H·W} tensor in row-major order (samples of any shape).
+     *
+     * @param file  the file
+     * @param arena owns the tensor
+     * @param want  its dtype
+     * @param what  what the file holds, for messages
+     * @return one row per index of the first axis
      */
     public static Tensor readRows(Path file, Arena arena, DType want, String what) {
         return read(file, arena, want, what, true);
     }
 
-    /** The shape in the header of an npy file (the data is not read). */
+    /**
+     * The shape in the header of an npy file (the data is not read).
+     *
+     * @param file the file
+     * @return its shape
+     */
     public static long[] shape(Path file) {
         try (FileChannel ch = IoSupport.openRead(file)) {
             return readHeader(ch, file).shape.clone();
@@ -138,7 +156,11 @@ public final class Npy {
      * Converts a 1-d {@code (n,)} or 2-d {@code (n, m)} array (e.g. an entry of an {@link Npz} archive) into a
      * new n×1 or n×m tensor of {@code want} in {@code arena}, with the checks of {@link #readMatrix}.
      *
+     * @param a     the array
+     * @param arena owns the tensor
+     * @param want  its dtype
      * @param label names the array in messages, e.g. {@code "x.npz: entry 'X' (inputs)"}
+     * @return the tensor
      */
     public static Tensor toMatrix(NpyArray a, Arena arena, DType want, String label) {
         Objects.requireNonNull(a, "a");
@@ -176,6 +198,9 @@ public final class Npy {
     /**
      * Reads class labels: a 1-d array of int32/int64, or of floats that all hold integral values, as an
      * {@code int[]}. Negative labels and values beyond the int range are rejected.
+     *
+     * @param file the file
+     * @return the labels
      */
     public static int[] readLabels(Path file) {
         try (Arena tmp = Arena.ofConfined()) {
@@ -183,7 +208,13 @@ public final class Npy {
         }
     }
 
-    /** The labels of a 1-d array with the checks of {@link #readLabels}; {@code label} names it in messages. */
+    /**
+     * The labels of a 1-d array with the checks of {@link #readLabels}.
+     *
+     * @param a     the array
+     * @param label names it in messages
+     * @return the labels
+     */
     public static int[] toLabels(NpyArray a, String label) {
         if (a.rank() != 1) {
             throw new InvalidInputException(label + ": expected a 1-d array, got shape " + a.shapeString());
@@ -640,6 +671,10 @@ public final class Npy {
     /**
      * Writes {@code t} as {@code <f4} or {@code <f8} (its dtype) with shape {@code (rows,)} when
      * {@code asVector} (then {@code t.cols()} must be 1) or {@code (rows, cols)} otherwise. Atomic.
+     *
+     * @param file     the file to write
+     * @param t        a host tensor
+     * @param asVector write a 1-d array
      */
     public static void write(Path file, Tensor t, boolean asVector) {
         Objects.requireNonNull(t, "t");
@@ -654,7 +689,14 @@ public final class Npy {
         writeData(file, type, shape, src, nativeLayout);
     }
 
-    /** Writes values (row-major) rounded to {@code dtype} with the given shape; {@code shape} {} is a scalar. */
+    /**
+     * Writes values rounded to a dtype, atomically.
+     *
+     * @param file  the file to write
+     * @param data  the values, row-major
+     * @param shape the shape ({@code {}} for a scalar)
+     * @param dtype {@code <f4} or {@code <f8}
+     */
     public static void write(Path file, double[] data, long[] shape, DType dtype) {
         Objects.requireNonNull(data, "data");
         long n = checkedSize(shape);
@@ -673,7 +715,13 @@ public final class Npy {
         }
     }
 
-    /** Writes int64 values (e.g. labels) with the given shape. */
+    /**
+     * Writes int64 values (e.g. labels), atomically.
+     *
+     * @param file  the file to write
+     * @param data  the values, row-major
+     * @param shape the shape
+     */
     public static void write(Path file, long[] data, long[] shape) {
         Objects.requireNonNull(data, "data");
         long n = checkedSize(shape);
@@ -684,7 +732,12 @@ public final class Npy {
         writeData(file, NpyType.I64, shape, MemorySegment.ofArray(data), ValueLayout.JAVA_LONG_UNALIGNED);
     }
 
-    /** Writes an array as read by {@link #read} (its data is already little-endian). */
+    /**
+     * Writes an array as read by {@link #read} (its data is already little-endian), atomically.
+     *
+     * @param file the file to write
+     * @param a    the array
+     */
     public static void write(Path file, NpyArray a) {
         Objects.requireNonNull(a, "a");
         writeData(file, a.type(), a.shape(), a.data(), a.type().fileLayout());
