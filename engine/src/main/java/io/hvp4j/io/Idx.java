@@ -55,11 +55,17 @@ public final class Idx {
 
     /** Element types of the IDX format. */
     public enum ElementType {
+        /** {@code 0x08}, unsigned byte. */
         UNSIGNED_BYTE(0x08, 1),
+        /** {@code 0x09}, signed byte. */
         SIGNED_BYTE(0x09, 1),
+        /** {@code 0x0B}, big-endian 16-bit integer. */
         SHORT(0x0B, 2),
+        /** {@code 0x0C}, big-endian 32-bit integer. */
         INT(0x0C, 4),
+        /** {@code 0x0D}, big-endian float32. */
         FLOAT(0x0D, 4),
+        /** {@code 0x0E}, big-endian float64. */
         DOUBLE(0x0E, 8);
 
         private final int code;
@@ -70,17 +76,29 @@ public final class Idx {
             this.bytes = bytes;
         }
 
-        /** The type byte of the header. */
+        /**
+         * The header's type byte.
+         *
+         * @return e.g. {@code 0x08}
+         */
         public int code() {
             return code;
         }
 
-        /** Bytes per element. */
+        /**
+         * The element size.
+         *
+         * @return bytes per element
+         */
         public int bytes() {
             return bytes;
         }
 
-        /** True for the integer types. */
+        /**
+         * Whether the type is an integer type.
+         *
+         * @return true for the byte, short and int types
+         */
         public boolean integral() {
             return this != FLOAT && this != DOUBLE;
         }
@@ -107,21 +125,35 @@ public final class Idx {
      * @param gzip whether the file is gzip-compressed
      */
     public record Header(ElementType type, int[] dims, boolean gzip) {
+        /** Copies the dimensions. */
         public Header {
             dims = dims.clone();
         }
 
+        /**
+         * The dimensions.
+         *
+         * @return a copy; {@code dims[0]} is the number of items
+         */
         @Override
         public int[] dims() {
             return dims.clone();
         }
 
-        /** Number of items, {@code dims[0]}. */
+        /**
+         * The number of items.
+         *
+         * @return {@code dims[0]}
+         */
         public int items() {
             return dims[0];
         }
 
-        /** Elements per item: the product of {@code dims[1..]} (1 for a 1-D file). */
+        /**
+         * Elements per item.
+         *
+         * @return the product of {@code dims[1..]} (1 for a 1-D file)
+         */
         public long itemElements() {
             long e = 1;
             for (int i = 1; i < dims.length; i++) {
@@ -130,12 +162,20 @@ public final class Idx {
             return e;
         }
 
-        /** Bytes of the header itself. */
+        /**
+         * The header's size.
+         *
+         * @return bytes of the header itself
+         */
         public int headerBytes() {
             return 4 + 4 * dims.length;
         }
 
-        /** Bytes of the whole (uncompressed) file the header declares. */
+        /**
+         * The file's declared size.
+         *
+         * @return bytes of the whole (uncompressed) file the header declares
+         */
         public long declaredBytes() {
             return headerBytes() + (long) items() * itemElements() * type.bytes();
         }
@@ -149,27 +189,52 @@ public final class Idx {
      * @param values the elements, row-major, converted exactly to double
      */
     public record Array(Header shape, double[] values) {
+        /**
+         * The element type.
+         *
+         * @return the file's element type
+         */
         public ElementType type() {
             return shape.type();
         }
 
+        /**
+         * The dimensions of what was read.
+         *
+         * @return a copy; {@code dims[0]} is the number of items read
+         */
         public int[] dims() {
             return shape.dims();
         }
 
+        /**
+         * The number of items read.
+         *
+         * @return {@code dims[0]}
+         */
         public int items() {
             return shape.items();
         }
     }
 
-    /** Reads and validates the header of {@code file} (and its length); reads no elements. */
+    /**
+     * Reads and validates the header (and the file's length); reads no elements.
+     *
+     * @param file the file
+     * @return its header
+     */
     public static Header header(Path file) {
         try (Source s = open(file)) {
             return s.header;
         }
     }
 
-    /** Reads the whole file. */
+    /**
+     * Reads the whole file.
+     *
+     * @param file the file
+     * @return its items
+     */
     public static Array read(Path file) {
         return read(file, Integer.MAX_VALUE);
     }
@@ -177,6 +242,10 @@ public final class Idx {
     /**
      * Reads the first {@code min(maxItems, items)} items ({@code maxItems ≥ 1}); the rest of the file is still read
      * (not stored) to check that it is complete.
+     *
+     * @param file     the file
+     * @param maxItems at least 1
+     * @return the items read
      */
     public static Array read(Path file, int maxItems) {
         if (maxItems < 1) {
@@ -221,7 +290,14 @@ public final class Idx {
         }
     }
 
-    /** The first {@code min(maxItems, items)} labels of a 1-D integer IDX file (e.g. {@code *-labels-idx1-ubyte}). */
+    /**
+     * Reads labels: the first {@code min(maxItems, items)} of a 1-D integer IDX file (e.g.
+     * {@code *-labels-idx1-ubyte}).
+     *
+     * @param file     the file
+     * @param maxItems at least 1
+     * @return the labels
+     */
     public static int[] readLabels(Path file, int maxItems) {
         Array a = read(file, maxItems);
         if (a.dims().length != 1 || !a.type().integral()) {
@@ -242,6 +318,10 @@ public final class Idx {
      * flattened row by row.
      *
      * @param images unsigned-byte images {@code (items, rows, cols)}, at least {@code n} of them
+     * @param n      images to use
+     * @param d      pixels per row of the result (a square number)
+     * @param arena  owns the tensor
+     * @param dtype  its dtype
      * @return an {@code n × d} tensor in {@code arena}
      */
     public static Tensor preprocessImages(Array images, int n, int d, Arena arena, DType dtype) {
@@ -277,6 +357,13 @@ public final class Idx {
      * {@code java.io.tmpdir} first, and it is unlinked as soon as it is mapped), which is then mapped the same
      * way. Smaller files are converted into a tensor in {@code arena}. Either way the whole file is validated
      * first, the mapping lives as long as {@code arena}, and the Java heap never holds the images.
+     *
+     * @param file  the image file
+     * @param n     images to use
+     * @param d     values per row
+     * @param arena owns the rows (or their mapping)
+     * @param dtype their dtype
+     * @return the rows
      */
     public static Dataset.Rows imageRows(Path file, int n, int d, Arena arena, DType dtype) {
         try (Source s = open(file)) {
@@ -379,6 +466,10 @@ public final class Idx {
      * Source indices of nearest-neighbour resizing from {@code in} to {@code out} samples, as PyTorch computes them
      * for {@code interpolate(mode="nearest")} without a scale factor: {@code min(floor(i · (float) in/out), in − 1)}
      * in float32 arithmetic.
+     *
+     * @param in  source samples
+     * @param out target samples
+     * @return {@code out} source indices
      */
     public static int[] nearestIndices(int in, int out) {
         if (in < 1 || out < 1) {
@@ -397,6 +488,15 @@ public final class Idx {
      * A classification data set from an image file and a label file (§A.9): the first {@code n} images
      * preprocessed as by {@link #preprocessImages} to {@code n × d} (streamed when large: see
      * {@link #imageRows}), and one-hot targets {@code n × classes}.
+     *
+     * @param images  the image file
+     * @param labels  the label file
+     * @param n       samples to use
+     * @param d       values per input row
+     * @param classes K
+     * @param arena   owns the data
+     * @param dtype   its dtype
+     * @return the data set
      */
     public static Dataset classification(Path images, Path labels, int n, int d, int classes, Arena arena,
                                          DType dtype) {

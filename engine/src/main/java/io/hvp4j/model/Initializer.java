@@ -25,7 +25,13 @@ public enum Initializer {
     /** U[0, 1)/fan_in, all positive (the "uniform" init of Singh et al.'s code). */
     UNIFORM_POSITIVE;
 
-    /** Returns a fresh parameter vector of {@code mlp.parameterCount()} values in the flat layout. */
+    /**
+     * Draws parameters with zero biases.
+     *
+     * @param mlp  the network
+     * @param seed the seed
+     * @return a fresh vector of {@code mlp.parameterCount()} values in the flat layout
+     */
     public double[] initialize(Mlp mlp, long seed) {
         return initialize(mlp, seed, 0);
     }
@@ -34,6 +40,11 @@ public enum Initializer {
      * As {@link #initialize(Mlp, long)}, but biases (when the network has them, for every scheme except
      * {@code UNIFORM_POSITIVE}) are drawn from N(0, biasStd²) from the layer's stream after its weights
      * (docs/theory.md §B.3 uses 0.1). {@code biasStd = 0} gives zero biases and the same weights bit for bit.
+     *
+     * @param mlp     the network
+     * @param seed    the seed
+     * @param biasStd the biases' standard deviation, finite and non-negative
+     * @return a fresh vector of {@code mlp.parameterCount()} values in the flat layout
      */
     public double[] initialize(Mlp mlp, long seed, double biasStd) {
         if (!(biasStd >= 0) || Double.isInfinite(biasStd)) {
@@ -98,10 +109,22 @@ public enum Initializer {
         }
     }
 
+    /**
+     * The name in options.
+     *
+     * @return e.g. {@code glorot-normal}
+     */
     public String id() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
+    /**
+     * Parses an initializer name.
+     *
+     * @param s an {@link #id()} or constant name (any case)
+     * @return the initializer
+     * @throws InvalidInputException for an unknown name
+     */
     public static Initializer parse(String s) {
         for (Initializer i : values()) {
             if (i.id().equalsIgnoreCase(s) || i.name().equalsIgnoreCase(s)) {
