@@ -280,6 +280,16 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Direct convolution kernels on host heap arrays, for the graph's convolutions with stride 1; null when this
+     * backend has none (the convolution then runs as im2col and {@link #gemm}).
+     *
+     * @return the kernels, or null
+     */
+    default ConvolutionKernels convolution() {
+        return null;
+    }
+
+    /**
      * Sets every element to zero.
      *
      * @param t the tensor

@@ -12,6 +12,11 @@ public final class ScalarBackend implements Backend {
     }
 
     @Override
+    public ConvolutionKernels convolution() {
+        return ConvolutionKernels.SCALAR;
+    }
+
+    @Override
     public String name() {
         return "scalar";
     }

@@ -45,6 +45,11 @@ public final class VectorBackend implements Backend {
     }
 
     @Override
+    public io.hvp4j.backend.ConvolutionKernels convolution() {
+        return VectorConvolution.INSTANCE;
+    }
+
+    @Override
     public String name() {
         return "vector";
     }

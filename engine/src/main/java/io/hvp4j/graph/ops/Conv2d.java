@@ -2,6 +2,7 @@ package io.hvp4j.graph.ops;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.backend.Backend;
+import io.hvp4j.backend.ConvolutionKernels;
 import io.hvp4j.graph.Op;
 import io.hvp4j.graph.OpContext;
 import io.hvp4j.graph.Shape;
@@ -10,8 +11,8 @@ import io.hvp4j.memory.Tensor;
 /**
  * {@code torch.nn.Conv2d}: inputs {@code x} {@code (C, H, W)} (batched), weight {@code (C_out, C/groups, kh, kw)} and
  * an optional bias {@code (C_out,)}; square stride, zero padding and dilation, any number of groups (depthwise
- * included). Computed as im2col and GEMM ({@link Images}), in chunks of images so that the column buffer stays
- * bounded. A block of {@code k} tangents is {@code rows·k} images for the input tangent ({@code Ẋ * W}) and, with
+ * included). Stride 1 runs on the backend's direct kernels where it has them ({@link DirectConvolution}); otherwise
+ * computed as im2col and GEMM ({@link Images}), in chunks of images so that the column buffer stays bounded. A block of {@code k} tangents is {@code rows·k} images for the input tangent ({@code Ẋ * W}) and, with
  * one group, a stack of {@code k·C_out} output channels for the weight tangent ({@code X * Ẇ_j} for all j is one
  * GEMM), as for the dense layer. Bilinear in {@code (x, W)}: the third-order rules have only the cross terms
  * ({@code Ẅ = 0}), {@code ÿ = ẍ∗W + 2ẋ∗Ẇ}, {@code g̈x = ∗ᵀ(g̈, W) + 2∗ᵀ(ġ, Ẇ)},
@@ -181,6 +182,12 @@ public final class Conv2d implements Op {
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
+        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, false);
+        if (direct != null) {
+            DirectConvolution.convolve(c.backend(), direct, g, groups, cout, alpha, src, sBase, sStep, count, w, J, dst,
+                    dBase, dStep, accumulate);
+            return;
+        }
         inParts(c, count, (long) Math.max(cgkk, J * og) * P, (part, from, to, off) -> {
             int nc = chunk(to - from, cgkk, (long) J * og, P);
             for (int n0 = from; n0 < to; n0 += nc) {
@@ -207,6 +214,12 @@ public final class Conv2d implements Op {
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
+        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, true);
+        if (direct != null) {
+            DirectConvolution.convolveTranspose(c.backend(), direct, g, groups, cout, alpha, grad, gBase, gStep, count,
+                    w, dst, dBase, dStep);
+            return;
+        }
         inParts(c, count, (long) Math.max(cgkk, og) * P, (part, from, to, off) -> {
             int nc = chunk(to - from, cgkk, og, P);
             for (int n0 = from; n0 < to; n0 += nc) {
@@ -233,6 +246,12 @@ public final class Conv2d implements Op {
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
+        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, false);
+        if (direct != null) {
+            DirectConvolution.weightGradient(c.backend(), direct, g, groups, cout, alpha, grad, gBase, gStep, J, src,
+                    sBase, sStep, count, dw, accumulate);
+            return;
+        }
         long perImage = (long) Math.max(cgkk, J * og) * P;
         int threads = Parts.count(c.backend(), count);
         long partials = threads * partScratch((count + threads - 1) / threads, perImage);

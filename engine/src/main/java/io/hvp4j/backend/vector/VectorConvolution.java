@@ -1,0 +1,353 @@
+package io.hvp4j.backend.vector;
+
+import io.hvp4j.backend.ConvolutionKernels;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link ConvolutionKernels} on the Vector API, vectorized along the flattened positions of a plane (one long loop
+ * per block, no row tails). {@code correlate} computes 4 output planes × 2 vectors in 8 accumulators (11 registers
+ * with the two input vectors and a broadcast weight, so it fits AVX2's 16), each input load feeding 4 FMAs; the
+ * weights of the 4 planes are repacked side by side per tap. Every lane sums over the taps in the scalar
+ * reference's order with fused multiply-adds, so {@code correlate} gives the reference's bits. {@code
+ * correlateWeights} takes 4 planes × 2 taps in 8 accumulators (6 loads per 8 FMAs) and adds the lanes in lane order;
+ * its sums run in another order than the reference's, the same on every call. The f64 methods are the f32 ones with
+ * {@code DoubleVector}.
+ */
+final class VectorConvolution implements ConvolutionKernels {
+    static final VectorConvolution INSTANCE = new VectorConvolution();
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+
+    private VectorConvolution() {
+    }
+
+    @Override
+    public int lanes(boolean f64) {
+        return f64 ? DS.length() : FS.length();
+    }
+
+    @Override
+    public void correlate(float[] x, int cin, int xh, int xw, float[] w, int cout, int kh, int kw, int d, float[] out,
+                          int n) {
+        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
+        int T = off.length;
+        float[] wb = new float[4 * T];
+        float[] spare = cout % 4 == 0 ? null : new float[4 * n];
+        for (int o = 0; o < cout; o += 4) {
+            int m = Math.min(4, cout - o);
+            for (int t = 0; t < T; t++) {
+                for (int q = 0; q < 4; q++) {
+                    wb[4 * t + q] = q < m ? w[(o + q) * T + t] : 0;
+                }
+            }
+            if (m == 4) {
+                block(x, off, wb, out, o * n, n);
+            } else {
+                block(x, off, wb, spare, 0, n);
+                System.arraycopy(spare, 0, out, o * n, m * n);
+            }
+        }
+    }
+
+    /**
+     * Four output planes at {@code out[base + q·n]}: 4 planes × 2 vectors of positions in 8 accumulators; per tap
+     * two input loads and four broadcast weights ({@code wb[4t + q]}) feed 8 FMAs.
+     */
+    private static void block(float[] x, int[] off, float[] wb, float[] out, int base, int n) {
+        int L = FS.length(), T = off.length, p = 0;
+        for (; p + 2 * L <= n; p += 2 * L) {
+            FloatVector a00 = FloatVector.zero(FS), a01 = a00, a10 = a00, a11 = a00;
+            FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int t = 0; t < T; t++) {
+                int xo = off[t] + p, wo = 4 * t;
+                FloatVector x0 = FloatVector.fromArray(FS, x, xo);
+                FloatVector x1 = FloatVector.fromArray(FS, x, xo + L);
+                FloatVector v = FloatVector.broadcast(FS, wb[wo]);
+                a00 = v.fma(x0, a00);
+                a01 = v.fma(x1, a01);
+                v = FloatVector.broadcast(FS, wb[wo + 1]);
+                a10 = v.fma(x0, a10);
+                a11 = v.fma(x1, a11);
+                v = FloatVector.broadcast(FS, wb[wo + 2]);
+                a20 = v.fma(x0, a20);
+                a21 = v.fma(x1, a21);
+                v = FloatVector.broadcast(FS, wb[wo + 3]);
+                a30 = v.fma(x0, a30);
+                a31 = v.fma(x1, a31);
+            }
+            a00.intoArray(out, base + p);
+            a01.intoArray(out, base + p + L);
+            a10.intoArray(out, base + n + p);
+            a11.intoArray(out, base + n + p + L);
+            a20.intoArray(out, base + 2 * n + p);
+            a21.intoArray(out, base + 2 * n + p + L);
+            a30.intoArray(out, base + 3 * n + p);
+            a31.intoArray(out, base + 3 * n + p + L);
+        }
+        for (; p + L <= n; p += L) {
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < T; t++) {
+                FloatVector x0 = FloatVector.fromArray(FS, x, off[t] + p);
+                a0 = FloatVector.broadcast(FS, wb[4 * t]).fma(x0, a0);
+                a1 = FloatVector.broadcast(FS, wb[4 * t + 1]).fma(x0, a1);
+                a2 = FloatVector.broadcast(FS, wb[4 * t + 2]).fma(x0, a2);
+                a3 = FloatVector.broadcast(FS, wb[4 * t + 3]).fma(x0, a3);
+            }
+            a0.intoArray(out, base + p);
+            a1.intoArray(out, base + n + p);
+            a2.intoArray(out, base + 2 * n + p);
+            a3.intoArray(out, base + 3 * n + p);
+        }
+        for (; p < n; p++) {
+            for (int q = 0; q < 4; q++) {
+                float s = 0;
+                for (int t = 0; t < T; t++) {
+                    s = Math.fma(wb[4 * t + q], x[off[t] + p], s);
+                }
+                out[base + q * n + p] = s;
+            }
+        }
+    }
+
+    @Override
+    public void correlateWeights(float[] g, int cout, int n, float[] x, int cin, int xh, int xw, int kh, int kw,
+                                 int d, float[] dw) {
+        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
+        int L = FS.length(), T = off.length, nv = n - n % L;
+        float[] buf = new float[L];
+        int o = 0;
+        for (; o + 4 <= cout; o += 4) {
+            int g0 = o * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
+            int t = 0;
+            for (; t + 2 <= T; t += 2) {
+                int u = off[t], v = off[t + 1];
+                FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00;
+                FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+                for (int p = 0; p < nv; p += L) {
+                    FloatVector x0 = FloatVector.fromArray(FS, x, u + p);
+                    FloatVector x1 = FloatVector.fromArray(FS, x, v + p);
+                    FloatVector gq = FloatVector.fromArray(FS, g, g0 + p);
+                    s00 = gq.fma(x0, s00);
+                    s01 = gq.fma(x1, s01);
+                    gq = FloatVector.fromArray(FS, g, g1 + p);
+                    s10 = gq.fma(x0, s10);
+                    s11 = gq.fma(x1, s11);
+                    gq = FloatVector.fromArray(FS, g, g2 + p);
+                    s20 = gq.fma(x0, s20);
+                    s21 = gq.fma(x1, s21);
+                    gq = FloatVector.fromArray(FS, g, g3 + p);
+                    s30 = gq.fma(x0, s30);
+                    s31 = gq.fma(x1, s31);
+                }
+                int at = o * T + t;
+                dw[at] += sum(s00, buf) + tail(g, g0, x, u, nv, n);
+                dw[at + 1] += sum(s01, buf) + tail(g, g0, x, v, nv, n);
+                dw[at + T] += sum(s10, buf) + tail(g, g1, x, u, nv, n);
+                dw[at + T + 1] += sum(s11, buf) + tail(g, g1, x, v, nv, n);
+                dw[at + 2 * T] += sum(s20, buf) + tail(g, g2, x, u, nv, n);
+                dw[at + 2 * T + 1] += sum(s21, buf) + tail(g, g2, x, v, nv, n);
+                dw[at + 3 * T] += sum(s30, buf) + tail(g, g3, x, u, nv, n);
+                dw[at + 3 * T + 1] += sum(s31, buf) + tail(g, g3, x, v, nv, n);
+            }
+            for (; t < T; t++) {
+                for (int q = 0; q < 4; q++) {
+                    dw[(o + q) * T + t] += single(g, (o + q) * n, x, off[t], nv, n, buf);
+                }
+            }
+        }
+        for (; o < cout; o++) {
+            for (int t = 0; t < T; t++) {
+                dw[o * T + t] += single(g, o * n, x, off[t], nv, n, buf);
+            }
+        }
+    }
+
+    /** {@code Σ_p g[gi + p]·x[xi + p]} over {@code p < n}: vectors to {@code nv}, then the tail. */
+    private static float single(float[] g, int gi, float[] x, int xi, int nv, int n, float[] buf) {
+        int L = FS.length();
+        FloatVector s = FloatVector.zero(FS);
+        for (int p = 0; p < nv; p += L) {
+            s = FloatVector.fromArray(FS, g, gi + p).fma(FloatVector.fromArray(FS, x, xi + p), s);
+        }
+        return sum(s, buf) + tail(g, gi, x, xi, nv, n);
+    }
+
+    /** {@code Σ_{nv ≤ p < n} g[gi + p]·x[xi + p]}. */
+    private static float tail(float[] g, int gi, float[] x, int xi, int nv, int n) {
+        float s = 0;
+        for (int p = nv; p < n; p++) {
+            s = Math.fma(g[gi + p], x[xi + p], s);
+        }
+        return s;
+    }
+
+    /** The lanes' sum in lane order (a fixed order, unlike {@code reduceLanes}). */
+    private static float sum(FloatVector v, float[] buf) {
+        v.intoArray(buf, 0);
+        float s = 0;
+        for (float e : buf) {
+            s += e;
+        }
+        return s;
+    }
+
+    @Override
+    public void correlate(double[] x, int cin, int xh, int xw, double[] w, int cout, int kh, int kw, int d, double[] out,
+                          int n) {
+        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
+        int T = off.length;
+        double[] wb = new double[4 * T];
+        double[] spare = cout % 4 == 0 ? null : new double[4 * n];
+        for (int o = 0; o < cout; o += 4) {
+            int m = Math.min(4, cout - o);
+            for (int t = 0; t < T; t++) {
+                for (int q = 0; q < 4; q++) {
+                    wb[4 * t + q] = q < m ? w[(o + q) * T + t] : 0;
+                }
+            }
+            if (m == 4) {
+                block(x, off, wb, out, o * n, n);
+            } else {
+                block(x, off, wb, spare, 0, n);
+                System.arraycopy(spare, 0, out, o * n, m * n);
+            }
+        }
+    }
+
+    private static void block(double[] x, int[] off, double[] wb, double[] out, int base, int n) {
+        int L = DS.length(), T = off.length, p = 0;
+        for (; p + 2 * L <= n; p += 2 * L) {
+            DoubleVector a00 = DoubleVector.zero(DS), a01 = a00, a10 = a00, a11 = a00;
+            DoubleVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (int t = 0; t < T; t++) {
+                int xo = off[t] + p, wo = 4 * t;
+                DoubleVector x0 = DoubleVector.fromArray(DS, x, xo);
+                DoubleVector x1 = DoubleVector.fromArray(DS, x, xo + L);
+                DoubleVector v = DoubleVector.broadcast(DS, wb[wo]);
+                a00 = v.fma(x0, a00);
+                a01 = v.fma(x1, a01);
+                v = DoubleVector.broadcast(DS, wb[wo + 1]);
+                a10 = v.fma(x0, a10);
+                a11 = v.fma(x1, a11);
+                v = DoubleVector.broadcast(DS, wb[wo + 2]);
+                a20 = v.fma(x0, a20);
+                a21 = v.fma(x1, a21);
+                v = DoubleVector.broadcast(DS, wb[wo + 3]);
+                a30 = v.fma(x0, a30);
+                a31 = v.fma(x1, a31);
+            }
+            a00.intoArray(out, base + p);
+            a01.intoArray(out, base + p + L);
+            a10.intoArray(out, base + n + p);
+            a11.intoArray(out, base + n + p + L);
+            a20.intoArray(out, base + 2 * n + p);
+            a21.intoArray(out, base + 2 * n + p + L);
+            a30.intoArray(out, base + 3 * n + p);
+            a31.intoArray(out, base + 3 * n + p + L);
+        }
+        for (; p + L <= n; p += L) {
+            DoubleVector a0 = DoubleVector.zero(DS), a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < T; t++) {
+                DoubleVector x0 = DoubleVector.fromArray(DS, x, off[t] + p);
+                a0 = DoubleVector.broadcast(DS, wb[4 * t]).fma(x0, a0);
+                a1 = DoubleVector.broadcast(DS, wb[4 * t + 1]).fma(x0, a1);
+                a2 = DoubleVector.broadcast(DS, wb[4 * t + 2]).fma(x0, a2);
+                a3 = DoubleVector.broadcast(DS, wb[4 * t + 3]).fma(x0, a3);
+            }
+            a0.intoArray(out, base + p);
+            a1.intoArray(out, base + n + p);
+            a2.intoArray(out, base + 2 * n + p);
+            a3.intoArray(out, base + 3 * n + p);
+        }
+        for (; p < n; p++) {
+            for (int q = 0; q < 4; q++) {
+                double s = 0;
+                for (int t = 0; t < T; t++) {
+                    s = Math.fma(wb[4 * t + q], x[off[t] + p], s);
+                }
+                out[base + q * n + p] = s;
+            }
+        }
+    }
+
+    @Override
+    public void correlateWeights(double[] g, int cout, int n, double[] x, int cin, int xh, int xw, int kh, int kw,
+                                 int d, double[] dw) {
+        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
+        int L = DS.length(), T = off.length, nv = n - n % L;
+        double[] buf = new double[L];
+        int o = 0;
+        for (; o + 4 <= cout; o += 4) {
+            int g0 = o * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
+            int t = 0;
+            for (; t + 2 <= T; t += 2) {
+                int u = off[t], v = off[t + 1];
+                DoubleVector s00 = DoubleVector.zero(DS), s01 = s00, s10 = s00, s11 = s00;
+                DoubleVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+                for (int p = 0; p < nv; p += L) {
+                    DoubleVector x0 = DoubleVector.fromArray(DS, x, u + p);
+                    DoubleVector x1 = DoubleVector.fromArray(DS, x, v + p);
+                    DoubleVector gq = DoubleVector.fromArray(DS, g, g0 + p);
+                    s00 = gq.fma(x0, s00);
+                    s01 = gq.fma(x1, s01);
+                    gq = DoubleVector.fromArray(DS, g, g1 + p);
+                    s10 = gq.fma(x0, s10);
+                    s11 = gq.fma(x1, s11);
+                    gq = DoubleVector.fromArray(DS, g, g2 + p);
+                    s20 = gq.fma(x0, s20);
+                    s21 = gq.fma(x1, s21);
+                    gq = DoubleVector.fromArray(DS, g, g3 + p);
+                    s30 = gq.fma(x0, s30);
+                    s31 = gq.fma(x1, s31);
+                }
+                int at = o * T + t;
+                dw[at] += sum(s00, buf) + tail(g, g0, x, u, nv, n);
+                dw[at + 1] += sum(s01, buf) + tail(g, g0, x, v, nv, n);
+                dw[at + T] += sum(s10, buf) + tail(g, g1, x, u, nv, n);
+                dw[at + T + 1] += sum(s11, buf) + tail(g, g1, x, v, nv, n);
+                dw[at + 2 * T] += sum(s20, buf) + tail(g, g2, x, u, nv, n);
+                dw[at + 2 * T + 1] += sum(s21, buf) + tail(g, g2, x, v, nv, n);
+                dw[at + 3 * T] += sum(s30, buf) + tail(g, g3, x, u, nv, n);
+                dw[at + 3 * T + 1] += sum(s31, buf) + tail(g, g3, x, v, nv, n);
+            }
+            for (; t < T; t++) {
+                for (int q = 0; q < 4; q++) {
+                    dw[(o + q) * T + t] += single(g, (o + q) * n, x, off[t], nv, n, buf);
+                }
+            }
+        }
+        for (; o < cout; o++) {
+            for (int t = 0; t < T; t++) {
+                dw[o * T + t] += single(g, o * n, x, off[t], nv, n, buf);
+            }
+        }
+    }
+
+    private static double single(double[] g, int gi, double[] x, int xi, int nv, int n, double[] buf) {
+        int L = DS.length();
+        DoubleVector s = DoubleVector.zero(DS);
+        for (int p = 0; p < nv; p += L) {
+            s = DoubleVector.fromArray(DS, g, gi + p).fma(DoubleVector.fromArray(DS, x, xi + p), s);
+        }
+        return sum(s, buf) + tail(g, gi, x, xi, nv, n);
+    }
+
+    private static double tail(double[] g, int gi, double[] x, int xi, int nv, int n) {
+        double s = 0;
+        for (int p = nv; p < n; p++) {
+            s = Math.fma(g[gi + p], x[xi + p], s);
+        }
+        return s;
+    }
+
+    private static double sum(DoubleVector v, double[] buf) {
+        v.intoArray(buf, 0);
+        double s = 0;
+        for (double e : buf) {
+            s += e;
+        }
+        return s;
+    }
+}

@@ -1,0 +1,338 @@
+package io.hvp4j.graph.ops;
+
+import io.hvp4j.backend.Backend;
+import io.hvp4j.backend.ConvolutionKernels;
+import io.hvp4j.memory.DType;
+import io.hvp4j.memory.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The three building blocks of {@link Conv2d} for stride 1 on a backend's direct kernels
+ * ({@link Backend#convolution}), image by image: each image's planes are copied once into a padded heap buffer and
+ * correlated with the weights, instead of expanding them {@code kh·kw}-fold by im2col and packing them again for a
+ * GEMM. With few channels (LeNet-5, ResNet-8) a GEMM over im2col columns does {@code C_out} multiply-adds per byte it
+ * packs; the direct kernels keep the input rows in L1 and reuse each load for several output channels.
+ *
+ * <p>The transposed convolution (input adjoint) is the same correlation of the zero-bordered output adjoint with
+ * the weights flipped in both kernel axes and their channel axes swapped. It needs the border
+ * {@code (k − 1)·d − padding ≥ 0}; with larger padding, and for any stride above 1, {@link Conv2d} keeps im2col.
+ *
+ * <p>Per-image results do not depend on how images are split over threads; the weight gradient sums each part's
+ * images in order and then the parts in part order, so it has the same bits for the same thread count.
+ * {@code -Dhvp4j.conv=im2col} turns the direct path off (for paired measurements).
+ */
+final class DirectConvolution {
+    /** Whether stride-1 convolutions use the direct kernels (tests switch it to compare with im2col). */
+    static volatile boolean enabled = !"im2col".equals(System.getProperty("hvp4j.conv"));
+
+    private DirectConvolution() {
+    }
+
+    /**
+     * The kernels for this convolution, or null when it runs as im2col: stride 1 on a backend with direct kernels,
+     * and for the transpose a padding of at most {@code (k − 1)·d} on both axes.
+     */
+    static ConvolutionKernels kernels(Backend be, Images.Geometry g, boolean transpose) {
+        if (!enabled || g.stride() != 1) {
+            return null;
+        }
+        if (transpose && (g.padH() > (g.kh() - 1) * g.dilation() || g.pad() > (g.kw() - 1) * g.dilation())) {
+            return null;
+        }
+        return be.convolution();
+    }
+
+    /**
+     * The sizes of one call: channels per group, the zero-bordered input planes {@code xh × xw}, and {@code n}
+     * output positions per plane (rows of {@code xw}, rounded up to two vectors; see {@link ConvolutionKernels}).
+     */
+    private record Plan(Images.Geometry g, boolean f64, int cout, int og, int cg, int kk, int xh, int xw, int n) {
+        static Plan of(ConvolutionKernels k, Images.Geometry g, int groups, int cout, DType dtype) {
+            boolean f64 = dtype == DType.F64;
+            int d = g.dilation(), xw = g.wo() + (g.kw() - 1) * d;
+            return new Plan(g, f64, cout, cout / groups, g.channels() / groups, g.kh() * g.kw(),
+                    g.ho() + (g.kh() - 1) * d, xw, roundUp(g.ho() * xw, 2 * k.lanes(f64)));
+        }
+
+        /** Elements of the input buffer: the planes and the room the kernels read past them. */
+        int inputLength() {
+            return cg * xh * xw + (g.kw() - 1) * g.dilation() + n - g.ho() * xw;
+        }
+
+        int pixels() {
+            return g.ho() * g.wo();
+        }
+
+        ValueLayout layout() {
+            return f64 ? ValueLayout.JAVA_DOUBLE : ValueLayout.JAVA_FLOAT;
+        }
+
+        int bytes() {
+            return f64 ? 8 : 4;
+        }
+
+        Object array(int n) {
+            return f64 ? new double[n] : new float[n];
+        }
+    }
+
+    private static int roundUp(int n, int m) {
+        return (n + m - 1) / m * m;
+    }
+
+    /**
+     * {@code dst[dBase + n·dStep + jj][g·og + o] (+)= α·Σ W_{jj,g}[o] ⋆ src[sBase + n·sStep]_g} (as
+     * {@code Conv2d.convolve}); {@code w} is {@code (J·C_out) × (cg·kh·kw)}, J > 1 only with one group.
+     */
+    static void convolve(Backend be, ConvolutionKernels k, Images.Geometry g, int groups, int cout, double alpha,
+                         Tensor src, long sBase, long sStep, int count, Tensor w, int J, Tensor dst, long dBase,
+                         long dStep, boolean accumulate) {
+        Plan p = Plan.of(k, g, groups, cout, src.dtype());
+        int rowsOut = J * p.og, per = rowsOut * p.cg * p.kk, oh = g.ho();
+        Object[] wg = new Object[groups];
+        for (int gi = 0; gi < groups; gi++) {
+            wg[gi] = p.array(per);
+            read(w, (long) gi * per, wg[gi], 0, per, p);
+        }
+        Parts.run(be, count, (part, from, to) -> {
+            Object xp = p.array(p.inputLength()), out = p.array(rowsOut * p.n), plane = p.array(p.pixels());
+            for (int n = from; n < to; n++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    fillPadded(src, sBase + n * sStep, p, gi * p.cg, xp);
+                    correlate(k, p.f64, xp, p.cg, p.xh, p.xw, wg[gi], rowsOut, g.kh(), g.kw(), g.dilation(), out, p.n);
+                    for (int jj = 0; jj < J; jj++) {
+                        for (int o = 0; o < p.og; o++) {
+                            long at = ((dBase + n * dStep + jj) * cout + gi * p.og + o) * p.pixels();
+                            store(out, (jj * p.og + o) * p.n, p.xw, oh, g.wo(), dst, at, alpha, accumulate, plane, p);
+                        }
+                    }
+                }
+            }
+        }, src, w, dst);
+    }
+
+    /**
+     * {@code dst[dBase + n·dStep] += α·(W ⋆ᵀ grad[gBase + n·gStep])} (as {@code Conv2d.convolveTranspose});
+     * {@code w} is {@code C_out × (cg·kh·kw)}.
+     */
+    static void convolveTranspose(Backend be, ConvolutionKernels k, Images.Geometry g, int groups, int cout,
+                                  double alpha, Tensor grad, long gBase, long gStep, int count, Tensor w, Tensor dst,
+                                  long dBase, long dStep) {
+        Plan p = Plan.of(k, g, groups, cout, grad.dtype());
+        int kh = g.kh(), kw = g.kw(), d = g.dilation(), h = g.h(), wd = g.w();
+        int top = (kh - 1) * d - g.padH(), left = (kw - 1) * d - g.pad();
+        int gh = h + (kh - 1) * d, gw = wd + (kw - 1) * d, nT = roundUp(h * gw, 2 * k.lanes(p.f64));
+        // Flipped weights per group: wf[c][o][a][b] = w[g·og + o][c][kh−1−a][kw−1−b].
+        int per = p.og * p.cg * p.kk;
+        double[] all = new double[groups * per];
+        new Planes().read(w, 0, all.length, all);
+        Object[] wf = new Object[groups];
+        for (int gi = 0; gi < groups; gi++) {
+            double[] f = new double[per];
+            for (int o = 0; o < p.og; o++) {
+                for (int c = 0; c < p.cg; c++) {
+                    for (int a = 0; a < kh; a++) {
+                        for (int b = 0; b < kw; b++) {
+                            f[((c * p.og + o) * kh + a) * kw + b] =
+                                    all[gi * per + ((o * p.cg + c) * kh + kh - 1 - a) * kw + kw - 1 - b];
+                        }
+                    }
+                }
+            }
+            wf[gi] = narrow(f, p.f64);
+        }
+        int oh = g.ho(), wo = g.wo(), P = p.pixels(), e = p.bytes();
+        ValueLayout layout = p.layout();
+        Parts.run(be, count, (part, from, to) -> {
+            Object gp = p.array(p.og * gh * gw + (kw - 1) * d + nT - h * gw), out = p.array(p.cg * nT);
+            Object plane = p.array(h * wd);
+            MemorySegment gs = grad.segment();
+            for (int n = from; n < to; n++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    for (int o = 0; o < p.og; o++) {
+                        long at = ((gBase + n * gStep) * cout + gi * p.og + o) * P;
+                        for (int i = 0; i < oh; i++) {
+                            MemorySegment.copy(gs, layout, (at + (long) i * wo) * e, gp,
+                                    (o * gh + top + i) * gw + left, wo);
+                        }
+                    }
+                    correlate(k, p.f64, gp, p.og, gh, gw, wf[gi], p.cg, kh, kw, d, out, nT);
+                    for (int c = 0; c < p.cg; c++) {
+                        long at = ((dBase + n * dStep) * g.channels() + gi * p.cg + c) * (long) (h * wd);
+                        store(out, c * nT, gw, h, wd, dst, at, alpha, true, plane, p);
+                    }
+                }
+            }
+        }, grad, w, dst);
+    }
+
+    /**
+     * {@code dw[jj·C_out + g·og + o] (+)= α·Σ_n grad[gBase + n·gStep + jj]_{g·og+o} ⋆ src[sBase + n·sStep]_g}
+     * (as {@code Conv2d.weightGradient}); {@code dw} is {@code (J·C_out) × (cg·kh·kw)}.
+     */
+    static void weightGradient(Backend be, ConvolutionKernels k, Images.Geometry g, int groups, int cout,
+                               double alpha, Tensor grad, long gBase, long gStep, int J, Tensor src, long sBase,
+                               long sStep, int count, Tensor dw, boolean accumulate) {
+        Plan p = Plan.of(k, g, groups, cout, src.dtype());
+        int rowsOut = J * p.og, cgkk = p.cg * p.kk, per = rowsOut * cgkk, oh = g.ho(), wo = g.wo(), P = p.pixels();
+        int e = p.bytes();
+        ValueLayout layout = p.layout();
+        int parts = Parts.count(be, count, grad, src, dw);
+        Object[][] sums = new Object[parts][];
+        Parts.run(be, parts, count, (part, from, to) -> {
+            Object xp = p.array(p.inputLength()), gz = p.array(rowsOut * p.n);
+            Object[] acc = new Object[groups];
+            for (int gi = 0; gi < groups; gi++) {
+                acc[gi] = p.array(per);
+            }
+            MemorySegment gs = grad.segment();
+            for (int n = from; n < to; n++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    fillPadded(src, sBase + n * sStep, p, gi * p.cg, xp);
+                    for (int jj = 0; jj < J; jj++) {
+                        for (int o = 0; o < p.og; o++) {
+                            long at = ((gBase + n * gStep + jj) * cout + gi * p.og + o) * P;
+                            for (int i = 0; i < oh; i++) {
+                                MemorySegment.copy(gs, layout, (at + (long) i * wo) * e, gz,
+                                        (jj * p.og + o) * p.n + i * p.xw, wo);
+                            }
+                        }
+                    }
+                    correlateWeights(k, p.f64, gz, rowsOut, p.n, xp, p.cg, p.xh, p.xw, g.kh(), g.kw(), g.dilation(),
+                            acc[gi]);
+                }
+            }
+            sums[part] = acc;
+        });
+        for (int gi = 0; gi < groups; gi++) {
+            double[] total = new double[per];
+            for (int q = 0; q < parts; q++) {
+                addInto(sums[q][gi], total, p.f64);
+            }
+            double[] row = new double[cgkk];
+            Planes io = new Planes();
+            for (int jj = 0; jj < J; jj++) {
+                for (int o = 0; o < p.og; o++) {
+                    long at = (long) (jj * cout + gi * p.og + o) * cgkk;
+                    if (accumulate) {
+                        io.read(dw, at, cgkk, row);
+                    }
+                    int from = (jj * p.og + o) * cgkk;
+                    for (int i = 0; i < cgkk; i++) {
+                        row[i] = (accumulate ? row[i] : 0) + alpha * total[from + i];
+                    }
+                    io.write(row, cgkk, dw, at);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code total += part}, element by element in the part's precision: a float partial sum is added in float, so
+     * that summing the parts rounds as a float accumulation would.
+     */
+    private static void addInto(Object part, double[] total, boolean f64) {
+        if (f64) {
+            double[] a = (double[]) part;
+            for (int i = 0; i < a.length; i++) {
+                total[i] += a[i];
+            }
+        } else {
+            float[] a = (float[]) part;
+            for (int i = 0; i < a.length; i++) {
+                total[i] = (float) (total[i] + a[i]);
+            }
+        }
+    }
+
+    /** Copies image {@code image}'s channels {@code c0 .. c0+cg} into the interior of the zero-bordered planes. */
+    private static void fillPadded(Tensor src, long image, Plan p, int c0, Object xp) {
+        Images.Geometry g = p.g;
+        int h = g.h(), w = g.w(), e = p.bytes();
+        long at = image * g.imageSize() + (long) c0 * h * w;
+        MemorySegment s = src.segment();
+        ValueLayout layout = p.layout();
+        for (int c = 0; c < p.cg; c++) {
+            for (int r = 0; r < h; r++) {
+                MemorySegment.copy(s, layout, (at + ((long) c * h + r) * w) * e, xp,
+                        (c * p.xh + g.padH() + r) * p.xw + g.pad(), w);
+            }
+        }
+    }
+
+    /**
+     * {@code t[at + i·width + j] (+)= α·out[from + i·stride + j]} for {@code i < rows}, {@code j < width}: one output
+     * plane into the tensor, overwriting or accumulating; {@code plane} is a heap buffer of {@code rows·width}.
+     */
+    private static void store(Object out, int from, int stride, int rows, int width, Tensor t, long at, double alpha,
+                              boolean accumulate, Object plane, Plan p) {
+        MemorySegment s = t.segment();
+        ValueLayout layout = p.layout();
+        int e = p.bytes(), n = rows * width;
+        if (alpha == 1 && !accumulate) {
+            if (stride == width) {
+                MemorySegment.copy(out, from, s, layout, at * e, n);
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    MemorySegment.copy(out, from + i * stride, s, layout, (at + (long) i * width) * e, width);
+                }
+            }
+            return;
+        }
+        if (accumulate) {
+            MemorySegment.copy(s, layout, at * e, plane, 0, n);
+        }
+        if (p.f64) {
+            double[] o = (double[]) out, q = (double[]) plane;
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < width; j++) {
+                    q[i * width + j] = (accumulate ? q[i * width + j] : 0) + alpha * o[from + i * stride + j];
+                }
+            }
+        } else {
+            float[] o = (float[]) out, q = (float[]) plane;
+            float a = (float) alpha;
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < width; j++) {
+                    q[i * width + j] = (accumulate ? q[i * width + j] : 0) + a * o[from + i * stride + j];
+                }
+            }
+        }
+        MemorySegment.copy(plane, 0, s, layout, at * e, n);
+    }
+
+    private static void read(Tensor t, long at, Object dst, int to, int n, Plan p) {
+        MemorySegment.copy(t.segment(), p.layout(), at * p.bytes(), dst, to, n);
+    }
+
+    private static Object narrow(double[] a, boolean f64) {
+        if (f64) {
+            return a;
+        }
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+
+    private static void correlate(ConvolutionKernels k, boolean f64, Object x, int cin, int xh, int xw, Object w,
+                                  int cout, int kh, int kw, int d, Object out, int n) {
+        if (f64) {
+            k.correlate((double[]) x, cin, xh, xw, (double[]) w, cout, kh, kw, d, (double[]) out, n);
+        } else {
+            k.correlate((float[]) x, cin, xh, xw, (float[]) w, cout, kh, kw, d, (float[]) out, n);
+        }
+    }
+
+    private static void correlateWeights(ConvolutionKernels k, boolean f64, Object g, int cout, int n, Object x,
+                                         int cin, int xh, int xw, int kh, int kw, int d, Object dw) {
+        if (f64) {
+            k.correlateWeights((double[]) g, cout, n, (double[]) x, cin, xh, xw, kh, kw, d, (double[]) dw);
+        } else {
+            k.correlateWeights((float[]) g, cout, n, (float[]) x, cin, xh, xw, kh, kw, d, (float[]) dw);
+        }
+    }
+}
