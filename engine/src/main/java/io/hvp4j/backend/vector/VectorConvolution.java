@@ -20,7 +20,45 @@ final class VectorConvolution implements ConvolutionKernels {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
 
+    /** Per-thread buffers (tap offsets, repacked weights, a spare block, lane sums), so that calls allocate nothing. */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private VectorConvolution() {
+    }
+
+    /** Grow-only buffers of one thread; contents are not kept between calls. */
+    private static final class Scratch {
+        private int[] off = new int[0];
+        private final float[][] f = new float[3][0];
+        private final double[][] d = new double[3][0];
+
+        int[] offsets(int cin, int xh, int xw, int kh, int kw, int dil) {
+            if (off.length < cin * kh * kw) {
+                off = new int[cin * kh * kw];
+            }
+            for (int c = 0; c < cin; c++) {
+                for (int a = 0; a < kh; a++) {
+                    for (int b = 0; b < kw; b++) {
+                        off[(c * kh + a) * kw + b] = (c * xh + a * dil) * xw + b * dil;
+                    }
+                }
+            }
+            return off;
+        }
+
+        float[] floats(int slot, int n) {
+            if (f[slot].length < n) {
+                f[slot] = new float[n];
+            }
+            return f[slot];
+        }
+
+        double[] doubles(int slot, int n) {
+            if (d[slot].length < n) {
+                d[slot] = new double[n];
+            }
+            return d[slot];
+        }
     }
 
     @Override
@@ -31,10 +69,10 @@ final class VectorConvolution implements ConvolutionKernels {
     @Override
     public void correlate(float[] x, int cin, int xh, int xw, float[] w, int cout, int kh, int kw, int d, float[] out,
                           int n) {
-        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
-        int T = off.length;
-        float[] wb = new float[4 * T];
-        float[] spare = cout % 4 == 0 ? null : new float[4 * n];
+        Scratch z = SCRATCH.get();
+        int[] off = z.offsets(cin, xh, xw, kh, kw, d);
+        int T = cin * kh * kw;
+        float[] wb = z.floats(0, 4 * T), spare = cout % 4 == 0 ? null : z.floats(1, 4 * n);
         for (int o = 0; o < cout; o += 4) {
             int m = Math.min(4, cout - o);
             for (int t = 0; t < T; t++) {
@@ -43,9 +81,9 @@ final class VectorConvolution implements ConvolutionKernels {
                 }
             }
             if (m == 4) {
-                block(x, off, wb, out, o * n, n);
+                block(x, off, T, wb, out, o * n, n);
             } else {
-                block(x, off, wb, spare, 0, n);
+                block(x, off, T, wb, spare, 0, n);
                 System.arraycopy(spare, 0, out, o * n, m * n);
             }
         }
@@ -55,8 +93,8 @@ final class VectorConvolution implements ConvolutionKernels {
      * Four output planes at {@code out[base + q·n]}: 4 planes × 2 vectors of positions in 8 accumulators; per tap
      * two input loads and four broadcast weights ({@code wb[4t + q]}) feed 8 FMAs.
      */
-    private static void block(float[] x, int[] off, float[] wb, float[] out, int base, int n) {
-        int L = FS.length(), T = off.length, p = 0;
+    private static void block(float[] x, int[] off, int T, float[] wb, float[] out, int base, int n) {
+        int L = FS.length(), p = 0;
         for (; p + 2 * L <= n; p += 2 * L) {
             FloatVector a00 = FloatVector.zero(FS), a01 = a00, a10 = a00, a11 = a00;
             FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -114,9 +152,10 @@ final class VectorConvolution implements ConvolutionKernels {
     @Override
     public void correlateWeights(float[] g, int cout, int n, float[] x, int cin, int xh, int xw, int kh, int kw,
                                  int d, float[] dw) {
-        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
-        int L = FS.length(), T = off.length, nv = n - n % L;
-        float[] buf = new float[L];
+        Scratch z = SCRATCH.get();
+        int[] off = z.offsets(cin, xh, xw, kh, kw, d);
+        int L = FS.length(), T = cin * kh * kw, nv = n - n % L;
+        float[] buf = z.floats(2, L);
         int o = 0;
         for (; o + 4 <= cout; o += 4) {
             int g0 = o * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
@@ -187,8 +226,8 @@ final class VectorConvolution implements ConvolutionKernels {
     private static float sum(FloatVector v, float[] buf) {
         v.intoArray(buf, 0);
         float s = 0;
-        for (float e : buf) {
-            s += e;
+        for (int i = 0; i < FS.length(); i++) {
+            s += buf[i];
         }
         return s;
     }
@@ -196,10 +235,10 @@ final class VectorConvolution implements ConvolutionKernels {
     @Override
     public void correlate(double[] x, int cin, int xh, int xw, double[] w, int cout, int kh, int kw, int d, double[] out,
                           int n) {
-        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
-        int T = off.length;
-        double[] wb = new double[4 * T];
-        double[] spare = cout % 4 == 0 ? null : new double[4 * n];
+        Scratch z = SCRATCH.get();
+        int[] off = z.offsets(cin, xh, xw, kh, kw, d);
+        int T = cin * kh * kw;
+        double[] wb = z.doubles(0, 4 * T), spare = cout % 4 == 0 ? null : z.doubles(1, 4 * n);
         for (int o = 0; o < cout; o += 4) {
             int m = Math.min(4, cout - o);
             for (int t = 0; t < T; t++) {
@@ -208,16 +247,16 @@ final class VectorConvolution implements ConvolutionKernels {
                 }
             }
             if (m == 4) {
-                block(x, off, wb, out, o * n, n);
+                block(x, off, T, wb, out, o * n, n);
             } else {
-                block(x, off, wb, spare, 0, n);
+                block(x, off, T, wb, spare, 0, n);
                 System.arraycopy(spare, 0, out, o * n, m * n);
             }
         }
     }
 
-    private static void block(double[] x, int[] off, double[] wb, double[] out, int base, int n) {
-        int L = DS.length(), T = off.length, p = 0;
+    private static void block(double[] x, int[] off, int T, double[] wb, double[] out, int base, int n) {
+        int L = DS.length(), p = 0;
         for (; p + 2 * L <= n; p += 2 * L) {
             DoubleVector a00 = DoubleVector.zero(DS), a01 = a00, a10 = a00, a11 = a00;
             DoubleVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -275,9 +314,10 @@ final class VectorConvolution implements ConvolutionKernels {
     @Override
     public void correlateWeights(double[] g, int cout, int n, double[] x, int cin, int xh, int xw, int kh, int kw,
                                  int d, double[] dw) {
-        int[] off = ConvolutionKernels.tapOffsets(cin, xh, xw, kh, kw, d);
-        int L = DS.length(), T = off.length, nv = n - n % L;
-        double[] buf = new double[L];
+        Scratch z = SCRATCH.get();
+        int[] off = z.offsets(cin, xh, xw, kh, kw, d);
+        int L = DS.length(), T = cin * kh * kw, nv = n - n % L;
+        double[] buf = z.doubles(2, L);
         int o = 0;
         for (; o + 4 <= cout; o += 4) {
             int g0 = o * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
@@ -345,8 +385,8 @@ final class VectorConvolution implements ConvolutionKernels {
     private static double sum(DoubleVector v, double[] buf) {
         v.intoArray(buf, 0);
         double s = 0;
-        for (double e : buf) {
-            s += e;
+        for (int i = 0; i < DS.length(); i++) {
+            s += buf[i];
         }
         return s;
     }

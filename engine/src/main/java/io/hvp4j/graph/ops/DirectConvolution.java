@@ -73,10 +73,44 @@ final class DirectConvolution {
             return f64 ? 8 : 4;
         }
 
-        Object array(int n) {
-            return f64 ? new double[n] : new float[n];
+        /** This thread's buffer {@code slot} of at least {@code n} elements, zeroed on {@code [0, n)}. */
+        Object zeroed(int slot, int n) {
+            return WORK.get().get(slot, f64, n, true);
+        }
+
+        /** This thread's buffer {@code slot} of at least {@code n} elements, contents undefined. */
+        Object buffer(int slot, int n) {
+            return WORK.get().get(slot, f64, n, false);
         }
     }
+
+    /**
+     * Heap buffers of one thread (the caller's and the backend's workers), grown as needed and reused by every later
+     * call, so that the steady state allocates nothing: padded input planes (slot 0), output or gradient planes (1),
+     * one image plane (2), weight-gradient sums (3). Each thread keeps the largest size it has seen until it ends.
+     */
+    private static final class Work {
+        private final Object[] floats = new Object[4], doubles = new Object[4];
+
+        Object get(int slot, boolean f64, int n, boolean zero) {
+            Object[] s = f64 ? doubles : floats;
+            Object a = s[slot];
+            int len = a == null ? -1 : f64 ? ((double[]) a).length : ((float[]) a).length;
+            if (len < n) {
+                a = f64 ? new double[n] : new float[n];
+                s[slot] = a;
+            } else if (zero) {
+                if (f64) {
+                    java.util.Arrays.fill((double[]) a, 0, n, 0);
+                } else {
+                    java.util.Arrays.fill((float[]) a, 0, n, 0f);
+                }
+            }
+            return a;
+        }
+    }
+
+    private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
     private static int roundUp(int n, int m) {
         return (n + m - 1) / m * m;
@@ -93,11 +127,11 @@ final class DirectConvolution {
         int rowsOut = J * p.og, per = rowsOut * p.cg * p.kk, oh = g.ho();
         Object[] wg = new Object[groups];
         for (int gi = 0; gi < groups; gi++) {
-            wg[gi] = p.array(per);
+            wg[gi] = p.f64 ? new double[per] : new float[per];
             read(w, (long) gi * per, wg[gi], 0, per, p);
         }
         Parts.run(be, count, (part, from, to) -> {
-            Object xp = p.array(p.inputLength()), out = p.array(rowsOut * p.n), plane = p.array(p.pixels());
+            Object xp = p.zeroed(0, p.inputLength()), out = p.buffer(1, rowsOut * p.n), plane = p.buffer(2, p.pixels());
             for (int n = from; n < to; n++) {
                 for (int gi = 0; gi < groups; gi++) {
                     fillPadded(src, sBase + n * sStep, p, gi * p.cg, xp);
@@ -146,8 +180,8 @@ final class DirectConvolution {
         int oh = g.ho(), wo = g.wo(), P = p.pixels(), e = p.bytes();
         ValueLayout layout = p.layout();
         Parts.run(be, count, (part, from, to) -> {
-            Object gp = p.array(p.og * gh * gw + (kw - 1) * d + nT - h * gw), out = p.array(p.cg * nT);
-            Object plane = p.array(h * wd);
+            Object gp = p.zeroed(0, p.og * gh * gw + (kw - 1) * d + nT - h * gw), out = p.buffer(1, p.cg * nT);
+            Object plane = p.buffer(2, h * wd);
             MemorySegment gs = grad.segment();
             for (int n = from; n < to; n++) {
                 for (int gi = 0; gi < groups; gi++) {
@@ -182,10 +216,10 @@ final class DirectConvolution {
         int parts = Parts.count(be, count, grad, src, dw);
         Object[][] sums = new Object[parts][];
         Parts.run(be, parts, count, (part, from, to) -> {
-            Object xp = p.array(p.inputLength()), gz = p.array(rowsOut * p.n);
+            Object xp = p.zeroed(0, p.inputLength()), gz = p.zeroed(1, rowsOut * p.n);
             Object[] acc = new Object[groups];
             for (int gi = 0; gi < groups; gi++) {
-                acc[gi] = p.array(per);
+                acc[gi] = groups == 1 ? p.zeroed(3, per) : p.f64 ? new double[per] : new float[per];
             }
             MemorySegment gs = grad.segment();
             for (int n = from; n < to; n++) {
@@ -209,7 +243,7 @@ final class DirectConvolution {
         for (int gi = 0; gi < groups; gi++) {
             double[] total = new double[per];
             for (int q = 0; q < parts; q++) {
-                addInto(sums[q][gi], total, p.f64);
+                addInto(sums[q][gi], total, per, p.f64);
             }
             double[] row = new double[cgkk];
             Planes io = new Planes();
@@ -230,18 +264,18 @@ final class DirectConvolution {
     }
 
     /**
-     * {@code total += part}, element by element in the part's precision: a float partial sum is added in float, so
+     * {@code total[0, n) += part[0, n)}, element by element in the part's precision: a float partial sum is added in float, so
      * that summing the parts rounds as a float accumulation would.
      */
-    private static void addInto(Object part, double[] total, boolean f64) {
+    private static void addInto(Object part, double[] total, int n, boolean f64) {
         if (f64) {
             double[] a = (double[]) part;
-            for (int i = 0; i < a.length; i++) {
+            for (int i = 0; i < n; i++) {
                 total[i] += a[i];
             }
         } else {
             float[] a = (float[]) part;
-            for (int i = 0; i < a.length; i++) {
+            for (int i = 0; i < n; i++) {
                 total[i] = (float) (total[i] + a[i]);
             }
         }
