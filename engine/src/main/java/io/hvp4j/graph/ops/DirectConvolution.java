@@ -21,11 +21,10 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>Per-image results do not depend on how images are split over threads; the weight gradient sums each part's
  * images in order and then the parts in part order, so it has the same bits for the same thread count.
- * {@code -Dhvp4j.conv=im2col} turns the direct path off (for paired measurements).
+ * The system property {@code hvp4j.conv=im2col} turns the direct path off; it is read at every call, so that one
+ * JVM can alternate the two paths (paired measurements, tests).
  */
 final class DirectConvolution {
-    /** Whether stride-1 convolutions use the direct kernels (tests switch it to compare with im2col). */
-    static volatile boolean enabled = !"im2col".equals(System.getProperty("hvp4j.conv"));
 
     private DirectConvolution() {
     }
@@ -35,7 +34,7 @@ final class DirectConvolution {
      * and for the transpose a padding of at most {@code (k − 1)·d} on both axes.
      */
     static ConvolutionKernels kernels(Backend be, Images.Geometry g, boolean transpose) {
-        if (!enabled || g.stride() != 1) {
+        if (g.stride() != 1 || "im2col".equals(System.getProperty("hvp4j.conv"))) {
             return null;
         }
         if (transpose && (g.padH() > (g.kh() - 1) * g.dilation() || g.pad() > (g.kw() - 1) * g.dilation())) {

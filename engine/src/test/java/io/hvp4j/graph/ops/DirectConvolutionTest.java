@@ -111,8 +111,12 @@ class DirectConvolutionTest {
     }
 
     private static List<double[]> products(Graph g, String backend, DType dtype, boolean directPath) {
-        boolean before = DirectConvolution.enabled;
-        DirectConvolution.enabled = directPath;
+        String before = System.getProperty("hvp4j.conv");
+        if (directPath) {
+            System.clearProperty("hvp4j.conv");
+        } else {
+            System.setProperty("hvp4j.conv", "im2col");
+        }
         int rows = 5, k = 3, P = g.parameterCount();
         try (Arena arena = Arena.ofShared();
              Backend be = backend.equals("scalar") ? new ScalarBackend() : new VectorBackend(2);
@@ -153,7 +157,11 @@ class DirectConvolutionTest {
             out.add(d3.toDoubleArray());
             return out;
         } finally {
-            DirectConvolution.enabled = before;
+            if (before == null) {
+                System.clearProperty("hvp4j.conv");
+            } else {
+                System.setProperty("hvp4j.conv", before);
+            }
         }
     }
 
