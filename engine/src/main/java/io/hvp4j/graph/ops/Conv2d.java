@@ -182,7 +182,7 @@ public final class Conv2d implements Op {
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
-        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, false);
+        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, false, groups, J * og);
         if (direct != null) {
             DirectConvolution.convolve(c.backend(), direct, g, groups, cout, alpha, src, sBase, sStep, count, w, J, dst,
                     dBase, dStep, accumulate);
@@ -214,7 +214,7 @@ public final class Conv2d implements Op {
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
-        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, true);
+        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, true, groups, og);
         if (direct != null) {
             DirectConvolution.convolveTranspose(c.backend(), direct, g, groups, cout, alpha, grad, gBase, gStep, count,
                     w, dst, dBase, dStep);
@@ -246,7 +246,7 @@ public final class Conv2d implements Op {
         Dims d = dims(c);
         Images.Geometry g = d.g();
         int cout = d.cout(), og = d.og(), cg = d.cg(), cgkk = d.cgkk(), P = d.P();
-        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, false);
+        ConvolutionKernels direct = DirectConvolution.kernels(c.backend(), g, false, groups, J * og);
         if (direct != null) {
             DirectConvolution.weightGradient(c.backend(), direct, g, groups, cout, alpha, grad, gBase, gStep, J, src,
                     sBase, sStep, count, dw, accumulate);

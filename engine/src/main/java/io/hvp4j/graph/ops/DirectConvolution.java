@@ -30,17 +30,32 @@ final class DirectConvolution {
     }
 
     /**
-     * The kernels for this convolution, or null when it runs as im2col: stride 1 on a backend with direct kernels,
-     * and for the transpose a padding of at most {@code (k − 1)·d} on both axes.
+     * Elements of the largest heap buffer a thread may take (2^22: 16 MiB in f32): a convolution whose padded input
+     * or output planes of one image and group exceed it runs as im2col, whose buffers are chunked.
      */
-    static ConvolutionKernels kernels(Backend be, Images.Geometry g, boolean transpose) {
+    static final long MAX_BUFFER = 1L << 22;
+
+    /**
+     * The kernels for this convolution, or null when it runs as im2col: stride 1 on a backend with direct kernels,
+     * for the transpose a padding of at most {@code (k − 1)·d} on both axes, and one image's planes within
+     * {@link #MAX_BUFFER} ({@code rowsOut}: output planes per group, {@code J·og}, or {@code og} for the transpose).
+     */
+    static ConvolutionKernels kernels(Backend be, Images.Geometry g, boolean transpose, int groups, int rowsOut) {
         if (g.stride() != 1 || "im2col".equals(System.getProperty("hvp4j.conv"))) {
             return null;
         }
-        if (transpose && (g.padH() > (g.kh() - 1) * g.dilation() || g.pad() > (g.kw() - 1) * g.dilation())) {
-            return null;
+        int d = g.dilation();
+        long cg = g.channels() / groups, xw = g.wo() + (long) (g.kw() - 1) * d, xh = g.ho() + (long) (g.kh() - 1) * d;
+        long in = cg * xh * xw, out = rowsOut * (g.ho() * xw + 64);
+        if (transpose) {
+            if (g.padH() > (g.kh() - 1) * d || g.pad() > (g.kw() - 1) * d) {
+                return null;
+            }
+            long gw = g.w() + (long) (g.kw() - 1) * d, gh = g.h() + (long) (g.kh() - 1) * d;
+            in = rowsOut * gh * gw;
+            out = cg * (g.h() * gw + 64);
         }
-        return be.convolution();
+        return in + 64 <= MAX_BUFFER && out <= MAX_BUFFER ? be.convolution() : null;
     }
 
     /**

@@ -74,6 +74,33 @@ class DirectConvolutionTest {
         }
     }
 
+    @Test
+    void theDirectPathTakesStrideOneWithinItsBufferBound() {
+        try (Backend be = new VectorBackend(1)) {
+            // Geometry(channels, h, w, kh, kw, stride, padH, pad, dilation, ho, wo)
+            Images.Geometry small = new Images.Geometry(16, 32, 32, 3, 3, 1, 1, 1, 1, 32, 32);
+            assertTrue(DirectConvolution.kernels(be, small, false, 1, 16) != null);
+            assertTrue(DirectConvolution.kernels(be, small, true, 1, 16) != null);
+            Images.Geometry strided = new Images.Geometry(16, 32, 32, 3, 3, 2, 1, 1, 1, 16, 16);
+            assertTrue(DirectConvolution.kernels(be, strided, false, 1, 16) == null);
+            Images.Geometry wide = new Images.Geometry(4, 8, 8, 3, 3, 1, 3, 3, 1, 12, 12);
+            assertTrue(DirectConvolution.kernels(be, wide, false, 1, 4) != null, "forward takes any padding");
+            assertTrue(DirectConvolution.kernels(be, wide, true, 1, 4) == null, "the adjoint needs padding ≤ (k−1)·d");
+            // 64 output planes of 256×256 (4.2 million elements) exceed the buffer bound: im2col, which chunks.
+            Images.Geometry big = new Images.Geometry(8, 256, 256, 3, 3, 1, 1, 1, 1, 256, 256);
+            assertTrue(DirectConvolution.kernels(be, big, false, 1, 16) != null);
+            assertTrue(DirectConvolution.kernels(be, big, false, 1, 64) == null);
+            assertTrue(DirectConvolution.kernels(new io.hvp4j.perf.CountingBackend(be), small, false, 1, 16) == null,
+                    "a backend without direct kernels");
+            System.setProperty("hvp4j.conv", "im2col");
+            try {
+                assertTrue(DirectConvolution.kernels(be, small, false, 1, 16) == null);
+            } finally {
+                System.clearProperty("hvp4j.conv");
+            }
+        }
+    }
+
     /** Convolutions of every kind the direct path takes, and one it hands to im2col for the transpose. */
     private static Graph cnn() {
         GraphBuilder b = new GraphBuilder();
