@@ -450,12 +450,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void elementwiseBackwardTangent(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out) {
-        ArgumentChecks.checkDType(d1, d2, g, zDot, gDot, out);
-        ArgumentChecks.checkSameShape(d1, d2);
-        ArgumentChecks.checkSameShape(d1, g);
-        ArgumentChecks.checkSameShape(zDot, gDot);
-        ArgumentChecks.checkSameShape(zDot, out);
-        int k = ArgumentChecks.blockFactor(d1, zDot);
+        int k = ArgumentChecks.backwardTangentBlock(d1, d2, g, zDot, gDot, out);
         launchElements(t("backward_tangent", d1), out.size(), d1.rows(), d1.cols(), k, d1, d2, g, zDot, gDot, out);
     }
 

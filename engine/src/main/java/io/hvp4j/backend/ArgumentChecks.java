@@ -72,6 +72,28 @@ public final class ArgumentChecks {
     }
 
     /**
+     * The checks of {@link Backend#elementwiseBackwardTangent}: one dtype; {@code d1}, {@code d2}, {@code g} of one
+     * shape; {@code zDot}, {@code gDot}, {@code out} of one blocked shape over it.
+     *
+     * @param d1   σ′(z), {@code rows × n}
+     * @param d2   σ″(z), {@code rows × n}
+     * @param g    the primal adjoint, {@code rows × n}
+     * @param zDot the tangents, {@code rows × (k·n)}
+     * @param gDot the adjoint tangents, {@code rows × (k·n)}
+     * @param out  the result, {@code rows × (k·n)}
+     * @return k
+     * @throws IllegalArgumentException when a dtype or shape does not fit
+     */
+    public static int backwardTangentBlock(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out) {
+        checkDType(d1, d2, g, zDot, gDot, out);
+        checkSameShape(d1, d2);
+        checkSameShape(d1, g);
+        checkSameShape(zDot, gDot);
+        checkSameShape(zDot, out);
+        return blockFactor(d1, zDot);
+    }
+
+    /**
      * Checks a blocked operand of {@code rows × (k·n)} against a primal of {@code rows × n}.
      *
      * @param primal  {@code rows × n}

@@ -101,18 +101,20 @@ public interface ConvolutionKernels {
 
     /**
      * The offset of every kernel tap {@code t = (c·kh + a)·kw + b} in the flattened input:
-     * {@code c·xh·xw + a·d·xw + b·d}.
+     * {@code c·xh·xw + a·d·xw + b·d}, written into {@code into} when it has room (a caller's reused buffer), else into
+     * a new array.
      *
-     * @param cin input planes
-     * @param xh  rows of an input plane
-     * @param xw  columns of an input plane
-     * @param kh  kernel rows
-     * @param kw  kernel columns
-     * @param d   dilation
-     * @return {@code cin·kh·kw} offsets
+     * @param into a buffer to fill, or null
+     * @param cin  input planes
+     * @param xh   rows of an input plane
+     * @param xw   columns of an input plane
+     * @param kh   kernel rows
+     * @param kw   kernel columns
+     * @param d    dilation
+     * @return the array holding the {@code cin·kh·kw} offsets first
      */
-    static int[] tapOffsets(int cin, int xh, int xw, int kh, int kw, int d) {
-        int[] off = new int[cin * kh * kw];
+    static int[] tapOffsets(int[] into, int cin, int xh, int xw, int kh, int kw, int d) {
+        int[] off = into != null && into.length >= cin * kh * kw ? into : new int[cin * kh * kw];
         for (int c = 0; c < cin; c++) {
             for (int a = 0; a < kh; a++) {
                 for (int b = 0; b < kw; b++) {
@@ -133,7 +135,7 @@ public interface ConvolutionKernels {
         @Override
         public void correlate(float[] x, int cin, int xh, int xw, float[] w, int cout, int kh, int kw, int d,
                               float[] out, int n) {
-            int[] off = tapOffsets(cin, xh, xw, kh, kw, d);
+            int[] off = tapOffsets(null, cin, xh, xw, kh, kw, d);
             for (int o = 0; o < cout; o++) {
                 for (int p = 0; p < n; p++) {
                     float s = 0;
@@ -148,7 +150,7 @@ public interface ConvolutionKernels {
         @Override
         public void correlate(double[] x, int cin, int xh, int xw, double[] w, int cout, int kh, int kw, int d,
                               double[] out, int n) {
-            int[] off = tapOffsets(cin, xh, xw, kh, kw, d);
+            int[] off = tapOffsets(null, cin, xh, xw, kh, kw, d);
             for (int o = 0; o < cout; o++) {
                 for (int p = 0; p < n; p++) {
                     double s = 0;
@@ -163,7 +165,7 @@ public interface ConvolutionKernels {
         @Override
         public void correlateWeights(float[] g, int cout, int n, float[] x, int cin, int xh, int xw, int kh, int kw,
                                      int d, float[] dw) {
-            int[] off = tapOffsets(cin, xh, xw, kh, kw, d);
+            int[] off = tapOffsets(null, cin, xh, xw, kh, kw, d);
             for (int o = 0; o < cout; o++) {
                 for (int t = 0; t < off.length; t++) {
                     float s = 0;
@@ -178,7 +180,7 @@ public interface ConvolutionKernels {
         @Override
         public void correlateWeights(double[] g, int cout, int n, double[] x, int cin, int xh, int xw, int kh,
                                      int kw, int d, double[] dw) {
-            int[] off = tapOffsets(cin, xh, xw, kh, kw, d);
+            int[] off = tapOffsets(null, cin, xh, xw, kh, kw, d);
             for (int o = 0; o < cout; o++) {
                 for (int t = 0; t < off.length; t++) {
                     double s = 0;

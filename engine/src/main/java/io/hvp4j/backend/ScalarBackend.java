@@ -77,12 +77,7 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public void elementwiseBackwardTangent(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out) {
-        ArgumentChecks.checkDType(d1, d2, g, zDot, gDot, out);
-        ArgumentChecks.checkSameShape(d1, d2);
-        ArgumentChecks.checkSameShape(d1, g);
-        ArgumentChecks.checkSameShape(zDot, gDot);
-        ArgumentChecks.checkSameShape(zDot, out);
-        int k = ArgumentChecks.blockFactor(d1, zDot);
+        int k = ArgumentChecks.backwardTangentBlock(d1, d2, g, zDot, gDot, out);
         int n = d1.cols();
         for (int r = 0; r < d1.rows(); r++) {
             for (int j = 0; j < k; j++) {

@@ -252,12 +252,7 @@ public final class VectorBackend implements Backend {
 
     @Override
     public void elementwiseBackwardTangent(Tensor d1, Tensor d2, Tensor g, Tensor zDot, Tensor gDot, Tensor out) {
-        ArgumentChecks.checkDType(d1, d2, g, zDot, gDot, out);
-        ArgumentChecks.checkSameShape(d1, d2);
-        ArgumentChecks.checkSameShape(d1, g);
-        ArgumentChecks.checkSameShape(zDot, gDot);
-        ArgumentChecks.checkSameShape(zDot, out);
-        int k = ArgumentChecks.blockFactor(d1, zDot);
+        int k = ArgumentChecks.backwardTangentBlock(d1, d2, g, zDot, gDot, out);
         int n = d1.cols();
         MemorySegment s1 = d1.segment(), s2 = d2.segment(), sg = g.segment(), sz = zDot.segment(),
                 sgd = gDot.segment(), so = out.segment();

@@ -33,16 +33,7 @@ final class VectorConvolution implements ConvolutionKernels {
         private final double[][] d = new double[3][0];
 
         int[] offsets(int cin, int xh, int xw, int kh, int kw, int dil) {
-            if (off.length < cin * kh * kw) {
-                off = new int[cin * kh * kw];
-            }
-            for (int c = 0; c < cin; c++) {
-                for (int a = 0; a < kh; a++) {
-                    for (int b = 0; b < kw; b++) {
-                        off[(c * kh + a) * kw + b] = (c * xh + a * dil) * xw + b * dil;
-                    }
-                }
-            }
+            off = ConvolutionKernels.tapOffsets(off, cin, xh, xw, kh, kw, dil);
             return off;
         }
 
