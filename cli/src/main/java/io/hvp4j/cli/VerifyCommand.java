@@ -98,8 +98,10 @@ final class VerifyCommand implements Callable<Integer> {
     }
 
     /**
-     * Runs {@code checks} and writes the table or JSON to {@code out}, progress to {@code err} when
-     * {@code terminal}, and the report into {@code dir} (may be null); returns the exit code.
+     * Runs {@code checks} and writes the table or JSON to {@code out}, progress to {@code err}, and the report into
+     * {@code dir} (may be null); returns the exit code. On a {@code terminal} the progress line is rewritten in place
+     * as each check reports its steps; otherwise (a CI log, a pipe) only one line per finished check is written, so
+     * that a long run is not silent.
      */
     int execute(List<Check> checks, CheckContext.Mode mode, Path dir, int threadCount, boolean terminal,
                 PrintWriter out, PrintWriter err) throws IOException {
@@ -114,10 +116,9 @@ final class VerifyCommand implements Callable<Integer> {
             progress.accept(c.id() + " ...");
             CheckResult r = runOne(c, context);
             results.add(r);
-            if (terminal) {
-                err.printf(Locale.ROOT, "\r\033[Khvp4j verify: %s %s (%.1f s)%n", r.id(), r.status(), r.seconds());
-                err.flush();
-            }
+            err.printf(Locale.ROOT, "%shvp4j verify: %s %s (%.1f s)%n", terminal ? "\r\033[K" : "", r.id(),
+                    r.status(), r.seconds());
+            err.flush();
         }
         if (json) {
             out.println(json(results));

@@ -53,7 +53,9 @@ class VerifyCommandTest {
         assertEquals("S12", s12.get("id"));
         assertEquals("soft", s12.get("kind"));
         assertEquals("report", s12.get("status"));
-        assertEquals("", r.err(), "quiet when stderr is not a terminal");
+        // Without a terminal, stderr carries one plain line per finished check and stdout only the JSON.
+        assertEquals(List.of("S9 PASS", "S12 REPORT"), r.err().lines().map(l -> l.replaceAll(
+                "^hvp4j verify: (\\S+ \\S+) \\(\\d+\\.\\d s\\)$", "$1")).toList(), r.err());
     }
 
     @Test
@@ -147,5 +149,19 @@ class VerifyCommandTest {
         execute(List.of(fail), false, table);
         assertTrue(table.toString().contains("A2    hard  FAIL"), table.toString());
         assertFalse(table.toString().contains("PASS"));
+    }
+
+    @Test
+    void progressWithoutATerminalIsOnePlainLinePerCheck() throws IOException {
+        VerifyCommand v = new VerifyCommand();
+        StringWriter err = new StringWriter();
+        v.execute(List.of(new Fake("A1", CheckKind.HARD, CheckStatus.PASS, false),
+                        new Fake("A2", CheckKind.HARD, CheckStatus.FAIL, false)), CheckContext.Mode.QUICK, null, 1,
+                false, new PrintWriter(new StringWriter()), new PrintWriter(err));
+        String[] lines = err.toString().split("\\R");
+        assertEquals(2, lines.length, err.toString());
+        assertTrue(lines[0].startsWith("hvp4j verify: A1 PASS ("), lines[0]);
+        assertTrue(lines[1].startsWith("hvp4j verify: A2 FAIL ("), lines[1]);
+        assertFalse(err.toString().contains("\033"), "no terminal control codes in a log");
     }
 }
