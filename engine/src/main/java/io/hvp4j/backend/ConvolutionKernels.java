@@ -64,7 +64,11 @@ public interface ConvolutionKernels {
 
     /**
      * The weight gradient: {@code dw[o][c][a][b] += Σ_{p < n} g[o·n + p] · x[c·xh·xw + a·d·xw + b·d + p]}; the
-     * caller zeroes {@code g} at the positions that are not outputs.
+     * caller zeroes {@code g} at the positions that are not outputs. Each weight keeps {@link #lanes} partial sums:
+     * weight {@code w = ((o·cin + c)·kh + a)·kw + b} owns {@code dw[w·lanes, (w + 1)·lanes)}, and its gradient is
+     * the sum of those (the caller adds them once, after the last call, instead of a horizontal sum per weight and
+     * call). How the positions split over the lanes is the implementation's own, fixed order; with one lane (the
+     * scalar reference) {@code dw} is the gradient itself.
      *
      * @param g    {@code cout × n}
      * @param cout gradient planes
@@ -76,7 +80,7 @@ public interface ConvolutionKernels {
      * @param kh   kernel rows
      * @param kw   kernel columns
      * @param d    dilation
-     * @param dw   {@code cout × cin × kh × kw}, added to
+     * @param dw   {@code cout × cin × kh × kw × lanes(false)} lane partial sums, added to
      */
     void correlateWeights(float[] g, int cout, int n, float[] x, int cin, int xh, int xw, int kh, int kw, int d,
                           float[] dw);
@@ -94,7 +98,7 @@ public interface ConvolutionKernels {
      * @param kh   kernel rows
      * @param kw   kernel columns
      * @param d    dilation
-     * @param dw   weight gradient, added to
+     * @param dw   {@code cout × cin × kh × kw × lanes(true)} lane partial sums, added to
      */
     void correlateWeights(double[] g, int cout, int n, double[] x, int cin, int xh, int xw, int kh, int kw, int d,
                           double[] dw);

@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * with the two input vectors and a broadcast weight, so it fits AVX2's 16), each input load feeding 4 FMAs; the
  * weights of the 4 planes are repacked side by side per tap. Every lane sums over the taps in the scalar
  * reference's order with fused multiply-adds, so {@code correlate} gives the reference's bits. {@code
- * correlateWeights} takes 4 planes × 2 taps in 8 accumulators (6 loads per 8 FMAs) and adds the lanes in lane order;
- * its sums run in another order than the reference's, the same on every call. The f64 methods are the f32 ones with
+ * correlateWeights} takes 4 planes × 2 taps in 8 accumulators (6 loads per 8 FMAs) and adds each accumulator into
+ * its weight's lane partial sums with one vector add (a horizontal sum per weight and call cost about as much as the
+ * FMAs on 32 × 32 planes); its sums run in another order than the reference's, the same on every call. The f64 methods are the f32 ones with
  * {@code DoubleVector}.
  */
 final class VectorConvolution implements ConvolutionKernels {
@@ -20,7 +21,7 @@ final class VectorConvolution implements ConvolutionKernels {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
 
-    /** Per-thread buffers (tap offsets, repacked weights, a spare block, lane sums), so that calls allocate nothing. */
+    /** Per-thread buffers (tap offsets, repacked weights, a spare block), so that calls allocate nothing. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private VectorConvolution() {
@@ -29,8 +30,8 @@ final class VectorConvolution implements ConvolutionKernels {
     /** Grow-only buffers of one thread; contents are not kept between calls. */
     private static final class Scratch {
         private int[] off = new int[0];
-        private final float[][] f = new float[3][0];
-        private final double[][] d = new double[3][0];
+        private final float[][] f = new float[2][0];
+        private final double[][] d = new double[2][0];
 
         int[] offsets(int cin, int xh, int xw, int kh, int kw, int dil) {
             off = ConvolutionKernels.tapOffsets(off, cin, xh, xw, kh, kw, dil);
@@ -146,7 +147,6 @@ final class VectorConvolution implements ConvolutionKernels {
         Scratch z = SCRATCH.get();
         int[] off = z.offsets(cin, xh, xw, kh, kw, d);
         int L = FS.length(), T = cin * kh * kw, nv = n - n % L;
-        float[] buf = z.floats(2, L);
         int o = 0;
         for (; o + 4 <= cout; o += 4) {
             int g0 = o * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
@@ -171,37 +171,46 @@ final class VectorConvolution implements ConvolutionKernels {
                     s30 = gq.fma(x0, s30);
                     s31 = gq.fma(x1, s31);
                 }
-                int at = o * T + t;
-                dw[at] += sum(s00, buf) + tail(g, g0, x, u, nv, n);
-                dw[at + 1] += sum(s01, buf) + tail(g, g0, x, v, nv, n);
-                dw[at + T] += sum(s10, buf) + tail(g, g1, x, u, nv, n);
-                dw[at + T + 1] += sum(s11, buf) + tail(g, g1, x, v, nv, n);
-                dw[at + 2 * T] += sum(s20, buf) + tail(g, g2, x, u, nv, n);
-                dw[at + 2 * T + 1] += sum(s21, buf) + tail(g, g2, x, v, nv, n);
-                dw[at + 3 * T] += sum(s30, buf) + tail(g, g3, x, u, nv, n);
-                dw[at + 3 * T + 1] += sum(s31, buf) + tail(g, g3, x, v, nv, n);
+                int at = (o * T + t) * L;
+                add(dw, at, s00, tail(g, g0, x, u, nv, n));
+                add(dw, at + L, s01, tail(g, g0, x, v, nv, n));
+                add(dw, at + T * L, s10, tail(g, g1, x, u, nv, n));
+                add(dw, at + (T + 1) * L, s11, tail(g, g1, x, v, nv, n));
+                add(dw, at + 2 * T * L, s20, tail(g, g2, x, u, nv, n));
+                add(dw, at + (2 * T + 1) * L, s21, tail(g, g2, x, v, nv, n));
+                add(dw, at + 3 * T * L, s30, tail(g, g3, x, u, nv, n));
+                add(dw, at + (3 * T + 1) * L, s31, tail(g, g3, x, v, nv, n));
             }
             for (; t < T; t++) {
                 for (int q = 0; q < 4; q++) {
-                    dw[(o + q) * T + t] += single(g, (o + q) * n, x, off[t], nv, n, buf);
+                    single(g, (o + q) * n, x, off[t], nv, n, dw, ((o + q) * T + t) * L);
                 }
             }
         }
         for (; o < cout; o++) {
             for (int t = 0; t < T; t++) {
-                dw[o * T + t] += single(g, o * n, x, off[t], nv, n, buf);
+                single(g, o * n, x, off[t], nv, n, dw, (o * T + t) * L);
             }
         }
     }
 
-    /** {@code Σ_p g[gi + p]·x[xi + p]} over {@code p < n}: vectors to {@code nv}, then the tail. */
-    private static float single(float[] g, int gi, float[] x, int xi, int nv, int n, float[] buf) {
+    /**
+     * {@code Σ_p g[gi + p]·x[xi + p]} over {@code p < n} into the lane partial sums {@code dw[at, at + L)}: vectors to
+     * {@code nv}, then the tail into the first lane.
+     */
+    private static void single(float[] g, int gi, float[] x, int xi, int nv, int n, float[] dw, int at) {
         int L = FS.length();
         FloatVector s = FloatVector.zero(FS);
         for (int p = 0; p < nv; p += L) {
             s = FloatVector.fromArray(FS, g, gi + p).fma(FloatVector.fromArray(FS, x, xi + p), s);
         }
-        return sum(s, buf) + tail(g, gi, x, xi, nv, n);
+        add(dw, at, s, tail(g, gi, x, xi, nv, n));
+    }
+
+    /** {@code dw[at, at + L) += s}, and the scalar tail's sum into the first lane. */
+    private static void add(float[] dw, int at, FloatVector s, float tail) {
+        FloatVector.fromArray(FS, dw, at).add(s).intoArray(dw, at);
+        dw[at] += tail;
     }
 
     /** {@code Σ_{nv ≤ p < n} g[gi + p]·x[xi + p]}. */
@@ -209,16 +218,6 @@ final class VectorConvolution implements ConvolutionKernels {
         float s = 0;
         for (int p = nv; p < n; p++) {
             s = Math.fma(g[gi + p], x[xi + p], s);
-        }
-        return s;
-    }
-
-    /** The lanes' sum in lane order (a fixed order, unlike {@code reduceLanes}). */
-    private static float sum(FloatVector v, float[] buf) {
-        v.intoArray(buf, 0);
-        float s = 0;
-        for (int i = 0; i < FS.length(); i++) {
-            s += buf[i];
         }
         return s;
     }
@@ -308,7 +307,6 @@ final class VectorConvolution implements ConvolutionKernels {
         Scratch z = SCRATCH.get();
         int[] off = z.offsets(cin, xh, xw, kh, kw, d);
         int L = DS.length(), T = cin * kh * kw, nv = n - n % L;
-        double[] buf = z.doubles(2, L);
         int o = 0;
         for (; o + 4 <= cout; o += 4) {
             int g0 = o * n, g1 = g0 + n, g2 = g1 + n, g3 = g2 + n;
@@ -333,36 +331,41 @@ final class VectorConvolution implements ConvolutionKernels {
                     s30 = gq.fma(x0, s30);
                     s31 = gq.fma(x1, s31);
                 }
-                int at = o * T + t;
-                dw[at] += sum(s00, buf) + tail(g, g0, x, u, nv, n);
-                dw[at + 1] += sum(s01, buf) + tail(g, g0, x, v, nv, n);
-                dw[at + T] += sum(s10, buf) + tail(g, g1, x, u, nv, n);
-                dw[at + T + 1] += sum(s11, buf) + tail(g, g1, x, v, nv, n);
-                dw[at + 2 * T] += sum(s20, buf) + tail(g, g2, x, u, nv, n);
-                dw[at + 2 * T + 1] += sum(s21, buf) + tail(g, g2, x, v, nv, n);
-                dw[at + 3 * T] += sum(s30, buf) + tail(g, g3, x, u, nv, n);
-                dw[at + 3 * T + 1] += sum(s31, buf) + tail(g, g3, x, v, nv, n);
+                int at = (o * T + t) * L;
+                add(dw, at, s00, tail(g, g0, x, u, nv, n));
+                add(dw, at + L, s01, tail(g, g0, x, v, nv, n));
+                add(dw, at + T * L, s10, tail(g, g1, x, u, nv, n));
+                add(dw, at + (T + 1) * L, s11, tail(g, g1, x, v, nv, n));
+                add(dw, at + 2 * T * L, s20, tail(g, g2, x, u, nv, n));
+                add(dw, at + (2 * T + 1) * L, s21, tail(g, g2, x, v, nv, n));
+                add(dw, at + 3 * T * L, s30, tail(g, g3, x, u, nv, n));
+                add(dw, at + (3 * T + 1) * L, s31, tail(g, g3, x, v, nv, n));
             }
             for (; t < T; t++) {
                 for (int q = 0; q < 4; q++) {
-                    dw[(o + q) * T + t] += single(g, (o + q) * n, x, off[t], nv, n, buf);
+                    single(g, (o + q) * n, x, off[t], nv, n, dw, ((o + q) * T + t) * L);
                 }
             }
         }
         for (; o < cout; o++) {
             for (int t = 0; t < T; t++) {
-                dw[o * T + t] += single(g, o * n, x, off[t], nv, n, buf);
+                single(g, o * n, x, off[t], nv, n, dw, (o * T + t) * L);
             }
         }
     }
 
-    private static double single(double[] g, int gi, double[] x, int xi, int nv, int n, double[] buf) {
+    private static void single(double[] g, int gi, double[] x, int xi, int nv, int n, double[] dw, int at) {
         int L = DS.length();
         DoubleVector s = DoubleVector.zero(DS);
         for (int p = 0; p < nv; p += L) {
             s = DoubleVector.fromArray(DS, g, gi + p).fma(DoubleVector.fromArray(DS, x, xi + p), s);
         }
-        return sum(s, buf) + tail(g, gi, x, xi, nv, n);
+        add(dw, at, s, tail(g, gi, x, xi, nv, n));
+    }
+
+    private static void add(double[] dw, int at, DoubleVector s, double tail) {
+        DoubleVector.fromArray(DS, dw, at).add(s).intoArray(dw, at);
+        dw[at] += tail;
     }
 
     private static double tail(double[] g, int gi, double[] x, int xi, int nv, int n) {
@@ -373,12 +376,4 @@ final class VectorConvolution implements ConvolutionKernels {
         return s;
     }
 
-    private static double sum(DoubleVector v, double[] buf) {
-        v.intoArray(buf, 0);
-        double s = 0;
-        for (int i = 0; i < DS.length(); i++) {
-            s += buf[i];
-        }
-        return s;
-    }
 }

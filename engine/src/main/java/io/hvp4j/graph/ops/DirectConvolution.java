@@ -227,13 +227,14 @@ final class DirectConvolution {
         int rowsOut = J * p.og, cgkk = p.cg * p.kk, per = rowsOut * cgkk, oh = g.ho(), wo = g.wo(), P = p.pixels();
         int e = p.bytes();
         ValueLayout layout = p.layout();
-        int parts = Parts.count(be, count, grad, src, dw);
+        int parts = Parts.count(be, count, grad, src, dw), lanes = k.lanes(p.f64);
         Object[][] sums = new Object[parts][];
         Parts.run(be, parts, count, (part, from, to) -> {
             Object xp = p.zeroed(0, p.inputLength()), gz = p.zeroed(1, rowsOut * p.n);
             Object[] acc = new Object[groups];
             for (int gi = 0; gi < groups; gi++) {
-                acc[gi] = groups == 1 ? p.zeroed(3, per) : p.f64 ? new double[per] : new float[per];
+                acc[gi] = groups == 1 ? p.zeroed(3, per * lanes)
+                        : p.f64 ? new double[per * lanes] : new float[per * lanes];
             }
             MemorySegment gs = grad.segment();
             for (int n = from; n < to; n++) {
@@ -257,7 +258,7 @@ final class DirectConvolution {
         for (int gi = 0; gi < groups; gi++) {
             double[] total = new double[per];
             for (int q = 0; q < parts; q++) {
-                addInto(sums[q][gi], total, per, p.f64);
+                addInto(sums[q][gi], lanes, total, per, p.f64);
             }
             double[] row = new double[cgkk];
             Planes io = new Planes();
@@ -278,19 +279,28 @@ final class DirectConvolution {
     }
 
     /**
-     * {@code total[0, n) += part[0, n)}, element by element in the part's precision: a float partial sum is added in float, so
-     * that summing the parts rounds as a float accumulation would.
+     * {@code total[i] += Σ_l part[i·lanes + l]} for {@code i < n}: a part's lane partial sums (see {@link
+     * ConvolutionKernels#correlateWeights}) in lane order, then added, all in the part's precision, so that a float
+     * part rounds as a float accumulation would.
      */
-    private static void addInto(Object part, double[] total, int n, boolean f64) {
+    private static void addInto(Object part, int lanes, double[] total, int n, boolean f64) {
         if (f64) {
             double[] a = (double[]) part;
             for (int i = 0; i < n; i++) {
-                total[i] += a[i];
+                double s = a[i * lanes];
+                for (int l = 1; l < lanes; l++) {
+                    s += a[i * lanes + l];
+                }
+                total[i] += s;
             }
         } else {
             float[] a = (float[]) part;
             for (int i = 0; i < n; i++) {
-                total[i] = (float) (total[i] + a[i]);
+                float s = a[i * lanes];
+                for (int l = 1; l < lanes; l++) {
+                    s += a[i * lanes + l];
+                }
+                total[i] = (float) (total[i] + s);
             }
         }
     }

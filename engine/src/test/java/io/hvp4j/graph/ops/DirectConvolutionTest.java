@@ -57,12 +57,23 @@ class DirectConvolutionTest {
             s.correlate(f32(x), cin, xh, xw, f32(w), cout, kh, kw, d, e32, n);
             assertArrayEquals(e32, o32, 0, "f32 correlate, case " + t);
 
-            double[] dv = new double[w.length], ds = new double[w.length];
-            float[] fv = new float[w.length], fs = new float[w.length];
-            v.correlateWeights(g, cout, n, x, cin, xh, xw, kh, kw, d, dv);
+            // The vector kernel keeps lanes(f64) partial sums per weight (the scalar one: one); added here.
+            double[] dvl = new double[w.length * v.lanes(true)], ds = new double[w.length];
+            float[] fvl = new float[w.length * v.lanes(false)], fs = new float[w.length];
+            v.correlateWeights(g, cout, n, x, cin, xh, xw, kh, kw, d, dvl);
             s.correlateWeights(g, cout, n, x, cin, xh, xw, kh, kw, d, ds);
-            v.correlateWeights(f32(g), cout, n, f32(x), cin, xh, xw, kh, kw, d, fv);
+            v.correlateWeights(f32(g), cout, n, f32(x), cin, xh, xw, kh, kw, d, fvl);
             s.correlateWeights(f32(g), cout, n, f32(x), cin, xh, xw, kh, kw, d, fs);
+            double[] dv = new double[w.length];
+            float[] fv = new float[w.length];
+            for (int i = 0; i < w.length; i++) {
+                for (int l = 0; l < v.lanes(true); l++) {
+                    dv[i] += dvl[i * v.lanes(true) + l];
+                }
+                for (int l = 0; l < v.lanes(false); l++) {
+                    fv[i] += fvl[i * v.lanes(false) + l];
+                }
+            }
             // Each entry sums n products of values in [-6, 6]; reordering changes it by at most n·eps·Σ|products|
             // ≤ n·eps·36n.
             double bound = n * 36.0 * n;
