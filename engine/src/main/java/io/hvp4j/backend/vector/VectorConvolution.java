@@ -8,18 +8,24 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link ConvolutionKernels} on the Vector API, vectorized along the flattened positions of a plane (one long loop
  * per block, no row tails). {@code correlate} computes 4 output planes × 2 vectors in 8 accumulators (11 registers
- * with the two input vectors and a broadcast weight, so it fits AVX2's 16), each input load feeding 4 FMAs; the
+ * with the two input vectors and a broadcast weight, so it fits AVX2's 16), each input load feeding 4 FMAs; with
+ * 512-bit vectors (and so 32 registers) it first takes 4 planes × 4 vectors, 16 accumulators; the
  * weights of the 4 planes are repacked side by side per tap. Every lane sums over the taps in the scalar
  * reference's order with fused multiply-adds, so {@code correlate} gives the reference's bits. {@code
  * correlateWeights} takes 4 planes × 2 taps in 8 accumulators (6 loads per 8 FMAs) and adds each accumulator into
- * its weight's lane partial sums with one vector add (a horizontal sum per weight and call cost about as much as the
- * FMAs on 32 × 32 planes); its sums run in another order than the reference's, the same on every call. The f64 methods are the f32 ones with
- * {@code DoubleVector}.
+ * its weight's lane partial sums with one vector add (a horizontal sum per weight and call cost about as much as
+ * the FMAs on 32 × 32 planes); its sums run in another order than the reference's, the same on every call. The f64
+ * methods are the f32 ones with {@code DoubleVector}.
  */
 final class VectorConvolution implements ConvolutionKernels {
     static final VectorConvolution INSTANCE = new VectorConvolution();
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    /**
+     * Whether vectors are 512 bits, which on x86 come with 32 vector registers: then {@code correlate} first takes
+     * 4 planes × 4 vectors (16 accumulators, 4 input loads and 4 broadcasts per 16 FMAs, 24 registers).
+     */
+    private static final boolean WIDE_F = FS.vectorBitSize() >= 512, WIDE_D = DS.vectorBitSize() >= 512;
 
     /** Per-thread buffers (tap offsets, repacked weights, a spare block), so that calls allocate nothing. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -87,6 +93,55 @@ final class VectorConvolution implements ConvolutionKernels {
      */
     private static void block(float[] x, int[] off, int T, float[] wb, float[] out, int base, int n) {
         int L = FS.length(), p = 0;
+        for (; WIDE_F && p + 4 * L <= n; p += 4 * L) {
+            FloatVector a00 = FloatVector.zero(FS), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00;
+            FloatVector a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int t = 0; t < T; t++) {
+                int xo = off[t] + p, wo = 4 * t;
+                FloatVector x0 = FloatVector.fromArray(FS, x, xo);
+                FloatVector x1 = FloatVector.fromArray(FS, x, xo + L);
+                FloatVector x2 = FloatVector.fromArray(FS, x, xo + 2 * L);
+                FloatVector x3 = FloatVector.fromArray(FS, x, xo + 3 * L);
+                FloatVector v = FloatVector.broadcast(FS, wb[wo]);
+                a00 = v.fma(x0, a00);
+                a01 = v.fma(x1, a01);
+                a02 = v.fma(x2, a02);
+                a03 = v.fma(x3, a03);
+                v = FloatVector.broadcast(FS, wb[wo + 1]);
+                a10 = v.fma(x0, a10);
+                a11 = v.fma(x1, a11);
+                a12 = v.fma(x2, a12);
+                a13 = v.fma(x3, a13);
+                v = FloatVector.broadcast(FS, wb[wo + 2]);
+                a20 = v.fma(x0, a20);
+                a21 = v.fma(x1, a21);
+                a22 = v.fma(x2, a22);
+                a23 = v.fma(x3, a23);
+                v = FloatVector.broadcast(FS, wb[wo + 3]);
+                a30 = v.fma(x0, a30);
+                a31 = v.fma(x1, a31);
+                a32 = v.fma(x2, a32);
+                a33 = v.fma(x3, a33);
+            }
+            int o0 = base + p, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+            a00.intoArray(out, o0);
+            a01.intoArray(out, o0 + L);
+            a02.intoArray(out, o0 + 2 * L);
+            a03.intoArray(out, o0 + 3 * L);
+            a10.intoArray(out, o1);
+            a11.intoArray(out, o1 + L);
+            a12.intoArray(out, o1 + 2 * L);
+            a13.intoArray(out, o1 + 3 * L);
+            a20.intoArray(out, o2);
+            a21.intoArray(out, o2 + L);
+            a22.intoArray(out, o2 + 2 * L);
+            a23.intoArray(out, o2 + 3 * L);
+            a30.intoArray(out, o3);
+            a31.intoArray(out, o3 + L);
+            a32.intoArray(out, o3 + 2 * L);
+            a33.intoArray(out, o3 + 3 * L);
+        }
         for (; p + 2 * L <= n; p += 2 * L) {
             FloatVector a00 = FloatVector.zero(FS), a01 = a00, a10 = a00, a11 = a00;
             FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -247,6 +302,55 @@ final class VectorConvolution implements ConvolutionKernels {
 
     private static void block(double[] x, int[] off, int T, double[] wb, double[] out, int base, int n) {
         int L = DS.length(), p = 0;
+        for (; WIDE_D && p + 4 * L <= n; p += 4 * L) {
+            DoubleVector a00 = DoubleVector.zero(DS), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00;
+            DoubleVector a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+            DoubleVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int t = 0; t < T; t++) {
+                int xo = off[t] + p, wo = 4 * t;
+                DoubleVector x0 = DoubleVector.fromArray(DS, x, xo);
+                DoubleVector x1 = DoubleVector.fromArray(DS, x, xo + L);
+                DoubleVector x2 = DoubleVector.fromArray(DS, x, xo + 2 * L);
+                DoubleVector x3 = DoubleVector.fromArray(DS, x, xo + 3 * L);
+                DoubleVector v = DoubleVector.broadcast(DS, wb[wo]);
+                a00 = v.fma(x0, a00);
+                a01 = v.fma(x1, a01);
+                a02 = v.fma(x2, a02);
+                a03 = v.fma(x3, a03);
+                v = DoubleVector.broadcast(DS, wb[wo + 1]);
+                a10 = v.fma(x0, a10);
+                a11 = v.fma(x1, a11);
+                a12 = v.fma(x2, a12);
+                a13 = v.fma(x3, a13);
+                v = DoubleVector.broadcast(DS, wb[wo + 2]);
+                a20 = v.fma(x0, a20);
+                a21 = v.fma(x1, a21);
+                a22 = v.fma(x2, a22);
+                a23 = v.fma(x3, a23);
+                v = DoubleVector.broadcast(DS, wb[wo + 3]);
+                a30 = v.fma(x0, a30);
+                a31 = v.fma(x1, a31);
+                a32 = v.fma(x2, a32);
+                a33 = v.fma(x3, a33);
+            }
+            int o0 = base + p, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+            a00.intoArray(out, o0);
+            a01.intoArray(out, o0 + L);
+            a02.intoArray(out, o0 + 2 * L);
+            a03.intoArray(out, o0 + 3 * L);
+            a10.intoArray(out, o1);
+            a11.intoArray(out, o1 + L);
+            a12.intoArray(out, o1 + 2 * L);
+            a13.intoArray(out, o1 + 3 * L);
+            a20.intoArray(out, o2);
+            a21.intoArray(out, o2 + L);
+            a22.intoArray(out, o2 + 2 * L);
+            a23.intoArray(out, o2 + 3 * L);
+            a30.intoArray(out, o3);
+            a31.intoArray(out, o3 + L);
+            a32.intoArray(out, o3 + 2 * L);
+            a33.intoArray(out, o3 + 3 * L);
+        }
         for (; p + 2 * L <= n; p += 2 * L) {
             DoubleVector a00 = DoubleVector.zero(DS), a01 = a00, a10 = a00, a11 = a00;
             DoubleVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;

@@ -44,7 +44,7 @@ class DirectConvolutionTest {
         for (int t = 0; t < 60; t++) {
             int cin = 1 + r.nextInt(3), cout = 1 + r.nextInt(9), kh = 1 + r.nextInt(3), kw = 1 + r.nextInt(4);
             int d = 1 + r.nextInt(2), xh = (kh - 1) * d + 1 + r.nextInt(5), xw = (kw - 1) * d + 1 + r.nextInt(20);
-            int n = 1 + r.nextInt(70);
+            int n = 1 + r.nextInt(150); // past 4 vectors of 16 floats: every step width of the kernels
             int room = Math.max(0, (kw - 1) * d + n - (xh - (kh - 1) * d) * xw);
             double[] x = gaussian(r, cin * xh * xw + room), w = gaussian(r, cout * cin * kh * kw);
             double[] g = gaussian(r, cout * n);
