@@ -1,5 +1,8 @@
 package io.hvp4j.backend;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Direct (stride-1) convolution kernels on heap arrays, for convolutions with few channels, where im2col and a GEMM
  * move more bytes than they compute. Both kernels are correlations over flattened planes that the caller has
@@ -104,6 +107,40 @@ public interface ConvolutionKernels {
                           double[] dw);
 
     /**
+     * One output plane into a host tensor: {@code dst[at + i·width + j] = α·out[from + i·stride + j]} for
+     * {@code i < rows}, {@code j < width}, or {@code dst[...] + α·out[...]} when {@code accumulate}. The product is
+     * rounded before the sum (no fused multiply-add), so every implementation gives the same bits.
+     *
+     * @param out        planes from {@link #correlate(float[], int, int, int, float[], int, int, int, int, float[], int)}
+     * @param from       index of the plane's first position in {@code out}
+     * @param stride     positions per row in {@code out} (at least {@code width})
+     * @param rows       rows to store
+     * @param width      columns to store per row
+     * @param alpha      scale
+     * @param accumulate whether to add to {@code dst} rather than overwrite it
+     * @param dst        native-order float32 memory (a host tensor's segment)
+     * @param at         element index of the first destination element in {@code dst}
+     */
+    void storeRows(float[] out, int from, int stride, int rows, int width, float alpha, boolean accumulate,
+                   MemorySegment dst, long at);
+
+    /**
+     * {@link #storeRows(float[], int, int, int, int, float, boolean, MemorySegment, long)} in float64.
+     *
+     * @param out        planes
+     * @param from       index of the plane's first position in {@code out}
+     * @param stride     positions per row in {@code out}
+     * @param rows       rows to store
+     * @param width      columns to store per row
+     * @param alpha      scale
+     * @param accumulate whether to add to {@code dst}
+     * @param dst        native-order float64 memory
+     * @param at         element index of the first destination element in {@code dst}
+     */
+    void storeRows(double[] out, int from, int stride, int rows, int width, double alpha, boolean accumulate,
+                   MemorySegment dst, long at);
+
+    /**
      * The offset of every kernel tap {@code t = (c·kh + a)·kw + b} in the flattened input:
      * {@code c·xh·xw + a·d·xw + b·d}, written into {@code into} when it has room (a caller's reused buffer), else into
      * a new array.
@@ -192,6 +229,30 @@ public interface ConvolutionKernels {
                         s = Math.fma(g[o * n + p], x[off[t] + p], s);
                     }
                     dw[o * off.length + t] += s;
+                }
+            }
+        }
+
+        @Override
+        public void storeRows(float[] out, int from, int stride, int rows, int width, float alpha,
+                              boolean accumulate, MemorySegment dst, long at) {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < width; j++) {
+                    long e = (at + (long) i * width + j) * Float.BYTES;
+                    float v = alpha * out[from + i * stride + j];
+                    dst.set(ValueLayout.JAVA_FLOAT, e, accumulate ? dst.get(ValueLayout.JAVA_FLOAT, e) + v : v);
+                }
+            }
+        }
+
+        @Override
+        public void storeRows(double[] out, int from, int stride, int rows, int width, double alpha,
+                              boolean accumulate, MemorySegment dst, long at) {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < width; j++) {
+                    long e = (at + (long) i * width + j) * Double.BYTES;
+                    double v = alpha * out[from + i * stride + j];
+                    dst.set(ValueLayout.JAVA_DOUBLE, e, accumulate ? dst.get(ValueLayout.JAVA_DOUBLE, e) + v : v);
                 }
             }
         }

@@ -3,7 +3,11 @@ package io.hvp4j.backend.vector;
 import io.hvp4j.backend.ConvolutionKernels;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * {@link ConvolutionKernels} on the Vector API, vectorized along the flattened positions of a plane (one long loop
@@ -14,8 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * reference's order with fused multiply-adds, so {@code correlate} gives the reference's bits. {@code
  * correlateWeights} takes 4 planes × 2 taps in 8 accumulators (6 loads per 8 FMAs) and adds each accumulator into
  * its weight's lane partial sums with one vector add (a horizontal sum per weight and call cost about as much as
- * the FMAs on 32 × 32 planes); its sums run in another order than the reference's, the same on every call. The f64
- * methods are the f32 ones with {@code DoubleVector}.
+ * the FMAs on 32 × 32 planes); its sums run in another order than the reference's, the same on every call.
+ * {@code storeRows} moves a plane's rows straight into the tensor with a masked last vector per row (it replaced a
+ * copy out, a scalar loop and a copy back: ResNet-8 f32 HVP 6-7 % faster at 512 bits). The f64 methods are the f32
+ * ones with {@code DoubleVector}.
  */
 final class VectorConvolution implements ConvolutionKernels {
     static final VectorConvolution INSTANCE = new VectorConvolution();
@@ -26,6 +32,8 @@ final class VectorConvolution implements ConvolutionKernels {
      * 4 planes × 4 vectors (16 accumulators, 4 input loads and 4 broadcasts per 16 FMAs, 24 registers).
      */
     private static final boolean WIDE_F = FS.vectorBitSize() >= 512, WIDE_D = DS.vectorBitSize() >= 512;
+    /** Tensors' segments use the platform's byte order (ValueLayout.JAVA_FLOAT / JAVA_DOUBLE). */
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     /** Per-thread buffers (tap offsets, repacked weights, a spare block), so that calls allocate nothing. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -62,6 +70,60 @@ final class VectorConvolution implements ConvolutionKernels {
     @Override
     public int lanes(boolean f64) {
         return f64 ? DS.length() : FS.length();
+    }
+
+    @Override
+    public void storeRows(float[] out, int from, int stride, int rows, int width, float alpha, boolean accumulate,
+                          MemorySegment dst, long at) {
+        int L = FS.length(), full = width - width % L;
+        VectorMask<Float> tail = FS.indexInRange(full, width);
+        for (int i = 0; i < rows; i++) {
+            int s = from + i * stride;
+            long d = (at + (long) i * width) * Float.BYTES;
+            for (int j = 0; j < full; j += L) {
+                FloatVector v = FloatVector.fromArray(FS, out, s + j).mul(alpha);
+                long o = d + (long) j * Float.BYTES;
+                if (accumulate) {
+                    v = FloatVector.fromMemorySegment(FS, dst, o, NATIVE).add(v);
+                }
+                v.intoMemorySegment(dst, o, NATIVE);
+            }
+            if (full < width) {
+                FloatVector v = FloatVector.fromArray(FS, out, s + full, tail).mul(alpha);
+                long o = d + (long) full * Float.BYTES;
+                if (accumulate) {
+                    v = FloatVector.fromMemorySegment(FS, dst, o, NATIVE, tail).add(v);
+                }
+                v.intoMemorySegment(dst, o, NATIVE, tail);
+            }
+        }
+    }
+
+    @Override
+    public void storeRows(double[] out, int from, int stride, int rows, int width, double alpha, boolean accumulate,
+                          MemorySegment dst, long at) {
+        int L = DS.length(), full = width - width % L;
+        VectorMask<Double> tail = DS.indexInRange(full, width);
+        for (int i = 0; i < rows; i++) {
+            int s = from + i * stride;
+            long d = (at + (long) i * width) * Double.BYTES;
+            for (int j = 0; j < full; j += L) {
+                DoubleVector v = DoubleVector.fromArray(DS, out, s + j).mul(alpha);
+                long o = d + (long) j * Double.BYTES;
+                if (accumulate) {
+                    v = DoubleVector.fromMemorySegment(DS, dst, o, NATIVE).add(v);
+                }
+                v.intoMemorySegment(dst, o, NATIVE);
+            }
+            if (full < width) {
+                DoubleVector v = DoubleVector.fromArray(DS, out, s + full, tail).mul(alpha);
+                long o = d + (long) full * Double.BYTES;
+                if (accumulate) {
+                    v = DoubleVector.fromMemorySegment(DS, dst, o, NATIVE, tail).add(v);
+                }
+                v.intoMemorySegment(dst, o, NATIVE, tail);
+            }
+        }
     }
 
     @Override

@@ -101,10 +101,10 @@ final class DirectConvolution {
     /**
      * Heap buffers of one thread (the caller's and the backend's workers), grown as needed and reused by every later
      * call, so that the steady state allocates nothing: padded input planes (slot 0), output or gradient planes (1),
-     * one image plane (2), weight-gradient sums (3). Each thread keeps the largest size it has seen until it ends.
+     * weight-gradient sums (2). Each thread keeps the largest size it has seen until it ends.
      */
     private static final class Work {
-        private final Object[] floats = new Object[4], doubles = new Object[4];
+        private final Object[] floats = new Object[3], doubles = new Object[3];
 
         Object get(int slot, boolean f64, int n, boolean zero) {
             Object[] s = f64 ? doubles : floats;
@@ -145,7 +145,7 @@ final class DirectConvolution {
             read(w, (long) gi * per, wg[gi], 0, per, p);
         }
         Parts.run(be, count, (part, from, to) -> {
-            Object xp = p.zeroed(0, p.inputLength()), out = p.buffer(1, rowsOut * p.n), plane = p.buffer(2, p.pixels());
+            Object xp = p.zeroed(0, p.inputLength()), out = p.buffer(1, rowsOut * p.n);
             for (int n = from; n < to; n++) {
                 for (int gi = 0; gi < groups; gi++) {
                     fillPadded(src, sBase + n * sStep, p, gi * p.cg, xp);
@@ -153,7 +153,7 @@ final class DirectConvolution {
                     for (int jj = 0; jj < J; jj++) {
                         for (int o = 0; o < p.og; o++) {
                             long at = ((dBase + n * dStep + jj) * cout + gi * p.og + o) * p.pixels();
-                            store(out, (jj * p.og + o) * p.n, p.xw, oh, g.wo(), dst, at, alpha, accumulate, plane, p);
+                            store(k, out, (jj * p.og + o) * p.n, p.xw, oh, g.wo(), dst, at, alpha, accumulate, p);
                         }
                     }
                 }
@@ -195,7 +195,6 @@ final class DirectConvolution {
         ValueLayout layout = p.layout();
         Parts.run(be, count, (part, from, to) -> {
             Object gp = p.zeroed(0, p.og * gh * gw + (kw - 1) * d + nT - h * gw), out = p.buffer(1, p.cg * nT);
-            Object plane = p.buffer(2, h * wd);
             MemorySegment gs = grad.segment();
             for (int n = from; n < to; n++) {
                 for (int gi = 0; gi < groups; gi++) {
@@ -209,7 +208,7 @@ final class DirectConvolution {
                     correlate(k, p.f64, gp, p.og, gh, gw, wf[gi], p.cg, kh, kw, d, out, nT);
                     for (int c = 0; c < p.cg; c++) {
                         long at = ((dBase + n * dStep) * g.channels() + gi * p.cg + c) * (long) (h * wd);
-                        store(out, c * nT, gw, h, wd, dst, at, alpha, true, plane, p);
+                        store(k, out, c * nT, gw, h, wd, dst, at, alpha, true, p);
                     }
                 }
             }
@@ -233,7 +232,7 @@ final class DirectConvolution {
             Object xp = p.zeroed(0, p.inputLength()), gz = p.zeroed(1, rowsOut * p.n);
             Object[] acc = new Object[groups];
             for (int gi = 0; gi < groups; gi++) {
-                acc[gi] = groups == 1 ? p.zeroed(3, per * lanes)
+                acc[gi] = groups == 1 ? p.zeroed(2, per * lanes)
                         : p.f64 ? new double[per * lanes] : new float[per * lanes];
             }
             MemorySegment gs = grad.segment();
@@ -322,43 +321,26 @@ final class DirectConvolution {
 
     /**
      * {@code t[at + i·width + j] (+)= α·out[from + i·stride + j]} for {@code i < rows}, {@code j < width}: one output
-     * plane into the tensor, overwriting or accumulating; {@code plane} is a heap buffer of {@code rows·width}.
+     * plane into the tensor, overwriting or accumulating (a copy when that is all it is, else the kernels' store).
      */
-    private static void store(Object out, int from, int stride, int rows, int width, Tensor t, long at, double alpha,
-                              boolean accumulate, Object plane, Plan p) {
+    private static void store(ConvolutionKernels k, Object out, int from, int stride, int rows, int width, Tensor t,
+                              long at, double alpha, boolean accumulate, Plan p) {
         MemorySegment s = t.segment();
-        ValueLayout layout = p.layout();
-        int e = p.bytes(), n = rows * width;
         if (alpha == 1 && !accumulate) {
+            ValueLayout layout = p.layout();
+            int e = p.bytes();
             if (stride == width) {
-                MemorySegment.copy(out, from, s, layout, at * e, n);
+                MemorySegment.copy(out, from, s, layout, at * e, rows * width);
             } else {
                 for (int i = 0; i < rows; i++) {
                     MemorySegment.copy(out, from + i * stride, s, layout, (at + (long) i * width) * e, width);
                 }
             }
-            return;
-        }
-        if (accumulate) {
-            MemorySegment.copy(s, layout, at * e, plane, 0, n);
-        }
-        if (p.f64) {
-            double[] o = (double[]) out, q = (double[]) plane;
-            for (int i = 0; i < rows; i++) {
-                for (int j = 0; j < width; j++) {
-                    q[i * width + j] = (accumulate ? q[i * width + j] : 0) + alpha * o[from + i * stride + j];
-                }
-            }
+        } else if (p.f64) {
+            k.storeRows((double[]) out, from, stride, rows, width, alpha, accumulate, s, at);
         } else {
-            float[] o = (float[]) out, q = (float[]) plane;
-            float a = (float) alpha;
-            for (int i = 0; i < rows; i++) {
-                for (int j = 0; j < width; j++) {
-                    q[i * width + j] = (accumulate ? q[i * width + j] : 0) + a * o[from + i * stride + j];
-                }
-            }
+            k.storeRows((float[]) out, from, stride, rows, width, (float) alpha, accumulate, s, at);
         }
-        MemorySegment.copy(plane, 0, s, layout, at * e, n);
     }
 
     private static void read(Tensor t, long at, Object dst, int to, int n, Plan p) {

@@ -86,6 +86,45 @@ class DirectConvolutionTest {
     }
 
     @Test
+    void vectorStoreRowsMatchesTheScalarReferenceBitForBit() {
+        ConvolutionKernels v, s = ConvolutionKernels.SCALAR;
+        try (Backend be = new VectorBackend(1)) {
+            v = be.convolution();
+        }
+        SplittableRandom r = new SplittableRandom(5);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int t = 0; t < 80; t++) {
+                // Widths past 2 vectors of 16 floats, so that full vectors and every masked tail run.
+                int rows = 1 + r.nextInt(5), width = 1 + r.nextInt(40), stride = width + r.nextInt(4);
+                int from = r.nextInt(7), at = r.nextInt(5);
+                boolean accumulate = r.nextBoolean();
+                double alpha = t % 3 == 0 ? 1 : r.nextDouble(-2, 2);
+                double[] out = gaussian(r, from + rows * stride);
+                double[] before = gaussian(r, at + rows * width + 3);
+                for (DType dt : DType.values()) {
+                    Tensor a = Tensor.of(arena, dt, 1, before.length, before);
+                    Tensor b = Tensor.of(arena, dt, 1, before.length, before);
+                    if (dt == DType.F64) {
+                        v.storeRows(out, from, stride, rows, width, alpha, accumulate, a.segment(), at);
+                        s.storeRows(out, from, stride, rows, width, alpha, accumulate, b.segment(), at);
+                    } else {
+                        v.storeRows(f32(out), from, stride, rows, width, (float) alpha, accumulate, a.segment(), at);
+                        s.storeRows(f32(out), from, stride, rows, width, (float) alpha, accumulate, b.segment(), at);
+                    }
+                    for (long i = 0; i < before.length; i++) {
+                        boolean inside = i >= at && i < at + (long) rows * width;
+                        assertTrue(Double.compare(a.get(i), b.get(i)) == 0, dt + " case " + t + " element " + i);
+                        double orig = dt == DType.F64 ? before[(int) i] : (float) before[(int) i];
+                        assertTrue(inside || a.get(i) == orig, "outside the rows, case " + t + " element " + i);
+                    }
+                    double want = (accumulate ? before[at] : 0) + alpha * out[from];
+                    assertTrue(Math.abs(a.get(at) - want) <= 1e-5 * (1 + Math.abs(want)), "first element, case " + t);
+                }
+            }
+        }
+    }
+
+    @Test
     void theDirectPathTakesStrideOneWithinItsBufferBound() {
         try (Backend be = new VectorBackend(1)) {
             // Geometry(channels, h, w, kh, kw, stride, padH, pad, dilation, ho, wo)
