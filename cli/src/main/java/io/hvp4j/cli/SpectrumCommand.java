@@ -1,6 +1,7 @@
 package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
+import io.hvp4j.io.AtomicFile;
 import io.hvp4j.autodiff.Curvature;
 import io.hvp4j.objective.ParameterGroup;
 import io.hvp4j.plot.Chart;
@@ -11,19 +12,14 @@ import io.hvp4j.spectral.SpectralDensity;
 import io.hvp4j.spectral.SymmetricOperator;
 import io.hvp4j.spectral.RankReport;
 import io.hvp4j.spectral.SymmetricEigen;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -295,31 +291,20 @@ final class SpectrumCommand implements Callable<Integer> {
         void write(Writer w) throws IOException;
     }
 
-    /** Temporary file in the same directory, fsync, rename. */
+    /** Through {@link AtomicFile}: temporary file in the same directory, fsync, rename (devices and links kept). */
     private static void writeAtomically(Path file, Content content) {
-        Path target = file.toAbsolutePath();
-        Path tmp = target.resolveSibling("." + target.getFileName() + "."
-                + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
+        java.io.StringWriter text = new java.io.StringWriter();
         try {
-            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                content.write(w);
-            }
-            try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            content.write(text);
         } catch (IOException e) {
             throw new InvalidInputException("cannot write --out " + file + ": " + e.getMessage(), e);
-        } finally {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // best effort
-            }
         }
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicFile.write(file, ch -> {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        });
     }
 }

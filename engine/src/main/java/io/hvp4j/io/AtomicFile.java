@@ -11,7 +11,9 @@ import java.nio.file.Path;
  * temporary file in the target's directory, which is forced to disk ({@link FileChannel#force}), renamed over
  * the target with an atomic move, and the directory is forced too where the platform allows. A reader, or a
  * process killed at any moment, sees the old file or the new one, never a mixture; on failure the temporary
- * file is removed and the target is left as it was.
+ * file is removed and the target is left as it was. A symbolic link is followed: the file it names is replaced
+ * and the link stays. A target that exists and is not a regular file (a device such as {@code /dev/null}, a named
+ * pipe) is written to directly, since replacing it would destroy it; that write is not atomic.
  */
 public final class AtomicFile {
     private AtomicFile() {

@@ -135,10 +135,20 @@ final class IoSupport {
     /**
      * Writes a file atomically: the content goes to a fresh temporary file in the same directory, which is
      * forced to disk and then renamed over {@code file}. On any failure the temporary file is removed and
-     * {@code file} is left as it was.
+     * {@code file} is left as it was. A symbolic link is followed (the file it names is replaced, the link stays),
+     * and an existing file that is not a regular file (a device such as {@code /dev/null}, a named pipe) is written
+     * to directly, never replaced.
      */
     static void atomicWrite(Path file, ChannelWriter body) {
-        Path target = file.toAbsolutePath();
+        Path target = followLinks(file.toAbsolutePath());
+        if (Files.exists(target) && !Files.isRegularFile(target) && !Files.isDirectory(target)) {
+            try (FileChannel ch = FileChannel.open(target, StandardOpenOption.WRITE)) {
+                body.write(ch);
+            } catch (IOException e) {
+                throw writeError(file, e);
+            }
+            return;
+        }
         Path dir = target.getParent();
         if (target.getFileName() == null || dir == null) {
             throw new InvalidInputException("cannot write " + file + ": not a file name");
@@ -183,6 +193,23 @@ final class IoSupport {
                 }
             }
         }
+    }
+
+    /** The path a chain of symbolic links ends at (the path itself when it is not a link); at most 40 links. */
+    private static Path followLinks(Path path) {
+        Path p = path;
+        for (int i = 0; i < 40 && Files.isSymbolicLink(p); i++) {
+            try {
+                Path link = Files.readSymbolicLink(p);
+                p = p.resolveSibling(link).normalize();
+            } catch (IOException e) {
+                throw writeError(path, e);
+            }
+        }
+        if (Files.isSymbolicLink(p)) {
+            throw new InvalidInputException("cannot write " + path + ": too many levels of symbolic links");
+        }
+        return p;
     }
 
     /** Makes the rename durable where the platform allows opening a directory (Linux); silently skipped elsewhere. */

@@ -1,0 +1,79 @@
+package io.hvp4j.io;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** What {@link AtomicFile} replaces and what it must not: links are followed, devices and pipes written through. */
+class AtomicFileTest {
+    private static void write(Path file, String text) {
+        AtomicFile.write(file, ch -> ch.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    @Test
+    void replacesARegularFileAndLeavesNoTemporaryFile(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("out.csv");
+        Files.writeString(f, "old");
+        write(f, "new");
+        assertEquals("new", Files.readString(f));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count());
+        }
+    }
+
+    @Test
+    void followsASymbolicLinkAndKeepsIt(@TempDir Path dir) throws Exception {
+        Path real = dir.resolve("real.csv"), link = dir.resolve("link.csv"), link2 = dir.resolve("link2.csv");
+        Files.writeString(real, "old");
+        Files.createSymbolicLink(link, real.getFileName());
+        Files.createSymbolicLink(link2, link.getFileName());
+        write(link2, "new");
+        assertTrue(Files.isSymbolicLink(link2) && Files.isSymbolicLink(link));
+        assertEquals("new", Files.readString(real));
+        // A dangling link: the file it names is created, the link stays.
+        Path dangling = dir.resolve("dangling.csv");
+        Files.createSymbolicLink(dangling, Path.of("created.csv"));
+        write(dangling, "x");
+        assertTrue(Files.isSymbolicLink(dangling));
+        assertEquals("x", Files.readString(dir.resolve("created.csv")));
+    }
+
+    @Test
+    void writesThroughANamedPipeInsteadOfReplacingIt(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("pipe");
+        Process mk;
+        try {
+            mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        } catch (java.io.IOException e) {
+            mk = null;
+        }
+        assumeTrue(mk != null && mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0, "mkfifo is not available");
+        AtomicReference<byte[]> got = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            try {
+                got.set(Files.readAllBytes(fifo));
+            } catch (java.io.IOException e) {
+                got.set(new byte[0]);
+            }
+        });
+        reader.setDaemon(true); // a regression (the pipe renamed away) would leave it blocked in open
+        reader.start();
+        write(fifo, "through the pipe");
+        reader.join(10_000);
+        assertArrayEquals("through the pipe".getBytes(StandardCharsets.UTF_8), got.get());
+        assertFalse(Files.isRegularFile(fifo, LinkOption.NOFOLLOW_LINKS), "the pipe was replaced by a file");
+    }
+}
