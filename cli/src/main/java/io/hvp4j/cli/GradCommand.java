@@ -50,14 +50,40 @@ final class GradCommand implements Callable<Integer> {
                 throw new InvalidInputException("the loss or gradient is not finite (loss " + loss
                         + "); nothing written");
             }
-            if (out != null) {
-                VectorFiles.write(out, p, null, g, true);
+            // --params: the entries of the matching parameters, in flat order (the block's vectors).
+            io.hvp4j.objective.ParameterGroup block = p.block(null, model.params);
+            if (block != null) {
+                g = blockEntries(p, block, g);
+                norm = 0;
+                for (long i = 0, n = g.size(); i < n; i++) norm += g.get(i) * g.get(i);
+                norm = Math.sqrt(norm);
             }
-            stdout.printf(Locale.ROOT, "grad: loss=%.17g P=%d dtype=%s backend=%s threads=%d time=%.3f ms"
-                            + " ||g||=%.10g%s%n", loss, p.parameterCount(), p.dtype, p.backend().name(),
-                    p.backend().threads(), ms, norm, out == null ? "" : " -> " + out);
+            if (out != null) {
+                VectorFiles.write(out, p, block, g, true);
+            }
+            stdout.printf(Locale.ROOT, "grad: loss=%.17g P=%d%s dtype=%s backend=%s threads=%d time=%.3f ms"
+                            + " ||g||=%.10g%s%n", loss, p.parameterCount(),
+                    block == null ? "" : " block=" + model.params + " (" + block.size() + " params)", p.dtype,
+                    p.backend().name(), p.backend().threads(), ms, norm, out == null ? "" : " -> " + out);
             stdout.flush();
             return 0;
         }
+    }
+
+    /** The entries of {@code block}'s parameter tensors in {@code full}, concatenated in their flat order. */
+    private static Tensor blockEntries(Problem p, io.hvp4j.objective.ParameterGroup block, Tensor full) {
+        var params = p.graph.parameters();
+        long[] start = new long[params.size() + 1];
+        for (int i = 0; i < params.size(); i++) {
+            start[i + 1] = start[i] + params.get(i).shape().size();
+        }
+        Tensor g = Tensor.allocate(p.arena, full.dtype(), block.size(), 1);
+        long at = 0;
+        for (int m : block.members()) {
+            for (long i = start[m]; i < start[m + 1]; i++) {
+                g.set(at++, full.get(i));
+            }
+        }
+        return g;
     }
 }

@@ -41,7 +41,8 @@ public final class ModelOptions {
     @Option(names = "--params", paramLabel = "PATTERN",
             description = "With --model: restrict products to the parameters matching PATTERN (a name such as"
                     + " conv1.weight, a module prefix such as layers.0, or a glob such as 'layers.*.bn?.*'); the"
-                    + " vectors then hold those parameters in flat order. hvp and eigs.")
+                    + " vectors then hold those parameters in flat order. hvp, eigs, rank, spectrum and trace (the"
+                    + " block C_SS), grad (the matching entries).")
     String params;
 
     @Option(names = "--act", defaultValue = "relu", paramLabel = "NAME",

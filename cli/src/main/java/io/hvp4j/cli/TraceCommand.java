@@ -120,10 +120,17 @@ final class TraceCommand implements Callable<Integer> {
             Main.requireWritable(diagonal, "--diagonal");
             VectorFiles.check(diagonal, model, "--diagonal");
         }
+        if (layerwise && model.params != null) {
+            throw new InvalidInputException("--layerwise and --params exclude each other (--layerwise already gives"
+                    + " every layer's block)");
+        }
         try (Problem p = Problem.load(model, spark)) {
             int P = p.parameterCount();
-            if (m == TraceEstimators.Method.EXACT && P > EXACT_LIMIT && !p.force) {
-                throw new Problem.ResourceLimitException("--method exact needs P = " + P + " products; refused above "
+            // --params: the trace of the block C_SS of the matching parameters (null: all of them).
+            io.hvp4j.objective.ParameterGroup block = p.block(null, model.params);
+            int n = p.dimension(block);
+            if (m == TraceEstimators.Method.EXACT && n > EXACT_LIMIT && !p.force) {
+                throw new Problem.ResourceLimitException("--method exact needs " + n + " products; refused above "
                         + EXACT_LIMIT + " parameters (use --method hutchpp or hutchinson, or add --force)");
             }
             io.hvp4j.objective.Objective obj = p.anyObjective(HvpCommand.MAX_BLOCK);
@@ -137,12 +144,12 @@ final class TraceCommand implements Callable<Integer> {
                 layers = TraceEstimators.layerwise(obj, c, m, probes, probe, seed, HvpCommand.MAX_BLOCK, bar);
                 total = layers.total();
             } else {
-                total = TraceEstimators.estimate(Operators.curvature(obj, c, (io.hvp4j.objective.ParameterGroup) null), m, probes, probe, seed,
+                total = TraceEstimators.estimate(Operators.curvature(obj, c, block), m, probes, probe, seed,
                         HvpCommand.MAX_BLOCK, bar);
             }
             ProgressBar.clear(bar);
             if (diagonal != null) {
-                io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, (io.hvp4j.objective.ParameterGroup) null);
+                io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, block);
                 io.hvp4j.Progress dbar = ProgressBar.forTerminal(err, "diag(" + c.id() + ")", "products");
                 double[] d = m == TraceEstimators.Method.EXACT
                         ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK, dbar)
@@ -150,7 +157,7 @@ final class TraceCommand implements Callable<Integer> {
                                 dbar);
                 ProgressBar.clear(dbar);
                 if (VectorFiles.named(diagonal)) {
-                    VectorFiles.write(diagonal, p, null, io.hvp4j.memory.Tensor.of(p.arena,
+                    VectorFiles.write(diagonal, p, block, io.hvp4j.memory.Tensor.of(p.arena,
                             io.hvp4j.memory.DType.F64, d.length, 1, d), true);
                 } else {
                     io.hvp4j.io.Npy.write(diagonal, d, new long[] {d.length}, io.hvp4j.memory.DType.F64);
@@ -163,6 +170,8 @@ final class TraceCommand implements Callable<Integer> {
             if (json) {
                 Map<String, Object> j = new LinkedHashMap<>();
                 j.put("params", P);
+                j.put("block", block == null ? null : model.params);
+                j.put("block_params", block == null ? null : n);
                 j.put("operator", c.id());
                 j.put("method", m.id());
                 j.put("probes", m == TraceEstimators.Method.EXACT ? null : probes);
@@ -189,8 +198,8 @@ final class TraceCommand implements Callable<Integer> {
                 j.put("seconds", Json.fixed(seconds, 3));
                 stdout.println(Json.write(j));
             } else {
-                stdout.printf(Locale.ROOT, "trace: P=%d operator=%s method=%s%s dtype=%s products=%d time=%.3f s%n",
-                        P, c.id(), m.id(), m == TraceEstimators.Method.EXACT ? "" : " probes=" + probes
+                stdout.printf(Locale.ROOT, "trace: P=%d%s operator=%s method=%s%s dtype=%s products=%d time=%.3f s%n",
+                        P, block == null ? "" : " block=" + model.params + " (" + n + " params)", c.id(), m.id(), m == TraceEstimators.Method.EXACT ? "" : " probes=" + probes
                                 + (m == TraceEstimators.Method.HUTCHINSON ? " (" + probe.name().toLowerCase(Locale.ROOT)
                                 + ")" : ""), p.dtype, total.products(), seconds);
                 if (layers != null) {
@@ -201,7 +210,8 @@ final class TraceCommand implements Callable<Integer> {
                     }
                     stdout.printf(Locale.ROOT, "  sum of layers = tr(%s): %.10g%s%n", c.id(), total.value(), se(total));
                 } else {
-                    stdout.printf(Locale.ROOT, "  tr(%s) = %.10g%s%n", c.id(), total.value(), se(total));
+                    stdout.printf(Locale.ROOT, "  tr(%s%s) = %.10g%s%n", c.id(), block == null ? "" : " block",
+                            total.value(), se(total));
                 }
             }
             stdout.flush();
