@@ -43,6 +43,7 @@ public final class K12CnnCurvatureDuringTraining extends AbstractCheck {
       for (SankarCnns.Net net : SankarCnns.nets()) {
         int layers = net.layers().size();
         double[][] lmax = new double[layers + 1][epochs + 1], trace = new double[layers + 1][epochs + 1];
+        double[] fullSe = new double[epochs + 1]; // the full trace's standard error: the Hessian is indefinite
         SankarCnns.train(ex, net, d.train(), epochs, null, true, (e, theta) -> {
           ctx.progress().accept("K12: " + net.name() + " epoch " + e);
           try (GraphObjective f = GraphTraining.objective(ex, net.graph(), hessianData, theta, 16)) {
@@ -50,8 +51,12 @@ public final class K12CnnCurvatureDuringTraining extends AbstractCheck {
               SymmetricOperator op = s == 0 ? SankarCnns.full(f) : SankarCnns.block(f, net.layers().get(s - 1));
               lmax[s][e] = Lanczos.compute(op, new Lanczos.Options(1, 0, Math.min(lanczos, op.dimension()), 1e-6,
                   420 + s)).top().get(0).value();
-              trace[s][e] = TraceEstimators.hutchinson(op, probes, TraceEstimators.Probe.RADEMACHER, 430 + s, 16)
-                  .value();
+              TraceEstimators.Estimate t = TraceEstimators.hutchinson(op, probes, TraceEstimators.Probe.RADEMACHER,
+                  430 + s, 16);
+              trace[s][e] = t.value();
+              if (s == 0) {
+                fullSe[e] = t.standardError();
+              }
             }
           }
         });
@@ -78,8 +83,9 @@ public final class K12CnnCurvatureDuringTraining extends AbstractCheck {
         int total = 2 * (layers + 1);
         boolean fullFell = lmax[0][epochs] < max(lmax[0]) && trace[0][epochs] < max(trace[0]);
         verdicts.add(String.format(Locale.ROOT, "%s: %d/%d series end below their peak; full λ_max %.4g → %.4g,"
-                + " trace %.4g → %.4g (peak %.4g, %.4g) — %s", net.name(), fell, total, lmax[0][0], lmax[0][epochs],
-            trace[0][0], trace[0][epochs], max(lmax[0]), max(trace[0]),
+                + " trace %.4g ± %.2g → %.4g ± %.2g (standard errors; peak %.4g, %.4g) — %s", net.name(), fell, total,
+            lmax[0][0], lmax[0][epochs], trace[0][0], fullSe[0], trace[0][epochs], fullSe[epochs], max(lmax[0]),
+            max(trace[0]),
             fell == total ? "held" : fullFell ? "held for the full Hessian, not for every layer" : "did not hold"));
         String tag = net.name().startsWith("LeNet") ? "lenet5" : "vgg11";
         for (Object[] pc : new Object[][] {{cl, "K12-" + tag + "-lambda-max.png"}, {ct, "K12-" + tag + "-trace.png"}}) {

@@ -56,8 +56,10 @@ public final class K13CnnHtrComparison extends AbstractCheck {
           out.detail("%s HTR %s: tr(H) %.5g ± %.2g, test accuracy %.4f", net.name(), on == 1 ? "on " : "off", tr[on],
               se[on], acc[on]);
         }
-        verdicts.add(String.format(Locale.ROOT, "%s: tr(H) %.4g with HTR vs %.4g without (%s), test acc %.3f vs %.3f",
-            net.name(), tr[1], tr[0], tr[1] < tr[0] ? "lower: held" : "NOT lower: did not hold", acc[1], acc[0]));
+        verdicts.add(String.format(Locale.ROOT, "%s: tr(H) %.4g ± %.2g with HTR vs %.4g ± %.2g without (standard"
+                + " errors; %s), test acc %.3f vs %.3f", net.name(), tr[1], se[1], tr[0], se[0],
+            tr[1] >= tr[0] ? "NOT lower: did not hold" : tr[0] - tr[1] > 2 * Math.hypot(se[0], se[1])
+                ? "lower: held" : "lower, by less than two standard errors: not resolved", acc[1], acc[0]));
       }
     }
     out.configuration = String.format(Locale.ROOT,
