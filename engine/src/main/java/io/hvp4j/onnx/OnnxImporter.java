@@ -75,6 +75,8 @@ final class OnnxImporter {
     private final GraphProto g;
     private final List<NodeProto> nodes;
     private final int[] sampleShape;
+    /** The data input's name and its axis 0 when the file fixes it (exported without dynamic_axes), else null. */
+    private String fixedBatch;
     private final int opset;
     private final GraphBuilder b = new GraphBuilder();
     private final Map<String, Val> env = new HashMap<>();
@@ -183,6 +185,10 @@ final class OnnxImporter {
         if (sampleShape != null && sampleShape.length != rank - 1) {
             throw new InvalidInputException("input shape " + Arrays.toString(sampleShape) + " has "
                     + sampleShape.length + " axes, input '" + name + "' has " + (rank - 1) + " per sample");
+        }
+        if (s.getDim(0).hasDimValue()) {
+            fixedBatch = "the file fixes the batch axis of input '" + name + "' to " + s.getDim(0).getDimValue()
+                    + " (exported without dynamic_axes): export with dynamic_axes={'" + name + "': {0: 'n'}}";
         }
         int[] dims = new int[rank - 1];
         for (int a = 1; a < rank; a++) {
@@ -1099,7 +1105,8 @@ final class OnnxImporter {
         }
         if (!batchFirst) {
             throw new InvalidInputException("Reshape to " + describeDims(t.i, false) + " merges or splits the batch"
-                    + " axis; hvp4j keeps axis 0 the batch (x.view(n, ...), x.reshape(x.shape[0], -1))");
+                    + " axis; hvp4j keeps axis 0 the batch (x.view(n, ...), x.reshape(x.shape[0], -1))"
+                    + (fixedBatch == null ? "" : "; " + fixedBatch));
         }
         if (out.length == 1) {
             throw new InvalidInputException("Reshape to (N,) leaves no per-sample axis");

@@ -223,6 +223,13 @@ class OnnxImportTest {
                 .addDims(1).addInt64Data(-1));
         g.setNode(1, node("Reshape", "/Reshape", List.of("h", "shape"), "y"));
         assertTrue(refusal(write(g, 17)).contains("batch axis"));
+        // Exported without dynamic_axes: x.view(x.size(0), -1) traced as the constant (2, -1); the refusal says so.
+        GraphProto.Builder fixed = convGraph(1, 1, 1, 1).setInput(0, info("x", 2, 2, 3, 3));
+        fixed.addInitializer(TensorProto.newBuilder().setName("shape").setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(2).addInt64Data(2).addInt64Data(-1));
+        fixed.setNode(1, node("Reshape", "/Reshape", List.of("h", "shape"), "y"));
+        String why = refusal(write(fixed, 17));
+        assertTrue(why.contains("fixes the batch axis of input 'x' to 2") && why.contains("dynamic_axes"), why);
     }
 
     @Test
