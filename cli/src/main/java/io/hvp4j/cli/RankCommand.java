@@ -393,9 +393,10 @@ final class RankCommand implements Callable<Integer> {
                 case "H_O" -> pred.outer();
                 default -> pred.functional();
             });
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-4s %7d %9s %12.4e %12.4e %11s %10.2e",
+            Double asym = asymmetry.get(e.getKey()); // not measured (NaN) by the randomized method
+            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-4s %7d %9s %12.4e %12.4e %11s %10s",
                     e.getKey(), r.rank(), predicted, r.tolerance(), r.sigmaMax(), gap(r.gap()),
-                    asymmetry.get(e.getKey())));
+                    asym == null || asym.isNaN() ? "-" : String.format(Locale.ROOT, "%.2e", asym)));
             for (int v : r.ladder().values()) {
                 row.append(String.format(Locale.ROOT, " %7d", v));
             }

@@ -203,6 +203,11 @@ final class TrainCommand implements Callable<Integer> {
                                 + " arguments (" + difference(st.fingerprint(), fingerprint) + "); use another"
                                 + " --checkpoint folder or delete it");
                     }
+                    if (st.epochsDone() > epochs) {
+                        throw new InvalidInputException("checkpoint " + ckFile + " already holds " + st.epochsDone()
+                                + " epochs, more than --epochs " + epochs + "; ask for at least " + st.epochsDone()
+                                + " or use another --checkpoint folder");
+                    }
                     t.restore(st.parameters(), st.momentum(), st.epochsDone());
                     rows.addAll(st.log().isEmpty() ? List.of() : List.of(st.log().split("\n")));
                     stdout.printf(Locale.ROOT, "train: resuming after epoch %d from %s%n", st.epochsDone(), ckFile);

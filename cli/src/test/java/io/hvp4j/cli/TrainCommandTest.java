@@ -88,6 +88,12 @@ class TrainCommandTest {
         RankCommandTest.Result r = RankCommandTest.run(changed.toArray(new String[0]));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("other arguments") && r.err().contains("lr=0.1"), r.err());
+        // Fewer epochs than the checkpoint holds: refused, not reported as a shorter run.
+        assertEquals(0, RankCommandTest.run(args("--epochs", "2", "--out", out.toString(), "--checkpoint",
+                ck.toString())).code());
+        r = RankCommandTest.run(args("--epochs", "1", "--out", out.toString(), "--checkpoint", ck.toString()));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("already holds 2 epochs, more than --epochs 1"), r.err());
     }
 
     @Test
