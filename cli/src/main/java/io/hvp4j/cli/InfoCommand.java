@@ -98,7 +98,7 @@ final class InfoCommand implements Callable<Integer> {
             loss = model.lossFunction().id();
             reduction = model.reductionMode().name().toLowerCase(Locale.ROOT);
             model.initializer();
-            samples = ModelOptions.gaussianSize(model.data == null ? "gaussian:256" : model.data);
+            samples = ModelOptions.generatedSize(model.data == null ? "gaussian:256" : model.data, mlp.outputs());
             rows = model.batchRows(samples);
             if (model.weights != null) {
                 Problem.requireFile(model.weights, "--weights");

@@ -272,11 +272,29 @@ public final class ModelOptions {
         return v * unit;
     }
 
+    /** Sample count of a generated {@code --data} set: N of gaussian:N, or M per class of clusters:M[,SEP]. */
+    static int generatedSize(String spec, int classes) {
+        String s = spec.trim();
+        if (s.regionMatches(true, 0, "clusters:", 0, 9)) {
+            String m = s.substring(9).split(",")[0].trim();
+            try {
+                int perClass = Integer.parseInt(m);
+                if (perClass < 1) {
+                    throw new NumberFormatException();
+                }
+                return Math.multiplyExact(perClass, classes);
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new InvalidInputException("--data clusters:M[,SEP] needs an integer M >= 1, got '" + spec + "'");
+            }
+        }
+        return gaussianSize(spec);
+    }
+
     /** Sample count of {@code --data gaussian:N}. */
     static int gaussianSize(String spec) {
         String s = spec.trim();
         if (!s.regionMatches(true, 0, "gaussian:", 0, 9)) {
-            throw new InvalidInputException("--data must be gaussian:N, got '" + spec + "'");
+            throw new InvalidInputException("--data must be gaussian:N or clusters:M[,SEP], got '" + spec + "'");
         }
         try {
             int n = Integer.parseInt(s.substring(9).trim());

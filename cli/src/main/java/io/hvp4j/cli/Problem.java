@@ -201,6 +201,8 @@ final class Problem implements AutoCloseable {
             requireFile(o.targets, "--targets");
             data = DataFiles.read(o.inputs, o.targets, new DataFiles.Dims(graph.inputSize(), graph.outputSize(),
                     modelText, graph.input().shape().dims()), loss, dtype, arena);
+        } else if (o.data != null && o.data.trim().regionMatches(true, 0, "clusters:", 0, 9)) {
+            data = clusters(o.data, o.seed, graph.inputSize(), graph.outputSize());
         } else {
             String spec = o.data == null ? "gaussian:256" : o.data;
             int n = ModelOptions.gaussianSize(spec);
@@ -354,6 +356,11 @@ final class Problem implements AutoCloseable {
      * targets), M points per cluster in the input dimension, centres of norm SEP (default 3).
      */
     private Dataset clusters(String spec, long seed) {
+        return clusters(spec, seed, mlp.inputs(), mlp.outputs());
+    }
+
+    /** {@code --data clusters:M[,SEP]} for {@code inputs}-dimensional samples (flattened) and {@code outputs} classes. */
+    private Dataset clusters(String spec, long seed, int inputs, int outputs) {
         String[] parts = spec.trim().substring(9).split(",");
         int m;
         double sep = 3;
@@ -369,8 +376,8 @@ final class Problem implements AutoCloseable {
             throw new InvalidInputException("--data clusters:M[,SEP] needs an integer M and a number SEP, got '"
                     + spec + "'");
         }
-        GaussianClusters.Spec cs = new GaussianClusters.Spec(mlp.outputs(), mlp.inputs(), sep, m);
-        requireMemory((long) cs.size() * (mlp.inputs() + mlp.outputs()) * dtype.bytes(), "the " + spec + " data set");
+        GaussianClusters.Spec cs = new GaussianClusters.Spec(outputs, inputs, sep, m);
+        requireMemory((long) cs.size() * (inputs + outputs) * dtype.bytes(), "the " + spec + " data set");
         return GaussianClusters.generate(arena, dtype, cs, seed);
     }
 

@@ -88,6 +88,16 @@ class GraphModelCommandsTest {
         }
     }
 
+    @Test
+    void generatedClustersFeedGraphModelsToo() {
+        TraceCommandTest.Result r = run("grad", "--model", "lenet5", "--data", "clusters:1", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("P=61706"), r.out());
+        r = run("info", "--arch", "4,3,2", "--data", "clusters:5");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("10 samples"), r.out());
+    }
+
     private static String[] cat(String[] a, String[] b) {
         String[] c = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, c, a.length, b.length);
