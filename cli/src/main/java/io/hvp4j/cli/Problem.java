@@ -246,7 +246,8 @@ final class Problem implements AutoCloseable {
                 throw new InvalidInputException("--layer and --params exclude each other");
             }
             if (graph == null) {
-                throw new InvalidInputException("--params needs --model (with --arch, use --layer I)");
+                throw new InvalidInputException("--params needs --model (with --arch, hvp, eigs, rank and spectrum take"
+                        + " --layer I, trace takes --layerwise)");
             }
             return GraphObjective.select(graph, params);
         }
