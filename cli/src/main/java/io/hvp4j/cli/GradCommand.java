@@ -38,25 +38,21 @@ final class GradCommand implements Callable<Integer> {
             VectorFiles.check(out, model, "--out");
         }
         try (Problem p = Problem.load(model)) {
+            // --params: the entries of the matching parameters, in flat order (the block's vectors).
+            io.hvp4j.objective.ParameterGroup block = p.block(null, model.params);
             Objective obj = p.anyObjective(1);
             Tensor g = Tensor.allocate(p.arena, p.dtype, p.parameterCount(), 1);
             long t0 = System.nanoTime();
             double loss = obj.gradient(g);
             double ms = (System.nanoTime() - t0) / 1e6;
-            double norm = 0;
-            for (long i = 0, n = g.size(); i < n; i++) norm += g.get(i) * g.get(i);
-            norm = Math.sqrt(norm);
+            double norm = norm(g);
             if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                 throw new InvalidInputException("the loss or gradient is not finite (loss " + loss
                         + "); nothing written");
             }
-            // --params: the entries of the matching parameters, in flat order (the block's vectors).
-            io.hvp4j.objective.ParameterGroup block = p.block(null, model.params);
             if (block != null) {
                 g = blockEntries(p, block, g);
-                norm = 0;
-                for (long i = 0, n = g.size(); i < n; i++) norm += g.get(i) * g.get(i);
-                norm = Math.sqrt(norm);
+                norm = norm(g);
             }
             if (out != null) {
                 VectorFiles.write(out, p, block, g, true);
@@ -70,19 +66,20 @@ final class GradCommand implements Callable<Integer> {
         }
     }
 
+    private static double norm(Tensor g) {
+        double s = 0;
+        for (long i = 0, n = g.size(); i < n; i++) s += g.get(i) * g.get(i);
+        return Math.sqrt(s);
+    }
+
     /** The entries of {@code block}'s parameter tensors in {@code full}, concatenated in their flat order. */
     private static Tensor blockEntries(Problem p, io.hvp4j.objective.ParameterGroup block, Tensor full) {
-        var params = p.graph.parameters();
-        long[] start = new long[params.size() + 1];
-        for (int i = 0; i < params.size(); i++) {
-            start[i + 1] = start[i] + params.get(i).shape().size();
-        }
         Tensor g = Tensor.allocate(p.arena, full.dtype(), block.size(), 1);
         long at = 0;
         for (int m : block.members()) {
-            for (long i = start[m]; i < start[m + 1]; i++) {
-                g.set(at++, full.get(i));
-            }
+            long from = p.graph.offset(m), n = p.graph.parameters().get(m).shape().size();
+            g.view(at, 1, (int) n).copyFrom(full.view(from, 1, (int) n));
+            at += n;
         }
         return g;
     }
