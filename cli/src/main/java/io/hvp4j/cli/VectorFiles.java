@@ -25,8 +25,19 @@ final class VectorFiles {
                 && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors");
     }
 
-    /** Refuses a name-keyed {@code file} for {@code option} before any work when there is no graph model. */
+    /**
+     * Refuses, before any work, a {@code file} for {@code option} whose extension is neither {@code .npy} nor
+     * {@code .safetensors} (a name without one, such as {@code /dev/stdout}, is {@code .npy}), and a name-keyed one
+     * when there is no graph model.
+     */
     static void check(Path file, ModelOptions m, String option) {
+        String name = file == null || file.getFileName() == null ? "" : file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        if (dot > 0 && !named(file) && !name.toLowerCase(Locale.ROOT).endsWith(".npy")) {
+            throw new InvalidInputException(option + " " + file + ": vectors are .npy files"
+                    + (m.modelName == null ? "" : " (or .safetensors by parameter name)") + ", not "
+                    + name.substring(dot) + "; name the file .npy");
+        }
         if (file != null && named(file) && m.modelName == null) {
             throw new InvalidInputException(option + " " + file + ": vectors by parameter name (.safetensors) need"
                     + " --model; with --arch use .npy");

@@ -47,6 +47,14 @@ class GraphModelCommandsTest {
         assertTrue(r.err().contains("--params needs --model"), r.err());
         r = run("hvp", "--model", "lenet5", "--arch", "4,2", "--out", out);
         assertEquals(2, r.code());
+        // Vectors are .npy (or .safetensors with --model): another extension is refused before any work.
+        r = run("grad", "--model", "lenet5", "--data", "gaussian:2", "--out", dir.resolve("g.txt").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("not .txt; name the file .npy"), r.err());
+        assertTrue(!Files.exists(dir.resolve("g.txt")));
+        r = run("hvp", "--arch", "4,3,2", "--data", "gaussian:2", "--out", dir.resolve("hv.csv").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("vectors are .npy files, not .csv"), r.err());
     }
 
     /** {@code trace --params} is the trace of the block (checked as Σ e_iᵀ H e_i from hvp on an identity block). */
