@@ -290,6 +290,16 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Per-channel maps and sums over runs of host tensors (BatchNorm's rules); the scalar reference unless the
+     * backend has faster ones. Only for host tensors.
+     *
+     * @return the kernels, never null
+     */
+    default PlaneKernels planes() {
+        return PlaneKernels.SCALAR;
+    }
+
+    /**
      * Sets every element to zero.
      *
      * @param t the tensor

@@ -50,6 +50,11 @@ public final class VectorBackend implements Backend {
     }
 
     @Override
+    public io.hvp4j.backend.PlaneKernels planes() {
+        return VectorPlanes.INSTANCE;
+    }
+
+    @Override
     public String name() {
         return "vector";
     }
