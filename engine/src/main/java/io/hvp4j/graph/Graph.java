@@ -132,7 +132,7 @@ public final class Graph {
     private final long parameterCount;
     private final Map<String, Value> byName;
 
-    Graph(List<Value> values, List<Node> nodes, Value input, Value output) {
+    Graph(List<Value> values, List<Node> nodes, Value input, Value output, java.util.Comparator<Value> order) {
         this.values = List.copyOf(values);
         this.nodes = List.copyOf(nodes);
         this.input = input;
@@ -144,6 +144,9 @@ public final class Graph {
             if (v.kind == Kind.PARAMETER) {
                 ps.add(v);
             }
+        }
+        if (order != null) {
+            ps.sort(order);
         }
         this.parameters = Collections.unmodifiableList(ps);
         this.byName = Collections.unmodifiableMap(names);
@@ -332,7 +335,7 @@ public final class Graph {
             }
             ns.add(new Node(n.name(), n.op(), List.copyOf(in), n.output()));
         }
-        return new Graph(vs, ns, input, output);
+        return new Graph(vs, ns, input, output, java.util.Comparator.comparingInt(parameters::indexOf));
     }
 
     /**

@@ -70,6 +70,21 @@ public final class GraphBuilder {
     }
 
     /**
+     * The names of the parameters added so far, in the order they were added.
+     *
+     * @return the names (a copy)
+     */
+    public List<String> parameterNames() {
+        List<String> out = new ArrayList<>();
+        for (Value v : values) {
+            if (v.kind() == Graph.Kind.PARAMETER) {
+                out.add(v.name());
+            }
+        }
+        return out;
+    }
+
+    /**
      * A parameter initialised uniformly in {@code ±bound} (PyTorch's default for its module).
      *
      * @param name  its {@code state_dict} name
@@ -523,6 +538,18 @@ public final class GraphBuilder {
      * @return the graph
      */
     public Graph build(Value output) {
+        return build(output, null);
+    }
+
+    /**
+     * {@link #build(Value)} with the flat parameter order given by {@code parameterOrder} (a stable sort of the
+     * order in which the parameters were added), for example the order of a file's {@code state_dict}.
+     *
+     * @param output         the network's output value
+     * @param parameterOrder the order of the parameters in θ, or null for the order they were added in
+     * @return the graph
+     */
+    public Graph build(Value output, java.util.Comparator<Value> parameterOrder) {
         if (input == null) {
             throw new IllegalStateException("the graph has no input");
         }
@@ -549,6 +576,6 @@ public final class GraphBuilder {
                 throw new InvalidInputException("parameter " + v.name + " does not affect the output");
             }
         }
-        return new Graph(vs, kept, input, output);
+        return new Graph(vs, kept, input, output, parameterOrder);
     }
 }

@@ -102,8 +102,10 @@ final class OnnxImporter {
     OnnxModel run() {
         Path dir = file.toAbsolutePath().getParent();
         Set<String> initNames = new HashSet<>();
+        Map<String, Integer> initOrder = new java.util.HashMap<>();
         for (TensorProto t : g.getInitializerList()) {
             String name = t.getName();
+            initOrder.putIfAbsent(name, initOrder.size());
             if (name.isEmpty() || !initNames.add(name)) {
                 throw new InvalidInputException("initializer " + (name.isEmpty() ? "without a name"
                         : "'" + OnnxFile.printable(name) + "' given twice"));
@@ -134,7 +136,7 @@ final class OnnxImporter {
             throw new InvalidInputException("the output '" + OnnxFile.printable(outName) + "' has shape (N, "
                     + v.shape().toString().substring(1) + "; hvp4j needs (N, K) (one row of K outputs per sample)");
         }
-        Graph graph = b.build(v);
+        Graph graph = b.build(v, parameterOrder(b.parameterNames(), initOrder));
         double[] theta = new double[graph.parameterCount()];
         List<String> generated = new ArrayList<>();
         for (int k = 0; k < graph.parameters().size(); k++) {
@@ -153,6 +155,35 @@ final class OnnxImporter {
                     + " model.eval(), do_constant_folding=False and training=torch.onnx.TrainingMode.PRESERVE");
         }
         return new OnnxModel(graph, theta, List.copyOf(warnings), opset);
+    }
+
+    /**
+     * The flat order θ: the initializers' order in the file, which torch.onnx.export writes in state_dict order, so
+     * that θ is {@code parameters_to_vector}'s. Where a parameter is no initializer of its own (the exporter merged
+     * equal initializers and names the copies with Identity nodes, as in a fresh model) the file cannot say where it
+     * goes: θ then keeps the order of first use (null), with a warning when that order puts two initializers the
+     * other way round from the file.
+     */
+    private java.util.Comparator<Value> parameterOrder(List<String> firstUse, Map<String, Integer> initOrder) {
+        if (initOrder.keySet().containsAll(firstUse)) {
+            return java.util.Comparator.comparingInt(p -> initOrder.get(p.name()));
+        }
+        String last = null;
+        for (String name : firstUse) {
+            Integer at = initOrder.get(name);
+            if (at == null) {
+                continue;
+            }
+            if (last != null && at < initOrder.get(last)) {
+                warnings.add("the flat parameter order follows first use in the graph ('" + OnnxFile.printable(last)
+                        + "' before '" + OnnxFile.printable(name) + "'), not the file's state_dict order, because"
+                        + " merged initializers leave some parameters' places open: a parameters_to_vector vector"
+                        + " must be permuted to the order 'info' lists (vectors by name, .safetensors, need no order)");
+                break;
+            }
+            last = name;
+        }
+        return null;
     }
 
     // ------------------------------------------------------------------------------------------------ structure

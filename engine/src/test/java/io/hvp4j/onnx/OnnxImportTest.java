@@ -141,6 +141,47 @@ class OnnxImportTest {
         return e.getMessage();
     }
 
+    /**
+     * x (N, 2) → Gemm a (2→2) → Tanh → Gemm b (2→2) → y, with b's initializers first in the file, as torch.onnx.export
+     * writes them for a module that registers {@code b} before {@code a} but calls {@code a} first.
+     */
+    private static GraphProto.Builder reversedRegistration() {
+        return GraphProto.newBuilder()
+                .addInput(info("x", "n", 2)).addOutput(info("y", "n", 2))
+                .addInitializer(floats("b.weight", new long[] {2, 2}, 1, 2, 3, 4))
+                .addInitializer(floats("b.bias", new long[] {2}, 5, 6))
+                .addInitializer(floats("a.weight", new long[] {2, 2}, 7, 8, 9, 10))
+                .addInitializer(floats("a.bias", new long[] {2}, 11, 12))
+                .addNode(node("Gemm", "/a/Gemm", List.of("x", "a.weight", "a.bias"), "h", transB()))
+                .addNode(node("Tanh", "/Tanh", List.of("h"), "t"))
+                .addNode(node("Gemm", "/b/Gemm", List.of("t", "b.weight", "b.bias"), "y", transB()));
+    }
+
+    private static AttributeProto transB() {
+        return AttributeProto.newBuilder().setName("transB").setType(AttributeProto.AttributeType.INT).setI(1).build();
+    }
+
+    @Test
+    void theFlatOrderIsTheFilesStateDictOrderNotTheOrderOfUse() throws IOException {
+        OnnxModel m = OnnxModel.load(write(reversedRegistration(), 17));
+        assertEquals(List.of("b.weight", "b.bias", "a.weight", "a.bias"), names(m.graph()));
+        assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, m.parameters());
+        assertTrue(m.warnings().isEmpty(), m.warnings().toString());
+    }
+
+    @Test
+    void anIdentityCopyLeavesTheOrderOfUseAndAWarningWhenTheFileDisagrees() throws IOException {
+        // b.bias is an Identity copy of a.bias (merged equal initializers): it has no place in the file's order.
+        GraphProto.Builder g = reversedRegistration();
+        g.removeInitializer(1);
+        g.addNode(0, node("Identity", "/Identity", List.of("a.bias"), "b.bias"));
+        OnnxModel m = OnnxModel.load(write(g, 17));
+        assertEquals(List.of("a.weight", "a.bias", "b.weight", "b.bias"), names(m.graph()));
+        assertEquals(1, m.warnings().size(), m.warnings().toString());
+        assertTrue(m.warnings().get(0).contains("'a.bias' before 'b.weight'")
+                && m.warnings().get(0).contains("parameters_to_vector"), m.warnings().get(0));
+    }
+
     @Test
     void aHandMadeModelLoads() throws IOException {
         Graph g = OnnxModel.load(write(convGraph(1, 1, 1, 1), 17)).graph();

@@ -555,7 +555,7 @@ public final class VectorBackend implements Backend {
             acc1 = FloatVector.fromMemorySegment(FS, x, (i + l) * 4, LE)
                     .fma(FloatVector.fromMemorySegment(FS, y, (i + l) * 4, LE), acc1);
         }
-        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sumLanes(acc0.add(acc1));
         for (; i < to; i++) s += (double) x.getAtIndex(F, i) * y.getAtIndex(F, i);
         return s;
     }
@@ -569,7 +569,7 @@ public final class VectorBackend implements Backend {
             acc1 = DoubleVector.fromMemorySegment(DS, x, (i + l) * 8, LE)
                     .fma(DoubleVector.fromMemorySegment(DS, y, (i + l) * 8, LE), acc1);
         }
-        double s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sumLanes(acc0.add(acc1));
         for (; i < to; i++) s += x.getAtIndex(D, i) * y.getAtIndex(D, i);
         return s;
     }
@@ -586,14 +586,14 @@ public final class VectorBackend implements Backend {
                 for (long bound = from + FS.loopBound(to - from); i < bound; i += FS.length()) {
                     acc = acc.add(FloatVector.fromMemorySegment(FS, xs, i * 4, LE));
                 }
-                s = acc.reduceLanes(VectorOperators.ADD);
+                s = VectorMath.sumLanes(acc);
                 for (; i < to; i++) s += xs.getAtIndex(F, i);
             } else {
                 DoubleVector acc = DoubleVector.zero(DS);
                 for (long bound = from + DS.loopBound(to - from); i < bound; i += DS.length()) {
                     acc = acc.add(DoubleVector.fromMemorySegment(DS, xs, i * 8, LE));
                 }
-                s = acc.reduceLanes(VectorOperators.ADD);
+                s = VectorMath.sumLanes(acc);
                 for (; i < to; i++) s += xs.getAtIndex(D, i);
             }
             return s;
@@ -639,7 +639,7 @@ public final class VectorBackend implements Backend {
                     FloatVector e = FloatVector.fromMemorySegment(FS, xs, i * 4, LE).mul(fi);
                     v = e.fma(e, v);
                 }
-                acc = v.reduceLanes(VectorOperators.ADD);
+                acc = VectorMath.sumLanes(v);
                 for (; i < to; i++) {
                     double e = xs.getAtIndex(F, i) * inv;
                     acc += e * e;
@@ -650,7 +650,7 @@ public final class VectorBackend implements Backend {
                     DoubleVector e = DoubleVector.fromMemorySegment(DS, xs, i * 8, LE).mul(inv);
                     v = e.fma(e, v);
                 }
-                acc = v.reduceLanes(VectorOperators.ADD);
+                acc = VectorMath.sumLanes(v);
                 for (; i < to; i++) {
                     double e = xs.getAtIndex(D, i) * inv;
                     acc += e * e;

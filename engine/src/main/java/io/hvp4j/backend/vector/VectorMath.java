@@ -20,6 +20,36 @@ public final class VectorMath {
     private VectorMath() {
     }
 
+    /**
+     * The sum of the lanes in float64, left to right. {@code reduceLanes(ADD)} leaves a floating-point sum's order
+     * open, and the JDK's interpreted and compiled forms do use different orders, so a reduction that runs both
+     * before and after C2 compiles it would change in the last bit between calls with the same inputs.
+     *
+     * @param v the lanes
+     * @return their sum
+     */
+    public static double sumLanes(FloatVector v) {
+        double s = 0;
+        for (float f : v.toArray()) {
+            s += f;
+        }
+        return s;
+    }
+
+    /**
+     * {@link #sumLanes(FloatVector)} for double lanes.
+     *
+     * @param v the lanes
+     * @return their sum, left to right
+     */
+    public static double sumLanes(DoubleVector v) {
+        double s = 0;
+        for (double d : v.toArray()) {
+            s += d;
+        }
+        return s;
+    }
+
     private static final double LOG2E = 1.4426950408889634;
     private static final double LN2_HI = 6.93147180369123816490e-01;
     private static final double LN2_LO = 1.90821492927058770002e-10;

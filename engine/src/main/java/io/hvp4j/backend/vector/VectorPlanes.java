@@ -138,7 +138,7 @@ final class VectorPlanes implements PlaneKernels {
             DoubleVector x0 = widen(FloatVector.fromMemorySegment(FH, x, xb + o, NATIVE, m));
             s0 = h == null ? s0.add(x0) : x0.fma(widen(FloatVector.fromMemorySegment(FH, h, hb + o, NATIVE, m)), s0);
         }
-        return lanesInOrder(s0.add(s1));
+        return VectorMath.sumLanes(s0.add(s1));
     }
 
     private static DoubleVector widen(FloatVector v) {
@@ -169,16 +169,6 @@ final class VectorPlanes implements PlaneKernels {
             DoubleVector x0 = DoubleVector.fromMemorySegment(DS, x, xb + o, NATIVE, m);
             s0 = h == null ? s0.add(x0) : x0.fma(DoubleVector.fromMemorySegment(DS, h, hb + o, NATIVE, m), s0);
         }
-        return lanesInOrder(s0.add(s1));
-    }
-
-    /** The lanes' sum, left to right (reduceLanes leaves the order of a floating-point sum open). */
-    private static double lanesInOrder(DoubleVector v) {
-        double[] lanes = v.toArray();
-        double s = 0;
-        for (double d : lanes) {
-            s += d;
-        }
-        return s;
+        return VectorMath.sumLanes(s0.add(s1));
     }
 }
