@@ -492,10 +492,11 @@ final class Problem implements AutoCloseable {
     }
 
     /**
-     * Wraps {@code inner} with the time check of {@code --max-time}: once the loop has run for a tenth of the
-     * limit or 2 s (whichever is less), its total time is projected linearly from the units done; a projection
-     * beyond the limit stops the loop with exit code 3 (a checkpointing loop saves its work first), unless
-     * {@code --force}.
+     * Wraps {@code inner} with the time check of {@code --max-time}. The first report's units are the warm-up (JIT
+     * compilation made the first block of a short job 30 times slower than the rest); once the loop has run for
+     * a tenth of the limit or 2 s (whichever is less) after it, the remaining units are projected at the rate
+     * since then. A projection beyond the limit stops the loop with exit code 3 (a checkpointing loop saves its
+     * work first), unless {@code --force}.
      */
     io.hvp4j.Progress timeLimited(io.hvp4j.Progress inner, String what) {
         if (force || maxSeconds <= 0 || !Double.isFinite(maxSeconds)) {
@@ -504,12 +505,21 @@ final class Problem implements AutoCloseable {
         long start = System.nanoTime();
         double checkAfter = Math.min(2.0, maxSeconds / 10);
         boolean[] checked = new boolean[1];
+        double[] warm = {-1, 0}; // elapsed seconds and units at the first report
         return (done, total) -> {
             inner.update(done, total);
             double elapsed = (System.nanoTime() - start) / 1e9;
-            if (!checked[0] && done > 0 && done < total && elapsed >= checkAfter) {
+            if (warm[0] < 0) {
+                if (done > 0) {
+                    warm[0] = elapsed;
+                    warm[1] = done;
+                }
+                return;
+            }
+            if (!checked[0] && done > warm[1] && done < total && elapsed - warm[0] >= checkAfter) {
                 checked[0] = true;
-                double projected = elapsed * total / done;
+                double rate = (done - warm[1]) / (elapsed - warm[0]);
+                double projected = elapsed + (total - done) / rate;
                 if (projected > maxSeconds) {
                     throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
                             "%s would take about %s (%d of %d done in %s), more than --max-time %s; add --force"

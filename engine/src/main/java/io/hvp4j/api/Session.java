@@ -544,8 +544,10 @@ public final class Session implements AutoCloseable {
                 }
                 Dataset d = data;
                 if (d == null && inputs != null) {
-                    d = DataFiles.read(inputs, targets, new DataFiles.Dims(in, out,
-                            g != null ? "the model" : "--arch " + mlp.architecture()), loss, dtype, arena);
+                    // A graph model also takes its inputs in the model's layout, (N, C, H, W) for images.
+                    d = DataFiles.read(inputs, targets, g != null
+                            ? new DataFiles.Dims(in, out, "the model", g.input().shape().dims())
+                            : new DataFiles.Dims(in, out, "--arch " + mlp.architecture()), loss, dtype, arena);
                 } else if (d == null) {
                     d = Dataset.gaussian(arena, dtype, gaussian, in, out, loss, seed);
                 }
