@@ -16,6 +16,7 @@ The references use the same float32 parameter values, widened to float64 (exact)
 Extra files: lenet_opset13.onnx, lenet_opset15.onnx (same weights as lenet.onnx, other opsets),
 attention_opset18.onnx (attention.onnx with opset 18's ReduceMean(x, axes) form, made with the onnx package),
 cnn_folded.onnx (PyTorch's default export: Conv+BatchNorm folded into tensors with generated names).
+pads_order: parameters registered out of their order of use, and zero Pad nodes (F.pad, padded AvgPool2d).
 
 The dynamo exporter (torch.onnx.dynamo_export / dynamo=True) is not in torch 1.13, so no fixture comes from it.
 """
@@ -117,6 +118,21 @@ class Activations(nn.Module):
         return self.net(x)
 
 
+class PadsOrder(nn.Module):
+    """Registers the head before the convolution it follows (so state_dict order is not the order of use); F.pad
+    before a convolution and AvgPool2d with padding, both exported as a zero Pad node (F.pad's pads through a
+    reversed Slice)."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(4 * 3 * 3, 3)
+        self.conv = nn.Conv2d(2, 4, 3)
+
+    def forward(self, x):
+        h = torch.tanh(self.conv(F.pad(x, (1, 1, 1, 1))))
+        return self.head(F.avg_pool2d(h, 3, stride=2, padding=1).flatten(1))
+
+
 def randomize_buffers(model, gen):
     """Non-trivial BatchNorm statistics (and affine parameters, except in modules named to stay fresh)."""
     for name, m in model.named_modules():
@@ -210,6 +226,7 @@ def main(out):
         "lenet": (LeNet, (1, 12, 12)),
         "attention": (Attention, (5, 8)),
         "activations": (Activations, (6,)),
+        "pads_order": (PadsOrder, (2, 6, 6)),
     }
     for seed, (name, (cls, shape)) in enumerate(models.items()):
         gen = torch.Generator().manual_seed(100 + seed)

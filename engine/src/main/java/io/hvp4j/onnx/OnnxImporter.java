@@ -52,6 +52,9 @@ final class OnnxImporter {
             "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt", "Squeeze", "Sub", "Tanh",
             "Transpose", "Unsqueeze")));
 
+    /** Outputs of zero Pad nodes and their widths, for the AveragePool or Conv that reads them ({@link #pad}). */
+    private final Map<String, Integer> zeroPads = new java.util.HashMap<>();
+
     private static final Pattern GENERATED = Pattern.compile("^(onnx::|/).*|.*::.*");
 
     /** What a name stands for during the import. */
@@ -128,6 +131,9 @@ final class OnnxImporter {
             }
         }
         Val out = env.get(outName);
+        if (zeroPads.containsKey(outName)) {
+            throw new InvalidInputException("the output '" + OnnxFile.printable(outName) + "' is a zero Pad");
+        }
         if (!(out instanceof Batched(Value v))) {
             throw new InvalidInputException("the output '" + OnnxFile.printable(outName) + "' does not depend on"
                     + " the input");
@@ -539,6 +545,7 @@ final class OnnxImporter {
 
     private Val node(NodeProto n) {
         String op = n.getOpType();
+        refusePaddedInputs(n);
         return switch (op) {
             case "Identity", "Dropout" -> identity(n);
             case "Pad" -> pad(n);
@@ -596,21 +603,53 @@ final class OnnxImporter {
         return x;
     }
 
-    /** {@code Pad} with all pads zero (what PyTorch's exporter puts before some pooling ops): the identity. */
+    /**
+     * {@code Pad}: of width zero, the identity (the exporter puts such pads before some pooling ops); of equal width
+     * p on every side of H and W with the value 0 (how torch 1.13 exports {@code AvgPool2d(padding=p)} with
+     * {@code count_include_pad=True}, or {@code F.pad} before a convolution), a pad that the next op takes in (see
+     * {@link #zeroPads}).
+     */
     private Val pad(NodeProto n) {
         Val x = required(n, 0);
         String mode = attrString(n, "mode", "constant");
         long[] pads = stat(n, 1).longs("Pad pads");
-        for (long p : pads) {
-            if (p != 0) {
-                throw unsupportedAttribute("pads", Arrays.toString(pads) + " (only zero padding; pad inside Conv or"
-                        + " the pooling op)");
-            }
-        }
         if (!mode.equals("constant") && !mode.equals("reflect") && !mode.equals("edge") && !mode.equals("wrap")) {
             throw unsupportedAttribute("mode", mode);
         }
+        if (Arrays.stream(pads).allMatch(p -> p == 0)) {
+            return x;
+        }
+        boolean zero = mode.equals("constant") && (in(n, 2) == null || stat(n, 2).size() == 0
+                || Arrays.stream(stat(n, 2).doubles()).allMatch(v -> v == 0));
+        long p = pads.length == 8 ? pads[2] : -1;
+        boolean square = pads.length == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0
+                && pads[3] == p && pads[6] == p && pads[7] == p && p > 0 && p < 1 << 16;
+        if (!zero || !square || in(n, 3) != null || !(x instanceof Batched)) {
+            throw unsupportedAttribute("pads", Arrays.toString(pads) + " with mode " + mode + " (supported: zeros"
+                    + " of one width on every side of H and W of an (N, C, H, W) tensor, taken in by the"
+                    + " AveragePool or Conv that reads it)");
+        }
+        zeroPads.put(n.getOutput(0), (int) p);
         return x;
+    }
+
+    /**
+     * The width of the zero pad that the op {@code n} reads as its input 0 (0 for none). Only AveragePool (where
+     * PyTorch counts the pad in the divisor, count_include_pad=1) and Conv take one in; any other reader is refused.
+     */
+    private int takePad(NodeProto n) {
+        Integer p = n.getInputCount() > 0 ? zeroPads.get(n.getInput(0)) : null;
+        return p == null ? 0 : p;
+    }
+
+    private void refusePaddedInputs(NodeProto n) {
+        String op = n.getOpType();
+        for (int k = 0; k < n.getInputCount(); k++) {
+            if (zeroPads.containsKey(n.getInput(k)) && !(k == 0 && (op.equals("AveragePool") || op.equals("Conv")))) {
+                throw new InvalidInputException("input '" + OnnxFile.printable(n.getInput(k)) + "' is a zero Pad,"
+                        + " supported only as the input of an AveragePool or a Conv (which take it in as padding)");
+            }
+        }
     }
 
     private Const constantNode(NodeProto n) {
@@ -915,16 +954,24 @@ final class OnnxImporter {
             }
             seen[a] = true;
             long step = sp == null ? 1 : sp[k];
-            if (step < 1) {
-                throw unsupportedAttribute("steps", step + " (only positive steps)");
+            // Negative steps (F.pad reverses its pad list so) only in load-time shape computations.
+            if (step == 0 || step < 0 && x instanceof Batched) {
+                throw unsupportedAttribute("steps", step + " (only positive steps on data)");
             }
             long d = dims[a];
             if (ends.batchAt(k) && !(x instanceof Batched && a == 0)) {
                 ends.requireNoBatch("a Slice end");
             }
-            long s = Math.max(0, Math.min(d, st[k] < 0 ? st[k] + d : st[k]));
-            long e = Math.max(0, Math.min(d, en[k] < 0 ? en[k] + d : en[k]));
-            long count = e > s ? (e - s + step - 1) / step : 0;
+            long s, count;
+            if (step > 0) {
+                s = Math.max(0, Math.min(d, st[k] < 0 ? st[k] + d : st[k]));
+                long e = Math.max(0, Math.min(d, en[k] < 0 ? en[k] + d : en[k]));
+                count = e > s ? (e - s + step - 1) / step : 0;
+            } else {
+                s = Math.max(0, Math.min(d - 1, st[k] < 0 ? st[k] + d : st[k]));
+                long e = Math.max(-1, Math.min(d - 1, en[k] < 0 ? Math.max(-1 - d, en[k]) + d : en[k]));
+                count = s > e ? (s - e - step - 1) / -step : 0;
+            }
             ranges.add(new Range(a, s, count, step));
         }
         if (x instanceof Batched(Value v)) {
@@ -1298,7 +1345,7 @@ final class OnnxImporter {
         }
         Value w = parameter(required(n, 1));
         int stride = uniform("strides", attrInts(n, "strides"), 2, 1);
-        int pad = uniform("pads", attrInts(n, "pads"), 4, 0);
+        int pad = uniform("pads", attrInts(n, "pads"), 4, 0) + takePad(n);
         int dil = uniform("dilations", attrInts(n, "dilations"), 2, 1);
         long group = attrInt(n, "group", 1);
         if (group < 1 || group > Integer.MAX_VALUE) {
@@ -1412,7 +1459,11 @@ final class OnnxImporter {
             throw new InvalidInputException("kernel_shape is missing");
         }
         int stride = uniform("strides", attrInts(n, "strides"), 2, 1);
-        int pad = uniform("pads", attrInts(n, "pads"), 4, 0);
+        int ownPad = uniform("pads", attrInts(n, "pads"), 4, 0);
+        if (max && takePad(n) > 0) {
+            throw new InvalidInputException("a zero Pad before MaxPool is not supported (MaxPool pads with -inf)");
+        }
+        int pad = ownPad + takePad(n);
         if (uniform("dilations", attrInts(n, "dilations"), 2, 1) != 1) {
             throw unsupportedAttribute("dilations", Arrays.toString(attrInts(n, "dilations")));
         }
@@ -1422,7 +1473,7 @@ final class OnnxImporter {
         if (max && attrInt(n, "storage_order", 0) != 0) {
             throw unsupportedAttribute("storage_order", attrInt(n, "storage_order", 0));
         }
-        if (!max && pad > 0 && attrInt(n, "count_include_pad", 0) == 0) {
+        if (!max && ownPad > 0 && attrInt(n, "count_include_pad", 0) == 0) {
             throw unsupportedAttribute("count_include_pad", "0 with padding (only count_include_pad=1, PyTorch's"
                     + " default)");
         }

@@ -162,6 +162,13 @@ class OnnxImportTest {
     }
 
     @Test
+    void anExportedModelKeepsItsRegistrationOrder() {
+        // head is registered before conv but runs after it: θ is parameters_to_vector's order.
+        assertEquals(List.of("head.weight", "head.bias", "conv.weight", "conv.bias"),
+                names(OnnxModel.load(fixture("pads_order.onnx")).graph()));
+    }
+
+    @Test
     void theFlatOrderIsTheFilesStateDictOrderNotTheOrderOfUse() throws IOException {
         OnnxModel m = OnnxModel.load(write(reversedRegistration(), 17));
         assertEquals(List.of("b.weight", "b.bias", "a.weight", "a.bias"), names(m.graph()));
@@ -180,6 +187,58 @@ class OnnxImportTest {
         assertEquals(1, m.warnings().size(), m.warnings().toString());
         assertTrue(m.warnings().get(0).contains("'a.bias' before 'b.weight'")
                 && m.warnings().get(0).contains("parameters_to_vector"), m.warnings().get(0));
+    }
+
+    private static TensorProto longs(String name, long... v) {
+        return TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE).addDims(v.length)
+                .addAllInt64Data(Arrays.stream(v).boxed().toList()).build();
+    }
+
+    /** The loss and gradient of a model at the seed's parameters and data, for comparing two graphs. */
+    private static double[] lossAndGradient(Path p) {
+        Graph g = OnnxModel.load(p).graph();
+        try (io.hvp4j.api.Session s = io.hvp4j.api.Session.builder().model(g).gaussianData(3).threads(1).open()) {
+            double[] grad = s.gradient();
+            double[] out = Arrays.copyOf(grad, grad.length + 1);
+            out[grad.length] = s.loss();
+            return out;
+        }
+    }
+
+    @Test
+    void aZeroPadIsTakenInByTheAveragePoolOrConvThatReadsIt() throws IOException {
+        // torch 1.13 exports AvgPool2d(3, 2, padding=1) (count_include_pad=True) as Pad + AveragePool.
+        GraphProto.Builder padded = convGraph(1, 1, 1, 1).removeNode(1)
+                .addInitializer(longs("pads", 0, 0, 1, 1, 0, 0, 1, 1))
+                .addNode(node("Pad", "/Pad", List.of("h", "pads"), "hp"))
+                .addNode(node("AveragePool", "/AveragePool", List.of("hp"), "a", ints("kernel_shape", 3, 3),
+                        ints("strides", 2, 2)))
+                .addNode(node("Flatten", "/Flatten", List.of("a"), "y"));
+        padded.setOutput(0, info("y", "n", 2 * 4));
+        double[] viaPad = lossAndGradient(write(padded, 17));
+        GraphProto.Builder inPool = convGraph(1, 1, 1, 1).removeNode(1)
+                .addNode(node("AveragePool", "/AveragePool", List.of("h"), "a", ints("kernel_shape", 3, 3),
+                        ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), AttributeProto.newBuilder()
+                                .setName("count_include_pad").setType(AttributeProto.AttributeType.INT).setI(1).build()))
+                .addNode(node("Flatten", "/Flatten", List.of("a"), "y"));
+        inPool.setOutput(0, info("y", "n", 2 * 4));
+        assertArrayEquals(lossAndGradient(write(inPool, 17)), viaPad);
+        // F.pad before a convolution: the same as the convolution's own padding.
+        GraphProto.Builder padConv = convGraph(0, 0, 0, 0).addInitializer(longs("pads", 0, 0, 1, 1, 0, 0, 1, 1));
+        padConv.setNode(0, node("Conv", "/conv/Conv", List.of("xp", "conv.weight"), "h", ints("pads", 0, 0, 0, 0)))
+                .addNode(0, node("Pad", "/Pad", List.of("x", "pads"), "xp"));
+        assertArrayEquals(lossAndGradient(write(convGraph(1, 1, 1, 1), 17)), lossAndGradient(write(padConv, 17)));
+        // Anything else reading a zero pad, or another pad, is refused at its own node.
+        GraphProto.Builder max = convGraph(1, 1, 1, 1).removeNode(1)
+                .addInitializer(longs("pads", 0, 0, 1, 1, 0, 0, 1, 1))
+                .addNode(node("Pad", "/Pad", List.of("h", "pads"), "hp"))
+                .addNode(node("Flatten", "/Flatten", List.of("hp"), "y"));
+        String m = refusal(write(max, 17));
+        assertTrue(m.contains("/Flatten") && m.contains("is a zero Pad"), m);
+        GraphProto.Builder uneven = padded.clone();
+        uneven.setInitializer(1, longs("pads", 0, 0, 1, 0, 0, 0, 1, 0));
+        m = refusal(write(uneven, 17));
+        assertTrue(m.contains("/Pad") && m.contains("pads=[0, 0, 1, 0, 0, 0, 1, 0]"), m);
     }
 
     @Test

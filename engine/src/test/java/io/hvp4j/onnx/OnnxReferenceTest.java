@@ -133,6 +133,7 @@ class OnnxReferenceTest {
         "attention, attention.onnx, vector", "attention, attention.onnx, scalar",
         "attention, attention_opset18.onnx, vector",
         "activations, activations.onnx, vector", "activations, activations.onnx, scalar",
+        "pads_order, pads_order.onnx, vector",
     })
     void productsMatchPyTorchFloat64(String name, String file, String backend) {
         OnnxModel m = OnnxModel.load(fixture(file));
