@@ -51,8 +51,9 @@ import java.util.Objects;
  * opens the layer below (the {@link Objective} every spectral tool takes) for anything the session does not wrap.
  *
  * <p>Ownership and threads: a session owns its memory (parameters, data it read or generated, working buffers) and,
- * unless one was given to the builder, its backend; {@link #close()} frees them, after which every method throws
- * {@link IllegalStateException}. Arrays it returns are fresh copies owned by the caller. A session is not
+ * unless one was given to the builder, its backend; {@link #close()} frees them, after which every method that
+ * computes or reads its state throws {@link IllegalStateException} ({@link #graph()} and {@link #mlp()}, immutable
+ * descriptions of the network, stay available). Arrays it returns are fresh copies owned by the caller. A session is not
  * thread-safe: use it from one thread at a time (its backend runs its own worker threads inside each call).
  */
 public final class Session implements AutoCloseable {

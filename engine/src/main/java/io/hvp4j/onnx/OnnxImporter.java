@@ -44,13 +44,19 @@ import java.util.regex.Pattern;
  * parameter or a graph constant where an op uses it. Not thread-safe; used once.
  */
 final class OnnxImporter {
-    /** The ops {@link #node} maps, for the refusal message. */
-    static final String SUPPORTED = String.join(", ", new java.util.TreeSet<>(List.of(
+    /** The ops {@link #node} maps. */
+    static final Set<String> SUPPORTED_OPS = Set.of(
             "Add", "AveragePool", "BatchNormalization", "Cast", "Concat", "Constant", "ConstantOfShape", "Conv", "Div",
             "Dropout", "Elu", "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "Identity",
             "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "ReduceMean", "ReduceSum",
             "Relu", "Reshape", "Shape", "Sigmoid", "Slice", "Softmax", "Softplus", "Sqrt", "Squeeze", "Sub", "Tanh",
-            "Transpose", "Unsqueeze")));
+            "Transpose", "Unsqueeze");
+    /** Ops that only load-time (shape) computations may use: on data they are refused. */
+    private static final Set<String> SHAPE_ONLY = Set.of("Concat", "Neg", "Sqrt");
+    /** The list for the refusal message, shape-only ops marked. */
+    static final String SUPPORTED = new java.util.TreeSet<>(SUPPORTED_OPS).stream()
+            .map(op -> SHAPE_ONLY.contains(op) ? op + "*" : op)
+            .collect(java.util.stream.Collectors.joining(", ")) + " (* only in load-time shape computations)";
 
     /** Outputs of zero Pad nodes and their widths, for the AveragePool or Conv that reads them ({@link #pad}). */
     private final Map<String, Integer> zeroPads = new java.util.HashMap<>();
@@ -125,6 +131,14 @@ final class OnnxImporter {
         }
         String outName = g.getOutput(0).getName();
         boolean[] live = liveNodes(outName);
+        // An op hvp4j lacks is named first, before a shape computation that feeds it fails on its own terms.
+        for (int k = 0; k < nodes.size(); k++) {
+            NodeProto n = nodes.get(k);
+            boolean standard = n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx");
+            if (live[k] && (!standard || !SUPPORTED_OPS.contains(n.getOpType()))) {
+                convert(n);
+            }
+        }
         for (int k = 0; k < nodes.size(); k++) {
             if (live[k]) {
                 convert(nodes.get(k));

@@ -52,6 +52,7 @@ import java.util.SplittableRandom;
  * time per operator).
  */
 public final class RandomizedRank {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RandomizedRank.class);
     /** Columns per block unless the options say otherwise (capped by the operator's block limit). */
     public static final int DEFAULT_BLOCK = 128;
     /** Largest chance allowed that a block of b Gaussian samples misses an eigenvalue above the tolerance. */
@@ -411,6 +412,8 @@ public final class RandomizedRank {
             double[] res;
             boolean fromRandom;
             if (st != null) {
+                LOG.info("resuming {}: a basis of {} vectors from checkpoint {}", op.description(), w.m,
+                        options.checkpoint);
                 sigmaHat = st.sigmaHat();
                 restarts = st.restarts();
                 bb = st.bb();
@@ -433,6 +436,8 @@ public final class RandomizedRank {
                     long t = System.nanoTime();
                     RandomizedRankCheckpoint.write(options.checkpoint, fp, w, sigmaHat, restarts, bb, res, fromRandom);
                     lastSave = System.nanoTime();
+                    LOG.debug("checkpoint {}: a basis of {} vectors ({} s to write)", options.checkpoint, w.m,
+                            String.format(java.util.Locale.ROOT, "%.2f", (lastSave - t) / 1e9));
                     // A large basis takes seconds to write: keep the writes to at most a fifth of the run.
                     interval = Math.max(options.checkpointNanos, 4 * (lastSave - t));
                 }

@@ -258,6 +258,18 @@ class OnnxImportTest {
     }
 
     @Test
+    void anUnsupportedOpIsNamedBeforeAnEarlierNodeFailsOnItsOwnTerms() throws IOException {
+        // The Reshape would be refused (it moves the batch axis); the Hardmax after it is what the model lacks.
+        GraphProto.Builder g = convGraph(1, 1, 1, 1);
+        g.addInitializer(TensorProto.newBuilder().setName("shape").setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(1).addInt64Data(-1));
+        g.setNode(1, node("Reshape", "/Reshape", List.of("h", "shape"), "r"));
+        g.addNode(node("Hardmax", "/head/Hardmax", List.of("r"), "y"));
+        String m = refusal(write(g, 17));
+        assertTrue(m.contains("'Hardmax'") && m.contains("/head/Hardmax") && m.contains("Concat*"), m);
+    }
+
+    @Test
     void unsupportedAttributeValueIsNamed() throws IOException {
         String m = refusal(write(convGraph(1, 0, 1, 0), 17));
         assertTrue(m.contains("pads=[1, 0, 1, 0]") && m.contains("/conv/Conv"), m);
