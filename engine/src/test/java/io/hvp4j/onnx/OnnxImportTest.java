@@ -260,9 +260,7 @@ class OnnxImportTest {
     @Test
     void anUnsupportedOpIsNamedBeforeAnEarlierNodeFailsOnItsOwnTerms() throws IOException {
         // The Reshape would be refused (it moves the batch axis); the Hardmax after it is what the model lacks.
-        GraphProto.Builder g = convGraph(1, 1, 1, 1);
-        g.addInitializer(TensorProto.newBuilder().setName("shape").setDataType(TensorProto.DataType.INT64_VALUE)
-                .addDims(1).addInt64Data(-1));
+        GraphProto.Builder g = convGraph(1, 1, 1, 1).addInitializer(longs("shape", -1));
         g.setNode(1, node("Reshape", "/Reshape", List.of("h", "shape"), "r"));
         g.addNode(node("Hardmax", "/head/Hardmax", List.of("r"), "y"));
         String m = refusal(write(g, 17));
