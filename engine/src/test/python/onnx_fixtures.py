@@ -17,6 +17,7 @@ Extra files: lenet_opset13.onnx, lenet_opset15.onnx (same weights as lenet.onnx,
 attention_opset18.onnx (attention.onnx with opset 18's ReduceMean(x, axes) form, made with the onnx package),
 cnn_folded.onnx (PyTorch's default export: Conv+BatchNorm folded into tensors with generated names).
 pads_order: parameters registered out of their order of use, and zero Pad nodes (F.pad, padded AvgPool2d).
+gelu_tanh: F.gelu(approximate='tanh'), which the importer fuses back into one exact GELU.
 
 The dynamo exporter (torch.onnx.dynamo_export / dynamo=True) is not in torch 1.13, so no fixture comes from it.
 """
@@ -133,6 +134,18 @@ class PadsOrder(nn.Module):
         return self.head(F.avg_pool2d(h, 3, stride=2, padding=1).flatten(1))
 
 
+class GeluTanh(nn.Module):
+    """The tanh GELU (approximate='tanh'), exported as a chain of nine nodes with float32 constants."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 8)
+        self.fc2 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))
+
+
 def randomize_buffers(model, gen):
     """Non-trivial BatchNorm statistics (and affine parameters, except in modules named to stay fresh)."""
     for name, m in model.named_modules():
@@ -227,6 +240,7 @@ def main(out):
         "attention": (Attention, (5, 8)),
         "activations": (Activations, (6,)),
         "pads_order": (PadsOrder, (2, 6, 6)),
+        "gelu_tanh": (GeluTanh, (6,)),
     }
     for seed, (name, (cls, shape)) in enumerate(models.items()):
         gen = torch.Generator().manual_seed(100 + seed)

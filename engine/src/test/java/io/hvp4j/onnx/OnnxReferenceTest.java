@@ -134,6 +134,7 @@ class OnnxReferenceTest {
         "attention, attention_opset18.onnx, vector",
         "activations, activations.onnx, vector", "activations, activations.onnx, scalar",
         "pads_order, pads_order.onnx, vector",
+        "gelu_tanh, gelu_tanh.onnx, vector", "gelu_tanh, gelu_tanh.onnx, scalar",
     })
     void productsMatchPyTorchFloat64(String name, String file, String backend) {
         OnnxModel m = OnnxModel.load(fixture(file));
