@@ -492,11 +492,13 @@ final class Problem implements AutoCloseable {
     }
 
     /**
-     * Wraps {@code inner} with the time check of {@code --max-time}. The first report's units are the warm-up (JIT
-     * compilation made the first block of a short job 30 times slower than the rest); once the loop has run for
-     * a tenth of the limit or 2 s (whichever is less) after it, the remaining units are projected at the rate
-     * since then. A projection beyond the limit stops the loop with exit code 3 (a checkpointing loop saves its
-     * work first), unless {@code --force}.
+     * Wraps {@code inner} with the time check of {@code --max-time}. The first block computed in this run carries
+     * the JIT compilation (it made the first block of a short job 30 times slower than the rest), so where it is a
+     * small share of the job (under an eighth) the projection waits for the next reports: once the loop has run a
+     * tenth of the limit or 2 s (whichever is less) past it, the remaining units are projected at the rate since
+     * then. A first block of an eighth or more is projected at once, as are the units left when the loop has run
+     * past the limit itself. A projection beyond the limit stops the loop with exit code 3 (a checkpointing loop
+     * saves its work first), unless {@code --force}. A resumed run counts from the units it resumed with.
      */
     io.hvp4j.Progress timeLimited(io.hvp4j.Progress inner, String what) {
         if (force || maxSeconds <= 0 || !Double.isFinite(maxSeconds)) {
@@ -505,28 +507,38 @@ final class Problem implements AutoCloseable {
         long start = System.nanoTime();
         double checkAfter = Math.min(2.0, maxSeconds / 10);
         boolean[] checked = new boolean[1];
-        double[] warm = {-1, 0}; // elapsed seconds and units at the first report
+        // units at the first report (a resumed run's start), then seconds and units at the first block computed
+        double[] at = {-1, -1, 0};
         return (done, total) -> {
             inner.update(done, total);
             double elapsed = (System.nanoTime() - start) / 1e9;
-            if (warm[0] < 0) {
-                if (done > 0) {
-                    warm[0] = elapsed;
-                    warm[1] = done;
-                }
+            if (at[0] < 0) {
+                at[0] = done;
+            }
+            double base = at[0];
+            if (done <= base || done >= total) {
                 return;
             }
-            if (!checked[0] && done > warm[1] && done < total && elapsed - warm[0] >= checkAfter) {
-                checked[0] = true;
-                double rate = (done - warm[1]) / (elapsed - warm[0]);
-                double projected = elapsed + (total - done) / rate;
-                if (projected > maxSeconds) {
-                    throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
-                            "%s would take about %s (%d of %d done in %s), more than --max-time %s; add --force"
-                                    + " to run it anyway%s", what, ProgressBar.duration(projected), done, total,
-                            ProgressBar.duration(elapsed), ProgressBar.duration(maxSeconds),
-                            checkpointHint));
+            double projected = Double.NaN;
+            if (elapsed > maxSeconds) {
+                projected = elapsed * (total - base) / (done - base);
+            } else if (at[1] < 0) {
+                at[1] = elapsed;
+                at[2] = done;
+                double share = (done - base) / (total - base);
+                if (share >= 0.125 && elapsed >= checkAfter) {
+                    checked[0] = true;
+                    projected = elapsed / share;
                 }
+            } else if (!checked[0] && done > at[2] && elapsed - at[1] >= checkAfter) {
+                checked[0] = true;
+                projected = elapsed + (total - done) * (elapsed - at[1]) / (done - at[2]);
+            }
+            if (projected > maxSeconds) {
+                throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
+                        "%s would take about %s (%d of %d done in %s), more than --max-time %s; add --force"
+                                + " to run it anyway%s", what, ProgressBar.duration(projected), done, total,
+                        ProgressBar.duration(elapsed), ProgressBar.duration(maxSeconds), checkpointHint));
             }
         };
     }

@@ -72,6 +72,10 @@ class ExitCodesTest {
         String[] rank = {"rank", "--arch", "3,4,2", "--data", "gaussian:6", "--threads", "1", "--block", "2",
             "--operator", "hessian", "--checkpoint", ck.toString()};
         assertExit(3, "more than --max-time", MainTest.concat(rank, "--max-time", "0.000001s"));
+        // Two blocks of 13 columns: the first is half the job, so it is projected at once (no warm-up wait).
+        String[] halves = {"rank", "--arch", "3,4,2", "--data", "gaussian:6", "--threads", "1", "--block", "13",
+            "--operator", "hessian"};
+        assertExit(3, "(13 of 26 done", MainTest.concat(halves, "--max-time", "0.000001s"));
         // The refusal kept the columns done so far; a rerun resumes from them.
         assertTrue(Files.exists(ck));
         MainTest.Result forced = run(MainTest.concat(rank, "--max-time", "0.000001s", "--force", "--json"));

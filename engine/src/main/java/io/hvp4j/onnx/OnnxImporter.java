@@ -980,11 +980,11 @@ final class OnnxImporter {
             if (step > 0) {
                 s = Math.max(0, Math.min(d, st[k] < 0 ? st[k] + d : st[k]));
                 long e = Math.max(0, Math.min(d, en[k] < 0 ? en[k] + d : en[k]));
-                count = e > s ? (e - s + step - 1) / step : 0;
+                count = e > s ? (e - s - 1) / step + 1 : 0;
             } else {
                 s = Math.max(0, Math.min(d - 1, st[k] < 0 ? st[k] + d : st[k]));
                 long e = Math.max(-1, Math.min(d - 1, en[k] < 0 ? Math.max(-1 - d, en[k]) + d : en[k]));
-                count = s > e ? (s - e - step - 1) / -step : 0;
+                count = d > 0 && s > e ? (s - e - 1) / -step + 1 : 0;
             }
             ranges.add(new Range(a, s, count, step));
         }
