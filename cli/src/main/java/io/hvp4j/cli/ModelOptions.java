@@ -272,19 +272,36 @@ public final class ModelOptions {
         return v * unit;
     }
 
+    /** {@code --data clusters:M[,SEP]}: M points per class, centres of norm SEP (default 3). */
+    record Clusters(int perClass, double separation) {
+    }
+
+    /** Parses {@code clusters:M[,SEP]} (M an integer ≥ 1, SEP a number). */
+    static Clusters clusters(String spec) {
+        String[] parts = spec.trim().substring(9).split(",");
+        try {
+            int m = Integer.parseInt(parts[0].trim());
+            if (m < 1 || parts.length > 2) {
+                throw new NumberFormatException();
+            }
+            return new Clusters(m, parts.length == 2 ? Double.parseDouble(parts[1].trim()) : 3);
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("--data clusters:M[,SEP] needs an integer M >= 1 and a number SEP, got '"
+                    + spec + "'");
+        }
+    }
+
+    static boolean isClusters(String spec) {
+        return spec != null && spec.trim().regionMatches(true, 0, "clusters:", 0, 9);
+    }
+
     /** Sample count of a generated {@code --data} set: N of gaussian:N, or M per class of clusters:M[,SEP]. */
     static int generatedSize(String spec, int classes) {
-        String s = spec.trim();
-        if (s.regionMatches(true, 0, "clusters:", 0, 9)) {
-            String m = s.substring(9).split(",")[0].trim();
+        if (isClusters(spec)) {
             try {
-                int perClass = Integer.parseInt(m);
-                if (perClass < 1) {
-                    throw new NumberFormatException();
-                }
-                return Math.multiplyExact(perClass, classes);
-            } catch (NumberFormatException | ArithmeticException e) {
-                throw new InvalidInputException("--data clusters:M[,SEP] needs an integer M >= 1, got '" + spec + "'");
+                return Math.multiplyExact(clusters(spec).perClass(), classes);
+            } catch (ArithmeticException e) {
+                throw new InvalidInputException("--data " + spec + ": more than 2^31 samples");
             }
         }
         return gaussianSize(spec);

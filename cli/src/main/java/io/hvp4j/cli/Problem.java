@@ -85,7 +85,7 @@ final class Problem implements AutoCloseable {
                     throw new InvalidInputException("--spark computes with the cpu backend on the executors, not --backend "
                             + o.backend);
                 }
-                if (o.data != null && o.data.trim().regionMatches(true, 0, "clusters:", 0, 9)) {
+                if (ModelOptions.isClusters(o.data)) {
                     throw new InvalidInputException("--spark takes --data gaussian:N or --inputs/--targets files");
                 }
             } else if (spark != null) {
@@ -145,8 +145,8 @@ final class Problem implements AutoCloseable {
         // Data.
         if (o.inputs != null) {
             data = readData(o.inputs, o.targets);
-        } else if (o.data != null && o.data.trim().regionMatches(true, 0, "clusters:", 0, 9)) {
-            data = clusters(o.data, o.seed);
+        } else if (ModelOptions.isClusters(o.data)) {
+            data = clusters(o.data, o.seed, mlp.inputs(), mlp.outputs());
         } else {
             int n = ModelOptions.gaussianSize(o.data == null ? "gaussian:256" : o.data);
             requireMemory((long) n * (mlp.inputs() + mlp.outputs()) * dtype.bytes(), "the gaussian:" + n + " data set");
@@ -201,7 +201,7 @@ final class Problem implements AutoCloseable {
             requireFile(o.targets, "--targets");
             data = DataFiles.read(o.inputs, o.targets, new DataFiles.Dims(graph.inputSize(), graph.outputSize(),
                     modelText, graph.input().shape().dims()), loss, dtype, arena);
-        } else if (o.data != null && o.data.trim().regionMatches(true, 0, "clusters:", 0, 9)) {
+        } else if (ModelOptions.isClusters(o.data)) {
             data = clusters(o.data, o.seed, graph.inputSize(), graph.outputSize());
         } else {
             String spec = o.data == null ? "gaussian:256" : o.data;
@@ -354,30 +354,11 @@ final class Problem implements AutoCloseable {
 
     /**
      * {@code clusters:M[,SEP]}: the Gaussian mixture of docs/theory.md §B.3 with one cluster per output (one-hot
-     * targets), M points per cluster in the input dimension, centres of norm SEP (default 3).
+     * targets), M points per cluster in the input dimension (flattened), centres of norm SEP (default 3).
      */
-    private Dataset clusters(String spec, long seed) {
-        return clusters(spec, seed, mlp.inputs(), mlp.outputs());
-    }
-
-    /** {@code --data clusters:M[,SEP]} for {@code inputs}-dimensional samples (flattened) and {@code outputs} classes. */
     private Dataset clusters(String spec, long seed, int inputs, int outputs) {
-        String[] parts = spec.trim().substring(9).split(",");
-        int m;
-        double sep = 3;
-        try {
-            m = Integer.parseInt(parts[0].trim());
-            if (parts.length > 2) {
-                throw new NumberFormatException();
-            }
-            if (parts.length == 2) {
-                sep = Double.parseDouble(parts[1].trim());
-            }
-        } catch (NumberFormatException e) {
-            throw new InvalidInputException("--data clusters:M[,SEP] needs an integer M and a number SEP, got '"
-                    + spec + "'");
-        }
-        GaussianClusters.Spec cs = new GaussianClusters.Spec(outputs, inputs, sep, m);
+        ModelOptions.Clusters c = ModelOptions.clusters(spec);
+        GaussianClusters.Spec cs = new GaussianClusters.Spec(outputs, inputs, c.separation(), c.perClass());
         requireMemory((long) cs.size() * (inputs + outputs) * dtype.bytes(), "the " + spec + " data set");
         return GaussianClusters.generate(arena, dtype, cs, seed);
     }

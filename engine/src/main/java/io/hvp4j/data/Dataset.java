@@ -317,7 +317,8 @@ public final class Dataset {
             if (!(Math.abs(s - 1) <= tol)) {
                 throw new InvalidInputException(what + ": ce target row " + r + " sums to " + s + ", not 1 (within "
                         + tol + " in " + y.dtype().name().toLowerCase(java.util.Locale.ROOT) + "; PyTorch scales"
-                        + " the loss by the row's sum): normalise the rows in float64, y / y.sum(1, keepdims=True), and save them as float64");
+                        + " the loss by the row's sum): normalise the rows in float64, y / y.sum(1, keepdims=True),"
+                        + " and save them as float64");
             }
         }
     }
