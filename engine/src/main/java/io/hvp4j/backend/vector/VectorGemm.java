@@ -2,6 +2,7 @@ package io.hvp4j.backend.vector;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
@@ -42,25 +43,20 @@ public final class VectorGemm {
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(LE);
 
     /**
-     * Micro-tile: MR rows x two vectors. With 512-bit vectors (32 registers) 6 rows: 12 accumulators, the two-step
-     * loop of {@link #kernelF32}, alone 93% of the FMA peak on Zen 5, 70-78% on a Sapphire-Rapids-class Xeon. With
-     * narrower vectors (16 registers) 4 rows: C2 loads a whole k-step's operands before its FMAs, so 6 rows
-     * (12 + 2 + 6 live vectors) spill an accumulator once its loop is free of range checks, and with the checks
-     * (loop-carried indices) the loop has 107 instructions per 24 FMAs; 4 rows (8 + 2 + 4) run spill-free and
-     * check-free at 19 instructions per 8 FMAs ({@link #kernel4F32}). The fenced 6-row loop ({@link #kernelF32})
-     * fits 16 registers without spills but has 63 instructions per 24 FMAs (4 rows: 57); on a Zen 3 it ran at
-     * 0.87x of the 4-row loop on cached panels, so it is not the default there. The system property
-     * {@code hvp4j.gemm.rows} ({@code 4} or {@code 6}) overrides the choice, for measuring one tile against the
-     * other (see {@link #tileRows}).
+     * Micro-tile: MR rows x two vectors. 6 rows (12 accumulators) with vectors of 256 bits or more: with 512-bit
+     * vectors (32 registers) the two-step loop of {@link #kernelF32}, alone 93% of the FMA peak on Zen 5, 70-78% on
+     * a Sapphire-Rapids-class Xeon; with 256-bit vectors (16 registers) the same loop with compiler fences
+     * ({@link #FENCED}), spill-free at 51 instructions per 24 FMAs. Without the fences C2 loads a whole k-step's
+     * operands before its FMAs and 6 rows (12 + 2 + 6 live vectors) spill an accumulator. 128-bit vectors keep the
+     * 4-row tile ({@link #kernel4F32}: 8 + 2 + 4 live vectors, 19 instructions per 8 FMAs), which was the 256-bit
+     * default until the fences cost no instructions. The system property {@code hvp4j.gemm.rows} ({@code 4} or
+     * {@code 6}) overrides the choice, for measuring one tile against the other (see {@link #tileRows}).
      */
     static final int MR = tileRows(FS.vectorBitSize(), System.getProperty(ROWS_PROPERTY));
     /** Whether the 6-row tile runs fenced: 6 rows with fewer than 32 vector registers (vectors under 512 bits). */
     static final boolean FENCED = MR == 6 && FS.vectorBitSize() < 512;
     static final int NR_F = 2 * FL;
     static final int NR_D = 2 * DL;
-    /** First slot of the scratch tile past the MR x NR results: the fenced kernels' stores land there (12 of them). */
-    static final int FENCE_F = MR * NR_F;
-    static final int FENCE_D = MR * NR_D;
     // Zen 3 (AVX2): 32 KiB L1d, 512 KiB L2 per core. f32: a kc x NR panel of B (32 KiB) streams from L1/L2, an
     // mc x kc block of A (192 KiB) stays in L2, a kc x nc panel of B in L3. kc = 512 rather than 256 halves the
     // read-modify-write passes over C, whose tiles miss in cache (measured: 1024^3 2 threads 65 -> 77 GFLOP/s).
@@ -135,8 +131,8 @@ public final class VectorGemm {
 
     /** Packing buffers of one thread, grown on demand and reused across calls. */
     private static final class Buffers {
-        final float[] f32T = new float[FENCE_F + 12];
-        final double[] f64T = new double[FENCE_D + 12];
+        final float[] f32T = new float[MR * NR_F];
+        final double[] f64T = new double[MR * NR_D];
         private float[] a32 = new float[0];
         private float[] b32 = new float[0];
         private double[] a64 = new double[0];
@@ -246,13 +242,13 @@ public final class VectorGemm {
     }
 
     /**
-     * Rows of the micro-tile for the preferred vector size in bits: 6 with 512-bit vectors (32 registers), else 4;
+     * Rows of the micro-tile for the preferred vector size in bits: 6 with vectors of 256 bits or more, else 4;
      * {@code requested} ("4" or "6", the {@link #ROWS_PROPERTY}; null for the automatic choice) overrides it, 6 only
      * with vectors of 256 bits or more.
      */
     static int tileRows(int vectorBits, String requested) {
         if (requested == null || requested.isEmpty()) {
-            return vectorBits >= 512 ? 6 : 4;
+            return vectorBits >= 256 ? 6 : 4;
         }
         if (requested.equals("4") || requested.equals("6") && vectorBits >= 256) {
             return Integer.parseInt(requested);
@@ -626,7 +622,7 @@ public final class VectorGemm {
 
     /**
      * Rows ic..ic+3 of A, k-steps pc..pc+kc-1, into the 4-tall panel at dst[d] (element (r, p) at d + 4p + r): the
-     * 16-register counterpart of {@link #panel6F32}. Four row vectors of L k-steps become four output vectors, each
+     * 4-row counterpart of {@link #panel6F32}. Four row vectors of L k-steps become four output vectors, each
      * two two-vector lane selections (row pairs) and one blend; the k-steps past the last full vector go one by one.
      */
     private static void panel4F32(float[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
@@ -696,8 +692,8 @@ public final class VectorGemm {
     }
 
     /**
-     * The 4-row tile of 16-register machines over one k-block, into the scratch tile t. The loop index is the A
-     * offset and B's offset is affine in it, so C2 drops the range checks from the loop.
+     * The 4-row tile (128-bit vectors, or {@code hvp4j.gemm.rows=4}) over one k-block, into the scratch tile t. The
+     * loop index is the A offset and B's offset is affine in it, so C2 drops the range checks from the loop.
      */
     private static void kernel4F32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
         FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00;
@@ -739,14 +735,15 @@ public final class VectorGemm {
      *
      * <p>With 16 registers ({@link #FENCED}: 12 accumulators, 2 B vectors, 1 broadcast) C2 would load all six
      * broadcasts of a k-step before its FMAs and spill an accumulator (a store and reload on its FMA chain every
-     * step). A scalar store into t after each row stops that: t and a are both float[] that C2 cannot tell apart,
-     * so no later load of A or B may move above the store, and at most one broadcast is live. The stores land past
-     * the tile (slots FENCE_F..) and are never read; with 32 registers the constant FENCED drops them.
+     * step). A load-load fence after each row stops that: no later load may move above it, so at most one broadcast
+     * is live. On x86 the fence is only a barrier to the compiler and emits no instruction: the loop is 24 FMAs, 12
+     * broadcasts, 4 B loads and 11 index and loop instructions per two k-steps, against 57 instructions per 24 FMAs
+     * for the 4-row tile and 63 for the earlier fence (a dead scalar store into t after each row). With 32
+     * registers the constant FENCED drops the fences.
      */
     private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
         FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        final int f = FENCE_F;
         int p = 0;
         int even = kc & ~1;
         for (; p < even; p += 2) {
@@ -759,37 +756,37 @@ public final class VectorGemm {
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
                 if (FENCED) {
-                    t[f] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 1]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
                 if (FENCED) {
-                    t[f + 1] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 2]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
                 if (FENCED) {
-                    t[f + 2] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 3]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
                 if (FENCED) {
-                    t[f + 3] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 4]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
                 if (FENCED) {
-                    t[f + 4] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 5]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
                 if (FENCED) {
-                    t[f + 5] = 0f;
+                    VarHandle.loadLoadFence();
                 }
             }
             {
@@ -799,37 +796,37 @@ public final class VectorGemm {
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
                 if (FENCED) {
-                    t[f + 6] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 7]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
                 if (FENCED) {
-                    t[f + 7] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 8]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
                 if (FENCED) {
-                    t[f + 8] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 9]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
                 if (FENCED) {
-                    t[f + 9] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 10]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
                 if (FENCED) {
-                    t[f + 10] = 0f;
+                    VarHandle.loadLoadFence();
                 }
                 x = FloatVector.broadcast(FS, a[q + 11]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
                 if (FENCED) {
-                    t[f + 11] = 0f;
+                    VarHandle.loadLoadFence();
                 }
             }
         }
@@ -842,37 +839,37 @@ public final class VectorGemm {
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
             if (FENCED) {
-                t[f] = 0f;
+                VarHandle.loadLoadFence();
             }
             x = FloatVector.broadcast(FS, a[q + 1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
             if (FENCED) {
-                t[f + 1] = 0f;
+                VarHandle.loadLoadFence();
             }
             x = FloatVector.broadcast(FS, a[q + 2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
             if (FENCED) {
-                t[f + 2] = 0f;
+                VarHandle.loadLoadFence();
             }
             x = FloatVector.broadcast(FS, a[q + 3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
             if (FENCED) {
-                t[f + 3] = 0f;
+                VarHandle.loadLoadFence();
             }
             x = FloatVector.broadcast(FS, a[q + 4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
             if (FENCED) {
-                t[f + 4] = 0f;
+                VarHandle.loadLoadFence();
             }
             x = FloatVector.broadcast(FS, a[q + 5]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
             if (FENCED) {
-                t[f + 5] = 0f;
+                VarHandle.loadLoadFence();
             }
         }
         c00.intoArray(t, 0);
@@ -931,7 +928,7 @@ public final class VectorGemm {
             return;
         }
         if (MR == 4 && !overwrite) {
-            // The 4-row tile of 16-register machines, loads first for the same reason.
+            // The 4-row tile, loads first for the same reason.
             long h = (long) FL * Float.BYTES;
             long o1 = co + rowBytes;
             long o2 = co + 2 * rowBytes;
@@ -1490,11 +1487,10 @@ public final class VectorGemm {
         c31.intoArray(t, 3 * NR_D + DL);
     }
 
-    /** {@link #kernelF32} in double precision (the fences land at FENCE_D..). */
+    /** {@link #kernelF32} in double precision. */
     private static void kernelF64(int kc, double[] a, int ao, double[] b, int bo, double[] t) {
         DoubleVector c00 = DoubleVector.zero(DS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         DoubleVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        final int f = FENCE_D;
         int p = 0;
         int even = kc & ~1;
         for (; p < even; p += 2) {
@@ -1507,37 +1503,37 @@ public final class VectorGemm {
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
                 if (FENCED) {
-                    t[f] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 1]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
                 if (FENCED) {
-                    t[f + 1] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 2]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
                 if (FENCED) {
-                    t[f + 2] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 3]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
                 if (FENCED) {
-                    t[f + 3] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 4]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
                 if (FENCED) {
-                    t[f + 4] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 5]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
                 if (FENCED) {
-                    t[f + 5] = 0d;
+                    VarHandle.loadLoadFence();
                 }
             }
             {
@@ -1547,37 +1543,37 @@ public final class VectorGemm {
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
                 if (FENCED) {
-                    t[f + 6] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 7]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
                 if (FENCED) {
-                    t[f + 7] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 8]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
                 if (FENCED) {
-                    t[f + 8] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 9]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
                 if (FENCED) {
-                    t[f + 9] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 10]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
                 if (FENCED) {
-                    t[f + 10] = 0d;
+                    VarHandle.loadLoadFence();
                 }
                 x = DoubleVector.broadcast(DS, a[q + 11]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
                 if (FENCED) {
-                    t[f + 11] = 0d;
+                    VarHandle.loadLoadFence();
                 }
             }
         }
@@ -1590,37 +1586,37 @@ public final class VectorGemm {
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
             if (FENCED) {
-                t[f] = 0d;
+                VarHandle.loadLoadFence();
             }
             x = DoubleVector.broadcast(DS, a[q + 1]);
             c10 = x.fma(b0, c10);
             c11 = x.fma(b1, c11);
             if (FENCED) {
-                t[f + 1] = 0d;
+                VarHandle.loadLoadFence();
             }
             x = DoubleVector.broadcast(DS, a[q + 2]);
             c20 = x.fma(b0, c20);
             c21 = x.fma(b1, c21);
             if (FENCED) {
-                t[f + 2] = 0d;
+                VarHandle.loadLoadFence();
             }
             x = DoubleVector.broadcast(DS, a[q + 3]);
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
             if (FENCED) {
-                t[f + 3] = 0d;
+                VarHandle.loadLoadFence();
             }
             x = DoubleVector.broadcast(DS, a[q + 4]);
             c40 = x.fma(b0, c40);
             c41 = x.fma(b1, c41);
             if (FENCED) {
-                t[f + 4] = 0d;
+                VarHandle.loadLoadFence();
             }
             x = DoubleVector.broadcast(DS, a[q + 5]);
             c50 = x.fma(b0, c50);
             c51 = x.fma(b1, c51);
             if (FENCED) {
-                t[f + 5] = 0d;
+                VarHandle.loadLoadFence();
             }
         }
         c00.intoArray(t, 0);
@@ -1679,7 +1675,7 @@ public final class VectorGemm {
             return;
         }
         if (MR == 4 && !overwrite) {
-            // The 4-row tile of 16-register machines, loads first for the same reason.
+            // The 4-row tile, loads first for the same reason.
             long h = (long) DL * Double.BYTES;
             long o1 = co + rowBytes;
             long o2 = co + 2 * rowBytes;

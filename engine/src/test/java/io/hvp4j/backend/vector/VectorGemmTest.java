@@ -195,13 +195,13 @@ class VectorGemmTest {
         }
     }
 
-    /** The tile by vector width: 4 rows below 512 bits (16 registers), 6 at 512; the property overrides it. */
+    /** The tile by vector width: 4 rows with 128-bit vectors, 6 from 256 bits (fenced below 512); the property overrides it. */
     @Test
     void tileFollowsTheVectorWidth() {
         assertEquals(4, VectorGemm.tileRows(128, null));
-        assertEquals(4, VectorGemm.tileRows(256, null));
+        assertEquals(6, VectorGemm.tileRows(256, null));
         assertEquals(6, VectorGemm.tileRows(512, null));
-        assertEquals(6, VectorGemm.tileRows(256, "6"));
+        assertEquals(4, VectorGemm.tileRows(256, "4"));
         assertEquals(4, VectorGemm.tileRows(512, "4"));
         assertThrows(IllegalStateException.class, () -> VectorGemm.tileRows(128, "6"));
         assertThrows(IllegalStateException.class, () -> VectorGemm.tileRows(256, "5"));
@@ -216,9 +216,8 @@ class VectorGemmTest {
      * Kernel selection and bits across vector widths and tiles: child JVMs take the tile their vectors call for and
      * give C the same bits as here ({@link GemmWidthProbe}: k within every path's kc, so every element of C is the
      * same FMA chain). Runs: half this JVM's width ({@code -XX:MaxVectorSize}); on an AVX-512 x86 also
-     * {@code -XX:UseAVX=2} and {@code -XX:MaxVectorSize=32}, which must take the 256-bit path (4 rows, 256-bit
-     * transposes); and the other tile at this width through {@link VectorGemm#ROWS_PROPERTY} (on AVX2 the fenced
-     * 6-row kernel).
+     * {@code -XX:UseAVX=2} and {@code -XX:MaxVectorSize=32}, which must take the 256-bit path (the fenced 6-row
+     * kernel, 256-bit transposes); and the other tile at this width through {@link VectorGemm#ROWS_PROPERTY}.
      */
     @Test
     void narrowerVectorsAndOtherTilesGiveTheSameBits() throws Exception {
@@ -233,7 +232,7 @@ class VectorGemmTest {
         if (bits >= 512 && (arch.equals("amd64") || arch.equals("x86_64"))) {
             runs.add(List.of("-XX:UseAVX=2"));
             runs.add(List.of("-XX:MaxVectorSize=32"));
-            runs.add(List.of("-XX:MaxVectorSize=32", "-D" + VectorGemm.ROWS_PROPERTY + "=6"));
+            runs.add(List.of("-XX:MaxVectorSize=32", "-D" + VectorGemm.ROWS_PROPERTY + "=4"));
         }
         String java = ProcessHandle.current().info().command().orElseThrow();
         for (List<String> flags : runs) {
@@ -259,7 +258,8 @@ class VectorGemmTest {
             if (lanes == 8) {
                 assertTrue(line.contains(" side=8/4 "), flags + " should take the 256-bit transposes: " + line);
                 if (rows == null) {
-                    assertTrue(line.contains(" mr=4 kernel=4x2 "), flags + " should take the 4-row tile: " + line);
+                    assertTrue(line.contains(" mr=6 kernel=6x2-fenced "), flags + " should take the fenced 6-row tile: "
+                            + line);
                 }
             }
             assertEquals("digest=" + here, line.substring(line.indexOf("digest=")), flags + ": " + line);
