@@ -46,7 +46,7 @@ public final class VectorGemm {
      * Micro-tile: MR rows x two vectors. 6 rows (12 accumulators) with vectors of 256 bits or more: with 512-bit
      * vectors (32 registers) the two-step loop of {@link #kernelF32}, alone 93% of the FMA peak on Zen 5, 70-78% on
      * a Sapphire-Rapids-class Xeon; with 256-bit vectors (16 registers) the same loop with compiler fences
-     * ({@link #FENCED}), spill-free at 51 instructions per 24 FMAs. Without the fences C2 loads a whole k-step's
+     * ({@link #FENCED}), spill-free at 52 instructions per 24 FMAs. Without the fences C2 loads a whole k-step's
      * operands before its FMAs and 6 rows (12 + 2 + 6 live vectors) spill an accumulator. 128-bit vectors keep the
      * 4-row tile ({@link #kernel4F32}: 8 + 2 + 4 live vectors, 19 instructions per 8 FMAs), which was the 256-bit
      * default until the fences cost no instructions. The system property {@code hvp4j.gemm.rows} ({@code 4} or
@@ -737,9 +737,11 @@ public final class VectorGemm {
      * broadcasts of a k-step before its FMAs and spill an accumulator (a store and reload on its FMA chain every
      * step). A load-load fence after each row stops that: no later load may move above it, so at most one broadcast
      * is live. On x86 the fence is only a barrier to the compiler and emits no instruction: the loop is 24 FMAs, 12
-     * broadcasts, 4 B loads and 11 index and loop instructions per two k-steps, against 57 instructions per 24 FMAs
-     * for the 4-row tile and 63 for the earlier fence (a dead scalar store into t after each row). With 32
-     * registers the constant FENCED drops the fences.
+     * broadcasts, 4 B loads and 12 index and loop instructions per two k-steps (52), against 57 per 24 FMAs
+     * for the 4-row tile and 63 for the earlier fence (a dead scalar store into t after each row). The fence orders
+     * loads only, so the schedule still rests on C2's choices: checked on JDK 25 with benchmarks/asm/kernel_loop.py,
+     * f32 and f64 (benchmarks/RESULTS.md); recheck it when the JDK changes. With 32 registers the constant FENCED
+     * drops the fences.
      */
     private static void kernelF32(int kc, float[] a, int ao, float[] b, int bo, float[] t) {
         FloatVector c00 = FloatVector.zero(FS), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
