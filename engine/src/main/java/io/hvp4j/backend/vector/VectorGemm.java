@@ -53,8 +53,11 @@ public final class VectorGemm {
      * {@code 6}) overrides the choice, for measuring one tile against the other (see {@link #tileRows}).
      */
     static final int MR = tileRows(FS.vectorBitSize(), System.getProperty(ROWS_PROPERTY));
-    /** Whether the 6-row tile runs fenced: 6 rows with fewer than 32 vector registers (vectors under 512 bits). */
-    static final boolean FENCED = MR == 6 && FS.vectorBitSize() < 512;
+    /**
+     * Whether the 6-row tile runs fenced: 6 rows on x86 with vectors under 512 bits, which come with 16 vector
+     * registers. Elsewhere (AArch64 SVE, 32 registers) the fence would be a real barrier instruction and is not needed.
+     */
+    static final boolean FENCED = MR == 6 && FS.vectorBitSize() < 512 && isX86(System.getProperty("os.arch"));
     static final int NR_F = 2 * FL;
     static final int NR_D = 2 * DL;
     // Zen 3 (AVX2): 32 KiB L1d, 512 KiB L2 per core. f32: a kc x NR panel of B (32 KiB) streams from L1/L2, an
@@ -257,13 +260,17 @@ public final class VectorGemm {
                 + " least 256 bits; these have " + vectorBits + ")");
     }
 
+    static boolean isX86(String arch) {
+        return "amd64".equals(arch) || "x86_64".equals(arch);
+    }
+
     /** The micro-kernel of this JVM: {@code 4x2}, {@code 6x2} or {@code 6x2-fenced}, and the vector width. */
     public static String kernel() {
         return kernelName(MR, FS.vectorBitSize()) + " (" + FS.vectorBitSize() + "-bit vectors)";
     }
 
     static String kernelName(int rows, int vectorBits) {
-        return rows == 4 ? "4x2" : vectorBits < 512 ? "6x2-fenced" : "6x2";
+        return rows == 4 ? "4x2" : vectorBits < 512 && isX86(System.getProperty("os.arch")) ? "6x2-fenced" : "6x2";
     }
 
     /** Two-vector lane indices of the rows-tall panel transpose (rows even): see A6_IDX_F. */

@@ -195,7 +195,7 @@ class VectorGemmTest {
         }
     }
 
-    /** The tile by vector width: 4 rows with 128-bit vectors, 6 from 256 bits (fenced below 512); the property overrides it. */
+    /** The tile by vector width: 4 rows with 128-bit vectors, 6 from 256 bits (fenced below 512 on x86). */
     @Test
     void tileFollowsTheVectorWidth() {
         assertEquals(4, VectorGemm.tileRows(128, null));
@@ -206,7 +206,12 @@ class VectorGemmTest {
         assertThrows(IllegalStateException.class, () -> VectorGemm.tileRows(128, "6"));
         assertThrows(IllegalStateException.class, () -> VectorGemm.tileRows(256, "5"));
         assertEquals("4x2", VectorGemm.kernelName(4, 256));
-        assertEquals("6x2-fenced", VectorGemm.kernelName(6, 256));
+        boolean x86 = VectorGemm.isX86(System.getProperty("os.arch"));
+        assertEquals(x86 ? "6x2-fenced" : "6x2", VectorGemm.kernelName(6, 256),
+                "fences only where 256 bits mean 16 registers");
+        assertTrue(VectorGemm.isX86("amd64") && VectorGemm.isX86("x86_64") && !VectorGemm.isX86("aarch64"));
+        assertEquals(x86 && VectorGemm.MR == 6 && FloatVector.SPECIES_PREFERRED.vectorBitSize() < 512,
+                VectorGemm.FENCED);
         assertEquals("6x2", VectorGemm.kernelName(6, 512));
         int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
         assertEquals(VectorGemm.tileRows(bits, System.getProperty(VectorGemm.ROWS_PROPERTY)), VectorGemm.MR);
