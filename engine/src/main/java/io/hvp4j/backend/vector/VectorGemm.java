@@ -43,13 +43,13 @@ public final class VectorGemm {
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(LE);
 
     /**
-     * Micro-tile: MR rows x two vectors. 6 rows (12 accumulators) with vectors of 256 bits or more: with 512-bit
-     * vectors (32 registers) the two-step loop of {@link #kernelF32}, alone 93% of the FMA peak on Zen 5, 70-78% on
-     * a Sapphire-Rapids-class Xeon; with 256-bit vectors (16 registers) the same loop with compiler fences
-     * ({@link #FENCED}), spill-free at 52 instructions per 24 FMAs. Without the fences C2 loads a whole k-step's
-     * operands before its FMAs and 6 rows (12 + 2 + 6 live vectors) spill an accumulator. 128-bit vectors keep the
-     * 4-row tile ({@link #kernel4F32}: 8 + 2 + 4 live vectors, 19 instructions per 8 FMAs), which was the 256-bit
-     * default until the fences cost no instructions. The system property {@code hvp4j.gemm.rows} ({@code 4} or
+     * Micro-tile: MR rows x two vectors. 6 rows (12 accumulators) with 512-bit vectors (32 registers): the two-step
+     * loop of {@link #kernelF32}, alone 93% of the FMA peak on Zen 5, 70-78% on a Sapphire-Rapids-class Xeon. 6 rows
+     * with 256-bit vectors on x86 (16 registers): the same loop with compiler fences ({@link #FENCED}), spill-free at
+     * 52 instructions per 24 FMAs; without the fences C2 loads a whole k-step's operands before its FMAs and 6 rows
+     * (12 + 2 + 6 live vectors) spill an accumulator. 128-bit vectors, and 256-bit ones off x86 (not measured),
+     * keep the 4-row tile ({@link #kernel4F32}: 8 + 2 + 4 live vectors, 19 instructions per 8 FMAs), which was the
+     * x86 256-bit default until the fences cost no instructions. The system property {@code hvp4j.gemm.rows} ({@code 4} or
      * {@code 6}) overrides the choice, for measuring one tile against the other (see {@link #tileRows}).
      */
     static final int MR = tileRows(FS.vectorBitSize(), System.getProperty(ROWS_PROPERTY));
@@ -245,13 +245,14 @@ public final class VectorGemm {
     }
 
     /**
-     * Rows of the micro-tile for the preferred vector size in bits: 6 with vectors of 256 bits or more, else 4;
+     * Rows of the micro-tile for the preferred vector size in bits: 6 with 512-bit vectors, and with 256-bit ones on
+     * x86 (the fenced tile); else 4 (128 bits, and 256-bit vectors elsewhere, where the 6-row tile is unmeasured);
      * {@code requested} ("4" or "6", the {@link #ROWS_PROPERTY}; null for the automatic choice) overrides it, 6 only
      * with vectors of 256 bits or more.
      */
     static int tileRows(int vectorBits, String requested) {
         if (requested == null || requested.isEmpty()) {
-            return vectorBits >= 256 ? 6 : 4;
+            return vectorBits >= 512 || vectorBits >= 256 && isX86(System.getProperty("os.arch")) ? 6 : 4;
         }
         if (requested.equals("4") || requested.equals("6") && vectorBits >= 256) {
             return Integer.parseInt(requested);
