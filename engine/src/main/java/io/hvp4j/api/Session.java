@@ -54,7 +54,8 @@ import java.util.Objects;
  * unless one was given to the builder, its backend; {@link #close()} frees them, after which every method that
  * computes or reads its state throws {@link IllegalStateException} ({@link #graph()} and {@link #mlp()}, immutable
  * descriptions of the network, stay available). Arrays it returns are fresh copies owned by the caller. A session is not
- * thread-safe: use it from one thread at a time (its backend runs its own worker threads inside each call).
+ * thread-safe: use it from one thread at a time (its backend runs its own worker threads inside each call); a
+ * second thread computing while the first is inside a call gets an {@link IllegalStateException}.
  */
 public final class Session implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Session.class);
@@ -138,9 +139,10 @@ public final class Session implements AutoCloseable {
      * @return the gradient of the loss (P values, the caller's)
      */
     public double[] gradient() {
+        Objective f = objective();
         try (Arena tmp = Arena.ofShared()) {
-            Tensor g = Tensor.allocate(tmp, objective.dtype(), objective.parameterCount(), 1);
-            objective.gradient(g);
+            Tensor g = Tensor.allocate(tmp, f.dtype(), f.parameterCount(), 1);
+            f.gradient(g);
             return g.toDoubleArray();
         }
     }
@@ -163,13 +165,18 @@ public final class Session implements AutoCloseable {
      * @param group a parameter group, or null for all parameters
      * @param v     the group's size in values (not modified)
      * @return {@code C·v} (the caller's)
-     * @throws InvalidInputException if {@code v} has the wrong length
+     * @throws InvalidInputException if {@code v} has the wrong length or a NaN or infinite value
      */
     public double[] product(Curvature c, ParameterGroup group, double[] v) {
         Objective f = objective();
         int n = CurvatureRank.dimension(f, group);
         if (v.length != n) {
             throw new InvalidInputException("the vector has " + v.length + " values, the operator " + n);
+        }
+        for (int i = 0; i < n; i++) {
+            if (!Double.isFinite(v[i])) {
+                throw new InvalidInputException("the vector has a non-finite value (" + v[i] + ") at index " + i);
+            }
         }
         try (Arena tmp = Arena.ofShared()) {
             Tensor in = Tensor.of(tmp, f.dtype(), n, 1, v);

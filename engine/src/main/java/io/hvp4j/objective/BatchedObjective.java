@@ -10,6 +10,7 @@ import io.hvp4j.memory.DType;
 import io.hvp4j.memory.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The batching every {@link Objective} shares: the data set is processed in batches of at most {@code batchSize}
@@ -32,6 +33,9 @@ public abstract class BatchedObjective implements Objective {
     /** One batch of converted inputs when the data set is streamed, else null. */
     private final Tensor batchInputs;
     private boolean parametersSet;
+    /** The thread inside a computing call, and how deep (see enter). */
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+    private int depth;
     /** The batch whose primal pass the engine holds, or -1. */
     protected int primalBatch = -1;
 
@@ -173,26 +177,32 @@ public abstract class BatchedObjective implements Objective {
 
     @Override
     public void setParameters(Tensor theta) {
-        if (theta.size() != parameterCount()) {
-            throw new InvalidInputException("expected " + parameterCount() + " parameters for " + modelName()
-                    + ", got " + theta.size());
-        }
-        long bad = theta.firstNonFinite();
-        if (bad >= 0) {
-            throw new InvalidInputException("parameters contain a non-finite value at index " + bad);
-        }
-        if (dtype == DType.F32) {
-            // Checked on the host (the engine's copy may be device memory): Tensor.set rounds the same way.
-            for (long i = 0, n = theta.size(); i < n; i++) {
-                if (Float.isInfinite((float) theta.get(i))) {
-                    parametersSet = false;
-                    throw new InvalidInputException("parameter " + i + " (" + theta.get(i) + ") overflows " + dtype);
+        enter();
+        try {
+            if (theta.size() != parameterCount()) {
+                throw new InvalidInputException("expected " + parameterCount() + " parameters for " + modelName()
+                        + ", got " + theta.size());
+            }
+            long bad = theta.firstNonFinite();
+            if (bad >= 0) {
+                throw new InvalidInputException("parameters contain a non-finite value at index " + bad);
+            }
+            if (dtype == DType.F32) {
+                // Checked on the host (the engine's copy may be device memory): Tensor.set rounds the same way.
+                for (long i = 0, n = theta.size(); i < n; i++) {
+                    if (Float.isInfinite((float) theta.get(i))) {
+                        parametersSet = false;
+                        throw new InvalidInputException("parameter " + i + " (" + theta.get(i) + ") overflows " + dtype);
+                    }
                 }
             }
+            engine.setParameters(theta);
+            parametersSet = true;
+            primalBatch = -1;
+    
+        } finally {
+            exit();
         }
-        engine.setParameters(theta);
-        parametersSet = true;
-        primalBatch = -1;
     }
 
     @Override
@@ -221,6 +231,38 @@ public abstract class BatchedObjective implements Objective {
         return l;
     }
 
+    /**
+     * Marks the calling thread as this objective's user for one computing call (nested calls of the same thread
+     * pass). The working buffers are shared, so a second thread at the same time would get wrong numbers: it gets
+     * an {@link IllegalStateException} instead.
+     */
+    private void enter() {
+        Thread me = Thread.currentThread();
+        if (user.get() == me) {
+            depth++;
+            return;
+        }
+        if (!user.compareAndSet(null, me)) {
+            throw new IllegalStateException("this " + modelName() + " objective is in use by another thread: an"
+                    + " Objective (and a Session over it) is not thread-safe; give each thread its own");
+        }
+        depth = 1;
+    }
+
+    private void exit() {
+        if (--depth == 0) {
+            user.set(null);
+        }
+    }
+
+    /** Refuses {@code a} and {@code b} sharing memory: the products read one while writing the other. */
+    static void requireDisjoint(String what, Tensor a, Tensor b) {
+        if (a.isHost() && b.isHost() && a.segment().asOverlappingSlice(b.segment()).isPresent()) {
+            throw new IllegalArgumentException(what + " overlap: pass an output that does not share memory with the"
+                    + " input");
+        }
+    }
+
     /** Throws {@link IllegalStateException} until {@link #setParameters} has been called. */
     protected void requireParameters() {
         if (!parametersSet) {
@@ -230,43 +272,55 @@ public abstract class BatchedObjective implements Objective {
 
     @Override
     public double gradient(Tensor grad) {
-        requireParameters();
-        int p = parameterCount();
-        if (grad != null && grad.size() != p) {
-            throw new IllegalArgumentException("gradient needs " + p + " elements, got " + grad);
-        }
-        int nb = batches();
-        if (nb == 1 && (grad == null || grad.dtype() == dtype)) {
-            return primal(0, grad == null ? null : grad.reshape((int) grad.size(), 1));
-        }
-        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
-            Tensor part = Tensor.allocate(tmp, dtype, p, 1);
-            double[] acc = grad == null ? null : new double[p];
-            double value = 0;
-            for (int b = 0; b < nb; b++) {
-                value += primal(b, grad == null ? null : part);
-                if (acc != null) {
-                    for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+        enter();
+        try {
+            requireParameters();
+            int p = parameterCount();
+            if (grad != null && grad.size() != p) {
+                throw new IllegalArgumentException("gradient needs " + p + " elements, got " + grad);
+            }
+            int nb = batches();
+            if (nb == 1 && (grad == null || grad.dtype() == dtype)) {
+                return primal(0, grad == null ? null : grad.reshape((int) grad.size(), 1));
+            }
+            try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
+                Tensor part = Tensor.allocate(tmp, dtype, p, 1);
+                double[] acc = grad == null ? null : new double[p];
+                double value = 0;
+                for (int b = 0; b < nb; b++) {
+                    value += primal(b, grad == null ? null : part);
+                    if (acc != null) {
+                        for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+                    }
                 }
+                if (grad != null) {
+                    for (int i = 0; i < acc.length; i++) grad.set(i, acc[i]);
+                }
+                return value;
             }
-            if (grad != null) {
-                for (int i = 0; i < acc.length; i++) grad.set(i, acc[i]);
-            }
-            return value;
+    
+        } finally {
+            exit();
         }
     }
 
     @Override
     public double forwardLoss() {
-        requireParameters();
-        primalBatch = -1;
-        double value = 0;
-        for (int b = 0, nb = batches(); b < nb; b++) {
-            int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
-            value += engine.forward(data.inputRows(from, count, batchInputs), data.targets().rowSlice(from, count),
-                    scale);
+        enter();
+        try {
+            requireParameters();
+            primalBatch = -1;
+            double value = 0;
+            for (int b = 0, nb = batches(); b < nb; b++) {
+                int from = b * batchSize, count = Math.min(batchSize, data.size() - from);
+                value += engine.forward(data.inputRows(from, count, batchInputs), data.targets().rowSlice(from, count),
+                        scale);
+            }
+            return value;
+    
+        } finally {
+            exit();
         }
-        return value;
     }
 
     @Override
@@ -276,70 +330,86 @@ public abstract class BatchedObjective implements Objective {
 
     @Override
     public void apply(Curvature curvature, ParameterGroup group, Tensor v, Tensor out) {
-        requireParameters();
-        int nb = batches();
-        if (nb == 1) {
-            if (primalBatch != 0) {
-                primal(0, null);
-            }
-            if (v.dtype() == dtype && out.dtype() == dtype) {
-                engineProduct(curvature, group, v, out);
-                return;
-            }
-        }
-        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
-            Tensor vv = v;
-            if (v.dtype() != dtype) {
-                vv = Tensor.allocate(tmp, dtype, v.rows(), v.cols());
-                vv.copyFrom(v);
-            }
-            Tensor part = Tensor.allocate(tmp, dtype, out.rows(), out.cols());
+        requireDisjoint("v and out", v, out);
+        enter();
+        try {
+            requireParameters();
+            int nb = batches();
             if (nb == 1) {
-                engineProduct(curvature, group, vv, part);
-                out.copyFrom(part);
-                return;
+                if (primalBatch != 0) {
+                    primal(0, null);
+                }
+                if (v.dtype() == dtype && out.dtype() == dtype) {
+                    engineProduct(curvature, group, v, out);
+                    return;
+                }
             }
-            double[] acc = new double[Math.toIntExact(out.size())];
-            for (int b = 0; b < nb; b++) {
-                primal(b, null);
-                engineProduct(curvature, group, vv, part);
-                for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+            try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
+                Tensor vv = v;
+                if (v.dtype() != dtype) {
+                    vv = Tensor.allocate(tmp, dtype, v.rows(), v.cols());
+                    vv.copyFrom(v);
+                }
+                Tensor part = Tensor.allocate(tmp, dtype, out.rows(), out.cols());
+                if (nb == 1) {
+                    engineProduct(curvature, group, vv, part);
+                    out.copyFrom(part);
+                    return;
+                }
+                double[] acc = new double[Math.toIntExact(out.size())];
+                for (int b = 0; b < nb; b++) {
+                    primal(b, null);
+                    engineProduct(curvature, group, vv, part);
+                    for (int i = 0; i < acc.length; i++) acc[i] += part.get(i);
+                }
+                for (int i = 0; i < acc.length; i++) out.set(i, acc[i]);
             }
-            for (int i = 0; i < acc.length; i++) out.set(i, acc[i]);
+    
+        } finally {
+            exit();
         }
     }
 
     @Override
     public double thirdOrder(Tensor v, Tensor hv, Tensor d3) {
-        requireParameters();
-        int p = parameterCount();
-        if (v.size() != p || hv.size() != p || d3.size() != p) {
-            throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v + ", "
-                    + hv + ", " + d3);
-        }
-        int nb = batches();
-        try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
-            Tensor vv = Tensor.allocate(tmp, dtype, p, 1);
-            Tensor h = Tensor.allocate(tmp, dtype, p, 1);
-            Tensor t = Tensor.allocate(tmp, dtype, p, 1);
-            vv.copyFrom(v);
-            double[] accH = new double[p], accT = new double[p];
-            double quad = 0;
-            for (int b = 0; b < nb; b++) {
-                if (nb > 1 || primalBatch != 0) {
-                    primal(b, null);
+        requireDisjoint("v and hv", v, hv);
+        requireDisjoint("v and d3", v, d3);
+        requireDisjoint("hv and d3", hv, d3);
+        enter();
+        try {
+            requireParameters();
+            int p = parameterCount();
+            if (v.size() != p || hv.size() != p || d3.size() != p) {
+                throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v + ", "
+                        + hv + ", " + d3);
+            }
+            int nb = batches();
+            try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers
+                Tensor vv = Tensor.allocate(tmp, dtype, p, 1);
+                Tensor h = Tensor.allocate(tmp, dtype, p, 1);
+                Tensor t = Tensor.allocate(tmp, dtype, p, 1);
+                vv.copyFrom(v);
+                double[] accH = new double[p], accT = new double[p];
+                double quad = 0;
+                for (int b = 0; b < nb; b++) {
+                    if (nb > 1 || primalBatch != 0) {
+                        primal(b, null);
+                    }
+                    quad += engine.thirdOrder(vv, h, t);
+                    for (int i = 0; i < p; i++) {
+                        accH[i] += h.get(i);
+                        accT[i] += t.get(i);
+                    }
                 }
-                quad += engine.thirdOrder(vv, h, t);
                 for (int i = 0; i < p; i++) {
-                    accH[i] += h.get(i);
-                    accT[i] += t.get(i);
+                    hv.set(i, accH[i]);
+                    d3.set(i, accT[i]);
                 }
+                return quad;
             }
-            for (int i = 0; i < p; i++) {
-                hv.set(i, accH[i]);
-                d3.set(i, accT[i]);
-            }
-            return quad;
+    
+        } finally {
+            exit();
         }
     }
 

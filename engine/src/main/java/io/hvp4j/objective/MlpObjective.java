@@ -125,7 +125,8 @@ public final class MlpObjective extends BatchedObjective {
     /**
      * {@code out = C·V} for the whole data set. {@code layer < 0} for the full parameter vector, else the
      * 0-based layer whose block {@code C_ll} is applied ({@code V}, {@code out}: that layer's parameter count of
-     * rows, weight then bias). {@code V} and {@code out} are {@code n × k} with {@code k ≤ maxBlock()}.
+     * rows, weight then bias). {@code V} and {@code out} are {@code n × k} with {@code k ≤ maxBlock()}, not
+     * overlapping (an overlap throws {@link IllegalArgumentException}).
      *
      * @param curvature {@code H}, {@code H_O} or {@code H_F}
      * @param layer     a 0-based layer, or negative for all parameters

@@ -98,7 +98,9 @@ public interface Objective extends AutoCloseable {
 
     /**
      * {@code out = C·V} over the whole data set, for all parameters ({@code group} null) or the block {@code C_SS} of
-     * a group. {@code V} and {@code out}: {@code n × k}, {@code k ≤ maxBlock()}, not overlapping.
+     * a group. {@code V} and {@code out}: {@code n × k}, {@code k ≤ maxBlock()}, not overlapping (an overlap
+     * throws {@link IllegalArgumentException}). Not thread-safe: a second thread calling while another is inside a
+     * computing call gets an {@link IllegalStateException}.
      *
      * @param curvature {@code H}, {@code H_O} or {@code H_F}
      * @param group     a parameter group, or null for all parameters
