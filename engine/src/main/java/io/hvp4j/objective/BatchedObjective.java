@@ -192,7 +192,8 @@ public abstract class BatchedObjective implements Objective {
                 for (long i = 0, n = theta.size(); i < n; i++) {
                     if (Float.isInfinite((float) theta.get(i))) {
                         parametersSet = false;
-                        throw new InvalidInputException("parameter " + i + " (" + theta.get(i) + ") overflows " + dtype);
+                        throw new InvalidInputException("parameter " + i + " (" + theta.get(i) + ") overflows "
+                                + dtype);
                     }
                 }
             }
@@ -380,8 +381,8 @@ public abstract class BatchedObjective implements Objective {
             requireParameters();
             int p = parameterCount();
             if (v.size() != p || hv.size() != p || d3.size() != p) {
-                throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v + ", "
-                        + hv + ", " + d3);
+                throw new IllegalArgumentException("thirdOrder needs three vectors of " + p + " elements, got " + v
+                        + ", " + hv + ", " + d3);
             }
             int nb = batches();
             try (Arena tmp = Arena.ofShared()) { // shared: a multi-threaded backend reads these on its workers

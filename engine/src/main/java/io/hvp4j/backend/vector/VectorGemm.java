@@ -49,8 +49,8 @@ public final class VectorGemm {
      * 52 instructions per 24 FMAs; without the fences C2 loads a whole k-step's operands before its FMAs and 6 rows
      * (12 + 2 + 6 live vectors) spill an accumulator. 128-bit vectors, and 256-bit ones off x86 (not measured),
      * keep the 4-row tile ({@link #kernel4F32}: 8 + 2 + 4 live vectors, 19 instructions per 8 FMAs), which was the
-     * x86 256-bit default until the fences cost no instructions. The system property {@code hvp4j.gemm.rows} ({@code 4} or
-     * {@code 6}) overrides the choice, for measuring one tile against the other (see {@link #tileRows}).
+     * x86 256-bit default until the fences cost no instructions. The system property {@code hvp4j.gemm.rows}
+     * ({@code 4} or {@code 6}) overrides the choice, for measuring one tile against the other (see {@link #tileRows}).
      */
     static final int MR = tileRows(FS.vectorBitSize(), System.getProperty(ROWS_PROPERTY));
     /**
