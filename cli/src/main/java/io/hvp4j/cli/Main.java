@@ -121,8 +121,12 @@ public final class Main implements Callable<Integer> {
             err.println("hvp4j: error: " + oneLine(c.getMessage()));
             code = RESOURCES;
         } else if (c instanceof OutOfMemoryError) {
-            err.println("hvp4j: error: out of memory (" + oneLine(c.getMessage()) + "); try a smaller --batch-size,"
-                    + " fewer vectors, or more memory via JAVA_OPTS=-XX:MaxDirectMemorySize=...");
+            // Off-heap (FFM) memory is not bounded by -XX:MaxDirectMemorySize, so only the heap has a JVM knob.
+            String m = c.getMessage() == null ? "" : c.getMessage();
+            boolean heap = m.contains("Java heap") || m.contains("GC overhead") || m.contains("array size");
+            err.println("hvp4j: error: out of memory (" + oneLine(m) + "); try a smaller --batch-size or fewer"
+                    + " vectors" + (heap ? ", or a larger Java heap via JAVA_OPTS=-Xmx... (the default is a quarter"
+                    + " of the machine's memory)" : ""));
             code = RESOURCES;
         } else {
             err.println("hvp4j: internal error: " + c.getClass().getName()

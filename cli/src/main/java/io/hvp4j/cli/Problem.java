@@ -135,7 +135,10 @@ final class Problem implements AutoCloseable {
                 throw new InvalidInputException("--data and --inputs/--targets exclude each other");
             }
         }
-        // Parameters.
+        // Parameters: P values off-heap, and P doubles of heap while they are drawn or read.
+        long p = mlp.parameterCount();
+        requireMemory(p * dtype.bytes(), "storing the " + p + " parameters of --arch " + mlp.architecture());
+        requireHeap(8L * p, "drawing the " + p + " parameters of --arch " + mlp.architecture());
         if (o.weights != null) {
             requireFile(o.weights, "--weights");
             theta = io.hvp4j.io.ModelWeights.load(o.weights, mlp, dtype, arena);

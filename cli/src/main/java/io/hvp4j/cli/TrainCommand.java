@@ -160,10 +160,30 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--htr-layers needs --htr GAMMA");
         }
         String ext = Plots.extension(plotFormat, "--plot-format");
+        boolean createdOut = !Files.exists(out);
         prepareFolder(out, "--out");
         if (checkpoint != null) {
             prepareFolder(checkpoint, "--checkpoint");
         }
+        try {
+            return train(stdout, ext, tracked);
+        } catch (RuntimeException | Error e) {
+            if (createdOut) {
+                removeIfEmpty(out); // a run that failed before its first epoch leaves no empty folder behind
+            }
+            throw e;
+        }
+    }
+
+    private static void removeIfEmpty(Path dir) {
+        try {
+            Files.delete(dir); // fails (and is ignored) unless the folder is empty
+        } catch (IOException ignored) {
+            // not empty, or gone: leave it
+        }
+    }
+
+    private int train(PrintWriter stdout, String ext, EnumSet<CurvatureTracker.Quantity> tracked) throws IOException {
         try (Problem p = Problem.load(model)) {
             if (biasStd > 0 && p.graph != null) {
                 throw new InvalidInputException("--bias-std works with --arch only");

@@ -563,6 +563,12 @@ class MainTest {
         r = run("grad", "--arch", "4,100000,3", "--data", "gaussian:1000000");
         assertEquals(3, r.code(), r.err());
         assertTrue(r.err().contains("--batch-size"), r.err());
+        // 1.8e9 parameters: 14 GB of heap to draw them (it was an OutOfMemoryError in the initializer), or more
+        // off-heap memory than the machine has.
+        r = run("hvp", "--arch", "30000,30000,30000,10", "--out", out.toString());
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("parameters of --arch 30000,30000,30000,10"), r.err());
+        assertFalse(Files.exists(out));
     }
 
     @Test
@@ -575,7 +581,13 @@ class MainTest {
                 quiet.toString());
         assertEquals(4, Main.report(bug, true, new java.io.PrintWriter(loud)));
         assertTrue(loud.toString().contains("\tat "), loud.toString());
-        assertEquals(3, Main.report(new OutOfMemoryError("Java heap space"), false, new java.io.PrintWriter(quiet)));
+        java.io.StringWriter heap = new java.io.StringWriter(), offHeap = new java.io.StringWriter();
+        assertEquals(3, Main.report(new OutOfMemoryError("Java heap space"), false, new java.io.PrintWriter(heap)));
+        assertTrue(heap.toString().contains("-Xmx"), heap.toString());
+        // Off-heap (FFM) memory has no JVM limit to raise: no flag is suggested.
+        assertEquals(3, Main.report(new OutOfMemoryError("Cannot allocate 8 GiB"), false,
+                new java.io.PrintWriter(offHeap)));
+        assertFalse(offHeap.toString().contains("-X"), offHeap.toString());
         assertEquals(2, Main.report(new picocli.CommandLine.ExecutionException(new picocli.CommandLine(new Main()),
                 "wrapped", new io.hvp4j.InvalidInputException("bad")), false, new java.io.PrintWriter(quiet)));
     }

@@ -62,6 +62,16 @@ class TrainCommandTest {
     }
 
     @Test
+    void divergenceInTheFirstEpochLeavesNoEmptyFolder(@TempDir Path dir) {
+        Path out = dir.resolve("diverged");
+        RankCommandTest.Result r = RankCommandTest.run("train", "--arch", "10,16,3", "--data", "gaussian:64",
+                "--lr", "1e300", "--batch", "1", "--epochs", "2", "--threads", "1", "--out", out.toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("diverged in epoch 1") && r.err().contains("learning rate"), r.err());
+        assertFalse(Files.exists(out), "the folder this run created is removed when nothing was written to it");
+    }
+
+    @Test
     void plotsCanBeSvg(@TempDir Path dir) throws IOException {
         Path out = dir.resolve("svg");
         RankCommandTest.Result r = RankCommandTest.run(args("--epochs", "1", "--out", out.toString(),

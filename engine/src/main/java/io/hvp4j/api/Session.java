@@ -217,11 +217,12 @@ public final class Session implements AutoCloseable {
      *
      * @param ops     the curvatures to rank
      * @param group   a parameter group, or null for all parameters
-     * @param options method, tolerance, checkpoint (the defaults: dense, numpy's tolerance)
+     * @param options method, tolerance, checkpoint; null for the defaults (dense, numpy's tolerance)
      * @return one rank report per operator
      */
     public CurvatureRank.Result rank(List<Curvature> ops, ParameterGroup group, CurvatureRank.Options options) {
-        return CurvatureRank.compute(objective(), group, ops, backend, options);
+        return CurvatureRank.compute(objective(), group, ops, backend,
+                options == null ? new CurvatureRank.Options() : options);
     }
 
     /**
@@ -545,6 +546,9 @@ public final class Session implements AutoCloseable {
                         theta = ModelWeights.load(weights, mlp, dtype, arena);
                     }
                 } else {
+                    if (parameters != null) {
+                        requireRepresentable(parameters, dtype);
+                    }
                     double[] values = parameters != null ? parameters
                             : fileParameters != null ? fileParameters
                             : g != null ? g.initialParameters(seed) : Initializer.GLOROT_NORMAL.initialize(mlp, seed);
@@ -573,6 +577,19 @@ public final class Session implements AutoCloseable {
                 }
                 arena.close();
                 throw e;
+            }
+        }
+
+        /** Refuses NaN, infinities and, in float32, finite values beyond its range (they would become infinite). */
+        private static void requireRepresentable(double[] theta, DType dtype) {
+            for (int i = 0; i < theta.length; i++) {
+                if (!Double.isFinite(theta[i])) {
+                    throw new InvalidInputException("parameters[" + i + "] is " + theta[i]);
+                }
+                if (dtype == DType.F32 && Math.abs(theta[i]) > Float.MAX_VALUE) {
+                    throw new InvalidInputException("parameters[" + i + "] = " + theta[i] + " is beyond float32's"
+                            + " range (±" + Float.MAX_VALUE + "); use DType.F64 or rescale");
+                }
             }
         }
     }

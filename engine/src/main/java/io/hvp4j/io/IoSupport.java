@@ -156,6 +156,7 @@ final class IoSupport {
         if (Files.isDirectory(target)) {
             throw new InvalidInputException("cannot write " + file + ": is a directory");
         }
+        removeAbandoned(dir, target.getFileName().toString());
         Path tmp = null;
         try {
             FileChannel ch = null;
@@ -164,6 +165,7 @@ final class IoSupport {
                         + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
                 try {
                     ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    WRITING.add(tmp);
                 } catch (FileAlreadyExistsException e) {
                     tmp = null;
                     if (attempt >= 10) {
@@ -172,6 +174,8 @@ final class IoSupport {
                 }
             }
             try (FileChannel c = ch) {
+                // Held until the rename: removeAbandoned tells a live writer's file from a dead one's by it.
+                c.lock();
                 body.write(c);
                 c.force(true);
             }
@@ -180,12 +184,14 @@ final class IoSupport {
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("the file system cannot rename atomically", e);
             }
+            WRITING.remove(tmp);
             tmp = null;
             syncDirectory(dir);
         } catch (IOException e) {
             throw writeError(file, e);
         } finally {
             if (tmp != null) {
+                WRITING.remove(tmp);
                 try {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
@@ -211,6 +217,48 @@ final class IoSupport {
         }
         return p;
     }
+
+    /**
+     * Deletes temporary files of {@link #atomicWrite} for {@code name} that a killed process left in {@code dir}
+     * (a checkpoint's can be as large as the file it replaces). A live writer holds a lock on its file, which the
+     * operating system releases when the process dies; files younger than a minute are also spared, for the moment
+     * between creating a file and locking it. Best effort: errors are ignored.
+     */
+    static void removeAbandoned(Path dir, String name) {
+        String prefix = "." + name + ".";
+        long now = System.currentTimeMillis();
+        try (var entries = Files.newDirectoryStream(dir, p -> {
+            String f = p.getFileName().toString();
+            return f.startsWith(prefix) && f.endsWith(".tmp")
+                    && f.substring(prefix.length(), f.length() - 4).matches("[0-9a-f]{1,16}");
+        })) {
+            for (Path stale : entries) {
+                try {
+                    // This JVM's own writers: probing their lock would close a descriptor and drop it (POSIX).
+                    if (WRITING.contains(stale) || !Files.isRegularFile(stale, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            || now - Files.getLastModifiedTime(stale).toMillis() < ABANDONED_AFTER_MS) {
+                        continue;
+                    }
+                    try (FileChannel c = FileChannel.open(stale, StandardOpenOption.WRITE);
+                         java.nio.channels.FileLock lock = c.tryLock()) {
+                        if (lock != null) {
+                            Files.deleteIfExists(stale);
+                        }
+                    }
+                } catch (IOException | java.nio.channels.OverlappingFileLockException ignored) {
+                    // in use by this JVM, or gone: leave it
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // an unreadable directory: the write itself will report it
+        }
+    }
+
+    /** The temporary files this JVM is writing now. */
+    private static final java.util.Set<Path> WRITING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Temporary files younger than this are never treated as abandoned. */
+    static final long ABANDONED_AFTER_MS = 60_000;
 
     /** Makes the rename durable where the platform allows opening a directory (Linux); silently skipped elsewhere. */
     private static void syncDirectory(Path dir) {

@@ -64,6 +64,8 @@ public abstract class BatchedObjective implements Objective {
         this.batchInputs = data.streamed() ? Tensor.allocate(arena, dtype, this.batchSize, data.inputDimension()) : null;
     }
 
+    private volatile boolean closed;
+
     /** The one-batch engine (set by the subclass constructor through {@link #engine(BatchEngine)}). */
     private BatchEngine engine;
 
@@ -238,6 +240,9 @@ public abstract class BatchedObjective implements Objective {
      * an {@link IllegalStateException} instead.
      */
     private void enter() {
+        if (closed) {
+            throw new IllegalStateException("this " + modelName() + " objective is closed");
+        }
         Thread me = Thread.currentThread();
         if (user.get() == me) {
             depth++;
@@ -414,8 +419,13 @@ public abstract class BatchedObjective implements Objective {
         }
     }
 
+    /** Frees the working memory; closing twice does nothing, a computing call after it throws. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         engine.close();
         arena.close();
     }

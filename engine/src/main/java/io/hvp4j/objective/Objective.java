@@ -140,7 +140,10 @@ public interface Objective extends AutoCloseable {
      */
     long workingBytes();
 
-    /** Frees the working memory (not the data set, which belongs to the caller). */
+    /**
+     * Frees the working memory (not the data set, which belongs to the caller). Closing twice does nothing; a
+     * computing call after it throws {@link IllegalStateException}.
+     */
     @Override
     void close();
 }

@@ -372,7 +372,7 @@ public final class Trainer implements AutoCloseable {
         }
         for (double t : theta) {
             if (!Double.isFinite(t)) {
-                throw new InvalidInputException("training diverged in epoch " + e + " (a parameter became "
+                throw new InvalidInputException("training diverged in epoch " + (e + 1) + " (a parameter became "
                         + t + "); lower the learning rate");
             }
         }

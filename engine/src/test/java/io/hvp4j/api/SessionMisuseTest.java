@@ -90,4 +90,29 @@ class SessionMisuseTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, s::gradient);
         assertTrue(e.getMessage().contains("session is closed"), e.getMessage());
     }
+
+    /** Audit leftovers: each threw an unhelpful exception (NPE, "non-finite" for a finite value, a second close). */
+    @Test
+    void defaultsAndLimitsAreExplained() {
+        try (Session s = Session.builder().model(MLP).gaussianData(16).open()) {
+            var r = s.rank(java.util.List.of(Curvature.HESSIAN), null, null);
+            assertTrue(r.toString().length() > 0);
+            int rank = r.reports().get(Curvature.HESSIAN).rank();
+            assertTrue(rank > 0 && rank <= MLP.parameterCount(), "rank " + rank);
+        }
+        double[] theta = gaussian(MLP.parameterCount(), 4);
+        theta[7] = 1e300;
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> Session.builder().model(MLP).dtype(DType.F32).parameters(theta).open());
+        assertTrue(e.getMessage().contains("parameters[7]") && e.getMessage().contains("float32"), e.getMessage());
+        try (Session s = Session.builder().model(MLP).dtype(DType.F64).parameters(theta).gaussianData(8).open()) {
+            assertTrue(Double.isFinite(s.loss()) || Double.isNaN(s.loss()), "float64 takes 1e300");
+        }
+        Session s = Session.builder().model(MLP).gaussianData(8).open();
+        var f = s.objective();
+        s.close();
+        f.close();
+        IllegalStateException closed = assertThrows(IllegalStateException.class, f::forwardLoss);
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+    }
 }

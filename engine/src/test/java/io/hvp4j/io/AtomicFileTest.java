@@ -35,6 +35,32 @@ class AtomicFileTest {
     }
 
     @Test
+    void removesTemporaryFilesAKilledWriterLeftButNotLiveOnes(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("ck.bin");
+        Path abandoned = dir.resolve(".ck.bin.1f2e3d.tmp"), young = dir.resolve(".ck.bin.abc.tmp");
+        Path locked = dir.resolve(".ck.bin.77.tmp"), other = dir.resolve(".other.bin.1f2e3d.tmp");
+        Path notOurs = dir.resolve(".ck.bin.notahex.tmp");
+        java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.fromMillis(
+                System.currentTimeMillis() - 2 * IoSupport.ABANDONED_AFTER_MS);
+        for (Path p : new Path[] {abandoned, young, locked, other, notOurs}) {
+            Files.writeString(p, "partial");
+            if (p != young) {
+                Files.setLastModifiedTime(p, old);
+            }
+        }
+        try (var ch = java.nio.channels.FileChannel.open(locked, java.nio.file.StandardOpenOption.WRITE);
+             var lock = ch.lock()) {
+            write(f, "done");
+            assertTrue(lock.isValid());
+        }
+        assertEquals("done", Files.readString(f));
+        assertFalse(Files.exists(abandoned), "an old, unlocked temporary file of this name is removed");
+        assertTrue(Files.exists(young), "a file younger than a minute may be a writer that has not locked yet");
+        assertTrue(Files.exists(locked), "a locked file belongs to a live writer");
+        assertTrue(Files.exists(other) && Files.exists(notOurs), "other names are not touched");
+    }
+
+    @Test
     void followsASymbolicLinkAndKeepsIt(@TempDir Path dir) throws Exception {
         Path real = dir.resolve("real.csv"), link = dir.resolve("link.csv"), link2 = dir.resolve("link2.csv");
         Files.writeString(real, "old");
