@@ -127,8 +127,11 @@ final class EigsCommand implements Callable<Integer> {
             ParameterGroup group = p.block(layer, model.params);
             SymmetricOperator op = p.curvature(c, group, HvpCommand.MAX_BLOCK);
             int n = op.dimension();
-            if (m.equals("power") && top > n) {
-                throw new InvalidInputException("--top " + top + " exceeds the dimension " + n);
+            if (top + bottom > n) {
+                // Past n the two ends would overlap and the same pairs would be returned twice.
+                throw new InvalidInputException((bottom == 0 ? "--top " + top : "--top " + top + " + --bottom "
+                        + bottom + " = " + (top + bottom)) + " exceeds the dimension " + n + " (--top " + n
+                        + " gives every eigenpair)");
             }
             long seed = model.seed ^ START_SEED_MIX;
             long t0 = System.nanoTime();

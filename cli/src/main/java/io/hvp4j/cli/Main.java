@@ -150,16 +150,36 @@ public final class Main implements Callable<Integer> {
 
     /** Checks that {@code out} can be created: an existing directory to put it in, and not a directory itself. */
     static void requireWritable(Path out, String option) {
+        if (out.toString().isBlank()) {
+            throw new InvalidInputException(option + ": the file name is empty");
+        }
         Path abs = out.toAbsolutePath();
         if (Files.isDirectory(abs)) {
             throw new InvalidInputException(option + " " + out + ": is a directory");
         }
         Path dir = abs.getParent();
+        if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new InvalidInputException(option + " " + out + ": " + dir + " is a file, not a directory");
+        }
         if (dir == null || !Files.isDirectory(dir)) {
             throw new InvalidInputException(option + " " + out + ": directory " + dir + " does not exist");
         }
         if (!Files.isWritable(dir)) {
             throw new InvalidInputException(option + " " + out + ": directory " + dir + " is not writable");
+        }
+        if (Files.isRegularFile(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !Files.exists(abs,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            // isWritable says yes to root everywhere (/sys, /proc); creating a file is the real test, before the work.
+            try {
+                Files.delete(Files.createTempFile(dir, ".hvp4j-probe-", ".tmp"));
+            } catch (java.io.IOException | SecurityException e) {
+                String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                        : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
+                        : e instanceof java.nio.file.NoSuchFileException ? "the file system refuses new files"
+                        : e.getClass().getSimpleName();
+                throw new InvalidInputException(option + " " + out + ": cannot create a file in " + dir + " (" + why
+                        + ")");
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.hvp4j.cli;
 
 import io.hvp4j.InvalidInputException;
 import io.hvp4j.autodiff.Curvature;
+import io.hvp4j.io.AtomicFile;
 import io.hvp4j.plot.Chart;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -50,12 +51,22 @@ final class Plots {
                 + p.parameterCount() + (o.weights != null ? ", weights " + o.weights.getFileName() : "");
     }
 
-    /** Writes the chart or fails with an {@link InvalidInputException} naming the file. */
+    /**
+     * Writes the chart as the other outputs are written (a temporary file renamed over {@code path}: no partial
+     * file is left) or fails with an {@link InvalidInputException} naming the file and the reason.
+     */
     static void save(Chart chart, Path path) {
+        byte[] bytes;
         try {
-            chart.save(path);
+            bytes = chart.render(path);
         } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException("cannot write plot " + path + ": " + e.getMessage(), e);
+            throw new InvalidInputException("cannot draw plot " + path + ": " + e.getMessage(), e);
         }
+        AtomicFile.write(path, ch -> {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        });
     }
 }

@@ -130,7 +130,7 @@ final class SpectrumCommand implements Callable<Integer> {
         SymmetricEigen solver = RankCommand.solver(eigen);
         RankCommand.requireBlock(block);
         if (out != null) {
-            Main.requireWritable(out, "--out");
+            requireCsvName(out);
         }
         if (checkpoint != null) {
             Main.requireWritable(checkpoint, "--checkpoint");
@@ -149,12 +149,6 @@ final class SpectrumCommand implements Callable<Integer> {
                             .monitor(monitor));
             monitor.done(c);
             double[] eig = d.values();
-            if (plot != null) {
-                Plots.save(Chart.of("Eigenvalues of " + Plots.operator(p, c, layerIndex) + " (exact, dense)",
-                                "eigenvalue λ", "count (eigenvalues per bin)")
-                        .subtitle(Plots.model(p, model) + "; eigensolver " + solver.name()).logY().markOutliers()
-                        .histogram(eig.length + " eigenvalues", eig, bins), plot);
-            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (out == null) {
                 writeCsv(stdout, eig);
@@ -170,6 +164,13 @@ final class SpectrumCommand implements Callable<Integer> {
                         seconds, out);
                 stdout.flush();
             }
+            // After the values: a failed --out write (exit 2) then leaves no plot behind.
+            if (plot != null) {
+                Plots.save(Chart.of("Eigenvalues of " + Plots.operator(p, c, layerIndex) + " (exact, dense)",
+                                "eigenvalue λ", "count (eigenvalues per bin)")
+                        .subtitle(Plots.model(p, model) + "; eigensolver " + solver.name()).logY().markOutliers()
+                        .histogram(eig.length + " eigenvalues", eig, bins), plot);
+            }
             if (checkpoint != null && !keepCheckpoint) {
                 RankCommand.deleteAll(List.of(checkpoint));
             }
@@ -182,11 +183,17 @@ final class SpectrumCommand implements Callable<Integer> {
         if (m.equals("lanczos") && k < 1) {
             throw new InvalidInputException("--k must be positive, got " + k);
         }
-        if (m.equals("slq") && (steps < 2 || probes < 1 || grid < 2)) {
-            throw new InvalidInputException("--steps must be >= 2, --probes >= 1 and --grid >= 2");
+        if (m.equals("slq") && steps < 2) {
+            throw new InvalidInputException("--steps must be >= 2, got " + steps);
+        }
+        if (m.equals("slq") && probes < 1) {
+            throw new InvalidInputException("--probes must be >= 1, got " + probes);
+        }
+        if (m.equals("slq") && grid < 2) {
+            throw new InvalidInputException("--grid must be >= 2, got " + grid);
         }
         if (out != null) {
-            Main.requireWritable(out, "--out");
+            requireCsvName(out);
         }
         long t0 = System.nanoTime();
         try (Problem p = Problem.load(model, spark)) {
@@ -195,6 +202,7 @@ final class SpectrumCommand implements Callable<Integer> {
             long seed = model.seed ^ 0x6A09E667F3BCC909L;
             StringBuilder csv = new StringBuilder();
             String summary;
+            Chart chart = null;
             int n = op.dimension();
             int basis = m.equals("lanczos") ? Math.min(Lanczos.Options.of(k, k, p.dtype).maxIterations(), n) : steps;
             p.requireHeap(8L * n * (Math.min(basis, n) + 1 + 2L * k), "the Lanczos basis of " + Math.min(basis, n)
@@ -226,9 +234,9 @@ final class SpectrumCommand implements Callable<Integer> {
                         x[i] = i;
                         y[i] = pairs.get(i).value();
                     }
-                    Plots.save(Chart.of("Extreme eigenvalues of " + Plots.operator(p, c, layerIndex) + " (Lanczos, k = "
+                    chart = Chart.of("Extreme eigenvalues of " + Plots.operator(p, c, layerIndex) + " (Lanczos, k = "
                                     + k + ")", "Ritz pair (ascending; bottom k, then top k)", "eigenvalue λ")
-                            .subtitle(Plots.model(p, model)).add("Ritz values", x, y, Chart.Style.POINTS), plot);
+                            .subtitle(Plots.model(p, model)).add("Ritz values", x, y, Chart.Style.POINTS);
                 }
             } else {
                 io.hvp4j.Progress bar = ProgressBar.forTerminal(spec.commandLine().getErr(),
@@ -243,12 +251,12 @@ final class SpectrumCommand implements Callable<Integer> {
                 summary = String.format(Locale.ROOT, "steps=%d probes=%d products=%d nodes=[%.6g, %.6g]", steps,
                         probes, r.products(), r.minNode(), r.maxNode());
                 if (plot != null) {
-                    Plots.save(Chart.of("Spectral density of " + Plots.operator(p, c, layerIndex) + " (SLQ, " + probes
+                    chart = Chart.of("Spectral density of " + Plots.operator(p, c, layerIndex) + " (SLQ, " + probes
                                     + " probes × " + steps + " steps)", "eigenvalue λ",
                                     "density (per unit λ, integral 1)")
                             .subtitle(Plots.model(p, model)).logY()
                             .add(String.format(Locale.ROOT, "density, Gaussian σ = %.3g", Math.sqrt(r.sigma2())),
-                                    r.grid(), r.density(), Chart.Style.LINE), plot);
+                                    r.grid(), r.density(), Chart.Style.LINE);
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -261,8 +269,20 @@ final class SpectrumCommand implements Callable<Integer> {
                         op.dimension(), m, summary, seconds, out);
             }
             stdout.flush();
+            if (chart != null) {
+                Plots.save(chart, plot); // after the values, as for --method exact
+            }
             return 0;
         }
+    }
+
+    /** --out is CSV text: a binary array name (.npy, .npz, .safetensors) is refused rather than filled with text. */
+    private static void requireCsvName(Path out) {
+        String name = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".npy") || name.endsWith(".npz") || name.endsWith(".safetensors")) {
+            throw new InvalidInputException("--out " + out + ": spectrum writes CSV text; name the file .csv");
+        }
+        Main.requireWritable(out, "--out");
     }
 
     static void writeCsv(Writer w, double[] eig) {

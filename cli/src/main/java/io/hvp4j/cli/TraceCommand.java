@@ -140,22 +140,36 @@ final class TraceCommand implements Callable<Integer> {
             TraceEstimators.Layerwise layers = null;
             PrintWriter err = spec.commandLine().getErr();
             io.hvp4j.Progress bar = ProgressBar.forTerminal(err, "tr(" + c.id() + ") " + m.id(), "products");
+            // --diagonal with hutchinson or exact shares the trace's products (the diagonal then sums to the trace:
+            // exactly, or for Rademacher probes up to rounding); other methods take a second pass of products.
+            double[] d = null;
+            int diagonalProducts = 0;
             if (layerwise) {
                 layers = TraceEstimators.layerwise(obj, c, m, probes, probe, seed, HvpCommand.MAX_BLOCK, bar);
                 total = layers.total();
+            } else if (diagonal != null && m == TraceEstimators.Method.HUTCHINSON) {
+                TraceEstimators.TraceAndDiagonal td = TraceEstimators.hutchinsonWithDiagonal(
+                        Operators.curvature(obj, c, block), probes, probe, seed, HvpCommand.MAX_BLOCK, bar);
+                total = td.trace();
+                d = td.diagonal();
+            } else if (diagonal != null && m == TraceEstimators.Method.EXACT) {
+                d = TraceEstimators.exactDiagonal(Operators.curvature(obj, c, block), HvpCommand.MAX_BLOCK, bar);
+                total = TraceEstimators.exactOfDiagonal(d);
             } else {
                 total = TraceEstimators.estimate(Operators.curvature(obj, c, block), m, probes, probe, seed,
                         HvpCommand.MAX_BLOCK, bar);
             }
             ProgressBar.clear(bar);
             if (diagonal != null) {
-                io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, block);
-                io.hvp4j.Progress dbar = ProgressBar.forTerminal(err, "diag(" + c.id() + ")", "products");
-                double[] d = m == TraceEstimators.Method.EXACT
-                        ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK, dbar)
-                        : TraceEstimators.diagonal(op, probes, probe, seed ^ 0x9E3779B97F4A7C15L, HvpCommand.MAX_BLOCK,
-                                dbar);
-                ProgressBar.clear(dbar);
+                if (d == null) {
+                    io.hvp4j.spectral.SymmetricOperator op = Operators.curvature(obj, c, block);
+                    io.hvp4j.Progress dbar = ProgressBar.forTerminal(err, "diag(" + c.id() + ")", "products");
+                    boolean exact = m == TraceEstimators.Method.EXACT;
+                    d = exact ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK, dbar)
+                            : TraceEstimators.diagonal(op, probes, probe, seed, HvpCommand.MAX_BLOCK, dbar);
+                    diagonalProducts = exact ? n : probes;
+                    ProgressBar.clear(dbar);
+                }
                 if (VectorFiles.named(diagonal)) {
                     VectorFiles.write(diagonal, p, block, io.hvp4j.memory.Tensor.of(p.arena,
                             io.hvp4j.memory.DType.F64, d.length, 1, d), true);
@@ -180,6 +194,8 @@ final class TraceCommand implements Callable<Integer> {
                 j.put("trace", total.value());
                 j.put("standard_error", total.standardError());
                 j.put("products", total.products());
+                j.put("diagonal", diagonal == null ? null : diagonal.toString());
+                j.put("diagonal_products", diagonal == null ? null : diagonalProducts);
                 List<Map<String, Object>> rows = null;
                 if (layers != null) {
                     rows = new ArrayList<>();
@@ -212,6 +228,12 @@ final class TraceCommand implements Callable<Integer> {
                 } else {
                     stdout.printf(Locale.ROOT, "  tr(%s%s) = %.10g%s%n", c.id(), block == null ? "" : " block",
                             total.value(), se(total));
+                }
+                if (diagonal != null) {
+                    stdout.printf(Locale.ROOT, "  diagonal -> %s (%s)%n", diagonal, diagonalProducts == 0
+                            ? "from the trace's products; it sums to the trace" + (m == TraceEstimators.Method.EXACT
+                            || probe == TraceEstimators.Probe.RADEMACHER ? "" : " only in expectation")
+                            : diagonalProducts + " more products");
                 }
             }
             stdout.flush();

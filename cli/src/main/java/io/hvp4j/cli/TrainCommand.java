@@ -465,6 +465,9 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private static void prepareFolder(Path dir, String option) {
+        if (dir.toString().isBlank()) {
+            throw new InvalidInputException(option + ": the folder name is empty (use . for this folder)");
+        }
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new InvalidInputException(option + " " + dir + ": is not a directory");
         }

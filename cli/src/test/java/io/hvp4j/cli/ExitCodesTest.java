@@ -64,6 +64,17 @@ class ExitCodesTest {
         assertExit(2, "unknown activation", "info", "--arch", "3,4,2", "--act", "swish");
         assertExit(2, "no such file", "grad", "--arch", "3,4,2", "--weights", dir.resolve("none.npz").toString());
         assertExit(2, "needs --targets", "grad", "--arch", "3,4,2", "--inputs", dir.resolve("x.npy").toString());
+        // 26 parameters: 20 + 10 pairs would overlap (it returned 4 pairs twice).
+        assertExit(2, "--top 20 + --bottom 10 = 30 exceeds the dimension 26", "eigs", "--arch", "3,4,2", "--data",
+                "gaussian:6", "--top", "20", "--bottom", "10");
+        assertExit(2, "--top 27 exceeds the dimension 26", "eigs", "--arch", "3,4,2", "--data", "gaussian:6",
+                "--top", "27");
+        assertExit(2, "name the file .csv", "spectrum", "--arch", "3,4,2", "--data", "gaussian:6", "--out",
+                dir.resolve("s.npy").toString());
+        assertExit(2, "--grid must be >= 2, got 1", "spectrum", "--arch", "3,4,2", "--method", "slq", "--grid", "1");
+        // Root may write anywhere isWritable looks (/proc): the file is tried before the work, not after it.
+        assertExit(2, "--out /proc/hv.npy: ", "hvp", "--arch", "3,4,2", "--out",
+                "/proc/hv.npy");
     }
 
     @Test

@@ -164,5 +164,18 @@ class InputsTest {
         r = run("grad", "--arch", "5,5,3", "--loss", "ce", "--inputs", images.toString(), "--targets", lab.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("not a perfect square"), r.err());
+        // The format comes from the extension, else from the first bytes, not from "idx<digit>" in the name:
+        // val_idx1.npy is npy (it was refused as "not an IDX file"), and IDX files named anyhow are IDX.
+        Path npyNamedIdx = Files.copy(xf, dir.resolve("features_idx2.npy"));
+        Path labelsNamedIdx = Files.copy(lf, dir.resolve("labels_idx1.npy"));
+        assertArrayEquals(reference, gradient("--loss", "ce", "--inputs", npyNamedIdx.toString(), "--targets",
+                labelsNamedIdx.toString()));
+        Path plainImages = Files.copy(images, dir.resolve("images.bin"));
+        Path plainGz = Files.copy(gz, dir.resolve("images.gz"));
+        Path plainLabels = Files.copy(lab, dir.resolve("labels.ubyte"));
+        for (Path p : new Path[] {plainImages, plainGz}) {
+            assertArrayEquals(reference, gradient("--loss", "ce", "--inputs", p.toString(), "--targets",
+                    plainLabels.toString()));
+        }
     }
 }

@@ -100,8 +100,23 @@ class TraceCommandTest {
         java.nio.file.Path exact = dir.resolve("exact.npy"), est = dir.resolve("est.npy");
         assertEquals(0, run(cmd("trace", "--method", "exact", "--diagonal", exact.toString())).code());
         assertEquals(0, run(cmd("trace", "--probes", "400", "--diagonal", est.toString())).code());
+        // The diagonal comes from the trace's own products (it used a second, hidden set of probes whose sum did
+        // not match the printed trace): Rademacher probes make its sum the trace estimate, up to rounding.
+        Result r = run(cmd("trace", "--probes", "400", "--diagonal", est.toString(), "--json"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(400, number(r.out(), "products"), 0);
+        assertEquals(0, number(r.out(), "diagonal_products"), 0);
+        double estTrace = number(r.out(), "trace");
+        r = run(cmd("trace", "--method", "exact", "--diagonal", exact.toString(), "--json"));
+        double exactTrace = number(r.out(), "trace");
+        assertEquals(h.length, number(r.out(), "products"), 0);
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             io.hvp4j.io.NpyArray ae = io.hvp4j.io.Npy.read(exact, arena), ah = io.hvp4j.io.Npy.read(est, arena);
+            double se = 0, sh = 0;
+            for (int i = 0; i < ae.size(); i++) se += ae.getDouble(i);
+            for (int i = 0; i < ah.size(); i++) sh += ah.getDouble(i);
+            assertEquals(exactTrace, se, 0, "the exact diagonal sums to the exact trace, in the same order");
+            assertEquals(estTrace, sh, 1e-12 * Math.abs(estTrace) + 1e-12);
             double[] de = new double[(int) ae.size()], dh = new double[(int) ah.size()];
             for (int i = 0; i < de.length; i++) de[i] = ae.getDouble(i);
             for (int i = 0; i < dh.length; i++) dh[i] = ah.getDouble(i);

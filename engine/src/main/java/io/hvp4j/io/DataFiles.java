@@ -22,8 +22,8 @@ import java.util.Map;
  *       probability columns.</li>
  *   <li>{@code .npz} alone: two arrays, inputs named {@code x}, {@code X} or {@code inputs} and targets named
  *       {@code y}, {@code Y}, {@code targets} or {@code labels} (or unnamed {@code arr_0}, {@code arr_1}).</li>
- *   <li>IDX (MNIST layout: a name with {@code idx} and a digit, e.g. {@code train-images-idx3-ubyte}, raw or
- *       {@code .gz}): inputs are unsigned-byte images divided by 255, flattened, or resized to √d×√d as
+ *   <li>IDX (MNIST layout, e.g. {@code train-images-idx3-ubyte}, raw or {@code .gz}; known by its first bytes):
+ *       inputs are unsigned-byte images divided by 255, flattened, or resized to √d×√d as
  *       {@link Idx#imageRows} does; targets an integer label file (ce only).</li>
  * </ul>
  * Large inputs are mapped or streamed rather than read (see {@link io.hvp4j.io.MappedFiles}).
@@ -39,11 +39,11 @@ public final class DataFiles {
      * Whether a file can hold inputs and targets together.
      *
      * @param file a data file
-     * @return whether it is a {@code .csv} or {@code .npz}
+     * @return whether it is a CSV or npz file
      */
     public static boolean selfContained(Path file) {
-        String n = name(file);
-        return n.endsWith(".csv") || n.endsWith(".npz");
+        Format f = format(file);
+        return f == Format.CSV || f == Format.NPZ;
     }
 
     private static String name(Path file) {
@@ -51,13 +51,53 @@ public final class DataFiles {
     }
 
     /**
-     * Whether a file is named as an IDX file.
+     * Whether a file is read as IDX.
      *
      * @param file a data file
-     * @return whether its name holds {@code idx} followed by a digit, as MNIST's
+     * @return whether it is an IDX file (see {@link #format})
      */
     public static boolean idx(Path file) {
-        return name(file).matches(".*idx[0-9].*");
+        return format(file) == Format.IDX;
+    }
+
+    /** The file formats read here. */
+    enum Format { CSV, NPY, NPZ, IDX }
+
+    /**
+     * A file's format: by its extension {@code .csv}, {@code .npy} or {@code .npz}; otherwise by its first bytes
+     * (IDX {@code 00 00}, gzip {@code 1f 8b} (gzipped IDX), npy {@code 93 NUMPY}, npz {@code PK}); otherwise a name
+     * with {@code idx} and a digit is IDX, anything else npy (whose reader then says what is wrong). A name such as
+     * {@code val_idx1.npy} is npy.
+     */
+    static Format format(Path file) {
+        String n = name(file);
+        if (n.endsWith(".csv")) {
+            return Format.CSV;
+        }
+        if (n.endsWith(".npy")) {
+            return Format.NPY;
+        }
+        if (n.endsWith(".npz")) {
+            return Format.NPZ;
+        }
+        byte[] head = new byte[2];
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            if (in.readNBytes(head, 0, 2) == 2) {
+                int b0 = head[0] & 0xff, b1 = head[1] & 0xff;
+                if (b0 == 0 && b1 == 0 || b0 == 0x1f && b1 == 0x8b) {
+                    return Format.IDX;
+                }
+                if (b0 == 0x93 && b1 == 'N') {
+                    return Format.NPY;
+                }
+                if (b0 == 'P' && b1 == 'K') {
+                    return Format.NPZ;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            // the reader chosen by name reports it
+        }
+        return n.matches(".*idx[0-9].*") ? Format.IDX : Format.NPY;
     }
 
     /**
@@ -140,7 +180,8 @@ public final class DataFiles {
         int d = mlp.inputs();
         Dataset.Rows x;
         Tensor y;
-        if (targets == null && name(inputs).endsWith(".csv")) {
+        Format inputFormat = format(inputs);
+        if (targets == null && inputFormat == Format.CSV) {
             Csv.Columns t = Csv.read(inputs, Csv.Header.AUTO, cols -> {
                 if (cols <= d) {
                     throw new InvalidInputException(inputs + ": has " + cols + " column(s); "
@@ -151,9 +192,12 @@ public final class DataFiles {
             x = Dataset.Rows.of(t.left());
             y = csvTargets(t, inputs + " (targets: columns " + (d + 1) + ".." + t.cols() + ")", mlp, loss, dtype,
                     arena);
-        } else if (targets == null && idx(inputs)) {
+        } else if (targets == null && inputFormat == Format.IDX) {
             throw new InvalidInputException(inputs + ": an IDX image file needs --targets (an IDX label file)");
-        } else if (targets == null) { // .npz
+        } else if (targets == null && inputFormat != Format.NPZ) {
+            throw new InvalidInputException(inputs + ": an npy file holds only the inputs; give --targets too (a"
+                    + " .csv or .npz file can hold both)");
+        } else if (targets == null) {
             try (Arena tmp = Arena.ofConfined()) {
                 Map<String, NpyArray> a = Npz.read(inputs, tmp);
                 String xn = pick(a, X_NAMES, inputs, "inputs");
@@ -177,13 +221,24 @@ public final class DataFiles {
                         : checkTargets(Npy.toMatrix(ya, arena, dtype, label), label, mlp, loss);
             }
         } else {
-            x = idx(inputs) ? Idx.imageRows(inputs, Idx.header(inputs).items(), d, arena, dtype)
-                    : Dataset.Rows.of(inputRows(inputs, mlp, dtype, arena));
+            if (inputFormat == Format.IDX) {
+                Idx.Header h = Idx.header(inputs);
+                long side = Math.round(Math.sqrt(d));
+                if (h.itemElements() != d && h.dims().length == 3 && side * side == d) {
+                    // A user's file resized: a mistyped input size would otherwise change the data without a word.
+                    org.slf4j.LoggerFactory.getLogger(DataFiles.class).warn("{}: {} x {} images resized to {} x {}"
+                            + " (nearest neighbour) for {} inputs", inputs, h.dims()[1], h.dims()[2], side, side, d);
+                }
+                x = Idx.imageRows(inputs, h.items(), d, arena, dtype);
+            } else {
+                x = Dataset.Rows.of(inputRows(inputs, mlp, dtype, arena));
+            }
             String label = targets + " (targets)";
-            if (name(targets).endsWith(".csv")) {
+            Format targetFormat = format(targets);
+            if (targetFormat == Format.CSV) {
                 y = csvTargets(Csv.read(targets, Csv.Header.AUTO, cols -> 0, arena, dtype), label, mlp, loss, dtype,
                         arena);
-            } else if (idx(targets)) {
+            } else if (targetFormat == Format.IDX) {
                 if (loss != Loss.CE) {
                     throw new InvalidInputException(label + ": IDX targets are class labels, which need --loss ce");
                 }
@@ -216,7 +271,7 @@ public final class DataFiles {
     }
 
     private static Tensor inputRows(Path file, Dims dims, DType dtype, Arena arena) {
-        if (name(file).endsWith(".csv")) {
+        if (format(file) == Format.CSV) {
             return Csv.read(file, Csv.Header.AUTO, cols -> cols, arena, dtype).left();
         }
         requireSampleShape(Npy.shape(file), dims, file + " (inputs)");

@@ -640,7 +640,8 @@ public final class Idx {
                         : "the file has " + size + " bytes";
                 throw new InvalidInputException(file + ": its header declares dimensions " + Arrays.toString(h.dims())
                         + " of " + h.type().id() + " (" + declared + " bytes) but " + what
-                        + (declared > uncompressed ? " (truncated?)" : " (trailing data?)"));
+                        + (gzip ? " (a truncated or damaged gzip file?)"
+                        : declared > size ? " (truncated?)" : " (trailing data?)"));
             }
             return new Source(file, ch, in, h);
         } catch (IOException e) {

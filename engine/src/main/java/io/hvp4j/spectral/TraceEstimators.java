@@ -137,10 +137,7 @@ public final class TraceEstimators {
      * @return the estimate
      */
     public static Estimate exact(SymmetricOperator a, int block, Progress progress) {
-        double[] d = exactDiagonal(a, block, progress);
-        double s = 0;
-        for (double x : d) s += x;
-        return new Estimate(Method.EXACT, s, 0, d.length);
+        return exactOfDiagonal(exactDiagonal(a, block, progress));
     }
 
     /**
@@ -223,18 +220,83 @@ public final class TraceEstimators {
     }
 
     private static Estimate hutchinsonOf(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
+        double[] terms = new double[probes];
+        probePass(a, probes, dist, seed, block, terms, null, null);
+        return new Estimate(Method.HUTCHINSON, mean(terms), standardError(terms), probes);
+    }
+
+    /**
+     * One pass over {@code probes} probes from {@code seed}: {@code terms[j] = v_jᵀAv_j} (when not null) and the
+     * sums {@code num += v⊙Av}, {@code den += v⊙v} of the diagonal estimate (when not null).
+     */
+    private static void probePass(SymmetricOperator a, int probes, Probe dist, long seed, int block, double[] terms,
+                                  double[] num, double[] den) {
         int n = a.dimension();
         SplittableRandom rng = new SplittableRandom(seed);
-        double[] terms = new double[probes];
         int b = Math.max(1, Math.min(block, probes));
         for (int j0 = 0; j0 < probes; j0 += b) {
             int kc = Math.min(b, probes - j0);
             double[][] v = new double[kc][], av = new double[kc][n];
             for (int j = 0; j < kc; j++) v[j] = probe(rng, n, dist);
             Products.apply(a, v, av, kc);
-            for (int j = 0; j < kc; j++) terms[j0 + j] = Products.dot(v[j], av[j]);
+            for (int j = 0; j < kc; j++) {
+                if (terms != null) {
+                    terms[j0 + j] = Products.dot(v[j], av[j]);
+                }
+                if (num != null) {
+                    for (int i = 0; i < n; i++) {
+                        num[i] += v[j][i] * av[j][i];
+                        den[i] += v[j][i] * v[j][i];
+                    }
+                }
+            }
         }
-        return new Estimate(Method.HUTCHINSON, mean(terms), standardError(terms), probes);
+    }
+
+    /**
+     * Hutchinson's trace and the diagonal estimate of the same probes.
+     *
+     * @param trace    the trace estimate, as {@link #hutchinson} gives it
+     * @param diagonal the diagonal estimate, as {@link #diagonal} gives it for the same seed
+     */
+    public record TraceAndDiagonal(Estimate trace, double[] diagonal) {
+    }
+
+    /**
+     * Hutchinson's trace and the diagonal estimate in one pass: each product serves both, so this costs
+     * {@code probes} products, not twice that. Both are bit for bit what {@link #hutchinson} and {@link #diagonal}
+     * give with the same seed; with Rademacher probes the diagonal sums to the trace estimate (up to rounding).
+     *
+     * @param a        the symmetric operator
+     * @param probes   the number of probe vectors (at least 1)
+     * @param dist     Rademacher or Gaussian probes
+     * @param seed     the probes' seed
+     * @param block    vectors per product call
+     * @param progress told the products done (may throw to stop), or null
+     * @return the trace and the diagonal
+     */
+    public static TraceAndDiagonal hutchinsonWithDiagonal(SymmetricOperator a, int probes, Probe dist, long seed,
+                                                          int block, Progress progress) {
+        checkProbes(probes, 1);
+        CountedOperator counted = new CountedOperator(a, progress, probes);
+        int n = a.dimension();
+        double[] terms = new double[probes], num = new double[n], den = new double[n];
+        probePass(counted, probes, dist, seed, block, terms, num, den);
+        counted.finish();
+        return new TraceAndDiagonal(new Estimate(Method.HUTCHINSON, mean(terms), standardError(terms), probes),
+                ratio(num, den));
+    }
+
+    /**
+     * The exact trace of a matrix with diagonal {@code d}, summed as {@link #exact} sums it.
+     *
+     * @param d the exact diagonal ({@link #exactDiagonal})
+     * @return the estimate (standard error 0, products = d.length)
+     */
+    public static Estimate exactOfDiagonal(double[] d) {
+        double s = 0;
+        for (double x : d) s += x;
+        return new Estimate(Method.EXACT, s, 0, d.length);
     }
 
     /**
@@ -497,22 +559,13 @@ public final class TraceEstimators {
 
     private static double[] diagonalOf(SymmetricOperator a, int probes, Probe dist, long seed, int block) {
         int n = a.dimension();
-        SplittableRandom rng = new SplittableRandom(seed);
         double[] num = new double[n], den = new double[n];
-        int b = Math.max(1, Math.min(block, probes));
-        for (int j0 = 0; j0 < probes; j0 += b) {
-            int kc = Math.min(b, probes - j0);
-            double[][] v = new double[kc][], av = new double[kc][n];
-            for (int j = 0; j < kc; j++) v[j] = probe(rng, n, dist);
-            Products.apply(a, v, av, kc);
-            for (int j = 0; j < kc; j++) {
-                for (int i = 0; i < n; i++) {
-                    num[i] += v[j][i] * av[j][i];
-                    den[i] += v[j][i] * v[j][i];
-                }
-            }
-        }
-        for (int i = 0; i < n; i++) num[i] = den[i] == 0 ? 0 : num[i] / den[i];
+        probePass(a, probes, dist, seed, block, null, num, den);
+        return ratio(num, den);
+    }
+
+    private static double[] ratio(double[] num, double[] den) {
+        for (int i = 0; i < num.length; i++) num[i] = den[i] == 0 ? 0 : num[i] / den[i];
         return num;
     }
 

@@ -35,6 +35,6 @@ interface Canvas {
   void text(double x, double y, String text, String exponent, double size, boolean bold, Anchor anchor,
       boolean vertical, Color color);
 
-  /** Writes the picture. */
-  void write(Path file) throws IOException;
+  /** The finished picture as the bytes of its file format. */
+  byte[] encode() throws IOException;
 }

@@ -233,17 +233,26 @@ public final class Chart {
 
   /** Writes the chart; the format follows the extension: {@code .png} or {@code .svg}. Parent folders are created. */
   public void save(Path file) throws IOException {
-    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    byte[] bytes = render(file);
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) Files.createDirectories(parent);
+    Files.write(file, bytes);
+  }
+
+  /**
+   * The chart as the bytes of a file in the format that {@code file}'s extension names ({@code .png} or
+   * {@code .svg}); nothing is written, so that a caller can write it as it writes its other outputs.
+   */
+  public byte[] render(Path file) throws IOException {
+    String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
     boolean svg = name.endsWith(".svg");
     if (!name.endsWith(".png") && !svg) {
       throw new IllegalArgumentException("plot file must end in .png or .svg: " + file);
     }
     Figure f = layout();
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) Files.createDirectories(parent);
     Canvas c = svg ? new SvgCanvas(width, height) : new PngCanvas(width, height);
     Painter.paint(f, c);
-    c.write(file);
+    return c.encode();
   }
 
   // ------------------------------------------------------------------------------------------------------ layout

@@ -10,7 +10,6 @@ import java.awt.geom.Path2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Path;
 import javax.imageio.ImageIO;
 
 /** Java2D raster canvas, drawn at {@link #SCALE} device pixels per logical pixel so that the PNG stays sharp. */
@@ -100,8 +99,10 @@ final class PngCanvas implements Canvas {
   }
 
   @Override
-  public void write(Path file) throws IOException {
+  public byte[] encode() throws IOException {
     g.dispose();
-    if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer");
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    if (!ImageIO.write(image, "png", out)) throw new IOException("no PNG writer");
+    return out.toByteArray();
   }
 }

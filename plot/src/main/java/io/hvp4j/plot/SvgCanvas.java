@@ -3,8 +3,6 @@ package io.hvp4j.plot;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /** SVG 1.1 canvas: vector shapes and real text, so a figure stays crisp at any size in a paper. */
@@ -69,8 +67,8 @@ final class SvgCanvas implements Canvas {
   }
 
   @Override
-  public void write(Path file) throws IOException {
-    Files.writeString(file, svg + "</svg>\n", StandardCharsets.UTF_8);
+  public byte[] encode() {
+    return (svg + "</svg>\n").getBytes(StandardCharsets.UTF_8);
   }
 
   private static String points(double[] xs, double[] ys) {

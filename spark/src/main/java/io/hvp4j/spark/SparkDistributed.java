@@ -60,6 +60,33 @@ public final class SparkDistributed implements Distributed {
         }
     }
 
+    /** Refuses a master Spark would refuse with a stack trace: local[0], numbers past int, ports past 65535. */
+    static void checkMaster(String m, String requested) {
+        Matcher local = LOCAL.matcher(m), standalone = STANDALONE.matcher(m);
+        if (!local.matches() && !standalone.matches()) {
+            throw new InvalidInputException("--spark must be local, local[N], local[*] or spark://HOST:PORT, got '"
+                    + requested + "'");
+        }
+        if (local.matches() && local.group(2) != null && !local.group(2).equals("*")) {
+            positive(local.group(2), "the thread count N of local[N]", requested);
+        }
+        if (local.matches() && local.group(3) != null) {
+            positive(local.group(3).substring(1), "the task failures F of local[N,F]", requested);
+        }
+        if (standalone.matches()) {
+            String port = standalone.group(2);
+            if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+                throw new InvalidInputException("--spark " + requested + ": the port must be 1..65535");
+            }
+        }
+    }
+
+    private static void positive(String digits, String what, String requested) {
+        if (digits.length() > 9 || Integer.parseInt(digits) < 1) {
+            throw new InvalidInputException("--spark " + requested + ": " + what + " must be 1.." + 999_999_999);
+        }
+    }
+
     /** Executor engine threads: --threads, else N of local[N] (all processors for local[*]), else all. */
     private int threads(Request r) {
         if (r.threads() > 0) {
@@ -81,10 +108,7 @@ public final class SparkDistributed implements Distributed {
         }
         String m = requested.trim();
         Matcher standalone = STANDALONE.matcher(m);
-        if (!LOCAL.matcher(m).matches() && !standalone.matches()) {
-            throw new InvalidInputException("--spark must be local, local[N], local[*] or spark://HOST:PORT, got '"
-                    + requested + "'");
-        }
+        checkMaster(m, requested);
         if (!Object.class.getModule().isOpen("java.lang", SparkDistributed.class.getModule())) {
             throw new InvalidInputException("--spark needs the JVM options " + SparkSetup.JAVA_OPTIONS
                     + " (the ./hvp4j launcher sets them)");

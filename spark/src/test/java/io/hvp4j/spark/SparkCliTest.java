@@ -92,6 +92,14 @@ class SparkCliTest {
         Run r = run("eigs", "--arch", "4,3,2", "--spark", "yarn");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--spark must be"), r.err());
+        // Spark itself refused these with a stack trace and exit code 4.
+        for (String m : new String[] {"local[0]", "local[99999999999]", "local[2,0]", "spark://127.0.0.1:99999",
+            "spark://127.0.0.1:0"}) {
+            r = run("eigs", "--arch", "4,3,2", "--spark", m);
+            assertEquals(2, r.code(), m + ": " + r.err());
+            assertEquals(1, r.err().strip().split("\\R").length, m + ": " + r.err());
+            assertTrue(r.err().contains("--spark " + m + ": "), r.err());
+        }
         r = run("eigs", "--arch", "4,3,2", "--partitions", "2");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("--partitions needs --spark"), r.err());
