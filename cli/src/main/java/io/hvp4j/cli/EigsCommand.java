@@ -127,11 +127,13 @@ final class EigsCommand implements Callable<Integer> {
             ParameterGroup group = p.block(layer, model.params);
             SymmetricOperator op = p.curvature(c, group, HvpCommand.MAX_BLOCK);
             int n = op.dimension();
-            if (top + bottom > n) {
-                // Past n the two ends would overlap and the same pairs would be returned twice.
-                throw new InvalidInputException((bottom == 0 ? "--top " + top : "--top " + top + " + --bottom "
-                        + bottom + " = " + (top + bottom)) + " exceeds the dimension " + n + " (--top " + n
-                        + " gives every eigenpair)");
+            if (m.equals("power") && top > n) {
+                throw new InvalidInputException("--top " + top + " exceeds the dimension " + n);
+            }
+            if (bottom > 0 && (long) top + bottom > n) {
+                // Past n the two ends overlap and the same pairs came back twice; --top alone is capped at n.
+                throw new InvalidInputException("--top " + top + " + --bottom " + bottom + " = " + ((long) top + bottom)
+                        + " exceeds the dimension " + n + " (--top " + n + " gives every eigenpair)");
             }
             long seed = model.seed ^ START_SEED_MIX;
             long t0 = System.nanoTime();

@@ -123,7 +123,7 @@ public final class Main implements Callable<Integer> {
         } else if (c instanceof OutOfMemoryError) {
             // Off-heap (FFM) memory is not bounded by -XX:MaxDirectMemorySize, so only the heap has a JVM knob.
             String m = c.getMessage() == null ? "" : c.getMessage();
-            boolean heap = m.contains("Java heap") || m.contains("GC overhead") || m.contains("array size");
+            boolean heap = m.contains("Java heap") || m.contains("GC overhead");
             err.println("hvp4j: error: out of memory (" + oneLine(m) + "); try a smaller --batch-size or fewer"
                     + " vectors" + (heap ? ", or a larger Java heap via JAVA_OPTS=-Xmx... (the default is a quarter"
                     + " of the machine's memory)" : ""));
@@ -170,8 +170,9 @@ public final class Main implements Callable<Integer> {
         if (Files.isRegularFile(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !Files.exists(abs,
                 java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             // isWritable says yes to root everywhere (/sys, /proc); creating a file is the real test, before the work.
+            Path probe;
             try {
-                Files.delete(Files.createTempFile(dir, ".hvp4j-probe-", ".tmp"));
+                probe = Files.createTempFile(dir, ".hvp4j-probe-", ".tmp");
             } catch (java.io.IOException | SecurityException e) {
                 String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
                         : e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason()
@@ -179,6 +180,11 @@ public final class Main implements Callable<Integer> {
                         : e.getClass().getSimpleName();
                 throw new InvalidInputException(option + " " + out + ": cannot create a file in " + dir + " (" + why
                         + ")");
+            }
+            try {
+                Files.delete(probe);
+            } catch (java.io.IOException e) {
+                probe.toFile().deleteOnExit(); // created but not deletable now: the directory is writable anyway
             }
         }
     }

@@ -137,8 +137,11 @@ final class Problem implements AutoCloseable {
         }
         // Parameters: P values off-heap, and P doubles of heap while they are drawn or read.
         long p = mlp.parameterCount();
-        requireMemory(p * dtype.bytes(), "storing the " + p + " parameters of --arch " + mlp.architecture());
-        requireHeap(8L * p, "drawing the " + p + " parameters of --arch " + mlp.architecture());
+        String params = "the " + p + " parameters of --arch " + mlp.architecture();
+        requireMemory(p * dtype.bytes(), params, "a smaller network");
+        if (o.weights == null) {
+            requireHeap(8L * p, "drawing " + params + " (in float64)");
+        }
         if (o.weights != null) {
             requireFile(o.weights, "--weights");
             theta = io.hvp4j.io.ModelWeights.load(o.weights, mlp, dtype, arena);
@@ -422,13 +425,22 @@ final class Problem implements AutoCloseable {
         requireMemory(bytes, what, force);
     }
 
+    /** As {@link #requireMemory(long, String)}, with what to try instead ("a smaller network"). */
+    void requireMemory(long bytes, String what, String instead) {
+        requireMemory(bytes, what, force, instead);
+    }
+
     static void requireMemory(long bytes, String what, boolean force) {
+        requireMemory(bytes, what, force, "a smaller --batch-size or fewer vectors");
+    }
+
+    private static void requireMemory(long bytes, String what, boolean force, String instead) {
         long budget = memoryBudget();
         if (budget > 0 && bytes > budget && !force) {
             throw new ResourceLimitException(String.format(java.util.Locale.ROOT,
-                    "%s needs about %s but the memory budget is %s (90%% of the machine's %s); try a smaller"
-                            + " --batch-size or fewer vectors, or add --force to try anyway",
-                    what, bytes(bytes), bytes(budget), bytes(totalMemory())));
+                    "%s needs about %s but the memory budget is %s (90%% of the machine's %s); try %s, or add"
+                            + " --force to try anyway", what, bytes(bytes), bytes(budget), bytes(totalMemory()),
+                    instead));
         }
     }
 

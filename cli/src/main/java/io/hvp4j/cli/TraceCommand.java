@@ -166,7 +166,8 @@ final class TraceCommand implements Callable<Integer> {
                     io.hvp4j.Progress dbar = ProgressBar.forTerminal(err, "diag(" + c.id() + ")", "products");
                     boolean exact = m == TraceEstimators.Method.EXACT;
                     d = exact ? TraceEstimators.exactDiagonal(op, HvpCommand.MAX_BLOCK, dbar)
-                            : TraceEstimators.diagonal(op, probes, probe, seed, HvpCommand.MAX_BLOCK, dbar);
+                            : TraceEstimators.diagonal(op, probes, probe, seed ^ 0x9E3779B97F4A7C15L,
+                                    HvpCommand.MAX_BLOCK, dbar);
                     diagonalProducts = exact ? n : probes;
                     ProgressBar.clear(dbar);
                 }
@@ -233,7 +234,8 @@ final class TraceCommand implements Callable<Integer> {
                     stdout.printf(Locale.ROOT, "  diagonal -> %s (%s)%n", diagonal, diagonalProducts == 0
                             ? "from the trace's products; it sums to the trace" + (m == TraceEstimators.Method.EXACT
                             || probe == TraceEstimators.Probe.RADEMACHER ? "" : " only in expectation")
-                            : diagonalProducts + " more products");
+                            : diagonalProducts + " more products, " + (m == TraceEstimators.Method.EXACT
+                            ? "the same unit vectors" : "independent probes"));
                 }
             }
             stdout.flush();

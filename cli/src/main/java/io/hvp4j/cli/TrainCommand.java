@@ -160,18 +160,26 @@ final class TrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--htr-layers needs --htr GAMMA");
         }
         String ext = Plots.extension(plotFormat, "--plot-format");
-        boolean createdOut = !Files.exists(out);
-        prepareFolder(out, "--out");
-        if (checkpoint != null) {
-            prepareFolder(checkpoint, "--checkpoint");
-        }
+        boolean createdOut = !Files.exists(out), createdCheckpoint = checkpoint != null && !Files.exists(checkpoint);
+        boolean done = false;
         try {
-            return train(stdout, ext, tracked);
-        } catch (RuntimeException | Error e) {
-            if (createdOut) {
-                removeIfEmpty(out); // a run that failed before its first epoch leaves no empty folder behind
+            prepareFolder(out, "--out");
+            if (checkpoint != null) {
+                prepareFolder(checkpoint, "--checkpoint");
             }
-            throw e;
+            int code = train(stdout, ext, tracked);
+            done = true;
+            return code;
+        } finally {
+            if (!done) {
+                // A run that failed before writing anything leaves no empty folder of its own behind.
+                if (createdOut) {
+                    removeIfEmpty(out);
+                }
+                if (createdCheckpoint) {
+                    removeIfEmpty(checkpoint);
+                }
+            }
         }
     }
 

@@ -68,7 +68,7 @@ class ExitCodesTest {
         assertExit(2, "--top 20 + --bottom 10 = 30 exceeds the dimension 26", "eigs", "--arch", "3,4,2", "--data",
                 "gaussian:6", "--top", "20", "--bottom", "10");
         assertExit(2, "--top 27 exceeds the dimension 26", "eigs", "--arch", "3,4,2", "--data", "gaussian:6",
-                "--top", "27");
+                "--top", "27", "--method", "power");
         assertExit(2, "name the file .csv", "spectrum", "--arch", "3,4,2", "--data", "gaussian:6", "--out",
                 dir.resolve("s.npy").toString());
         assertExit(2, "--grid must be >= 2, got 1", "spectrum", "--arch", "3,4,2", "--method", "slq", "--grid", "1");

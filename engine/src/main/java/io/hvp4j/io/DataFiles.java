@@ -65,7 +65,7 @@ public final class DataFiles {
 
     /**
      * A file's format: by its extension {@code .csv}, {@code .npy} or {@code .npz}; otherwise by its first bytes
-     * (IDX {@code 00 00}, gzip {@code 1f 8b} (gzipped IDX), npy {@code 93 NUMPY}, npz {@code PK}); otherwise a name
+     * (IDX {@code 00 00 08..0e}, gzip {@code 1f 8b} (gzipped IDX), npy {@code 93 NUMPY}, npz {@code PK}); otherwise a name
      * with {@code idx} and a digit is IDX, anything else npy (whose reader then says what is wrong). A name such as
      * {@code val_idx1.npy} is npy.
      */
@@ -80,11 +80,12 @@ public final class DataFiles {
         if (n.endsWith(".npz")) {
             return Format.NPZ;
         }
-        byte[] head = new byte[2];
-        try (var in = java.nio.file.Files.newInputStream(file)) {
-            if (in.readNBytes(head, 0, 2) == 2) {
-                int b0 = head[0] & 0xff, b1 = head[1] & 0xff;
-                if (b0 == 0 && b1 == 0 || b0 == 0x1f && b1 == 0x8b) {
+        byte[] head = new byte[3];
+        // Only a regular file is sniffed: reading a pipe would block or eat its first bytes.
+        try (var in = java.nio.file.Files.isRegularFile(file) ? java.nio.file.Files.newInputStream(file) : null) {
+            if (in != null && in.readNBytes(head, 0, 3) == 3) {
+                int b0 = head[0] & 0xff, b1 = head[1] & 0xff, b2 = head[2] & 0xff;
+                if (b0 == 0 && b1 == 0 && b2 >= 0x08 && b2 <= 0x0E || b0 == 0x1f && b1 == 0x8b) {
                     return Format.IDX;
                 }
                 if (b0 == 0x93 && b1 == 'N') {

@@ -156,8 +156,9 @@ final class IoSupport {
         if (Files.isDirectory(target)) {
             throw new InvalidInputException("cannot write " + file + ": is a directory");
         }
-        removeAbandoned(dir, target.getFileName().toString());
-        Path tmp = null;
+        Path realDir = realPath(dir);
+        removeAbandoned(dir, realDir, target.getFileName().toString());
+        Path tmp = null, key = null;
         try {
             FileChannel ch = null;
             for (int attempt = 0; ch == null; attempt++) {
@@ -165,7 +166,8 @@ final class IoSupport {
                         + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".tmp");
                 try {
                     ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                    WRITING.add(tmp);
+                    key = realDir.resolve(tmp.getFileName());
+                    WRITING.add(key);
                 } catch (FileAlreadyExistsException e) {
                     tmp = null;
                     if (attempt >= 10) {
@@ -174,30 +176,45 @@ final class IoSupport {
                 }
             }
             try (FileChannel c = ch) {
-                // Held until the rename: removeAbandoned tells a live writer's file from a dead one's by it.
-                c.lock();
+                // Locked until after the rename (a POSIX rename of an open file is fine): removeAbandoned tells a
+                // live writer's file from a dead one's by the lock. Best effort: some file systems have no locks.
+                try {
+                    c.lock();
+                } catch (IOException | UnsupportedOperationException noLocks) {
+                    // the age rule of removeAbandoned still spares this file for a minute
+                }
                 body.write(c);
                 c.force(true);
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    throw new IOException("the file system cannot rename atomically", e);
+                }
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("the file system cannot rename atomically", e);
-            }
-            WRITING.remove(tmp);
             tmp = null;
             syncDirectory(dir);
         } catch (IOException e) {
             throw writeError(file, e);
         } finally {
+            if (key != null) {
+                WRITING.remove(key);
+            }
             if (tmp != null) {
-                WRITING.remove(tmp);
                 try {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
                     // best effort: the original error matters more
                 }
             }
+        }
+    }
+
+    /** {@code dir} with links resolved, so that one directory has one spelling in {@link #WRITING}. */
+    private static Path realPath(Path dir) {
+        try {
+            return dir.toRealPath();
+        } catch (IOException e) {
+            return dir.toAbsolutePath().normalize();
         }
     }
 
@@ -224,7 +241,7 @@ final class IoSupport {
      * operating system releases when the process dies; files younger than a minute are also spared, for the moment
      * between creating a file and locking it. Best effort: errors are ignored.
      */
-    static void removeAbandoned(Path dir, String name) {
+    static void removeAbandoned(Path dir, Path realDir, String name) {
         String prefix = "." + name + ".";
         long now = System.currentTimeMillis();
         try (var entries = Files.newDirectoryStream(dir, p -> {
@@ -235,7 +252,7 @@ final class IoSupport {
             for (Path stale : entries) {
                 try {
                     // This JVM's own writers: probing their lock would close a descriptor and drop it (POSIX).
-                    if (WRITING.contains(stale) || !Files.isRegularFile(stale, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    if (WRITING.contains(realDir.resolve(stale.getFileName())) || !Files.isRegularFile(stale, java.nio.file.LinkOption.NOFOLLOW_LINKS)
                             || now - Files.getLastModifiedTime(stale).toMillis() < ABANDONED_AFTER_MS) {
                         continue;
                     }

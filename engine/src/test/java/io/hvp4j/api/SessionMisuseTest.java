@@ -96,7 +96,6 @@ class SessionMisuseTest {
     void defaultsAndLimitsAreExplained() {
         try (Session s = Session.builder().model(MLP).gaussianData(16).open()) {
             var r = s.rank(java.util.List.of(Curvature.HESSIAN), null, null);
-            assertTrue(r.toString().length() > 0);
             int rank = r.reports().get(Curvature.HESSIAN).rank();
             assertTrue(rank > 0 && rank <= MLP.parameterCount(), "rank " + rank);
         }
@@ -105,9 +104,8 @@ class SessionMisuseTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> Session.builder().model(MLP).dtype(DType.F32).parameters(theta).open());
         assertTrue(e.getMessage().contains("parameters[7]") && e.getMessage().contains("float32"), e.getMessage());
-        try (Session s = Session.builder().model(MLP).dtype(DType.F64).parameters(theta).gaussianData(8).open()) {
-            assertTrue(Double.isFinite(s.loss()) || Double.isNaN(s.loss()), "float64 takes 1e300");
-        }
+        // float64 holds 1e300: the same parameters open there.
+        Session.builder().model(MLP).dtype(DType.F64).parameters(theta).gaussianData(8).open().close();
         Session s = Session.builder().model(MLP).gaussianData(8).open();
         var f = s.objective();
         s.close();

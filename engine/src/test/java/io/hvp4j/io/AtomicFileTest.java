@@ -48,16 +48,37 @@ class AtomicFileTest {
                 Files.setLastModifiedTime(p, old);
             }
         }
-        try (var ch = java.nio.channels.FileChannel.open(locked, java.nio.file.StandardOpenOption.WRITE);
-             var lock = ch.lock()) {
+        // A live writer in another process holds a lock on its file (the case removeAbandoned must spare).
+        Path holder = Files.writeString(dir.resolve("Hold.java"), """
+                public class Hold {
+                    public static void main(String[] a) throws Exception {
+                        try (var ch = java.nio.channels.FileChannel.open(java.nio.file.Path.of(a[0]),
+                                java.nio.file.StandardOpenOption.WRITE); var l = ch.lock()) {
+                            System.out.println("locked");
+                            System.out.flush();
+                            System.in.read();
+                        }
+                    }
+                }
+                """);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process child = new ProcessBuilder(java, holder.toString(), locked.toString()).redirectErrorStream(true).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(),
+                    StandardCharsets.UTF_8));
+            assertEquals("locked", out.readLine());
             write(f, "done");
-            assertTrue(lock.isValid());
+            assertEquals("done", Files.readString(f));
+            assertFalse(Files.exists(abandoned), "an old, unlocked temporary file of this name is removed");
+            assertTrue(Files.exists(young), "a file younger than a minute may be a writer that has not locked yet");
+            assertTrue(Files.exists(locked), "a file another process holds locked belongs to a live writer");
+            assertTrue(Files.exists(other) && Files.exists(notOurs), "other names are not touched");
+        } finally {
+            child.getOutputStream().close();
+            assertTrue(child.waitFor(60, TimeUnit.SECONDS));
         }
-        assertEquals("done", Files.readString(f));
-        assertFalse(Files.exists(abandoned), "an old, unlocked temporary file of this name is removed");
-        assertTrue(Files.exists(young), "a file younger than a minute may be a writer that has not locked yet");
-        assertTrue(Files.exists(locked), "a locked file belongs to a live writer");
-        assertTrue(Files.exists(other) && Files.exists(notOurs), "other names are not touched");
+        write(f, "again");
+        assertFalse(Files.exists(locked), "once its writer has gone, the file is abandoned");
     }
 
     @Test
