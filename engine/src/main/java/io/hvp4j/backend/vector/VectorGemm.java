@@ -106,9 +106,6 @@ public final class VectorGemm {
             VectorSpecies.of(int.class, VectorShape.forBitSize(DS.vectorBitSize()));
     private static final int[] A4_IDX_DI = Transposes.intPairs(panelIndex(4, DL));
     private static final boolean[] A4_MASK_DI = Transposes.pairs(panelMask(4, DL));
-    /** The same for a full 6-row f64 panel with 256-bit vectors ({@link #panel6F64I}). */
-    private static final int[] A6_IDX_DI = Transposes.intPairs(panelIndex(6, DL));
-    private static final boolean[] A6_MASK_DI = Transposes.pairs(panelMask(6, DL));
     /** Lanes of one k-step's load when packing a transposed A: MR rows rounded up to a vector shape (4 or 8). */
     private static final int TA_LANES = MR == 6 ? 8 : 4;
     private static final VectorSpecies<Float> TA_F32 =
@@ -530,7 +527,11 @@ public final class VectorGemm {
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 if (MR == 6 && mr == 6) {
-                    panel6F32(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    if (SCALAR_PANEL6) {
+                        panel6F32S(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    } else {
+                        panel6F32(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    }
                     continue;
                 }
                 if (MR == 4 && mr == 4) {
@@ -562,11 +563,51 @@ public final class VectorGemm {
     }
 
     /**
+     * Whether full 6-row panels of A are packed by plain copies rather than by the vector transpose: with 256-bit
+     * vectors (16 registers) the transpose's 18 index vectors and 12 masks spill (C2's loop: 844 spill moves in
+     * 2188 instructions, f64), and copying is faster. Packing in isolation, ns per element, alternating JVMs, Zen 5
+     * at -XX:UseAVX=2: f64 0.91-0.98 (transpose) against 0.43-0.47 (copy), f32 0.45-0.47 against 0.38-0.41. With
+     * 512-bit vectors the transpose wins (f64 0.30-0.33 against 0.46-0.48, f32 0.14 against 0.39) and stays.
+     */
+    static final boolean SCALAR_PANEL6 = MR == 6 && FS.vectorBitSize() < 512;
+
+    /** {@link #panel6F32}'s layout by element copies (see {@link #SCALAR_PANEL6}): six rows read in step. */
+    private static void panel6F32S(float[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
+        long rs = ars * Float.BYTES;
+        long o = (ic * ars + pc) * Float.BYTES;
+        for (int p = 0; p < kc; p++, o += Float.BYTES) {
+            int q = d + 6 * p;
+            dst[q] = a.get(F32, o);
+            dst[q + 1] = a.get(F32, o + rs);
+            dst[q + 2] = a.get(F32, o + 2 * rs);
+            dst[q + 3] = a.get(F32, o + 3 * rs);
+            dst[q + 4] = a.get(F32, o + 4 * rs);
+            dst[q + 5] = a.get(F32, o + 5 * rs);
+        }
+    }
+
+    /** {@link #panel6F64}'s layout by element copies (see {@link #SCALAR_PANEL6}). */
+    private static void panel6F64S(double[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
+        long rs = ars * Double.BYTES;
+        long o = (ic * ars + pc) * Double.BYTES;
+        for (int p = 0; p < kc; p++, o += Double.BYTES) {
+            int q = d + 6 * p;
+            dst[q] = a.get(F64, o);
+            dst[q + 1] = a.get(F64, o + rs);
+            dst[q + 2] = a.get(F64, o + 2 * rs);
+            dst[q + 3] = a.get(F64, o + 3 * rs);
+            dst[q + 4] = a.get(F64, o + 4 * rs);
+            dst[q + 5] = a.get(F64, o + 5 * rs);
+        }
+    }
+
+    /**
      * Rows ic..ic+5 of A (row stride ars elements), k-steps pc..pc+kc-1, into the 6-tall panel at dst[d]: element
      * (r, p) at d + 6p + r, as {@link #interleaveF32} would place it. Six row vectors of L k-steps become six output
      * vectors, each assembled by three two-vector lane selections (row pairs) and two blends; the k-steps past the
-     * last full vector go one by one. About 5x faster than copying and interleaving (0.08 against 0.44 ns per
-     * element, f32, Zen 5), which was 10% of a 512^3 GEMM on one thread.
+     * last full vector go one by one. With 512-bit vectors (256: {@link #SCALAR_PANEL6}) about 5x faster than
+     * copying and interleaving (0.08 against 0.44 ns per element, f32, Zen 5), which was 10% of a 512^3 GEMM on
+     * one thread.
      */
     private static void panel6F32(float[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
         float[] x = A6_IDX_F;
@@ -1219,10 +1260,10 @@ public final class VectorGemm {
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
                 if (MR == 6 && mr == 6) {
-                    if (DL >= 8) {
-                        panel6F64(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                    if (SCALAR_PANEL6) {
+                        panel6F64S(dst, ir * kc, a, ars, ic + ir, pc, kc);
                     } else {
-                        panel6F64I(dst, ir * kc, a, ars, ic + ir, pc, kc);
+                        panel6F64(dst, ir * kc, a, ars, ic + ir, pc, kc);
                     }
                     continue;
                 }
@@ -1258,8 +1299,9 @@ public final class VectorGemm {
      * Rows ic..ic+5 of A (row stride ars elements), k-steps pc..pc+kc-1, into the 6-tall panel at dst[d]: element
      * (r, p) at d + 6p + r, as {@link #interleaveF64} would place it. Six row vectors of L k-steps become six output
      * vectors, each assembled by three two-vector lane selections (row pairs) and two blends; the k-steps past the
-     * last full vector go one by one. About 5x faster than copying and interleaving (0.08 against 0.44 ns per
-     * element, f32, Zen 5), which was 10% of a 512^3 GEMM on one thread.
+     * last full vector go one by one. With 512-bit vectors (256: {@link #SCALAR_PANEL6}) about 5x faster than
+     * copying and interleaving (0.08 against 0.44 ns per element, f32, Zen 5), which was 10% of a 512^3 GEMM on
+     * one thread.
      */
     private static void panel6F64(double[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
         double[] x = A6_IDX_D;
@@ -1313,70 +1355,6 @@ public final class VectorGemm {
                     .intoArray(dst, q + 4 * l);
             i50.selectFrom(r0, r1).blend(i51.selectFrom(r2, r3), m51).blend(i52.selectFrom(r4, r5), m52)
                     .intoArray(dst, q + 5 * l);
-        }
-        for (int p = full; p < kc; p++) {
-            for (int r = 0; r < 6; r++) {
-                dst[d + 6 * p + r] = a.get(F64, base + r * rs + (long) p * Double.BYTES);
-            }
-        }
-    }
-
-    /**
-     * {@link #panel6F64} for 256-bit vectors: a 6 x 4 block per four k-steps, moved as int pairs as in
-     * {@link #panel4F64} (output vector j: three two-vector selections over the row pairs and two blends).
-     */
-    private static void panel6F64I(double[] dst, int d, MemorySegment a, long ars, int ic, int pc, int kc) {
-        int[] x = A6_IDX_DI;
-        boolean[] mk = A6_MASK_DI;
-        final int l = DL, il = 2 * DL;
-        IntVector i00 = IntVector.fromArray(IS_D, x, 0);
-        IntVector i01 = IntVector.fromArray(IS_D, x, il);
-        IntVector i02 = IntVector.fromArray(IS_D, x, 2 * il);
-        IntVector i10 = IntVector.fromArray(IS_D, x, 3 * il);
-        IntVector i11 = IntVector.fromArray(IS_D, x, 4 * il);
-        IntVector i12 = IntVector.fromArray(IS_D, x, 5 * il);
-        IntVector i20 = IntVector.fromArray(IS_D, x, 6 * il);
-        IntVector i21 = IntVector.fromArray(IS_D, x, 7 * il);
-        IntVector i22 = IntVector.fromArray(IS_D, x, 8 * il);
-        IntVector i30 = IntVector.fromArray(IS_D, x, 9 * il);
-        IntVector i31 = IntVector.fromArray(IS_D, x, 10 * il);
-        IntVector i32 = IntVector.fromArray(IS_D, x, 11 * il);
-        IntVector i40 = IntVector.fromArray(IS_D, x, 12 * il);
-        IntVector i41 = IntVector.fromArray(IS_D, x, 13 * il);
-        IntVector i42 = IntVector.fromArray(IS_D, x, 14 * il);
-        IntVector i50 = IntVector.fromArray(IS_D, x, 15 * il);
-        IntVector i51 = IntVector.fromArray(IS_D, x, 16 * il);
-        IntVector i52 = IntVector.fromArray(IS_D, x, 17 * il);
-        VectorMask<Integer> m01 = VectorMask.fromArray(IS_D, mk, il), m02 = VectorMask.fromArray(IS_D, mk, 2 * il);
-        VectorMask<Integer> m11 = VectorMask.fromArray(IS_D, mk, 4 * il), m12 = VectorMask.fromArray(IS_D, mk, 5 * il);
-        VectorMask<Integer> m21 = VectorMask.fromArray(IS_D, mk, 7 * il), m22 = VectorMask.fromArray(IS_D, mk, 8 * il);
-        VectorMask<Integer> m31 = VectorMask.fromArray(IS_D, mk, 10 * il), m32 = VectorMask.fromArray(IS_D, mk, 11 * il);
-        VectorMask<Integer> m41 = VectorMask.fromArray(IS_D, mk, 13 * il), m42 = VectorMask.fromArray(IS_D, mk, 14 * il);
-        VectorMask<Integer> m51 = VectorMask.fromArray(IS_D, mk, 16 * il), m52 = VectorMask.fromArray(IS_D, mk, 17 * il);
-        long rs = ars * Double.BYTES;
-        long base = (ic * ars + pc) * Double.BYTES;
-        int full = kc / l * l;
-        for (int p = 0; p < full; p += l) {
-            long o = base + (long) p * Double.BYTES;
-            IntVector r0 = IntVector.fromMemorySegment(IS_D, a, o, LE);
-            IntVector r1 = IntVector.fromMemorySegment(IS_D, a, o + rs, LE);
-            IntVector r2 = IntVector.fromMemorySegment(IS_D, a, o + 2 * rs, LE);
-            IntVector r3 = IntVector.fromMemorySegment(IS_D, a, o + 3 * rs, LE);
-            IntVector r4 = IntVector.fromMemorySegment(IS_D, a, o + 4 * rs, LE);
-            IntVector r5 = IntVector.fromMemorySegment(IS_D, a, o + 5 * rs, LE);
-            int q = d + 6 * p;
-            i00.selectFrom(r0, r1).blend(i01.selectFrom(r2, r3), m01).blend(i02.selectFrom(r4, r5), m02)
-                    .reinterpretAsDoubles().intoArray(dst, q);
-            i10.selectFrom(r0, r1).blend(i11.selectFrom(r2, r3), m11).blend(i12.selectFrom(r4, r5), m12)
-                    .reinterpretAsDoubles().intoArray(dst, q + l);
-            i20.selectFrom(r0, r1).blend(i21.selectFrom(r2, r3), m21).blend(i22.selectFrom(r4, r5), m22)
-                    .reinterpretAsDoubles().intoArray(dst, q + 2 * l);
-            i30.selectFrom(r0, r1).blend(i31.selectFrom(r2, r3), m31).blend(i32.selectFrom(r4, r5), m32)
-                    .reinterpretAsDoubles().intoArray(dst, q + 3 * l);
-            i40.selectFrom(r0, r1).blend(i41.selectFrom(r2, r3), m41).blend(i42.selectFrom(r4, r5), m42)
-                    .reinterpretAsDoubles().intoArray(dst, q + 4 * l);
-            i50.selectFrom(r0, r1).blend(i51.selectFrom(r2, r3), m51).blend(i52.selectFrom(r4, r5), m52)
-                    .reinterpretAsDoubles().intoArray(dst, q + 5 * l);
         }
         for (int p = full; p < kc; p++) {
             for (int r = 0; r < 6; r++) {
