@@ -62,11 +62,6 @@ final class Plots {
         } catch (IOException | RuntimeException e) {
             throw new InvalidInputException("cannot draw plot " + path + ": " + e.getMessage(), e);
         }
-        AtomicFile.write(path, ch -> {
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-        });
+        AtomicFile.write(path, bytes);
     }
 }

@@ -320,11 +320,6 @@ final class SpectrumCommand implements Callable<Integer> {
             throw new InvalidInputException("cannot write --out " + file + ": " + e.getMessage(), e);
         }
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
-        AtomicFile.write(file, ch -> {
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-        });
+        AtomicFile.write(file, bytes);
     }
 }

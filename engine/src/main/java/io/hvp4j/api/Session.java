@@ -173,11 +173,7 @@ public final class Session implements AutoCloseable {
         if (v.length != n) {
             throw new InvalidInputException("the vector has " + v.length + " values, the operator " + n);
         }
-        for (int i = 0; i < n; i++) {
-            if (!Double.isFinite(v[i])) {
-                throw new InvalidInputException("the vector has a non-finite value (" + v[i] + ") at index " + i);
-            }
-        }
+        requireRepresentable(v, f.dtype(), "the vector");
         try (Arena tmp = Arena.ofShared()) {
             Tensor in = Tensor.of(tmp, f.dtype(), n, 1, v);
             Tensor out = Tensor.allocate(tmp, f.dtype(), n, 1);
@@ -292,6 +288,22 @@ public final class Session implements AutoCloseable {
             backend.close();
         }
         arena.close();
+    }
+
+    /**
+     * Refuses NaN, infinities and, in float32, finite values beyond its range (they would become infinite). Checked on
+     * the caller's doubles, before rounding, so that the message names the value given.
+     */
+    private static void requireRepresentable(double[] v, DType dtype, String what) {
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) {
+                throw new InvalidInputException(what + "[" + i + "] is " + v[i] + " (non-finite)");
+            }
+            if (dtype == DType.F32 && Math.abs(v[i]) > Float.MAX_VALUE) {
+                throw new InvalidInputException(what + "[" + i + "] = " + v[i] + " is beyond float32's range (±"
+                        + Float.MAX_VALUE + "); use DType.F64 or rescale");
+            }
+        }
     }
 
     /** Collects the session's parts; every setting has a default except the network. Not thread-safe. */
@@ -547,7 +559,7 @@ public final class Session implements AutoCloseable {
                     }
                 } else {
                     if (parameters != null) {
-                        requireRepresentable(parameters, dtype);
+                        requireRepresentable(parameters, dtype, "parameters");
                     }
                     double[] values = parameters != null ? parameters
                             : fileParameters != null ? fileParameters
@@ -580,17 +592,5 @@ public final class Session implements AutoCloseable {
             }
         }
 
-        /** Refuses NaN, infinities and, in float32, finite values beyond its range (they would become infinite). */
-        private static void requireRepresentable(double[] theta, DType dtype) {
-            for (int i = 0; i < theta.length; i++) {
-                if (!Double.isFinite(theta[i])) {
-                    throw new InvalidInputException("parameters[" + i + "] is " + theta[i]);
-                }
-                if (dtype == DType.F32 && Math.abs(theta[i]) > Float.MAX_VALUE) {
-                    throw new InvalidInputException("parameters[" + i + "] = " + theta[i] + " is beyond float32's"
-                            + " range (±" + Float.MAX_VALUE + "); use DType.F64 or rescale");
-                }
-            }
-        }
     }
 }

@@ -42,4 +42,20 @@ public final class AtomicFile {
     public static void write(Path file, Body body) {
         IoSupport.atomicWrite(file, body::write);
     }
+
+    /**
+     * Replaces {@code file} atomically with {@code bytes}.
+     *
+     * @param file  the file to replace
+     * @param bytes the whole content
+     * @throws InvalidInputException as {@link #write(Path, Body)}
+     */
+    public static void write(Path file, byte[] bytes) {
+        write(file, ch -> {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+        });
+    }
 }

@@ -104,6 +104,12 @@ class SessionMisuseTest {
         InvalidInputException e = assertThrows(InvalidInputException.class,
                 () -> Session.builder().model(MLP).dtype(DType.F32).parameters(theta).open());
         assertTrue(e.getMessage().contains("parameters[7]") && e.getMessage().contains("float32"), e.getMessage());
+        // The same rule for a product's vector (in float32 1e300 became infinite and the product NaN).
+        try (Session s = Session.builder().model(MLP).dtype(DType.F32).gaussianData(8).open()) {
+            InvalidInputException v = assertThrows(InvalidInputException.class, () -> s.hvp(theta));
+            assertTrue(v.getMessage().contains("the vector[7]") && v.getMessage().contains("float32"),
+                    v.getMessage());
+        }
         // float64 holds 1e300: the same parameters open there.
         Session.builder().model(MLP).dtype(DType.F64).parameters(theta).gaussianData(8).open().close();
         Session s = Session.builder().model(MLP).gaussianData(8).open();
